@@ -1,0 +1,116 @@
+"""The backend: which array module holds the data, where it lives, and random numbers.
+
+The engine never names NumPy or CuPy directly; it asks this module. ``cpu`` arrays are
+NumPy arrays; ``cuda`` arrays are CuPy arrays, available when CuPy imports and sees a GPU.
+"""
+import numpy as np
+
+try:
+    import cupy as _cupy
+    _cupy.cuda.runtime.getDeviceCount()
+except Exception:  # no CuPy, or no GPU or driver behind it
+    _cupy = None
+
+DEVICES = ("cpu", "cuda")
+DEFAULT_DTYPE = np.float32
+
+
+def cuda_available():
+    return _cupy is not None
+
+
+def array_module(device):
+    """NumPy for ``"cpu"``, CuPy for ``"cuda"``."""
+    if device == "cpu":
+        return np
+    if device == "cuda":
+        if _cupy is None:
+            raise ValueError("device 'cuda' needs CuPy and a GPU; neither was found")
+        return _cupy
+    raise ValueError(f"unknown device {device!r}; expected one of {DEVICES}")
+
+
+def device_of(array):
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return "cuda"
+    return "cpu"
+
+
+def to_device(array, device):
+    """The same values on ``device``; no copy when they are already there."""
+    if device_of(array) == device:
+        return array
+    if device == "cpu":
+        return _cupy.asnumpy(array)
+    return array_module(device).asarray(array)
+
+
+def scatter_add(target, index, values):
+    """``target[index] += values`` with repeated indices summed (unbuffered add)."""
+    if device_of(target) == "cuda":
+        import cupyx
+        cupyx.scatter_add(target, index, values)
+    else:
+        np.add.at(target, index, values)
+
+
+class Generator:
+    """A seeded random generator for one device: normal, uniform, bernoulli.
+
+    Draws come out in the requested dtype (float32 by default), so sampling never
+    promotes a float32 computation to float64.
+    """
+
+    def __init__(self, seed=None, device="cpu"):
+        self.device = device
+        self.seed(seed)
+
+    def seed(self, seed):
+        xp = array_module(self.device)
+        self._rng = xp.random.default_rng(seed)
+
+    def normal(self, shape, mean=0.0, std=1.0, dtype=DEFAULT_DTYPE):
+        z = self._rng.standard_normal(_shape(shape), dtype=dtype)
+        return z * dtype(std) + dtype(mean) if (std != 1.0 or mean != 0.0) else z
+
+    def uniform(self, shape, low=0.0, high=1.0, dtype=DEFAULT_DTYPE):
+        u = self._rng.random(_shape(shape), dtype=dtype)
+        return u * dtype(high - low) + dtype(low) if (low, high) != (0.0, 1.0) else u
+
+    def bernoulli(self, p, shape=None, dtype=DEFAULT_DTYPE):
+        """1 with probability ``p`` (a number or an array broadcast to ``shape``), else 0."""
+        shape = np.shape(p) if shape is None else _shape(shape)
+        return (self._rng.random(shape, dtype=np.float64) < p).astype(dtype)
+
+    def integers(self, high, shape=None):
+        return self._rng.integers(0, high, size=shape)
+
+    def permutation(self, n):
+        return self._rng.permutation(n)
+
+    def get_state(self):
+        return self._rng.bit_generator.state
+
+    def set_state(self, state):
+        self._rng.bit_generator.state = state
+
+
+def _shape(shape):
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+_default = {}
+
+
+def default_generator(device="cpu"):
+    """The generator used when none is passed (initializers, dropout, sampling)."""
+    if device not in _default:
+        _default[device] = Generator(None, device)
+    return _default[device]
+
+
+def manual_seed(seed):
+    """Seed the default generator of every device, for reproducible runs."""
+    for device in DEVICES:
+        if device == "cpu" or cuda_available():
+            _default[device] = Generator(seed, device)

@@ -1,0 +1,108 @@
+"""Reverse-mode differentiation: walk the graph from the outputs back to the leaves.
+
+Functions are visited in decreasing generation order (a heap), so each runs once, after
+every consumer of its outputs has sent it gradient; no recursion. Gradients are keyed by
+edge: ``(creator, output index)`` for an intermediate value, the Node itself for a leaf.
+"""
+import heapq
+import itertools
+
+from .. import backend
+from .broadcast import sum_to
+from .mode import set_grad_enabled
+from .node import Node
+
+
+def backward(outputs, grad_outputs=None, retain_graph=None, create_graph=False):
+    """Accumulate the gradient of ``outputs`` into the ``.grad`` of every leaf reached."""
+    grads = _run(outputs, grad_outputs, retain_graph, create_graph, keep=())
+    with set_grad_enabled(create_graph):
+        for leaf, g in grads.items():
+            if isinstance(leaf, Node):
+                leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, as a tuple.
+
+    Leaves' ``.grad`` are left alone. With ``create_graph=True`` the results are part of a
+    graph and can be differentiated again.
+    """
+    single = isinstance(inputs, Node)
+    inputs = [inputs] if single else list(inputs)
+    for x in inputs:
+        if not isinstance(x, Node) or not x.requires_grad:
+            raise ValueError("grad: every input must be a Tensor with requires_grad=True")
+    keys = [x if x.creator is None else (x.creator, x.index) for x in inputs]
+    grads = _run(outputs, grad_outputs, retain_graph, create_graph, keep=keys)
+    result = []
+    for x, key in zip(inputs, keys):
+        g = grads.get(key)
+        if g is None and not allow_unused:
+            raise ValueError(f"grad: an input of shape {x.shape} was not used to compute the "
+                             "outputs (pass allow_unused=True to get None for it)")
+        result.append(g)
+    return tuple(result)
+
+
+def _run(outputs, grad_outputs, retain_graph, create_graph, keep):
+    outputs = [outputs] if isinstance(outputs, Node) else list(outputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Node) or hasattr(grad_outputs, "shape"):
+        grad_outputs = [grad_outputs]
+    retain_graph = create_graph if retain_graph is None else retain_graph
+
+    grads, heap, queued, tie = {}, [], set(), itertools.count()
+
+    def push(fn):
+        if fn is not None and id(fn) not in queued:
+            queued.add(id(fn))
+            heapq.heappush(heap, (-fn.generation, next(tie), fn))
+
+    def accumulate(key, g):
+        grads[key] = g if key not in grads else grads[key] + g
+
+    with set_grad_enabled(create_graph):
+        for y, g in zip(outputs, grad_outputs):
+            if not y.requires_grad:
+                raise ValueError(f"backward: a tensor of shape {y.shape} does not require grad")
+            accumulate(y if y.creator is None else (y.creator, y.index), _seed_grad(y, g))
+            push(y.creator)
+
+        while heap:
+            fn = heapq.heappop(heap)[2]
+            if fn.edges is None:
+                raise RuntimeError(f"backward through {fn.name} a second time: its graph was "
+                                   "freed; pass retain_graph=True to the first backward")
+            gys = []
+            for i, (shape, dtype) in enumerate(fn.out_meta):
+                key = (fn, i)
+                g = grads.get(key) if key in keep else grads.pop(key, None)
+                if g is None:  # an output that no path used: zero gradient
+                    g = type(outputs[0])(backend.array_module(outputs[0].device).zeros(shape, dtype))
+                gys.append(g)
+            gxs = fn.backward(*gys)
+            gxs = gxs if isinstance(gxs, tuple) else (gxs,)
+            for edge, shape, gx in zip(fn.edges, fn.in_shapes, gxs):
+                if edge is None or gx is None:
+                    continue
+                accumulate(edge, sum_to(gx, shape))
+                if isinstance(edge, tuple):
+                    push(edge[0])
+            if not retain_graph:
+                fn.release()
+    return grads
+
+
+def _seed_grad(y, g):
+    if g is None:
+        if y.size != 1:
+            raise ValueError(f"backward: a tensor of shape {y.shape} is not a scalar; pass "
+                             "grad= (a tensor of the same shape) to say which combination to differentiate")
+        return type(y)(backend.array_module(y.device).ones(y.shape, y.dtype))
+    g = g if isinstance(g, Node) else type(y)(backend.array_module(y.device).asarray(g, dtype=y.dtype))
+    if g.shape != y.shape:
+        raise ValueError(f"backward: grad has shape {g.shape} but the tensor has shape {y.shape}")
+    return g

@@ -1,0 +1,96 @@
+"""The op contract.
+
+An op subclasses ``Function`` and writes
+  * ``forward(*arrays) -> array or tuple of arrays``, on raw arrays through ``self.xp``;
+  * ``backward(*grads) -> grad or tuple of grads``, one per input, written with Tensor
+    ops so that a backward pass can itself be differentiated (``create_graph=True``).
+    It computes only the gradients in ``self.needs_grad`` and returns None for the rest.
+An op keeps only what its backward needs: ``keep_inputs`` / ``keep_outputs`` name the
+Tensors to save (in ``self.inputs`` / ``self.outputs``); anything else it stores itself,
+shapes rather than arrays where it can. Gradients of broadcast inputs are reduced by the
+engine (``sum_to``), so no op deals with broadcasting.
+"""
+import numbers
+
+from .. import backend
+from .mode import is_grad_enabled
+from .node import Node
+
+
+class Function:
+    keep_inputs = ()
+    keep_outputs = ()
+    any_dtype = False  # shape ops accept integer and bool tensors; math ops need floats
+
+    def __call__(self, *inputs):
+        inputs = _as_nodes(inputs, self.name)
+        if not self.any_dtype:
+            for x in inputs:
+                if x.dtype.kind != "f":
+                    raise TypeError(f"{self.name}: needs floating-point tensors, got dtype {x.dtype}")
+        self.xp = backend.array_module(inputs[0].device)
+        try:
+            ys = self.forward(*(x.data for x in inputs))
+        except (ValueError, IndexError) as e:
+            shapes = ", ".join(str(x.shape) for x in inputs)
+            raise type(e)(f"{self.name}: {e} (input shapes {shapes})") from None
+        ys = ys if isinstance(ys, tuple) else (ys,)
+        outputs = tuple(type(inputs[0])(self.xp.asarray(y)) for y in ys)
+
+        if is_grad_enabled() and any(x.requires_grad for x in inputs):
+            self.generation = max(x.generation for x in inputs)
+            # Edges to where each input's gradient goes: its creator's output slot, or the
+            # leaf itself. Nothing else of the inputs is held unless the op keeps it.
+            self.edges = [_edge(x) for x in inputs]
+            self.needs_grad = [e is not None for e in self.edges]
+            self.in_shapes = [x.shape for x in inputs]
+            self.out_meta = [(y.shape, y.dtype) for y in outputs]
+            self.inputs = {i: inputs[i] for i in self.keep_inputs}
+            self.outputs = {i: outputs[i] for i in self.keep_outputs}
+            for i, y in enumerate(outputs):
+                y.requires_grad, y.creator, y.index = True, self, i
+                y.generation = self.generation + 1
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    @property
+    def name(self):
+        return type(self).__name__.lower()
+
+    def release(self):
+        """Drop the graph links and saved tensors after a backward pass."""
+        self.edges = self.inputs = self.outputs = None
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, *gys):
+        raise NotImplementedError
+
+
+def _edge(x):
+    if not x.requires_grad:
+        return None
+    return x if x.creator is None else (x.creator, x.index)
+
+
+def _as_nodes(inputs, name):
+    """Tensors pass through; plain numbers and arrays become constants with the dtype
+    and device of the tensors they meet, so ``x * 2.0`` stays float32."""
+    like = next((x for x in inputs if isinstance(x, Node)), None)
+    if like is None:
+        raise TypeError(f"{name}: expected at least one Tensor argument, got "
+                        + ", ".join(type(x).__name__ for x in inputs))
+    devices = {x.device for x in inputs if isinstance(x, Node)}
+    if len(devices) > 1:
+        raise ValueError(f"{name}: tensors on different devices {sorted(devices)}; move them with .to()")
+    xp = backend.array_module(like.device)
+    out = []
+    for x in inputs:
+        if isinstance(x, Node):
+            out.append(x)
+            continue
+        if not isinstance(x, numbers.Number) and not hasattr(x, "__array__") and not isinstance(x, (list, tuple)):
+            raise TypeError(f"{name}: cannot use a {type(x).__name__} as a tensor")
+        dtype = like.dtype if like.dtype.kind == "f" else backend.DEFAULT_DTYPE
+        out.append(type(like)(xp.asarray(x, dtype=dtype)))
+    return out

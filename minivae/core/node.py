@@ -1,0 +1,80 @@
+"""A value in the computation graph: its array, its gradient, and the op that made it.
+
+``Node`` knows how gradients flow but nothing about the math; ``minivae.Tensor`` (in
+``minivae.ops``) is the Node that carries the operators.
+"""
+from .. import backend
+
+
+class Node:
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data, requires_grad=False):
+        if requires_grad and data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require grad, got dtype {data.dtype}")
+        self.data = data
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self.creator = None   # the Function that produced this value; None for a leaf
+        self.index = 0        # which output of its creator this is
+        self.generation = 0   # 0 for leaves; one more than the creator's generation
+
+    # --- what the array is --------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self):
+        return self.creator is None
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        body = str(self.numpy()).replace("\n", "\n       ")
+        extra = f", device='{self.device}'" if self.device != "cpu" else ""
+        extra += ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({body}, dtype={self.dtype}{extra})"
+
+    # --- leaving the graph --------------------------------------------------------
+    def numpy(self):
+        """The values as a NumPy array (copied to the host for a CUDA tensor)."""
+        return backend.to_device(self.data, "cpu")
+
+    def item(self):
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor of one element, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def detach(self):
+        """The same values, cut off from the graph."""
+        return type(self)(self.data)
+
+    # --- gradients ----------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``retain_graph`` defaults to ``create_graph``, as in PyTorch.
+        """
+        from .engine import backward  # engine and node are one layer; import at use to avoid a cycle
+        backward([self], None if grad is None else [grad], retain_graph, create_graph)
+
+    def zero_grad(self):
+        self.grad = None

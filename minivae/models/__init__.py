@@ -1,0 +1,2 @@
+"""Models of the autoencoder / VAE family."""
+from .vae import VAE

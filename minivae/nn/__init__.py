@@ -1,0 +1,10 @@
+"""Layers: ``Module`` and the building blocks of encoders and decoders."""
+from . import init
+from .activation import Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from .batchnorm import BatchNorm1d
+from .container import Sequential
+from .dropout import Dropout
+from .linear import Linear
+from .mlp import MLP
+from .module import Module, save_npz
+from .parameter import Parameter

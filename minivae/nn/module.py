@@ -1,0 +1,138 @@
+"""``Module``: a function with parameters, composed of other modules."""
+import os
+import tempfile
+
+import numpy as np
+
+from .. import backend
+from .parameter import Parameter
+
+
+class Module:
+    def __init__(self):
+        object.__setattr__(self, "_params", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name, value):
+        if "_params" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
+        for table in (self._params, self._modules, self._buffers):
+            table.pop(name, None)
+        if isinstance(value, Parameter):
+            self._params[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):  # called only when normal lookup fails
+        for table in ("_params", "_modules", "_buffers"):
+            if name in self.__dict__.get(table, {}):
+                return self.__dict__[table][name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def register_buffer(self, name, array):
+        """State that is saved with the module but not trained (e.g. running statistics)."""
+        self._buffers[name] = array
+
+    def set_buffer(self, name, array):
+        self._buffers[name] = array
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args):
+        raise NotImplementedError
+
+    # --- walking the tree ---------------------------------------------------------
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, m in self._modules.items():
+            yield from m.named_modules(f"{prefix}{name}.")
+
+    def named_parameters(self):
+        for prefix, m in self.named_modules():
+            for name, p in m._params.items():
+                yield prefix + name, p
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self):
+        for prefix, m in self.named_modules():
+            for name, b in m._buffers.items():
+                yield prefix + name, b
+
+    def train(self, mode=True):
+        for _, m in self.named_modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    def to(self, device):
+        """Move every parameter and buffer to ``device``, in place."""
+        for p in self.parameters():
+            p.data = backend.to_device(p.data, device)
+            p.grad = None
+        for prefix, m in self.named_modules():
+            for name, b in m._buffers.items():
+                m._buffers[name] = backend.to_device(b, device)
+        return self
+
+    # --- state --------------------------------------------------------------------
+    def state_dict(self):
+        """Name -> NumPy copy of every parameter and buffer."""
+        state = {name: backend.to_device(p.data, "cpu").copy() for name, p in self.named_parameters()}
+        state.update((name, backend.to_device(b, "cpu").copy()) for name, b in self.named_buffers())
+        return state
+
+    def load_state_dict(self, state):
+        """Copy values in, bit for bit; names and shapes must match exactly."""
+        own = dict(self.named_parameters())
+        buffers = {prefix + name: (m, name) for prefix, m in self.named_modules() for name in m._buffers}
+        missing = sorted((set(own) | set(buffers)) - set(state))
+        unexpected = sorted(set(state) - set(own) - set(buffers))
+        if missing or unexpected:
+            raise ValueError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        for name, value in state.items():
+            target = own[name].data if name in own else buffers[name][0]._buffers[buffers[name][1]]
+            if tuple(value.shape) != target.shape:
+                raise ValueError(f"load_state_dict: {name} has shape {tuple(value.shape)}, "
+                                 f"the module expects {target.shape}")
+            array = backend.array_module(backend.device_of(target)).asarray(value, dtype=target.dtype)
+            if name in own:
+                own[name].data = array.copy()
+            else:
+                m, key = buffers[name]
+                m._buffers[key] = array.copy()
+        return self
+
+    def save(self, path):
+        """Write the state to an ``.npz`` file atomically: a temporary file, then a rename."""
+        save_npz(path, self.state_dict())
+
+    def load(self, path):
+        with np.load(path, allow_pickle=False) as f:
+            return self.load_state_dict({k: f[k] for k in f.files})
+
+
+def save_npz(path, arrays):
+    """``np.savez`` that never leaves a half-written file at ``path``."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

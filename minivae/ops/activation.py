@@ -1,0 +1,78 @@
+"""Activations: tanh, sigmoid, relu, leaky_relu, softplus."""
+from ..core import Function
+
+
+class Tanh(Function):
+    keep_outputs = (0,)
+
+    def forward(self, x):
+        return self.xp.tanh(x)
+
+    def backward(self, gy):
+        y = self.outputs[0]
+        return gy * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    keep_outputs = (0,)
+
+    def forward(self, x):
+        # sigma(x) = (1 + tanh(x/2)) / 2 never overflows, for any x
+        return (self.xp.tanh(x * x.dtype.type(0.5)) + 1) * x.dtype.type(0.5)
+
+    def backward(self, gy):
+        y = self.outputs[0]
+        return gy * y * (1.0 - y)
+
+
+class ReLU(Function):
+    def forward(self, x):
+        self.mask = x > 0  # a bool array is all the backward needs
+        return self.xp.maximum(x, 0)
+
+    def backward(self, gy):
+        return gy * self.mask
+
+
+class LeakyReLU(Function):
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x):
+        self.scale = self.xp.where(x > 0, x.dtype.type(1), x.dtype.type(self.slope))
+        return x * self.scale
+
+    def backward(self, gy):
+        return gy * self.scale
+
+
+class Softplus(Function):
+    keep_inputs = (0,)
+
+    def forward(self, x):
+        # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large |x|
+        xp = self.xp
+        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, gy):
+        return gy * sigmoid(self.inputs[0])
+
+
+def tanh(x):
+    return Tanh()(x)
+
+
+def sigmoid(x):
+    return Sigmoid()(x)
+
+
+def relu(x):
+    return ReLU()(x)
+
+
+def leaky_relu(x, slope=0.01):
+    return LeakyReLU(slope)(x)
+
+
+def softplus(x):
+    return Softplus()(x)

@@ -1,0 +1,7 @@
+"""Optimizers, gradient clipping and learning-rate schedules."""
+from .adagrad import Adagrad
+from .adam import Adam
+from .clip import clip_grad_norm
+from .optimizer import Optimizer
+from .schedule import ExponentialLR, Schedule, StagedLR, StepLR
+from .sgd import SGD

@@ -1,0 +1,45 @@
+"""The optimizer base: holds parameters and per-parameter state, updates ``p.data`` in place."""
+from .. import backend
+
+
+class Optimizer:
+    def __init__(self, params, lr):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got no parameters to optimize")
+        if lr <= 0:
+            raise ValueError(f"{type(self).__name__}: learning rate must be positive, got {lr}")
+        self.lr = lr
+        self.steps = 0
+        self.state = [{} for _ in self.params]
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        self.steps += 1
+        for p, state in zip(self.params, self.state):
+            if p.grad is not None:
+                self.update(p.data, p.grad.data, state)
+
+    def update(self, param, grad, state):
+        """Update the array ``param`` in place from ``grad``; ``state`` persists per parameter."""
+        raise NotImplementedError
+
+    def state_dict(self):
+        arrays = {f"{i}.{k}": backend.to_device(v, "cpu").copy()
+                  for i, s in enumerate(self.state) for k, v in s.items()}
+        return {"lr": self.lr, "steps": self.steps, "state": arrays}
+
+    def load_state_dict(self, state):
+        self.lr, self.steps = state["lr"], state["steps"]
+        self.state = [{} for _ in self.params]
+        for key, value in state["state"].items():
+            i, name = key.split(".", 1)
+            p = self.params[int(i)]
+            self.state[int(i)][name] = backend.array_module(p.device).asarray(value, dtype=p.dtype)
+
+
+def zeros_like(a):
+    return backend.array_module(backend.device_of(a)).zeros_like(a)

@@ -1,0 +1,61 @@
+"""Learning-rate schedules, stepped once per epoch: ``schedule.step()`` sets ``optimizer.lr``."""
+
+
+class Schedule:
+    def __init__(self, optimizer):
+        self.optimizer, self.base_lr, self.epoch = optimizer, optimizer.lr, 0
+        optimizer.lr = self.lr_at(0)
+
+    def lr_at(self, epoch):
+        raise NotImplementedError
+
+    def step(self):
+        self.epoch += 1
+        self.optimizer.lr = self.lr_at(self.epoch)
+        return self.optimizer.lr
+
+
+class StepLR(Schedule):
+    """lr * gamma ** (epoch // step_size)."""
+
+    def __init__(self, optimizer, step_size, gamma=0.1):
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch):
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialLR(Schedule):
+    """lr * gamma ** epoch."""
+
+    def __init__(self, optimizer, gamma):
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch):
+        return self.base_lr * self.gamma ** epoch
+
+
+class StagedLR(Schedule):
+    """The IWAE paper's schedule (Burda et al. 2016, Sec. 5): stage i = 0, 1, ... lasts
+    base**i epochs at lr * decay**i, with base 3 and decay 10**(-1/7). Eight stages make
+    3280 epochs; after the last stage the rate stays at the last stage's."""
+
+    def __init__(self, optimizer, stages=8, base=3, decay=10 ** (-1 / 7)):
+        self.stages, self.base, self.decay = stages, base, decay
+        super().__init__(optimizer)
+
+    @property
+    def total_epochs(self):
+        return sum(self.base ** i for i in range(self.stages))
+
+    def stage_at(self, epoch):
+        i, end = 0, 1
+        while epoch >= end and i < self.stages - 1:
+            i += 1
+            end += self.base ** i
+        return i
+
+    def lr_at(self, epoch):
+        return self.base_lr * self.decay ** self.stage_at(epoch)

@@ -1,0 +1,30 @@
+import numpy as np
+import pytest
+
+import minivae as mv
+from minivae import nn
+from minivae.testing import gradcheck
+
+
+def test_batchnorm_normalizes_and_tracks_running_stats():
+    bn = nn.BatchNorm1d(3, momentum=0.5)
+    x = np.random.default_rng(0).normal(2.0, 3.0, (64, 3)).astype(np.float32)
+    y = bn(mv.tensor(x)).numpy()
+    np.testing.assert_allclose(y.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(y.std(0), 1, atol=1e-3)
+    np.testing.assert_allclose(bn.running_mean, 0.5 * x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var, 0.5 + 0.5 * x.var(0, ddof=1), rtol=1e-5)
+    bn.eval()
+    expected = (x - bn.running_mean) / np.sqrt(bn.running_var + bn.eps)
+    np.testing.assert_allclose(bn(mv.tensor(x)).numpy(), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_batchnorm_gradient():
+    bn = nn.BatchNorm1d(2)
+    x = np.random.default_rng(1).standard_normal((5, 2))
+    assert gradcheck(lambda t: bn(t) * mv.tensor([[1.0, -2.0]], dtype=np.float64) ** 3, x)
+
+
+def test_batchnorm_shape_error():
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(3\): expected shape \(batch, 3\), got \(4, 2\)"):
+        nn.BatchNorm1d(3)(mv.tensor(np.ones((4, 2))))

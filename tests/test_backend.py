@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from minivae import backend
+
+
+def test_generator_is_seeded_and_float32():
+    a, b = backend.Generator(7), backend.Generator(7)
+    x, y = a.normal((1000,)), b.normal((1000,))
+    assert x.dtype == np.float32 and np.array_equal(x, y)
+    u = a.uniform((1000,), -2, 3)
+    assert u.min() >= -2 and u.max() < 3
+    bern = a.bernoulli(0.25, (20000,))
+    assert set(np.unique(bern)) <= {0.0, 1.0} and abs(bern.mean() - 0.25) < 0.015
+
+
+def test_generator_state_round_trip():
+    g = backend.Generator(1)
+    state = g.get_state()
+    first = g.normal((5,))
+    g.set_state(state)
+    np.testing.assert_array_equal(g.normal((5,)), first)
+
+
+def test_manual_seed_resets_default_generator():
+    backend.manual_seed(3)
+    x = backend.default_generator().normal((4,))
+    backend.manual_seed(3)
+    np.testing.assert_array_equal(backend.default_generator().normal((4,)), x)
+
+
+def test_devices():
+    assert backend.array_module("cpu") is np
+    assert backend.device_of(np.ones(1)) == "cpu"
+    with pytest.raises(ValueError, match="unknown device"):
+        backend.array_module("gpu")
+
+
+def test_scatter_add_sums_repeats():
+    t = np.zeros(3)
+    backend.scatter_add(t, np.array([0, 0, 2]), np.array([1.0, 2.0, 5.0]))
+    np.testing.assert_array_equal(t, [3.0, 0.0, 5.0])
