@@ -1,0 +1,63 @@
+"""What every benchmark shares: the machine's description, median timing, JSON results."""
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def machine():
+    """Where and with what a number was measured."""
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
+    info = {
+        "cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
+        "python": sys.version.split()[0], "numpy": np.__version__,
+        "blas": f"{blas.get('name')} {blas.get('version')}",
+        "threads_env": {k: os.environ.get(k) for k in
+                        ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")},
+    }
+    try:
+        from threadpoolctl import threadpool_info
+        info["threadpools"] = [{k: p[k] for k in ("internal_api", "num_threads", "version")}
+                               for p in threadpool_info()]
+    except ImportError:
+        pass
+    return info
+
+
+def median_time(fn, repeats=7, warmup=2, number=1):
+    """Median seconds per call of ``fn`` over ``repeats`` runs of ``number`` calls each."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - start) / number)
+    return statistics.median(times)
+
+
+def write_result(name, payload):
+    """Write ``bench/results/<name>.json`` atomically, with the machine attached."""
+    os.makedirs(RESULTS, exist_ok=True)
+    payload = {"benchmark": name, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+               "machine": machine(), **payload}
+    path = os.path.join(RESULTS, f"{name}.json")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(payload, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+    return path
