@@ -71,11 +71,11 @@ class Generator:
 
     def normal(self, shape, mean=0.0, std=1.0, dtype=DEFAULT_DTYPE):
         z = self._rng.standard_normal(_shape(shape), dtype=dtype)
-        return z * dtype(std) + dtype(mean) if (std != 1.0 or mean != 0.0) else z
+        return z if (mean, std) == (0.0, 1.0) else z * std + mean  # Python scalars keep the dtype
 
     def uniform(self, shape, low=0.0, high=1.0, dtype=DEFAULT_DTYPE):
         u = self._rng.random(_shape(shape), dtype=dtype)
-        return u * dtype(high - low) + dtype(low) if (low, high) != (0.0, 1.0) else u
+        return u if (low, high) == (0.0, 1.0) else u * (high - low) + low
 
     def bernoulli(self, p, shape=None, dtype=DEFAULT_DTYPE):
         """1 with probability ``p`` (a number or an array broadcast to ``shape``), else 0."""

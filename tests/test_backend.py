@@ -40,3 +40,12 @@ def test_scatter_add_sums_repeats():
     t = np.zeros(3)
     backend.scatter_add(t, np.array([0, 0, 2]), np.array([1.0, 2.0, 5.0]))
     np.testing.assert_array_equal(t, [3.0, 0.0, 5.0])
+
+
+def test_generator_shifts_and_scales_in_the_requested_dtype():
+    g = backend.Generator(0)
+    for dtype in (np.float32, np.dtype(np.float32), np.float64):
+        assert g.normal((3,), mean=1.0, std=2.0, dtype=dtype).dtype == np.dtype(dtype)
+        assert g.uniform((3,), -1.0, 4.0, dtype=dtype).dtype == np.dtype(dtype)
+    x = g.normal((50000,), mean=3.0, std=0.5)
+    assert abs(x.mean() - 3.0) < 0.02 and abs(x.std() - 0.5) < 0.01

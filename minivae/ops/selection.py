@@ -14,18 +14,6 @@ class Where(Function):
                 where(self.cond, 0.0, gy) if self.needs_grad[1] else None)
 
 
-class Maximum(Function):
-    """max(a, b) elementwise; a tie sends the gradient to ``a``."""
-
-    def forward(self, a, b):
-        self.a_wins = a >= b
-        return self.xp.where(self.a_wins, a, b)
-
-    def backward(self, gy):
-        return (where(self.a_wins, gy, 0.0) if self.needs_grad[0] else None,
-                where(self.a_wins, 0.0, gy) if self.needs_grad[1] else None)
-
-
 class Clip(Function):
     def __init__(self, low, high):
         self.low, self.high = low, high
@@ -40,14 +28,18 @@ class Clip(Function):
         return gy * self.inside
 
 
+def _data(x):
+    return x.data if isinstance(x, Node) else x
+
+
 def where(cond, a, b):
     """``a`` where ``cond`` is true, else ``b``; ``cond`` is a constant (bool array or tensor)."""
-    cond = cond.data if isinstance(cond, Node) else cond
-    return Where(cond)(a, b)
+    return Where(_data(cond))(a, b)
 
 
 def maximum(a, b):
-    return Maximum()(a, b)
+    """max(a, b) elementwise; a tie sends the gradient to ``a``."""
+    return where(_data(a) >= _data(b), a, b)
 
 
 def clip(x, low=None, high=None):

@@ -24,3 +24,16 @@ def test_rejects_strange_objects():
 def test_int_tensor_cannot_require_grad():
     with pytest.raises(TypeError, match="only floating-point tensors can require grad"):
         mv.tensor(np.arange(3), requires_grad=True)
+
+
+def test_mixing_devices_names_the_op(monkeypatch):
+    """Checked without a GPU: an ndarray subclass plays the part of a CUDA array."""
+    from minivae import backend
+
+    class OnGpu(np.ndarray):
+        pass
+
+    monkeypatch.setattr(backend, "device_of", lambda a: "cuda" if isinstance(a, OnGpu) else "cpu")
+    gpu = mv.Tensor(np.ones(2).view(OnGpu))
+    with pytest.raises(ValueError, match=r"mul: tensors on different devices \['cpu', 'cuda'\]"):
+        mv.tensor([1.0, 2.0]) * gpu

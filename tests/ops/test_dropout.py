@@ -1,9 +1,19 @@
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 import minivae as mv
 import minivae.functional as F
 from minivae.backend import Generator
+from strategies import arrays, check
+
+
+@given(arrays(), st.sampled_from([0.1, 0.5, 0.9]), st.integers(0, 1000))
+def test_dropout_gradient(a, p, seed):
+    """With the generator re-seeded on each call the mask is fixed, so the op is a
+    deterministic function to check: x * mask / (1 - p)."""
+    mask = Generator(seed).bernoulli(1 - p, a.shape, dtype=np.float64)
+    check(lambda x: F.dropout(x, p, generator=Generator(seed)), lambda x: x * mask / (1 - p), a)
 
 
 def test_dropout_mask_scale_and_gradient():

@@ -35,7 +35,7 @@ def test_sum_to(a, data):
     check(lambda x: F.sum_to(x, shape), ref, a)
 
 
-@given(arrays(hnp_shape := st.tuples(st.integers(1, 5), st.integers(1, 4))), st.data())
+@given(arrays(st.tuples(st.integers(1, 5), st.integers(1, 4))), st.data())
 def test_getitem_basic(a, data):
     i = data.draw(st.integers(0, a.shape[0] - 1))
     for index in (i, (slice(None), 0), (slice(None, None, -1), slice(0, None, 2)), (None, Ellipsis, -1)):
