@@ -43,3 +43,31 @@ def loss_and_grads(p, x, eps):
     d_a1 = (d_s @ p["W2"].T) * (a1 > 0)
     g["W1"], g["b1"] = x.T @ d_a1, d_a1.sum(0)
     return loss, g
+
+
+class Adam:
+    """Adam on a dict of arrays, in place (the same update as minivae.optim.Adam)."""
+
+    def __init__(self, params, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+        self.p, self.lr, self.b1, self.b2, self.eps, self.t = params, lr, b1, b2, eps, 0
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+
+    def step(self, grads):
+        self.t += 1
+        for k, g in grads.items():
+            m, v = self.m[k], self.v[k]
+            m *= self.b1
+            m += (1 - self.b1) * g
+            v *= self.b2
+            v += (1 - self.b2) * (g * g)
+            self.p[k] -= self.lr * (m / (1 - self.b1 ** self.t)) / ((v / (1 - self.b2 ** self.t)) ** 0.5 + self.eps)
+
+
+def gemm_flops(batch, sizes=(784, 400, 20)):
+    """FLOPs of the step's matrix products: forward, dX and dW for each of the four layers
+    (the first layer's dX is not needed)."""
+    d, h, z = sizes
+    layers = [(d, h), (h, 2 * z), (z, h), (h, d)]
+    per = [2 * batch * m * n for m, n in layers]
+    return 3 * sum(per) - per[0]

@@ -1,6 +1,7 @@
 """Hand-written kernels: Numba on the CPU, CUDA through CuPy on the GPU.
 
-Installed as ``minivae.kernels``. Every kernel here has a NumPy/CuPy reference path in
-``minivae.ops`` that computes the same function; the kernels issue fills this package and
-the registry that selects between the two.
+Installed as ``minivae.kernels``. Each kernel computes the same function as the NumPy/CuPy
+reference path of its op in ``minivae.ops``; ``set_kernels("reference" | "fast")`` (or the
+environment variable ``MINIVAE_KERNELS``) chooses between them.
 """
+from .registry import kernel_info, kernel_mode, lookup, set_kernels

@@ -1,9 +1,10 @@
 """minivae: a from-scratch autodiff engine and the autoencoder / VAE family built on it."""
-from . import functional, nn, optim
+from . import backend, functional, nn, optim
 from .backend import cuda_available, manual_seed
 from .core import enable_grad, grad, no_grad, set_grad_enabled
+from .kernels import kernel_info, set_kernels
 from .ops import Tensor, tensor
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-           "manual_seed", "cuda_available", "functional", "nn", "optim"]
+           "manual_seed", "cuda_available", "functional", "nn", "optim", "set_kernels", "kernel_info"]

@@ -45,6 +45,30 @@ def to_device(array, device):
     return array_module(device).asarray(array)
 
 
+def tune_malloc(mmap_threshold=64 << 20, trim_threshold=256 << 20):
+    """Let glibc reuse freed large blocks instead of returning them to the system.
+
+    A training step allocates and frees the same large temporaries every time. By default
+    glibc serves each from fresh mmap'd pages, whose first touch page-faults: at batch 1024
+    that cost the VAE step about a quarter of its time (bench/vae_step.py). Raising both
+    thresholds (together; the trim threshold alone makes it worse) keeps that memory in
+    the heap. This is process-wide, so a library never calls it on import: the ``minivae``
+    command and the benchmarks do, and applications may. Returns the settings applied, or
+    None where the C library is not glibc.
+    """
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return None
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    if not (mallopt(M_MMAP_THRESHOLD, mmap_threshold) and mallopt(M_TRIM_THRESHOLD, trim_threshold)):
+        return None
+    return {"M_MMAP_THRESHOLD": mmap_threshold, "M_TRIM_THRESHOLD": trim_threshold}
+
+
 def scatter_add(target, index, values):
     """``target[index] += values`` with repeated indices summed (unbuffered add)."""
     if device_of(target) == "cuda":

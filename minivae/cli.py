@@ -54,6 +54,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=demo)
     args = parser.parse_args(argv)
+    backend.tune_malloc()
     try:
         return args.run(args)
     except (ValueError, TypeError, OSError) as e:

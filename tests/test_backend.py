@@ -49,3 +49,12 @@ def test_generator_shifts_and_scales_in_the_requested_dtype():
         assert g.uniform((3,), -1.0, 4.0, dtype=dtype).dtype == np.dtype(dtype)
     x = g.normal((50000,), mean=3.0, std=0.5)
     assert abs(x.mean() - 3.0) < 0.02 and abs(x.std() - 0.5) < 0.01
+
+
+def test_tune_malloc_applies_on_glibc():
+    import platform
+    settings = backend.tune_malloc()
+    if platform.libc_ver()[0] == "glibc":
+        assert settings == {"M_MMAP_THRESHOLD": 64 << 20, "M_TRIM_THRESHOLD": 256 << 20}
+    a = np.ones(1 << 20)   # allocation still works
+    assert a.sum() == 1 << 20

@@ -28,7 +28,8 @@ class Function:
             for x in inputs:
                 if x.dtype.kind != "f":
                     raise TypeError(f"{self.name}: needs floating-point tensors, got dtype {x.dtype}")
-        self.xp = backend.array_module(inputs[0].device)
+        self.device = inputs[0].device
+        self.xp = backend.array_module(self.device)
         try:
             ys = self.forward(*(x.data for x in inputs))
         except (ValueError, IndexError) as e:

@@ -37,9 +37,10 @@ class VAE(Module):
         return self.decoder(z)
 
     def reparameterize(self, mu, logvar):
-        """z = mu + sigma * eps, eps ~ N(0, I): a sample that gradients can flow through."""
+        """z = mu + sigma * eps, eps ~ N(0, I): a sample that gradients can flow through, and
+        KL(q(z|x) || p(z)) per example, in one fused op."""
         eps = self.generator.normal(mu.shape, dtype=mu.dtype)
-        return mu + F.exp(logvar * 0.5) * eps
+        return F.reparameterize_kl(mu, logvar, eps)
 
     def log_likelihood(self, x, out):
         """log p(x|z) per example, from the decoder's output."""
@@ -53,9 +54,9 @@ class VAE(Module):
         if x.ndim != 2 or x.shape[1] != self.x_dim:
             raise ValueError(f"VAE.loss: expected data of shape (n, {self.x_dim}), got {x.shape}")
         mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar)
+        z, kl = self.reparameterize(mu, logvar)
         recon = -self.log_likelihood(x, self.decode(z)).mean()
-        kl = F.kl_normal(mu, logvar).mean()
+        kl = kl.mean()
         return recon + kl * self.beta, {"recon": recon, "kl": kl}
 
     def sample(self, n):

@@ -1,3 +1,4 @@
+from ..ops import dense_activations
 from .activation import ACTIVATIONS
 from .batchnorm import BatchNorm1d
 from .container import Sequential
@@ -11,6 +12,7 @@ def MLP(sizes, activation="relu", out_activation=None, dropout=0.0, batchnorm=Fa
 
     Hidden layers get ``activation`` (and optionally batch norm and dropout); the last gets
     ``out_activation`` (none by default). ``init`` defaults to He for ReLU, else Glorot.
+    Without batch norm the activation is fused into the Linear layer (one kernel).
     """
     sizes = list(sizes)
     if len(sizes) < 2 or any(not isinstance(n, int) or n < 1 for n in sizes):
@@ -22,13 +24,15 @@ def MLP(sizes, activation="relu", out_activation=None, dropout=0.0, batchnorm=Fa
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         last = i == len(sizes) - 2
-        layers.append(Linear(n_in, n_out, init="glorot" if last else init, generator=generator))
-        if not last:
-            if batchnorm:
-                layers.append(BatchNorm1d(n_out))
-            layers.append(ACTIVATIONS[activation]())
-            if dropout:
-                layers.append(Dropout(dropout))
-        elif out_activation is not None:
-            layers.append(ACTIVATIONS[out_activation]())
+        act = (out_activation or "identity") if last else activation
+        norm = batchnorm and not last
+        fuse = act in dense_activations and not norm  # batch norm comes between the two
+        layers.append(Linear(n_in, n_out, init="glorot" if last else init, generator=generator,
+                             activation=act if fuse else "identity"))
+        if norm:
+            layers.append(BatchNorm1d(n_out))
+        if not fuse:
+            layers.append(ACTIVATIONS[act]())
+        if dropout and not last:
+            layers.append(Dropout(dropout))
     return Sequential(*layers)

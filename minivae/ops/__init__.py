@@ -1,12 +1,15 @@
 """The ops: each defined once, forward on arrays and backward beside it."""
 from .activation import leaky_relu, relu, sigmoid, softplus, tanh
 from .arithmetic import add, div, mul, neg, pow, sub
+from .dense import ACTIVATIONS as dense_activations, dense
 from .device import to
 from .dropout import dropout
 from .elementwise import abs, exp, log, log1p, sqrt
+from .iwae import iwae_bound
 from .losses import bce_with_logits, gaussian_nll, kl_normal, log_normal, mse
 from .matmul import matmul
 from .reduction import max, mean, min, sum
+from .reparameterize import reparameterize_kl
 from .selection import clip, maximum, where
 from .shape import broadcast_to, concat, expand_dims, getitem, reshape, split, stack, sum_to, swapaxes, transpose
 from .softmax import log_softmax, logsumexp, softmax

@@ -5,8 +5,10 @@ The diagonal-Gaussian functions reduce over the last axis: one value per sample.
 """
 import math
 
+from .. import kernels
 from .activation import softplus
 from .elementwise import exp
+from .fused import Fused
 
 
 def _reduce(loss, reduction):
@@ -24,10 +26,31 @@ def _check_same_shape(name, a, b):
         raise ValueError(f"{name}: shapes {a.shape} and {b.shape} differ")
 
 
+class BCEWithLogits(Fused):
+    """Elementwise loss and its gradient sigma(l) - t computed in one kernel pass."""
+
+    def reference(self, logits, target):
+        return softplus(logits) - logits * target
+
+    def forward(self, logits, target):
+        loss, self.dlogits = kernels.lookup("bce_with_logits", self.device)(logits, target)
+        return loss
+
+    def backward_kernel(self, g):
+        return (g * self.dlogits if self.needs_grad[0] else None,
+                -g * self.inputs[0].data if self.needs_grad[1] else None)
+
+    def release(self):
+        super().release()
+        self.dlogits = None
+
+
 def bce_with_logits(logits, target, reduction="mean"):
     """-[t log sigma(l) + (1 - t) log(1 - sigma(l))] = softplus(l) - t l, stable for any l."""
     _check_same_shape("bce_with_logits", logits, target)
-    return _reduce(softplus(logits) - logits * target, reduction)
+    op = BCEWithLogits()
+    fast = kernels.lookup("bce_with_logits", logits.device) is not None and logits.ndim == 2
+    return _reduce(op(logits, target) if fast else op.reference(logits, target), reduction)
 
 
 def gaussian_nll(x, mean, logvar=0.0, reduction="mean"):

@@ -1,4 +1,4 @@
-from .optimizer import Optimizer, zeros_like
+from .optimizer import Optimizer
 
 
 class Adagrad(Optimizer):
@@ -11,6 +11,6 @@ class Adagrad(Optimizer):
     def update(self, p, g, state):
         if self.weight_decay:
             g = g + self.weight_decay * p
-        s = state.setdefault("sum_sq", zeros_like(p))
+        s = self.buffer(state, "sum_sq", p)
         s += g * g
         p -= self.lr * g / (s ** 0.5 + self.eps)

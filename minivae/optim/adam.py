@@ -1,4 +1,5 @@
-from .optimizer import Optimizer, zeros_like
+from .. import backend, kernels
+from .optimizer import Optimizer
 
 
 class Adam(Optimizer):
@@ -10,13 +11,20 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        self.scratch = {}
 
     def update(self, p, g, state):
         b1, b2 = self.betas
+        m, v = self.buffer(state, "m", p), self.buffer(state, "v", p)
+        fused = kernels.lookup("adam_step", backend.device_of(p))
+        if fused is not None and p.flags.c_contiguous and p.dtype == g.dtype:
+            scratch = self.scratch.get(p.shape)   # shared by parameters of one shape
+            if scratch is None or scratch.dtype != p.dtype:
+                scratch = self.scratch[p.shape] = backend.array_module("cpu").empty_like(p)
+            fused(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay, self.steps, scratch)
+            return
         if self.weight_decay:
             g = g + self.weight_decay * p
-        m = state.setdefault("m", zeros_like(p))
-        v = state.setdefault("v", zeros_like(p))
         m *= b1
         m += (1 - b1) * g
         v *= b2

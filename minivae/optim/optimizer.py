@@ -23,6 +23,13 @@ class Optimizer:
             if p.grad is not None:
                 self.update(p.data, p.grad.data, state)
 
+    @staticmethod
+    def buffer(state, name, like):
+        """The per-parameter array ``state[name]``, zeros the first time."""
+        if name not in state:
+            state[name] = backend.array_module(backend.device_of(like)).zeros_like(like)
+        return state[name]
+
     def update(self, param, grad, state):
         """Update the array ``param`` in place from ``grad``; ``state`` persists per parameter."""
         raise NotImplementedError
@@ -40,6 +47,3 @@ class Optimizer:
             p = self.params[int(i)]
             self.state[int(i)][name] = backend.array_module(p.device).asarray(value, dtype=p.dtype)
 
-
-def zeros_like(a):
-    return backend.array_module(backend.device_of(a)).zeros_like(a)

@@ -1,4 +1,4 @@
-from .optimizer import Optimizer, zeros_like
+from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
@@ -12,7 +12,7 @@ class SGD(Optimizer):
         if self.weight_decay:
             g = g + self.weight_decay * p
         if self.momentum:
-            v = state.setdefault("velocity", zeros_like(p))
+            v = self.buffer(state, "velocity", p)
             v *= self.momentum
             v += g
             g = g + self.momentum * v if self.nesterov else v

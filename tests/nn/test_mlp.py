@@ -8,8 +8,11 @@ from minivae import nn, optim
 
 def test_mlp_layers():
     net = nn.MLP([4, 8, 8, 2], activation="tanh", out_activation="sigmoid", dropout=0.1)
-    kinds = [type(m).__name__ for m in net]
-    assert kinds == ["Linear", "Tanh", "Dropout", "Linear", "Tanh", "Dropout", "Linear", "Sigmoid"]
+    assert [type(m).__name__ for m in net] == ["Linear", "Dropout", "Linear", "Dropout", "Linear"]
+    assert [m.activation for m in net if isinstance(m, nn.Linear)] == ["tanh", "tanh", "sigmoid"]
+    net = nn.MLP([4, 8, 2], activation="softplus", batchnorm=True)   # nothing to fuse into
+    assert [type(m).__name__ for m in net] == ["Linear", "BatchNorm1d", "Softplus", "Linear"]
+    assert net[0].activation == net[3].activation == "identity"
 
 
 def test_mlp_bad_sizes_and_activation():

@@ -1,0 +1,196 @@
+"""The headline: one training step of the VAE 784-400-20-400-784 (ReLU, Bernoulli decoder on
+logits, sum-reduced negative ELBO, Adam lr 1e-3, float32) in each implementation, in one
+process with one thread count, interleaved so that machine noise falls on all alike.
+
+Implementations: minivae with its fast kernels, minivae on the reference path, PyTorch eager
+(CPU), JAX jit (when installed), and a hand-written NumPy step. Also the GEMM floor: the
+step's GEMM FLOPs divided by a large sgemm's measured rate.
+
+Usage: python bench/vae_step.py [--batch 128 1024] [--repeats 9] [--steps 5]
+Writes bench/results/vae_step.json; the last line printed is
+RATIO minivae/pytorch batch128=<x> batch1024=<y>
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numpy_vae  # noqa: E402
+from common import write_result  # noqa: E402
+
+import minivae as mv  # noqa: E402
+import minivae.functional as F  # noqa: E402
+
+
+def minivae_step(params, x, eps, kernels):
+    p = {k: mv.nn.Parameter(v.copy()) for k, v in params.items()}
+    opt = mv.optim.Adam(list(p.values()), lr=1e-3)
+    xt, et = mv.tensor(x), mv.tensor(eps)
+    zdim = eps.shape[1]
+
+    def step():
+        mv.set_kernels(kernels)
+        h1 = F.dense(xt, p["W1"], p["b1"], "relu")
+        s = F.dense(h1, p["W2"], p["b2"])
+        mu, logvar = s[:, :zdim], s[:, zdim:]
+        z, kl = F.reparameterize_kl(mu, logvar, et)
+        logits = F.dense(F.dense(z, p["W3"], p["b3"], "relu"), p["W4"], p["b4"])
+        loss = F.bce_with_logits(logits, xt, reduction="sum") + kl.sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
+def numpy_step(params, x, eps):
+    p = {k: v.copy() for k, v in params.items()}
+    opt = numpy_vae.Adam(p)
+
+    def step():
+        loss, grads = numpy_vae.loss_and_grads(p, x, eps)
+        opt.step(grads)
+        return float(loss)
+    return step
+
+
+def torch_step(params, x, eps):
+    import torch
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    opt = torch.optim.Adam(list(p.values()), lr=1e-3)
+    xt, et = torch.from_numpy(x), torch.from_numpy(eps)
+    zdim = eps.shape[1]
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        h1 = torch.relu(xt @ p["W1"] + p["b1"])
+        s = h1 @ p["W2"] + p["b2"]
+        mu, logvar = s[:, :zdim], s[:, zdim:]
+        z = mu + torch.exp(0.5 * logvar) * et
+        logits = torch.relu(z @ p["W3"] + p["b3"]) @ p["W4"] + p["b4"]
+        loss = bce(logits, xt, reduction="sum") + 0.5 * (logvar.exp() + mu * mu - 1 - logvar).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
+def jax_step(params, x, eps):
+    import jax
+    import jax.numpy as jnp
+    import optax
+    zdim = eps.shape[1]
+
+    def loss_fn(p, x, eps):
+        h1 = jax.nn.relu(x @ p["W1"] + p["b1"])
+        s = h1 @ p["W2"] + p["b2"]
+        mu, logvar = s[:, :zdim], s[:, zdim:]
+        z = mu + jnp.exp(0.5 * logvar) * eps
+        logits = jax.nn.relu(z @ p["W3"] + p["b3"]) @ p["W4"] + p["b4"]
+        bce = jnp.maximum(logits, 0) - logits * x + jnp.log1p(jnp.exp(-jnp.abs(logits)))
+        return bce.sum() + 0.5 * (jnp.exp(logvar) + mu * mu - 1 - logvar).sum()
+
+    opt = optax.adam(1e-3)
+    state = {"p": {k: jnp.asarray(v) for k, v in params.items()}}
+    state["o"] = opt.init(state["p"])
+
+    @jax.jit
+    def update(p, o, x, eps):
+        loss, g = jax.value_and_grad(loss_fn)(p, x, eps)
+        u, o = opt.update(g, o, p)
+        return optax.apply_updates(p, u), o, loss
+
+    xj, ej = jnp.asarray(x), jnp.asarray(eps)
+
+    def step():
+        state["p"], state["o"], loss = update(state["p"], state["o"], xj, ej)
+        return float(loss)
+    return step
+
+
+def sgemm_rate(n=2048, repeats=5):
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    a @ a
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ a
+        times.append(time.perf_counter() - start)
+    return 2 * n ** 3 / statistics.median(times)
+
+
+def run(batch, repeats, steps):
+    rng = np.random.default_rng(0)
+    params = numpy_vae.init()
+    x = (rng.random((batch, 784)) < 0.3).astype(np.float32)
+    eps = rng.standard_normal((batch, 20)).astype(np.float32)
+    impls = {"minivae": minivae_step(params, x, eps, "fast"),
+             "minivae_reference": minivae_step(params, x, eps, "reference"),
+             "numpy": numpy_step(params, x, eps)}
+    try:
+        impls["pytorch"] = torch_step(params, x, eps)
+    except ImportError:
+        pass
+    try:
+        impls["jax"] = jax_step(params, x, eps)
+    except ImportError:
+        pass
+    first = {name: step() for name, step in impls.items()}   # warm-up and compile
+    ref = first["numpy"]
+    for name, loss in first.items():   # the same first step everywhere: same model, same math
+        assert abs(loss - ref) <= 1e-4 * abs(ref), (name, loss, ref)
+    for step in impls.values():
+        step()
+    # Rounds visit the implementations in turn, so slow spells of this shared machine fall on
+    # all of them. BLAS and OpenMP worker threads spin for a while after their work; a pause
+    # and two untimed steps before each timed block keep one library's spinning threads
+    # from being billed to the next (measured: torch 4.6 ms alone, 16 ms without the pause).
+    times = {name: [] for name in impls}
+    for _ in range(repeats):
+        for name, step in impls.items():
+            time.sleep(0.3)
+            step(), step()
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            times[name].append((time.perf_counter() - start) / steps)
+    mv.set_kernels("fast")
+    ms = {name: statistics.median(t) * 1e3 for name, t in times.items()}
+    floor_ms = numpy_vae.gemm_flops(batch) / sgemm_rate() * 1e3
+    print(f"batch {batch}: " + "  ".join(f"{k} {v:.2f} ms" for k, v in ms.items())
+          + f"  GEMM floor {floor_ms:.2f} ms")
+    return {"batch": batch, "median_ms": ms, "gemm_floor_ms": floor_ms,
+            "ratios_to_pytorch": {k: v / ms["pytorch"] for k, v in ms.items()} if "pytorch" in ms else None}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch", type=int, nargs="+", default=[128, 1024])
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--steps", type=int, default=5)
+    args = parser.parse_args()
+    allocator = mv.backend.tune_malloc()   # the same process-wide setting for every implementation
+    threads = {}
+    try:
+        import torch
+        threads["torch"] = torch.get_num_threads()
+        threads["torch_version"] = torch.__version__
+    except ImportError:
+        pass
+    rows = [run(b, args.repeats, args.steps) for b in args.batch]
+    write_result("vae_step", {"repeats": args.repeats, "steps_per_repeat": args.steps,
+                              "statistic": "median", "threads": threads, "kernels": mv.kernel_info(),
+                              "allocator": allocator,
+                              "results": rows})
+    if all(r["ratios_to_pytorch"] for r in rows):
+        print("RATIO minivae/pytorch " + " ".join(
+            f"batch{r['batch']}={r['ratios_to_pytorch']['minivae']:.2f}" for r in rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Dense layer y = act(x @ W + b) on the CPU.
+
+Forward: the GEMM through BLAS into a preallocated buffer, then one Numba pass that adds
+the bias and applies the activation in place.
+Backward: one Numba pass computes gz = gy * act'(y) from the saved output and, in the same
+loop, the bias gradient db = sum over rows of gz; then dX = gz @ W^T and dW = x^T @ gz
+through BLAS on transposed views (no copies).
+
+Kernels are serial: BLAS owns the cores (see bench/threads.py for why).
+"""
+import numpy as np
+from numba import njit
+
+# activation codes shared with minivae.ops.dense
+IDENTITY, RELU, TANH, SIGMOID, LEAKY_RELU = 0, 1, 2, 3, 4
+CODES = {"identity": IDENTITY, "relu": RELU, "tanh": TANH, "sigmoid": SIGMOID, "leaky_relu": LEAKY_RELU}
+
+
+@njit(cache=True)
+def _bias_act(y, b, act, slope):
+    n, m = y.shape
+    zero, half, one = y.dtype.type(0), y.dtype.type(0.5), y.dtype.type(1)
+    for i in range(n):
+        for j in range(m):
+            v = y[i, j] + b[j]
+            if act == RELU:
+                v = max(v, zero)
+            elif act == TANH:
+                v = np.tanh(v)
+            elif act == SIGMOID:
+                v = half * (np.tanh(half * v) + one)
+            elif act == LEAKY_RELU:
+                v = v if v > zero else slope * v
+            y[i, j] = v
+
+
+@njit(cache=True)
+def _act_grad_bias(gy, y, act, slope, gz, db):
+    n, m = gy.shape
+    zero, one = y.dtype.type(0), y.dtype.type(1)
+    db[:] = zero
+    for i in range(n):
+        for j in range(m):
+            g = gy[i, j]
+            if act == RELU:
+                g = g if y[i, j] > zero else zero
+            elif act == TANH:
+                g = g * (one - y[i, j] * y[i, j])
+            elif act == SIGMOID:
+                g = g * y[i, j] * (one - y[i, j])
+            elif act == LEAKY_RELU:
+                g = g if y[i, j] > zero else slope * g
+            gz[i, j] = g
+            db[j] += g
+
+
+def forward(x, W, b, activation, slope=0.01):
+    y = np.empty((x.shape[0], W.shape[1]), dtype=np.result_type(x, W))
+    np.matmul(x, W, out=y)
+    _bias_act(y, b.astype(y.dtype, copy=False), CODES[activation], y.dtype.type(slope))
+    return y
+
+
+def backward(x, W, y, gy, activation, slope=0.01, need=(True, True, True)):
+    """(dX, dW, db) for the needed inputs, None for the rest."""
+    gz = np.empty(gy.shape, dtype=y.dtype)
+    db = np.empty(gy.shape[1], dtype=y.dtype)
+    _act_grad_bias(gy.astype(y.dtype, copy=False), y, CODES[activation], y.dtype.type(slope), gz, db)
+    dx = gz @ W.T if need[0] else None
+    dw = x.T @ gz if need[1] else None
+    return dx, dw, (db if need[2] else None)

@@ -1,0 +1,58 @@
+"""One registry of hand-written kernels, keyed by op and device.
+
+An op asks ``lookup(op, device)``: it gets the fast kernel, or None on the reference path
+(``set_kernels("reference")``, ``MINIVAE_KERNELS=reference``) or when no kernel is written
+for that device. Kernel modules are imported at their first lookup, and Numba compiles at
+a kernel's first call into its on-disk cache, so importing minivae compiles nothing.
+"""
+import importlib
+import os
+
+MODES = ("fast", "reference")
+
+# (op, device) -> "module:function", relative to this package
+KERNELS = {
+    ("dense_forward", "cpu"): "cpu.dense:forward",
+    ("dense_backward", "cpu"): "cpu.dense:backward",
+    ("reparameterize_kl_forward", "cpu"): "cpu.reparameterize_kl:forward",
+    ("reparameterize_kl_backward", "cpu"): "cpu.reparameterize_kl:backward",
+    ("iwae_weights", "cpu"): "cpu.iwae_weights:forward",
+    ("bce_with_logits", "cpu"): "cpu.bce_with_logits:forward",
+    ("adam_step", "cpu"): "cpu.adam:step",
+}
+
+_mode = os.environ.get("MINIVAE_KERNELS", "fast")
+if _mode not in MODES:
+    raise ValueError(f"MINIVAE_KERNELS must be one of {MODES}, got {_mode!r}")
+_loaded = {}
+
+
+def set_kernels(mode):
+    """``"fast"``: hand-written kernels where there are some; ``"reference"``: NumPy/CuPy only."""
+    global _mode
+    if mode not in MODES:
+        raise ValueError(f"set_kernels: mode must be one of {MODES}, got {mode!r}")
+    _mode = mode
+
+
+def kernel_mode():
+    return _mode
+
+
+def lookup(op, device):
+    if _mode == "reference":
+        return None
+    key = (op, device)
+    if key not in _loaded:
+        target = KERNELS.get(key)
+        if target is None:
+            _loaded[key] = None
+        else:
+            module, name = target.split(":")
+            _loaded[key] = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    return _loaded[key]
+
+
+def kernel_info():
+    """What the benchmarks record: the mode and the kernels available."""
+    return {"mode": _mode, "kernels": sorted(f"{op}@{device}" for op, device in KERNELS)}
