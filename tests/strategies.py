@@ -41,3 +41,61 @@ def check(fn, reference, *inputs, double=True, rtol=1e-6):
     assert gradcheck(fn, *inputs)
     if double:
         assert gradgradcheck(fn, *inputs)
+
+
+def both_paths(fn, *arrays, seed=0):
+    """Run ``fn`` on the fast and on the reference kernel path with the same inputs and the
+    same random output weights: {path: (outputs, input gradients)} as NumPy arrays."""
+    from minivae import set_kernels
+    from minivae.kernels import kernel_mode
+    previous, results = kernel_mode(), {}
+    try:
+        for mode in ("fast", "reference"):
+            set_kernels(mode)
+            xs = [tensor(a, requires_grad=True, dtype=a.dtype) for a in arrays]
+            outs = fn(*xs)
+            outs = outs if isinstance(outs, tuple) else (outs,)
+            rng = np.random.default_rng(seed)
+            total = None
+            for y in outs:
+                if y.requires_grad:
+                    term = (y * rng.standard_normal(y.shape).astype(y.dtype)).sum()
+                    total = term if total is None else total + term
+            total.backward()
+            results[mode] = ([y.numpy() for y in outs],
+                             [None if x.grad is None else x.grad.numpy() for x in xs])
+    finally:
+        set_kernels(previous)
+    return results
+
+
+def assert_paths_agree(results, rtol, atol=0.0):
+    fast, ref = results["fast"], results["reference"]
+    for a, b in zip(fast[0] + fast[1], ref[0] + ref[1]):
+        if a is None or b is None:
+            assert a is None and b is None
+            continue
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+dtypes = st.sampled_from([np.float32, np.float64])
+TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
+
+
+@st.composite
+def matrices(draw, rows, cols, dtype, low=-2.0, high=2.0):
+    """A (rows, cols) array of ``dtype``, sometimes strided or transposed."""
+    return _layout(draw, draw(arrays((rows, cols), low, high)), dtype)
+
+
+def _layout(draw, a, dtype):
+    a = a.astype(dtype)
+    kind = draw(st.sampled_from(["contiguous", "transposed", "strided"]))
+    if kind == "transposed":
+        return np.ascontiguousarray(a.T).T
+    if kind == "strided":
+        big = np.zeros((a.shape[0], 2 * a.shape[1]), dtype)
+        big[:, ::2] = a
+        return big[:, ::2]
+    return a

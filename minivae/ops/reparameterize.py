@@ -33,7 +33,10 @@ class ReparameterizeKL(Fused):
         mu, logvar, eps = (self.inputs[i].data for i in range(3))
         gmu, glv = kernels.lookup("reparameterize_kl_backward", self.device)(
             mu, logvar, eps, gz, gkl, LOGVAR_MIN, LOGVAR_MAX)
-        return (gmu if self.needs_grad[0] else None, glv if self.needs_grad[1] else None, None)
+        geps = None
+        if self.needs_grad[2]:   # rarely wanted: eps is noise; dz/deps = exp(lv / 2)
+            geps = gz * self.xp.exp(0.5 * self.xp.clip(logvar, LOGVAR_MIN, LOGVAR_MAX))
+        return (gmu if self.needs_grad[0] else None, glv if self.needs_grad[1] else None, geps)
 
 
 def reparameterize_kl(mu, logvar, eps):

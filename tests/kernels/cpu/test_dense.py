@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import minivae as mv
+import minivae.functional as F
+from minivae.testing import gradcheck, gradgradcheck
+from strategies import TOL, assert_paths_agree, both_paths, dtypes, matrices
+
+activations = st.sampled_from(["identity", "relu", "tanh", "sigmoid", "leaky_relu"])
+sizes = st.integers(1, 9)
+
+
+@given(sizes, sizes, sizes, activations, dtypes, st.data())
+def test_dense_kernel_matches_reference(n, k, m, act, dtype, data):
+    x = data.draw(matrices(n, k, dtype))
+    W = data.draw(matrices(k, m, dtype))
+    b = data.draw(matrices(1, m, dtype))[0]
+    results = both_paths(lambda x, W, b: F.dense(x, W, b, act, 0.1), x, W, b)
+    assert_paths_agree(results, **TOL[dtype])
+
+
+@given(st.sampled_from([(128, 784, 400), (33, 400, 40), (1, 20, 400)]), activations)
+def test_dense_kernel_at_vae_sizes(shape, act):
+    n, k, m = shape
+    rng = np.random.default_rng(0)
+    x, W, b = (rng.standard_normal(s).astype(np.float32) for s in ((n, k), (k, m), (m,)))
+    W /= np.sqrt(k)
+    assert_paths_agree(both_paths(lambda x, W, b: F.dense(x, W, b, act), x, W, b), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("act", ["identity", "relu", "tanh", "sigmoid", "leaky_relu"])
+def test_dense_fast_path_gradients(act):
+    rng = np.random.default_rng(1)
+    x, W, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal(5)
+    f = lambda x, W, b: F.dense(x, W, b, act, 0.2)
+    assert gradcheck(f, x, W, b)
+    assert gradgradcheck(f, x, W, b)   # through the reference, as the Fused contract says
+
+
+def test_dense_batched_input_and_missing_bias():
+    rng = np.random.default_rng(2)
+    x, W = rng.standard_normal((2, 3, 4)), rng.standard_normal((4, 5))
+    y = F.dense(mv.tensor(x, dtype=np.float64), mv.tensor(W, dtype=np.float64), activation="tanh")
+    np.testing.assert_allclose(y.numpy(), np.tanh(x @ W), rtol=1e-12)
+
+
+def test_dense_bad_shapes_and_activation():
+    x, W = mv.tensor(np.ones((2, 3))), mv.tensor(np.ones((4, 5)))
+    with pytest.raises(ValueError, match=r"dense: shapes x \(2, 3\), W \(4, 5\)"):
+        F.dense(x, W)
+    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
+        F.dense(x, mv.tensor(np.ones((3, 5))), activation="gelu")

@@ -1,0 +1,46 @@
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minivae as mv
+import minivae.functional as F
+from minivae import kernels
+
+
+def test_switch_selects_the_path():
+    x = mv.tensor(np.ones((2, 3)), requires_grad=True)
+    W = mv.tensor(np.ones((3, 2)), requires_grad=True)
+    mv.set_kernels("reference")
+    try:
+        assert kernels.lookup("dense_forward", "cpu") is None
+        assert F.dense(x, W).creator.name != "dense"      # composite of plain ops
+    finally:
+        mv.set_kernels("fast")
+    assert kernels.lookup("dense_forward", "cpu") is not None
+    assert F.dense(x, W).creator.name == "dense"
+    assert kernels.lookup("dense_forward", "tpu") is None
+
+
+def test_bad_mode():
+    with pytest.raises(ValueError, match="mode must be one of"):
+        mv.set_kernels("turbo")
+
+
+def _python(code, **env):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=120)
+
+
+def test_importing_minivae_compiles_nothing():
+    out = _python("import sys, minivae; print('numba' in sys.modules)")
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_environment_variable():
+    out = _python("import minivae.kernels as k; print(k.kernel_mode())", MINIVAE_KERNELS="reference")
+    assert out.stdout.strip() == "reference"
+    out = _python("import minivae", MINIVAE_KERNELS="warp")
+    assert out.returncode != 0 and "MINIVAE_KERNELS must be one of" in out.stderr
