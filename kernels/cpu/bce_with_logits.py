@@ -36,6 +36,8 @@ def _loss_and_exponent(l, t, s, loss, expo):
 
 def forward(logits, target):
     """(elementwise loss, d loss / d logits) for 2-D inputs."""
+    logits = np.ascontiguousarray(logits)   # strided loops do not vectorize
+    target = np.ascontiguousarray(target, dtype=logits.dtype)
     s = np.empty(logits.shape, logits.dtype)
     _neg_abs(logits, s)
     np.exp(s, out=s)

@@ -36,6 +36,7 @@ def _rows(logw, out, weights):
 
 
 def forward(logw):
+    logw = np.ascontiguousarray(logw)   # strided loops do not vectorize
     out = np.empty(logw.shape[0], logw.dtype)
     weights = np.empty(logw.shape, logw.dtype)
     _rows(logw, out, weights)

@@ -42,7 +42,8 @@ def forward(mu, logvar, eps, lo, hi):
     z = np.empty(mu.shape, mu.dtype)
     kl = np.empty(mu.shape[0], mu.dtype)
     t = mu.dtype.type
-    _forward(mu, logvar.astype(mu.dtype, copy=False), eps.astype(mu.dtype, copy=False), t(lo), t(hi), z, kl)
+    c = lambda a: np.ascontiguousarray(a, dtype=mu.dtype)   # strided loops do not vectorize
+    _forward(c(mu), c(logvar), c(eps), t(lo), t(hi), z, kl)
     return z, kl
 
 
@@ -50,5 +51,6 @@ def backward(mu, logvar, eps, gz, gkl, lo, hi):
     gmu = np.empty(mu.shape, mu.dtype)
     glv = np.empty(mu.shape, mu.dtype)
     t = mu.dtype.type
-    _backward(mu, logvar, eps, gz, gkl, t(lo), t(hi), gmu, glv)
+    c = lambda a: np.ascontiguousarray(a, dtype=mu.dtype)
+    _backward(c(mu), c(logvar), c(eps), c(gz), c(gkl), t(lo), t(hi), gmu, glv)
     return gmu, glv
