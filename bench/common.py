@@ -61,3 +61,30 @@ def write_result(name, payload):
         f.write("\n")
     os.replace(tmp, path)
     return path
+
+
+def time_interleaved(impls, repeats, steps, pause=0.3):
+    """Median seconds per call of each zero-argument callable in ``impls``.
+
+    Rounds visit the implementations in turn, so slow spells of a shared machine fall on
+    all of them. BLAS and OpenMP worker threads spin for a while after their work; a pause
+    and two untimed calls before each timed block keep one library's spinning threads from
+    being billed to the next (measured: torch's VAE step 4.6 ms alone, 16 ms without it).
+    """
+    times = {name: [] for name in impls}
+    for _ in range(repeats):
+        for name, step in impls.items():
+            time.sleep(pause)
+            step()
+            step()
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            times[name].append((time.perf_counter() - start) / steps)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def sgemm_rate(n=2048, repeats=5):
+    """Measured float32 GEMM FLOP/s of NumPy's BLAS on a large square product."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    return 2 * n ** 3 / median_time(lambda: a @ a, repeats, warmup=1)

@@ -12,15 +12,13 @@ RATIO minivae/pytorch batch128=<x> batch1024=<y>
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy_vae  # noqa: E402
-from common import write_result  # noqa: E402
+from common import sgemm_rate, time_interleaved, write_result  # noqa: E402
 
 import minivae as mv  # noqa: E402
 import minivae.functional as F  # noqa: E402
@@ -113,18 +111,7 @@ def jax_step(params, x, eps):
     return step
 
 
-def sgemm_rate(n=2048, repeats=5):
-    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
-    a @ a
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ a
-        times.append(time.perf_counter() - start)
-    return 2 * n ** 3 / statistics.median(times)
-
-
-def run(batch, repeats, steps):
+def run(batch, repeats, steps, only=None):
     rng = np.random.default_rng(0)
     params = numpy_vae.init()
     x = (rng.random((batch, 784)) < 0.3).astype(np.float32)
@@ -140,32 +127,23 @@ def run(batch, repeats, steps):
         impls["jax"] = jax_step(params, x, eps)
     except ImportError:
         pass
+    if only:
+        impls = {k: v for k, v in impls.items() if k in only}
     first = {name: step() for name, step in impls.items()}   # warm-up and compile
-    ref = first["numpy"]
+    ref = first.get("numpy", first[next(iter(first))])
     for name, loss in first.items():   # the same first step everywhere: same model, same math
         assert abs(loss - ref) <= 1e-4 * abs(ref), (name, loss, ref)
     for step in impls.values():
         step()
-    # Rounds visit the implementations in turn, so slow spells of this shared machine fall on
-    # all of them. BLAS and OpenMP worker threads spin for a while after their work; a pause
-    # and two untimed steps before each timed block keep one library's spinning threads
-    # from being billed to the next (measured: torch 4.6 ms alone, 16 ms without the pause).
-    times = {name: [] for name in impls}
-    for _ in range(repeats):
-        for name, step in impls.items():
-            time.sleep(0.3)
-            step(), step()
-            start = time.perf_counter()
-            for _ in range(steps):
-                step()
-            times[name].append((time.perf_counter() - start) / steps)
+    seconds = time_interleaved(impls, repeats, steps)
     mv.set_kernels("fast")
-    ms = {name: statistics.median(t) * 1e3 for name, t in times.items()}
+    ms = {name: t * 1e3 for name, t in seconds.items()}
     floor_ms = numpy_vae.gemm_flops(batch) / sgemm_rate() * 1e3
     print(f"batch {batch}: " + "  ".join(f"{k} {v:.2f} ms" for k, v in ms.items())
           + f"  GEMM floor {floor_ms:.2f} ms")
     return {"batch": batch, "median_ms": ms, "gemm_floor_ms": floor_ms,
-            "ratios_to_pytorch": {k: v / ms["pytorch"] for k, v in ms.items()} if "pytorch" in ms else None}
+            "ratios_to_pytorch": {k: v / ms["pytorch"] for k, v in ms.items()}
+            if {"pytorch", "minivae"} <= set(ms) else None}
 
 
 def main():
@@ -173,6 +151,7 @@ def main():
     parser.add_argument("--batch", type=int, nargs="+", default=[128, 1024])
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--impls", nargs="+", help="run only these (default: all available)")
     args = parser.parse_args()
     allocator = mv.backend.tune_malloc()   # the same process-wide setting for every implementation
     threads = {}
@@ -182,7 +161,7 @@ def main():
         threads["torch_version"] = torch.__version__
     except ImportError:
         pass
-    rows = [run(b, args.repeats, args.steps) for b in args.batch]
+    rows = [run(b, args.repeats, args.steps, args.impls) for b in args.batch]
     write_result("vae_step", {"repeats": args.repeats, "steps_per_repeat": args.steps,
                               "statistic": "median", "threads": threads, "kernels": mv.kernel_info(),
                               "allocator": allocator,

@@ -1,7 +1,10 @@
 """Dense layer y = act(x @ W + b) on the CPU.
 
 Forward: the GEMM through BLAS into a preallocated buffer, then one Numba pass that adds
-the bias and applies the activation in place.
+the bias and applies the activation in place. Tanh and sigmoid are the exception: without
+SVML Numba's tanh is a scalar libm call, 47x slower than NumPy's SIMD tanh on 6400x200
+float32 (9.7 ms against 0.21 ms here), so for them the pass only adds the bias (and halves,
+for sigmoid(v) = (1 + tanh(v/2)) / 2) and NumPy's tanh finishes in place.
 Backward: one Numba pass computes gz = gy * act'(y) from the saved output and, in the same
 loop, the bias gradient db = sum over rows of gz; then dX = gz @ W^T and dW = x^T @ gz
 through BLAS on transposed views (no copies).
@@ -20,17 +23,17 @@ CODES = {"identity": IDENTITY, "relu": RELU, "tanh": TANH, "sigmoid": SIGMOID, "
 
 @njit(cache=True)
 def _bias_act(y, b, act, slope):
+    """y = act(y + b) for the piecewise-linear activations; for TANH, y + b; for SIGMOID,
+    (y + b) / 2 (the caller applies NumPy's tanh after)."""
     n, m = y.shape
-    zero, half, one = y.dtype.type(0), y.dtype.type(0.5), y.dtype.type(1)
+    zero, half = y.dtype.type(0), y.dtype.type(0.5)
     for i in range(n):
         for j in range(m):
             v = y[i, j] + b[j]
             if act == RELU:
                 v = max(v, zero)
-            elif act == TANH:
-                v = np.tanh(v)
             elif act == SIGMOID:
-                v = half * (np.tanh(half * v) + one)
+                v = half * v
             elif act == LEAKY_RELU:
                 v = v if v > zero else slope * v
             y[i, j] = v
@@ -59,7 +62,13 @@ def _act_grad_bias(gy, y, act, slope, gz, db):
 def forward(x, W, b, activation, slope=0.01):
     y = np.empty((x.shape[0], W.shape[1]), dtype=np.result_type(x, W))
     np.matmul(x, W, out=y)
-    _bias_act(y, b.astype(y.dtype, copy=False), CODES[activation], y.dtype.type(slope))
+    act = CODES[activation]
+    _bias_act(y, np.ascontiguousarray(b, dtype=y.dtype), act, y.dtype.type(slope))
+    if act in (TANH, SIGMOID):
+        np.tanh(y, out=y)
+    if act == SIGMOID:
+        y *= y.dtype.type(0.5)
+        y += y.dtype.type(0.5)
     return y
 
 
