@@ -19,6 +19,13 @@ KERNELS = {
     ("iwae_weights", "cpu"): "cpu.iwae_weights:forward",
     ("bce_with_logits", "cpu"): "cpu.bce_with_logits:forward",
     ("adam_step", "cpu"): "cpu.adam:step",
+    ("dense_forward", "cuda"): "cuda.dense:forward",
+    ("dense_backward", "cuda"): "cuda.dense:backward",
+    ("reparameterize_kl_forward", "cuda"): "cuda.reparameterize_kl:forward",
+    ("reparameterize_kl_backward", "cuda"): "cuda.reparameterize_kl:backward",
+    ("iwae_weights", "cuda"): "cuda.iwae_weights:forward",
+    ("bce_with_logits", "cuda"): "cuda.bce_with_logits:forward",
+    ("adam_step", "cuda"): "cuda.adam:step",
 }
 
 _mode = os.environ.get("MINIVAE_KERNELS", "fast")

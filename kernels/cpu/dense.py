@@ -16,9 +16,7 @@ broadcast gradient (stride 0, as ``y.sum().backward()`` sends) ran 36x slower th
 import numpy as np
 from numba import njit
 
-# activation codes shared with minivae.ops.dense
-IDENTITY, RELU, TANH, SIGMOID, LEAKY_RELU = 0, 1, 2, 3, 4
-CODES = {"identity": IDENTITY, "relu": RELU, "tanh": TANH, "sigmoid": SIGMOID, "leaky_relu": LEAKY_RELU}
+from ..activations import CODES, LEAKY_RELU, RELU, SIGMOID, TANH
 
 
 @njit(cache=True)

@@ -18,9 +18,10 @@ class Adam(Optimizer):
         m, v = self.buffer(state, "m", p), self.buffer(state, "v", p)
         fused = kernels.lookup("adam_step", backend.device_of(p))
         if fused is not None and p.flags.c_contiguous and p.dtype == g.dtype:
-            scratch = self.scratch.get(p.shape)   # shared by parameters of one shape
-            if scratch is None or scratch.dtype != p.dtype:
-                scratch = self.scratch[p.shape] = backend.array_module("cpu").empty_like(p)
+            key = (p.shape, p.dtype, backend.device_of(p))   # scratch shared by like parameters
+            if key not in self.scratch:
+                self.scratch[key] = backend.array_module(key[2]).empty_like(p)
+            scratch = self.scratch[key]
             fused(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay, self.steps, scratch)
             return
         if self.weight_decay:

@@ -1,0 +1,14 @@
+"""BCE with logits on the GPU: loss and gradient in one elementwise kernel."""
+import cupy as cp
+import numpy as np
+
+from .module import THREADS, blocks, contiguous, kernel
+
+
+def forward(logits, target):
+    logits = contiguous(logits, logits.dtype)
+    target = contiguous(target, logits.dtype)
+    loss, grad = cp.empty_like(logits), cp.empty_like(logits)
+    kernel("bce_with_logits", logits.dtype)(blocks(logits.size), (THREADS,),
+                                           (logits, target, loss, grad, np.int64(logits.size)))
+    return loss, grad

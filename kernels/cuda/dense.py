@@ -1,0 +1,32 @@
+"""Dense layer on the GPU: cuBLAS GEMM into a preallocated buffer, then one fused bias +
+activation kernel; backward fuses act'(y) with the bias-gradient column sums (per-block
+shared-memory reduction, one atomic per block and column), and dX, dW come from cuBLAS on
+transposed views."""
+import cupy as cp
+import numpy as np
+
+from ..activations import CODES
+from .module import THREADS, blocks, contiguous, kernel
+
+
+def forward(x, W, b, activation, slope=0.01):
+    y = cp.empty((x.shape[0], W.shape[1]), dtype=cp.result_type(x, W))
+    cp.matmul(x, W, out=y)
+    n, m = y.shape
+    kernel("dense_bias_act", y.dtype)(
+        blocks(n * m), (THREADS,),
+        (y, contiguous(b, y.dtype), np.int64(n), np.int32(m), np.int32(CODES[activation]), y.dtype.type(slope)))
+    return y
+
+
+def backward(x, W, y, gy, activation, slope=0.01, need=(True, True, True)):
+    n, m = y.shape
+    gy = contiguous(gy, y.dtype)
+    gz = cp.empty_like(gy)
+    db = cp.zeros(m, y.dtype)
+    grid = ((m + 31) // 32, min((n + 7) // 8, 128))
+    kernel("dense_act_grad_bias", y.dtype)(
+        grid, (32, 8), (gy, y, gz, db, np.int32(n), np.int32(m), np.int32(CODES[activation]), y.dtype.type(slope)))
+    dx = gz @ W.T if need[0] else None
+    dw = x.T @ gz if need[1] else None
+    return dx, dw, (db if need[2] else None)

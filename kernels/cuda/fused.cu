@@ -1,0 +1,193 @@
+// minivae's CUDA kernels, compiled at first use by CuPy (NVRTC) and, in CI, by nvcc.
+// Each is a template instantiated for float and double; kernels/cuda/*.py launch them.
+// Reductions go through shared memory or warp shuffles, one atomic per block at most.
+
+template <typename T> __device__ __forceinline__ T tanh_(T x);
+template <> __device__ __forceinline__ float tanh_(float x) { return tanhf(x); }
+template <> __device__ __forceinline__ double tanh_(double x) { return tanh(x); }
+template <typename T> __device__ __forceinline__ T exp_(T x);
+template <> __device__ __forceinline__ float exp_(float x) { return expf(x); }
+template <> __device__ __forceinline__ double exp_(double x) { return exp(x); }
+template <typename T> __device__ __forceinline__ T log_(T x);
+template <> __device__ __forceinline__ float log_(float x) { return logf(x); }
+template <> __device__ __forceinline__ double log_(double x) { return log(x); }
+template <typename T> __device__ __forceinline__ T log1p_(T x);
+template <> __device__ __forceinline__ float log1p_(float x) { return log1pf(x); }
+template <> __device__ __forceinline__ double log1p_(double x) { return log1p(x); }
+template <typename T> __device__ __forceinline__ T sqrt_(T x);
+template <> __device__ __forceinline__ float sqrt_(float x) { return sqrtf(x); }
+template <> __device__ __forceinline__ double sqrt_(double x) { return sqrt(x); }
+template <typename T> __device__ __forceinline__ T neg_inf();
+template <> __device__ __forceinline__ float neg_inf() { return -__int_as_float(0x7f800000); }
+template <> __device__ __forceinline__ double neg_inf() { return -__longlong_as_double(0x7ff0000000000000LL); }
+
+enum { IDENTITY = 0, RELU = 1, TANH = 2, SIGMOID = 3, LEAKY_RELU = 4 };
+
+template <typename T>
+__device__ __forceinline__ T warp_sum(T v) {
+    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_down_sync(0xffffffff, v, offset);
+    return v;
+}
+
+// ---- dense: y = act(y + b) in place, y of shape (n, m) ---------------------------------
+template <typename T>
+__global__ void dense_bias_act(T* y, const T* b, long long n, int m, int act, T slope) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n * m;
+         i += (long long)gridDim.x * blockDim.x) {
+        T v = y[i] + b[i % m];
+        if (act == RELU) v = v > T(0) ? v : T(0);
+        else if (act == TANH) v = tanh_(v);
+        else if (act == SIGMOID) v = T(0.5) * (tanh_(T(0.5) * v) + T(1));
+        else if (act == LEAKY_RELU) v = v > T(0) ? v : slope * v;
+        y[i] = v;
+    }
+}
+
+// ---- dense backward: gz = gy * act'(y), db = column sums of gz --------------------------
+// Block (32, 8): 32 columns, 8 row lanes. Each thread walks rows with stride 8 * gridDim.y,
+// the 8 partial sums of a column meet in shared memory, and one atomicAdd per block and
+// column adds them to db (zeroed by the caller).
+template <typename T>
+__global__ void dense_act_grad_bias(const T* gy, const T* y, T* gz, T* db, int n, int m, int act, T slope) {
+    __shared__ T partial[8][33];
+    int col = blockIdx.x * 32 + threadIdx.x;
+    T acc = T(0);
+    if (col < m) {
+        for (int row = blockIdx.y * 8 + threadIdx.y; row < n; row += 8 * gridDim.y) {
+            long long i = (long long)row * m + col;
+            T g = gy[i], out = y[i];
+            if (act == RELU) g = out > T(0) ? g : T(0);
+            else if (act == TANH) g *= T(1) - out * out;
+            else if (act == SIGMOID) g *= out * (T(1) - out);
+            else if (act == LEAKY_RELU) g = out > T(0) ? g : slope * g;
+            gz[i] = g;
+            acc += g;
+        }
+    }
+    partial[threadIdx.y][threadIdx.x] = acc;
+    __syncthreads();
+    if (threadIdx.y == 0 && col < m) {
+        T sum = T(0);
+        for (int r = 0; r < 8; ++r) sum += partial[r][threadIdx.x];
+        atomicAdd(db + col, sum);
+    }
+}
+
+// ---- reparameterize + KL: one warp per row ----------------------------------------------
+template <typename T>
+__global__ void reparameterize_kl_forward(const T* mu, const T* logvar, const T* eps, T* z, T* kl,
+                                          int n, int d, T lo, T hi) {
+    int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (row >= n) return;
+    T acc = T(0);
+    for (int j = lane; j < d; j += 32) {
+        long long i = (long long)row * d + j;
+        T lv = fmin(fmax(logvar[i], lo), hi), s = exp_(T(0.5) * lv), m = mu[i];
+        z[i] = m + s * eps[i];
+        acc += s * s + m * m - T(1) - lv;
+    }
+    acc = warp_sum(acc);
+    if (lane == 0) kl[row] = T(0.5) * acc;
+}
+
+template <typename T>
+__global__ void reparameterize_kl_backward(const T* mu, const T* logvar, const T* eps, const T* gz,
+                                           const T* gkl, T* gmu, T* glv, long long n, int d, T lo, T hi) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n * d;
+         i += (long long)gridDim.x * blockDim.x) {
+        T raw = logvar[i], g = gkl[i / d];
+        gmu[i] = gz[i] + g * mu[i];
+        if (raw > lo && raw < hi) {
+            T s = exp_(T(0.5) * raw);
+            glv[i] = T(0.5) * (gz[i] * eps[i] * s + g * (s * s - T(1)));
+        } else {
+            glv[i] = T(0);
+        }
+    }
+}
+
+// ---- IWAE: one block per row: max, sum of exp, normalized weights, L_k -------------------
+template <typename T>
+__device__ T block_reduce(T v, bool take_max) {
+    __shared__ T scratch[32];
+    int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = (blockDim.x + 31) / 32;
+    for (int offset = 16; offset > 0; offset >>= 1) {
+        T other = __shfl_down_sync(0xffffffff, v, offset);
+        v = take_max ? fmax(v, other) : v + other;
+    }
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        v = lane < warps ? scratch[lane] : (take_max ? neg_inf<T>() : T(0));
+        for (int offset = 16; offset > 0; offset >>= 1) {
+            T other = __shfl_down_sync(0xffffffff, v, offset);
+            v = take_max ? fmax(v, other) : v + other;
+        }
+        if (lane == 0) scratch[0] = v;
+    }
+    __syncthreads();
+    T result = scratch[0];
+    __syncthreads();
+    return result;
+}
+
+template <typename T>
+__global__ void iwae_weights(const T* logw, T* out, T* weights, int k, T log_k) {
+    const T* row = logw + (long long)blockIdx.x * k;
+    T* w = weights + (long long)blockIdx.x * k;
+    T m = neg_inf<T>();
+    for (int j = threadIdx.x; j < k; j += blockDim.x) m = fmax(m, row[j]);
+    m = block_reduce(m, true);
+    if (m == neg_inf<T>()) {   // every weight is zero: L_k = -inf, weights 0, never NaN
+        for (int j = threadIdx.x; j < k; j += blockDim.x) w[j] = T(0);
+        if (threadIdx.x == 0) out[blockIdx.x] = m;
+        return;
+    }
+    T s = T(0);
+    for (int j = threadIdx.x; j < k; j += blockDim.x) {
+        T e = exp_(row[j] - m);
+        w[j] = e;
+        s += e;
+    }
+    s = block_reduce(s, false);
+    for (int j = threadIdx.x; j < k; j += blockDim.x) w[j] /= s;
+    if (threadIdx.x == 0) out[blockIdx.x] = m + log_(s) - log_k;
+}
+
+// ---- BCE with logits: loss and d loss / d logit -----------------------------------------
+template <typename T>
+__global__ void bce_with_logits(const T* l, const T* t, T* loss, T* grad, long long size) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < size;
+         i += (long long)gridDim.x * blockDim.x) {
+        T v = l[i], e = exp_(-fabs(v)), s = log1p_(e);
+        loss[i] = fmax(v, T(0)) - v * t[i] + s;
+        grad[i] = exp_(fmin(v, T(0)) - s) - t[i];   // sigmoid(v) - t
+    }
+}
+
+// ---- Adam: one pass over p, g, m, v ----------------------------------------------------
+template <typename T>
+__global__ void adam_step(T* p, const T* g, T* m, T* v, long long size, T lr_c1, T b1, T a1,
+                          T b2, T a2, T eps, T wd, T inv_c2) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < size;
+         i += (long long)gridDim.x * blockDim.x) {
+        T gi = g[i] + wd * p[i];
+        T mi = b1 * m[i] + a1 * gi, vi = b2 * v[i] + a2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] -= lr_c1 * mi / (sqrt_(vi * inv_c2) + eps);
+    }
+}
+
+#define INSTANTIATE(T)                                                                              \
+    template __global__ void dense_bias_act<T>(T*, const T*, long long, int, int, T);              \
+    template __global__ void dense_act_grad_bias<T>(const T*, const T*, T*, T*, int, int, int, T);  \
+    template __global__ void reparameterize_kl_forward<T>(const T*, const T*, const T*, T*, T*,    \
+                                                          int, int, T, T);                          \
+    template __global__ void reparameterize_kl_backward<T>(const T*, const T*, const T*, const T*, \
+                                                           const T*, T*, T*, long long, int, T, T); \
+    template __global__ void iwae_weights<T>(const T*, T*, T*, int, T);                             \
+    template __global__ void bce_with_logits<T>(const T*, const T*, T*, T*, long long);             \
+    template __global__ void adam_step<T>(T*, const T*, T*, T*, long long, T, T, T, T, T, T, T, T);
+INSTANTIATE(float)
+INSTANTIATE(double)

@@ -1,0 +1,17 @@
+"""IWAE log-mean-exp and normalized weights on the GPU: one block per row, block-wide
+max and sum reductions (warp shuffles, then shared memory). See kernels/cpu/iwae_weights.py."""
+import math
+
+import cupy as cp
+
+from .module import contiguous, kernel
+
+
+def forward(logw):
+    n, k = logw.shape
+    logw = contiguous(logw, logw.dtype)
+    out = cp.empty(n, logw.dtype)
+    weights = cp.empty_like(logw)
+    threads = min(256, 32 * ((k + 31) // 32))
+    kernel("iwae_weights", logw.dtype)((n,), (threads,), (logw, out, weights, cp.int32(k), logw.dtype.type(math.log(k))))
+    return out, weights

@@ -1,0 +1,34 @@
+"""Loads fused.cu once per process through CuPy (NVRTC; CuPy caches the binary on disk)
+and hands out its kernels by name and dtype, with the launch helpers."""
+import functools
+import os
+
+import cupy as cp
+import numpy as np
+
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fused.cu")
+KERNELS = ("dense_bias_act", "dense_act_grad_bias", "reparameterize_kl_forward",
+           "reparameterize_kl_backward", "iwae_weights", "bce_with_logits", "adam_step")
+CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+THREADS = 256
+
+
+@functools.lru_cache(maxsize=None)
+def _module():
+    with open(SOURCE) as f:
+        code = f.read()
+    names = [f"{k}<{t}>" for k in KERNELS for t in CTYPES.values()]
+    return cp.RawModule(code=code, options=("-std=c++14",), name_expressions=names)
+
+
+def kernel(name, dtype):
+    return _module().get_function(f"{name}<{CTYPES[np.dtype(dtype)]}>")
+
+
+def blocks(size, threads=THREADS):
+    """A grid for a grid-stride loop over ``size`` elements."""
+    return (max(1, min((size + threads - 1) // threads, 8192)),)
+
+
+def contiguous(a, dtype):
+    return cp.ascontiguousarray(a, dtype=dtype)

@@ -1,0 +1,120 @@
+"""Each CUDA kernel against the CuPy reference path and the CPU result. Needs a GPU."""
+import numpy as np
+import pytest
+
+import minivae as mv
+import minivae.functional as F
+
+pytestmark = [pytest.mark.cuda,
+              pytest.mark.skipif(not mv.cuda_available(), reason="needs CuPy and a GPU")]
+
+
+def run(fn, arrays, device, mode):
+    """Outputs and input gradients of fn (weighted sum of its differentiable outputs)."""
+    mv.set_kernels(mode)
+    try:
+        xs = [mv.tensor(a, requires_grad=True, dtype=a.dtype, device=device) for a in arrays]
+        outs = fn(*xs)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        rng = np.random.default_rng(0)
+        total = None
+        for y in outs:
+            if y.requires_grad:
+                w = mv.tensor(rng.standard_normal(y.shape).astype(y.dtype), device=device)
+                total = (y * w).sum() if total is None else total + (y * w).sum()
+        total.backward()
+        return [y.numpy() for y in outs] + [x.grad.numpy() for x in xs if x.grad is not None]
+    finally:
+        mv.set_kernels("fast")
+
+
+def agree(fn, arrays, rtol):
+    gpu_fast = run(fn, arrays, "cuda", "fast")
+    for other in (run(fn, arrays, "cuda", "reference"), run(fn, arrays, "cpu", "reference")):
+        for a, b in zip(gpu_fast, other):
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+
+
+DTYPES = [(np.float32, 2e-4), (np.float64, 1e-10)]
+
+
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+@pytest.mark.parametrize("act", ["identity", "relu", "tanh", "sigmoid", "leaky_relu"])
+@pytest.mark.parametrize("shape", [(1, 3, 5), (37, 33, 65), (1024, 784, 400)])
+def test_dense(dtype, rtol, act, shape):
+    n, k, m = shape
+    rng = np.random.default_rng(1)
+    x, W, b = (rng.standard_normal(s).astype(dtype) for s in ((n, k), (k, m), (m,)))
+    W /= np.sqrt(k)
+    agree(lambda x, W, b: F.dense(x, W, b, act, 0.1), [x, W, b], rtol * 10)
+
+
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1), (5, 33), (1024, 20)])
+def test_reparameterize_kl(dtype, rtol, shape):
+    rng = np.random.default_rng(2)
+    mu, lv, eps = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    lv[0, 0] = 100.0   # clamped: finite outputs, zero gradient
+    agree(F.reparameterize_kl, [mu, lv, eps], rtol)
+
+
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1), (7, 5), (128, 50), (3, 5000)])
+def test_iwae_bound(dtype, rtol, shape):
+    logw = np.random.default_rng(3).standard_normal(shape).astype(dtype) * 5 + 1000
+    agree(F.iwae_bound, [logw], rtol)
+
+
+def test_iwae_minus_inf_row():
+    logw = mv.tensor([[-np.inf, -np.inf], [0.0, -np.inf]], device="cuda")
+    bound, w = F.iwae_bound(logw)
+    assert bound.numpy()[0] == -np.inf and np.all(w.numpy()[0] == 0)
+    np.testing.assert_allclose(w.numpy()[1], [1.0, 0.0])
+
+
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+def test_bce_with_logits(dtype, rtol):
+    rng = np.random.default_rng(4)
+    l = (rng.standard_normal((64, 784)) * 10).astype(dtype)
+    l[0, :4] = [1e4, -1e4, 1e4, -1e4]
+    t = (rng.random((64, 784)) < 0.3).astype(dtype)
+    agree(lambda l, t: F.bce_with_logits(l, t, "none"), [l, t], rtol)
+
+
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+def test_adam(dtype, rtol):
+    rng = np.random.default_rng(5)
+    p0, g = rng.standard_normal(10001).astype(dtype), rng.standard_normal(10001).astype(dtype)
+    results = []
+    for device, mode in (("cuda", "fast"), ("cpu", "reference")):
+        mv.set_kernels(mode)
+        p = mv.nn.Parameter(mv.tensor(p0, dtype=dtype, device=device).data)
+        opt = mv.optim.Adam([p], lr=1e-2, weight_decay=0.01)
+        for _ in range(3):
+            p.grad = mv.tensor(g, device=device)
+            opt.step()
+        results.append(p.numpy())
+    mv.set_kernels("fast")
+    np.testing.assert_allclose(results[0], results[1], rtol=rtol * 10, atol=rtol)
+
+
+def test_vae_step_on_gpu_matches_cpu():
+    from minivae.models import VAE
+    x = (np.random.default_rng(6).random((64, 784)) < 0.3).astype(np.float32)
+    losses = []
+    for device in ("cpu", "cuda"):
+        mv.manual_seed(0)
+        model = VAE(784, 20, hidden=(400,), activation="relu", likelihood="bernoulli")
+        model.generator = mv.backend.Generator(0, "cpu")
+        model.to(device)
+        eps = model.generator.normal((64, 20))
+        model.generator = type("Fixed", (), {"normal": staticmethod(
+            lambda shape, dtype=np.float32: mv.backend.to_device(eps.astype(dtype), device))})()
+        opt = mv.optim.Adam(model.parameters())
+        for _ in range(3):
+            loss, _ = model.loss(mv.tensor(x, device=device))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        losses.append(loss.item())
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-4)
