@@ -1,0 +1,58 @@
+"""A lower layer never imports a higher one: backend and kernels -> core -> ops -> nn, optim,
+testing -> models -> data -> cli. Checked on the source, every import statement included."""
+import ast
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+LAYERS = {"backend": 0, "kernels": 0, "core": 1, "ops": 2, "functional": 2, "nn": 3, "optim": 3,
+          "testing": 3, "models": 4, "data": 5, "cli": 6}
+
+
+def _layer_of(module):
+    """'minivae.ops.dense' -> 2; None for the package root and for outside modules."""
+    parts = module.split(".")
+    if parts[0] != "minivae" or len(parts) < 2 or parts[1] == "__init__":
+        return None
+    return LAYERS[parts[1]]
+
+
+def _modules():
+    for path in (ROOT / "minivae").rglob("*.py"):
+        yield "minivae." + ".".join(path.relative_to(ROOT / "minivae").with_suffix("").parts), path
+    for path in (ROOT / "kernels").rglob("*.py"):
+        yield "minivae.kernels." + ".".join(path.relative_to(ROOT / "kernels").with_suffix("").parts), path
+
+
+def _imports(module, path):
+    package = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module.removesuffix(".__init__")
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                base = node.module
+            else:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                base = f"{base}.{node.module}" if node.module else base
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+def test_no_module_imports_a_higher_layer():
+    violations = []
+    for module, path in _modules():
+        own = _layer_of(module)
+        if own is None:   # the package root is the public facade, not a layer
+            continue
+        for target in _imports(module, path):
+            layer = _layer_of(target)
+            if layer is not None and layer > own:
+                violations.append(f"{module} (layer {own}) imports {target} (layer {layer})")
+    assert not violations, "\n".join(violations)
+
+
+def test_the_check_sees_imports():
+    """Guard against a check that passes because it reads nothing."""
+    ops_dense = ROOT / "minivae" / "ops" / "dense.py"
+    found = set(_imports("minivae.ops.dense", ops_dense))
+    assert "minivae.kernels" in found and "minivae.ops.fused" in found
