@@ -72,10 +72,13 @@ def forward(x, W, b, activation, slope=0.01):
 
 def backward(x, W, y, gy, activation, slope=0.01, need=(True, True, True)):
     """(dX, dW, db) for the needed inputs, None for the rest."""
-    gz = np.empty(gy.shape, dtype=y.dtype)
-    db = np.empty(gy.shape[1], dtype=y.dtype)
     gy = np.ascontiguousarray(gy, dtype=y.dtype)
-    _act_grad_bias(gy, y, CODES[activation], y.dtype.type(slope), gz, db)
+    if activation == "identity":   # act' = 1: gz is gy itself, no copy
+        gz, db = gy, gy.sum(axis=0)
+    else:
+        gz = np.empty(gy.shape, dtype=y.dtype)
+        db = np.empty(gy.shape[1], dtype=y.dtype)
+        _act_grad_bias(gy, y, CODES[activation], y.dtype.type(slope), gz, db)
     dx = gz @ W.T if need[0] else None
     dw = x.T @ gz if need[1] else None
     return dx, dw, (db if need[2] else None)

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc", "nsz"})  # the row sums vectorize; no nnan/ninf: -inf is data here
 def _rows(logw, out, weights):
     n, k = logw.shape
     log_k = math.log(k)

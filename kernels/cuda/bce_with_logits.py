@@ -5,10 +5,10 @@ import numpy as np
 from .module import THREADS, blocks, contiguous, kernel
 
 
-def forward(logits, target):
+def forward(logits, target, total=False):
     logits = contiguous(logits, logits.dtype)
     target = contiguous(target, logits.dtype)
     loss, grad = cp.empty_like(logits), cp.empty_like(logits)
     kernel("bce_with_logits", logits.dtype)(blocks(logits.size), (THREADS,),
                                            (logits, target, loss, grad, np.int64(logits.size)))
-    return loss, grad
+    return (loss.sum() if total else loss), grad

@@ -27,17 +27,30 @@ def _check_same_shape(name, a, b):
 
 
 class BCEWithLogits(Fused):
-    """Elementwise loss and its gradient sigma(l) - t computed in one kernel pass."""
+    """The loss and its gradient sigma(l) - t computed together; a "sum" or "mean" is
+    accumulated in the same pass, so the elementwise loss is never stored."""
+
+    def __init__(self, reduction):
+        super().__init__()
+        self.reduction = reduction
 
     def reference(self, logits, target):
-        return softplus(logits) - logits * target
+        return _reduce(softplus(logits) - logits * target, self.reduction)
 
     def forward(self, logits, target):
-        loss, self.dlogits = kernels.lookup("bce_with_logits", self.device)(logits, target)
-        return loss
+        loss, self.dlogits = kernels.lookup("bce_with_logits", self.device)(
+            logits, target, total=self.reduction != "none")
+        self.scale = 1.0 / logits.size if self.reduction == "mean" else 1.0
+        return loss * loss.dtype.type(self.scale) if self.reduction == "mean" else loss
 
     def backward_kernel(self, g):
-        return (g * self.dlogits if self.needs_grad[0] else None,
+        if self.reduction != "none":
+            g = g * g.dtype.type(self.scale)   # a 0-d gradient for a reduced loss
+        if g.ndim == 0 and g == 1:
+            gl = self.dlogits                  # d(sum)/dl itself: no pass over the data
+        else:
+            gl = g * self.dlogits
+        return (gl if self.needs_grad[0] else None,
                 -g * self.inputs[0].data if self.needs_grad[1] else None)
 
     def release(self):
@@ -48,9 +61,11 @@ class BCEWithLogits(Fused):
 def bce_with_logits(logits, target, reduction="mean"):
     """-[t log sigma(l) + (1 - t) log(1 - sigma(l))] = softplus(l) - t l, stable for any l."""
     _check_same_shape("bce_with_logits", logits, target)
-    op = BCEWithLogits()
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    op = BCEWithLogits(reduction)
     fast = kernels.lookup("bce_with_logits", logits.device) is not None and logits.ndim == 2
-    return _reduce(op(logits, target) if fast else op.reference(logits, target), reduction)
+    return op(logits, target) if fast else op.reference(logits, target)
 
 
 def gaussian_nll(x, mean, logvar=0.0, reduction="mean"):

@@ -13,6 +13,21 @@ def test_bce_kernel_matches_reference(n, d, dtype, scale, data):
     for t in (target, (target > 0.5).astype(dtype)):
         results = both_paths(lambda l, t: F.bce_with_logits(l, t, "none"), logits, t)
         assert_paths_agree(results, rtol=TOL[dtype]["rtol"], atol=TOL[dtype]["atol"] * scale)
+    for reduction in ("sum", "mean"):   # reduced in the kernel's pass, in float64
+        results = both_paths(lambda l, t: F.bce_with_logits(l, t, reduction), logits, target)
+        assert_paths_agree(results, rtol=10 * TOL[dtype]["rtol"], atol=TOL[dtype]["atol"] * scale)
+
+
+def test_bce_sum_backward_seeded_with_one_and_with_a_scale():
+    import minivae as mv
+    l = mv.tensor([[0.5, -2.0]], requires_grad=True, dtype=np.float64)
+    t = mv.tensor([[1.0, 0.0]], dtype=np.float64)
+    sig = 1 / (1 + np.exp(-l.numpy()))
+    F.bce_with_logits(l, t, "sum").backward()
+    np.testing.assert_allclose(l.grad.numpy(), sig - t.numpy(), rtol=1e-12)
+    l.grad = None
+    (F.bce_with_logits(l, t, "mean") * 3.0).backward()
+    np.testing.assert_allclose(l.grad.numpy(), 3.0 * (sig - t.numpy()) / 2, rtol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
