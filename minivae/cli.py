@@ -21,14 +21,14 @@ def demo(args):
     print(f"VAE 2-64-64-2 on the ring x = z/2 + z/|z| ({args.n} points), Adam lr {args.lr}")
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
-        total = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+        total = {}
         for idx in np.array_split(order.permutation(args.n), args.n // args.batch_size):
             loss, terms = model.loss(x[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
             for name, value in (("loss", loss), *terms.items()):
-                total[name] += value.item() * len(idx) / args.n
+                total[name] = total.get(name, 0.0) + value.item() * len(idx) / args.n
         print(f"epoch {epoch:3d}  -ELBO {total['loss']:7.4f} nats  recon {total['recon']:7.4f}"
               f"  KL {total['kl']:6.4f}  ({time.perf_counter() - start:.1f} s)", flush=True)
     return 0

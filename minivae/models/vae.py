@@ -1,66 +1,112 @@
 """The variational autoencoder (Kingma & Welling 2014).
 
-encoder  q(z|x) = N(mu(x), diag(exp(logvar(x))))
-decoder  p(x|z) = N(f(z), diag(exp(logvar_x)))  with a learned per-dimension logvar_x,
-                  or Bernoulli(sigmoid(f(z)))
-prior    p(z)   = N(0, I)
-ELBO     E_q[log p(x|z)] - KL(q(z|x) || p(z)),  maximized; ``loss`` returns -ELBO.
+encoder   q(z|x) = N(mu(x), diag(exp(logvar(x))))
+decoder   p(x|z): Bernoulli on logits, or Gaussian with fixed or learned variance
+prior     p(z) = N(0, I)
+ELBO      E_q[log p(x|z)] - KL(q(z|x) || p(z)) <= log p(x)
+loss      -E_q[log p(x|z)] + beta * KL, per example, averaged over the batch; beta = 1 is
+          the negative ELBO, beta > 1 the beta-VAE (Higgins et al. 2017).
+
+z = mu + exp(logvar / 2) * eps with eps ~ N(0, I) (the reparameterization trick) keeps z
+differentiable in mu and logvar. The KL term is the closed form of Appendix B by default,
+or the one-sample estimate log q(z|x) - log p(z) with ``kl="sample"``; L = ``n_samples``
+draws per input average the reconstruction term.
 """
+import math
+
 import numpy as np
 
 from .. import backend, functional as F
 from ..core import no_grad
-from ..nn import MLP, Module, Parameter
+from ..nn import MLP
 from ..ops import Tensor
+from .base import Model
+from .likelihood import Likelihood
 
 
-class VAE(Module):
+class VAE(Model):
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="tanh", likelihood="gaussian",
-                 beta=1.0, generator=None):
+                 sigma=None, beta=1.0, n_samples=1, kl="analytic", generator=None):
         super().__init__()
-        if likelihood not in ("gaussian", "bernoulli"):
-            raise ValueError(f"VAE: likelihood must be 'gaussian' or 'bernoulli', got {likelihood!r}")
-        self.x_dim, self.z_dim, self.likelihood, self.beta = x_dim, z_dim, likelihood, beta
+        if kl not in ("analytic", "sample"):
+            raise ValueError(f"{type(self).__name__}: kl must be 'analytic' or 'sample', got {kl!r}")
+        if n_samples < 1:
+            raise ValueError(f"{type(self).__name__}: n_samples must be at least 1, got {n_samples}")
+        self.x_dim, self.z_dim, self.beta, self.n_samples, self.kl = x_dim, z_dim, beta, n_samples, kl
         self.generator = generator or backend.default_generator()
-        self.encoder = MLP([x_dim, *hidden, 2 * z_dim], activation, generator=generator)
-        self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, generator=generator)
-        if likelihood == "gaussian":
-            self.logvar_x = Parameter(np.zeros(x_dim, backend.DEFAULT_DTYPE))
+        self.encoder = MLP([self.encoder_in(), *hidden, 2 * z_dim], activation, generator=generator)
+        self.decoder = MLP([self.decoder_in(), *reversed(hidden), x_dim], activation, generator=generator)
+        self.likelihood = Likelihood(likelihood, x_dim, sigma)
 
-    def encode(self, x):
+    def encoder_in(self):
+        return self.x_dim
+
+    def decoder_in(self):
+        return self.z_dim
+
+    def encode(self, x, y=None):
         """The posterior's mean and log-variance."""
         mu, logvar = F.split(self.encoder(x), 2, axis=-1)
         return mu, logvar
 
-    def decode(self, z):
-        """The decoder's output: the mean of p(x|z) (Gaussian) or its logits (Bernoulli)."""
+    def code(self, x, y=None):
+        return self.encode(x, y)[0]
+
+    def decode(self, z, y=None):
         return self.decoder(z)
 
-    def reparameterize(self, mu, logvar):
-        """z = mu + sigma * eps, eps ~ N(0, I): a sample that gradients can flow through, and
-        KL(q(z|x) || p(z)) per example, in one fused op."""
-        eps = self.generator.normal(mu.shape, dtype=mu.dtype)
-        return F.reparameterize_kl(mu, logvar, eps)
+    def data_mean(self, out):
+        return self.likelihood.mean(out)
 
-    def log_likelihood(self, x, out):
-        """log p(x|z) per example, from the decoder's output."""
-        if self.likelihood == "bernoulli":
-            return -F.bce_with_logits(out, x, reduction="none").sum(-1)
-        return F.log_normal(x, out, self.logvar_x)
+    def noise(self, shape):
+        return self.generator.normal(shape)
 
-    def loss(self, x):
-        """Negative ELBO in nats, averaged over the batch, and its terms."""
-        x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=backend.DEFAULT_DTYPE))
-        if x.ndim != 2 or x.shape[1] != self.x_dim:
-            raise ValueError(f"VAE.loss: expected data of shape (n, {self.x_dim}), got {x.shape}")
-        mu, logvar = self.encode(x)
-        z, kl = self.reparameterize(mu, logvar)
-        recon = -self.log_likelihood(x, self.decode(z)).mean()
-        kl = kl.mean()
-        return recon + kl * self.beta, {"recon": recon, "kl": kl}
+    def elbo_terms(self, x, y=None, eps=None):
+        """(-E_q log p(x|z), KL) per example, from L = n_samples draws of z."""
+        mu, logvar = self.encode(x, y)
+        L, (n, d) = self.n_samples, mu.shape
+        eps = self.noise((L, n, d)) if eps is None else eps
+        if L == 1 and self.kl == "analytic":
+            z, kl = F.reparameterize_kl(mu, logvar, eps.reshape(n, d))   # the fused op
+            return -self.likelihood.log_prob(x, self.decode(z, y)), kl
+        z = mu + F.exp(logvar * 0.5) * eps                                 # (L, n, d)
+        zf = z.reshape(L * n, d)
+        yf = None if y is None else np.tile(np.asarray(y), L)
+        xf = F.concat([x] * L, axis=0) if L > 1 else x
+        recon = -self.likelihood.log_prob(xf, self.decode(zf, yf)).reshape(L, n).mean(0)
+        if self.kl == "analytic":
+            kl = F.kl_normal(mu, logvar)
+        else:
+            kl = (F.log_normal(z, mu, logvar) - log_prior(z)).mean(0)    # log q(z|x) - log p(z)
+        return recon, kl
 
-    def sample(self, n):
+    def loss(self, x, y=None):
+        x = self.as_input(x)
+        recon, kl = self.elbo_terms(x, y)
+        recon, kl = recon.mean(), kl.mean()
+        return recon + kl * self.beta, {"recon": recon, "kl": kl, "elbo": -(recon + kl)}
+
+    def sample(self, n, y=None):
         with no_grad():
-            z = Tensor(self.generator.normal((n, self.z_dim)))
-            out = self.decode(z)
-            return F.sigmoid(out) if self.likelihood == "bernoulli" else out
+            z = Tensor(self.noise((n, self.z_dim)))
+            return self.data_mean(self.decode(z, y)).numpy()
+
+
+class BetaVAE(VAE):
+    """The beta-VAE: the KL weighted by beta > 1 for more disentangled codes."""
+
+    def __init__(self, x_dim, z_dim=2, beta=4.0, **kwargs):
+        super().__init__(x_dim, z_dim, beta=beta, **kwargs)
+
+
+def log_prior(z):
+    """log N(z; 0, I), summed over the last axis."""
+    return -((z * z + math.log(2 * math.pi)) * 0.5).sum(-1)
+
+
+def kl_warmup(epoch, warmup_epochs, beta=1.0):
+    """The KL weight at ``epoch`` when it rises linearly from 0 to ``beta`` over
+    ``warmup_epochs`` (Bowman et al. 2016; Sonderby et al. 2016)."""
+    if warmup_epochs <= 0:
+        return beta
+    return beta * min(1.0, epoch / warmup_epochs)

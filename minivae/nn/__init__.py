@@ -2,7 +2,7 @@
 from . import init
 from .activation import Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from .batchnorm import BatchNorm1d
-from .container import Sequential
+from .container import ModuleList, Sequential
 from .dropout import Dropout
 from .linear import Linear
 from .mlp import MLP

@@ -17,7 +17,11 @@ class Module:
 
     def __setattr__(self, name, value):
         if "_params" not in self.__dict__:
-            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
+            if isinstance(value, (Parameter, Module)):
+                raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
+                                   f"before assigning {name}")
+            object.__setattr__(self, name, value)
+            return
         for table in (self._params, self._modules, self._buffers):
             table.pop(name, None)
         if isinstance(value, Parameter):

@@ -5,6 +5,8 @@ The diagonal-Gaussian functions reduce over the last axis: one value per sample.
 """
 import math
 
+import numpy as np
+
 from .. import kernels
 from .activation import softplus
 from .elementwise import exp
@@ -24,6 +26,14 @@ def _reduce(loss, reduction):
 def _check_same_shape(name, a, b):
     if a.shape != b.shape:
         raise ValueError(f"{name}: shapes {a.shape} and {b.shape} differ")
+
+
+def _check_broadcast(name, *tensors):
+    shapes = [t.shape for t in tensors if hasattr(t, "shape")]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"{name}: shapes {', '.join(map(str, shapes))} do not broadcast together") from None
 
 
 class BCEWithLogits(Fused):
@@ -71,9 +81,10 @@ def bce_with_logits(logits, target, reduction="mean"):
 def gaussian_nll(x, mean, logvar=0.0, reduction="mean"):
     """-log N(x; mean, exp(logvar)) per element: 0.5 [log 2pi + logvar + (x - mean)^2 / var].
 
-    ``logvar`` is a number for a fixed variance, or a tensor for a learned one.
+    ``logvar`` is a number for a fixed variance, or a tensor for a learned one; mean and
+    logvar broadcast against x (one posterior against L samples of it, say).
     """
-    _check_same_shape("gaussian_nll", x, mean)
+    _check_broadcast("gaussian_nll", x, mean, logvar)
     if isinstance(logvar, (int, float)):
         nll = ((x - mean) ** 2 * math.exp(-logvar) + (math.log(2 * math.pi) + logvar)) * 0.5
     else:

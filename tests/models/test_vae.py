@@ -34,5 +34,59 @@ def test_vae_learns_the_ring():
 
 
 def test_vae_bad_input_shape():
-    with pytest.raises(ValueError, match=r"expected data of shape \(n, 2\), got \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"VAE: expected x of shape \(n, 2\), got \(4, 3\)"):
         VAE(2).loss(np.ones((4, 3)))
+
+
+def test_closed_form_kl_equals_monte_carlo_kl_of_the_model():
+    from scipy.stats import norm
+    mv.manual_seed(0)
+    model = VAE(2, 3, hidden=(8,))
+    x = mv.tensor(ring(4))
+    with mv.no_grad():
+        mu, logvar = model.encode(x)
+    mu, sd = mu.numpy().astype(np.float64), np.exp(logvar.numpy() / 2).astype(np.float64)
+    z = mu + sd * np.random.default_rng(0).standard_normal((100_000, 4, 3))
+    log_ratio = (norm.logpdf(z, mu, sd) - norm.logpdf(z)).sum(-1)
+    mc, se = log_ratio.mean(0), log_ratio.std(0) / np.sqrt(len(z))
+    with mv.no_grad():
+        closed = mv.functional.kl_normal(mv.tensor(mu), mv.tensor(np.log(sd ** 2))).numpy()
+    assert np.all(np.abs(closed - mc) < 4 * se)
+
+
+def test_analytic_and_sampled_kl_agree_in_expectation():
+    mv.manual_seed(0)
+    x = ring(64)
+    analytic = VAE(2, 2, hidden=(16,), likelihood="gaussian", sigma=0.5)
+    sampled = VAE(2, 2, hidden=(16,), likelihood="gaussian", sigma=0.5, kl="sample", n_samples=200)
+    sampled.load_state_dict(analytic.state_dict())
+    with mv.no_grad():
+        a = np.mean([analytic.loss(x)[0].item() for _ in range(200)])
+        s = sampled.loss(x)[0].item()
+    assert abs(a - s) < 0.05 * abs(a)
+
+
+def test_beta_vae_weights_the_kl_and_warmup():
+    from minivae.models import BetaVAE, kl_warmup
+    mv.manual_seed(0)
+    model = BetaVAE(2, 2, hidden=(8,))
+    loss, terms = model.loss(ring(32))
+    np.testing.assert_allclose(loss.item(), terms["recon"].item() + 4.0 * terms["kl"].item(), rtol=1e-5)
+    assert [kl_warmup(e, 4) for e in (0, 2, 4, 9)] == [0.0, 0.5, 1.0, 1.0]
+
+
+def test_learned_sigma_tracks_the_reconstruction_error():
+    """For a fixed decoder, the best sigma^2 per dimension is E[(x - f(z))^2]."""
+    mv.manual_seed(0)
+    model = VAE(2, 2, hidden=(16,))
+    assert "likelihood.logvar" in dict(model.named_parameters())
+    from training import train
+    x = ring(1000)
+    train(model, x, steps=400, lr=1e-2)
+    with mv.no_grad():
+        mu, logvar = model.encode(mv.tensor(x))
+        residual = np.mean([((model.decode(mv.tensor(model.noise(mu.shape) * np.exp(logvar.numpy() / 2)
+                                                     + mu.numpy())).numpy() - x) ** 2).mean(0)
+                            for _ in range(20)], axis=0)
+    ratio = np.exp(model.likelihood.logvar.numpy()) / residual
+    assert np.all((0.5 < ratio) & (ratio < 2.0)), ratio

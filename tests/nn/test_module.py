@@ -79,7 +79,8 @@ def test_save_is_atomic(tmp_path, monkeypatch):
 def test_module_without_super_init():
     class Bad(nn.Module):
         def __init__(self):
-            self.w = 1
+            self.size = 3                    # a plain attribute is fine before super().__init__
+            self.layer = nn.Linear(2, 2)     # a submodule is not: it could not be registered
 
-    with pytest.raises(RuntimeError, match="must call super"):
+    with pytest.raises(RuntimeError, match="must call super.* before assigning layer"):
         Bad()

@@ -73,5 +73,7 @@ def test_kl_normal_matches_monte_carlo():
 def test_loss_shape_mismatch_and_bad_reduction():
     with pytest.raises(ValueError, match=r"mse: shapes \(2,\) and \(3,\) differ"):
         F.mse(mv.tensor([1.0, 2.0]), mv.tensor([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"gaussian_nll: shapes \(2, 3\), \(4,\) do not broadcast"):
+        F.gaussian_nll(mv.tensor(np.ones((2, 3))), mv.tensor(np.ones(4)))
     with pytest.raises(ValueError, match="reduction must be"):
         F.mse(mv.tensor([1.0]), mv.tensor([1.0]), reduction="avg")

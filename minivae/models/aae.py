@@ -1,0 +1,83 @@
+"""The adversarial autoencoder (Makhzani et al. 2016): an autoencoder whose codes are pushed
+to follow a chosen prior p(z) by a discriminator D on codes, instead of a KL term.
+
+Players, updated in turn on each batch:
+  autoencoder     reconstruction:        -log p(x | decode(encode(x)))
+  discriminator   tell prior from codes: -log D(z ~ p) - log(1 - D(encode(x)))
+  generator       (the encoder) fool D:  -log D(encode(x))
+Label-informed: D also sees the label as a one-hot vector with an extra class for unlabeled
+points (y = -1), and labelled prior samples come from the mixture component of their label.
+"""
+import numpy as np
+
+from .. import backend, functional as F
+from ..nn import MLP
+from ..ops import Tensor
+from .autoencoder import AutoencoderBase
+from .likelihood import Likelihood
+from .priors import PRIORS, mixture_of_gaussians
+
+
+class AdversarialAutoencoder(AutoencoderBase):
+    def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="relu", prior="gaussian",
+                 likelihood="gaussian", disc_hidden=(64, 64), n_classes=None, generator=None):
+        super().__init__()
+        if prior not in PRIORS:
+            raise ValueError(f"AdversarialAutoencoder: prior must be one of {sorted(PRIORS)}, got {prior!r}")
+        if prior != "gaussian" and z_dim != 2:
+            raise ValueError(f"AdversarialAutoencoder: the {prior} prior is 2-D, got z_dim {z_dim}")
+        if n_classes is not None and prior != "mixture":
+            raise ValueError("AdversarialAutoencoder: labels need the mixture prior (one component per class)")
+        self.x_dim, self.z_dim, self.prior, self.n_classes = x_dim, z_dim, prior, n_classes
+        self.generator = generator or backend.default_generator()
+        self.encoder = MLP([x_dim, *hidden, z_dim], activation, generator=generator)
+        self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, generator=generator)
+        label_dim = 0 if n_classes is None else n_classes + 1
+        self.discriminator = MLP([z_dim + label_dim, *disc_hidden, 1], "relu", generator=generator)
+        self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
+
+    def encode(self, x, y=None):
+        return self.encoder(x)
+
+    def decode(self, z, y=None):
+        return self.decoder(z)
+
+    def sample_prior(self, n, y=None):
+        if self.prior == "gaussian":
+            return self.generator.normal((n, self.z_dim))
+        if self.prior == "mixture":
+            labels = None if y is None else np.where(np.asarray(y) >= 0, y, self.generator.integers(10, n))
+            return mixture_of_gaussians(n, generator=self.generator, labels=labels)
+        return PRIORS[self.prior](n, generator=self.generator)
+
+    def critic(self, z, y=None):
+        """D's logit that z came from the prior."""
+        if self.n_classes is not None:
+            y = np.full(z.shape[0], -1) if y is None else np.asarray(y)
+            z = F.concat([z, Tensor(np.eye(self.n_classes + 1, dtype=np.float32)[y])], axis=1)
+        return self.discriminator(z)
+
+    def players(self):
+        return {"autoencoder": self.encoder.parameters() + self.decoder.parameters(),
+                "discriminator": self.discriminator.parameters(),
+                "generator": self.encoder.parameters()}
+
+    def losses(self, x, y=None):
+        x = self.as_input(x)
+        z = self.encode(x)
+        n = x.shape[0]
+        ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
+        real = self.critic(Tensor(self.sample_prior(n, y)), y)
+        return {"autoencoder": self.reconstruction_error(x, z).mean(),
+                "discriminator": F.bce_with_logits(real, ones) + F.bce_with_logits(self.critic(z.detach(), y), zeros),
+                "generator": F.bce_with_logits(self.critic(z, y), ones)}
+
+    def loss(self, x, y=None):
+        terms = self.losses(x, y)
+        return terms["autoencoder"], {"recon": terms["autoencoder"], "discriminator": terms["discriminator"],
+                                      "generator": terms["generator"]}
+
+    def sample(self, n, y=None):
+        from ..core import no_grad
+        with no_grad():
+            return self.data_mean(self.decode(Tensor(self.sample_prior(n, y)))).numpy()

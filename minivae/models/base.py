@@ -1,0 +1,64 @@
+"""What every model of the family shares.
+
+    loss(x, y=None)   -> (total, {name: term})   the objective to minimize, and its parts
+    encode(x, y=None)  the code (or the posterior's parameters)
+    decode(z, y=None)  the decoder's output (a mean, or logits for binary data)
+    reconstruct(x, y=None), sample(n, y=None)   arrays of data, without a graph
+Losses are per-example sums over data dimensions, averaged over the batch (nats for the
+likelihood-based models).
+
+Models trained by several players (adversarial ones) name them: ``players()`` maps each to
+its parameters and ``losses(x, y)`` to its loss. A model with one objective has one player.
+"""
+import numpy as np
+
+from .. import backend
+from ..core import Node, no_grad
+from ..nn import Module
+from ..ops import Tensor
+
+
+class Model(Module):
+    x_dim = None
+
+    def loss(self, x, y=None):
+        raise NotImplementedError
+
+    def players(self):
+        return {"model": self.parameters()}
+
+    def losses(self, x, y=None):
+        return {"model": self.loss(x, y)[0]}
+
+    def encode(self, x, y=None):
+        raise NotImplementedError
+
+    def decode(self, z, y=None):
+        raise NotImplementedError
+
+    def code(self, x, y=None):
+        """The point in code space that ``reconstruct`` decodes (the posterior mean for VAEs)."""
+        return self.encode(x, y)
+
+    def reconstruct(self, x, y=None):
+        with no_grad():
+            x = self.as_input(x)
+            return self.data_mean(self.decode(self.code(x, y), y)).numpy()
+
+    def data_mean(self, out):
+        """The decoder's output as data: itself, or a probability for logits."""
+        return out
+
+    def as_input(self, x, dim=None, name="x"):
+        """A float tensor of shape (n, dim), or a ValueError that names the problem."""
+        dim = self.x_dim if dim is None else dim
+        if not isinstance(x, Node):   # user data: checked here; tensors are taken as they are
+            x = np.asarray(x)
+            if x.dtype.kind not in "biuf":
+                raise TypeError(f"{type(self).__name__}: {name} must be numeric, got dtype {x.dtype}")
+            if not np.isfinite(x).all():
+                raise ValueError(f"{type(self).__name__}: {name} holds NaN or infinite values")
+            x = Tensor(x.astype(backend.DEFAULT_DTYPE))
+        if x.ndim != 2 or x.shape[1] != dim:
+            raise ValueError(f"{type(self).__name__}: expected {name} of shape (n, {dim}), got {x.shape}")
+        return x

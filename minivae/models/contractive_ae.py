@@ -1,0 +1,41 @@
+"""The contractive autoencoder (Rifai et al. 2011): reconstruction plus
+lam * ||dz/dx||_F^2, which makes the code insensitive to small moves of the input.
+
+The Jacobian's squared Frobenius norm is sum_k ||d z_k / dx||^2, one row per code unit,
+each row a gradient taken with create_graph=True so that the penalty itself is trained
+(double backward). For a one-layer sigmoid encoder z = sigma(x W + c) it has the closed
+form sum_j (z_j (1 - z_j))^2 sum_i W_ij^2, which ``closed_form_penalty`` computes.
+"""
+from .. import functional as F
+from ..core import grad
+from ..ops import Tensor
+from .autoencoder import Autoencoder
+
+
+class ContractiveAutoencoder(Autoencoder):
+    def __init__(self, x_dim, z_dim=8, hidden=(), lam=0.1, activation="sigmoid", **kwargs):
+        super().__init__(x_dim, z_dim, hidden, activation=activation, code_activation=activation, **kwargs)
+        self.lam = lam
+
+    def jacobian_penalty(self, x):
+        """||dz/dx||_F^2 per example, differentiable in the parameters."""
+        x = Tensor(x.data, requires_grad=True)
+        z = self.encode(x)
+        total = 0.0
+        for k in range(self.z_dim):
+            (row,) = grad(z[:, k].sum(), x, create_graph=True)   # d z_k / dx for every example
+            total = (row * row).sum(-1) + total
+        return total
+
+    def closed_form_penalty(self, x):
+        """The same quantity for a one-layer sigmoid encoder."""
+        layer = self.encoder[0]
+        z = F.sigmoid(x @ layer.weight + layer.bias)
+        slope = z * (1.0 - z)
+        return (slope * slope * (layer.weight * layer.weight).sum(0)).sum(-1)
+
+    def loss(self, x, y=None):
+        x = self.as_input(x)
+        recon = self.reconstruction_error(x, self.encode(x)).mean()
+        penalty = self.jacobian_penalty(x).mean()
+        return recon + penalty * self.lam, {"recon": recon, "contraction": penalty}

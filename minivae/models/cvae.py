@@ -1,0 +1,52 @@
+"""The conditional VAE (Sohn et al. 2015): the condition y (a class, one-hot) goes into both
+the encoder q(z|x, y) and the decoder p(x|z, y), so that sampling can ask for a class and
+the code is free to hold what the class does not say."""
+import numpy as np
+
+from .. import functional as F
+from ..core import no_grad
+from ..ops import Tensor
+from .vae import VAE
+
+
+class ConditionalVAE(VAE):
+    def __init__(self, x_dim, n_classes, z_dim=2, **kwargs):
+        self.n_classes = n_classes
+        super().__init__(x_dim, z_dim, **kwargs)
+
+    def encoder_in(self):
+        return self.x_dim + self.n_classes
+
+    def decoder_in(self):
+        return self.z_dim + self.n_classes
+
+    def one_hot(self, y, n):
+        if y is None:
+            raise ValueError("ConditionalVAE: needs labels y")
+        y = np.asarray(y)
+        if y.shape != (n,) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= self.n_classes:
+            raise ValueError(f"ConditionalVAE: y must be {n} integer labels in [0, {self.n_classes}), "
+                             f"got shape {y.shape}")
+        return np.eye(self.n_classes, dtype=np.float32)[y]
+
+    def encode(self, x, y=None):
+        return super().encode(F.concat([x, Tensor(self.one_hot(y, x.shape[0]))], axis=1))
+
+    def decode(self, z, y=None):
+        return self.decoder(F.concat([z, Tensor(self.one_hot(y, z.shape[0]))], axis=1))
+
+    def sample(self, n, y=None):
+        """n samples of class y (one label for all, or one per sample)."""
+        y = np.full(n, y) if np.ndim(y) == 0 else np.asarray(y)
+        return super().sample(n, y)
+
+    def complete(self, x, visible, y, steps=20):
+        """Fill the hidden entries of x (visible == 0): alternate between reconstructing
+        from the current guess and keeping the observed entries (the lecture's hole filling)."""
+        with no_grad():
+            x = np.asarray(x, np.float32)
+            visible = np.asarray(visible, np.float32)
+            guess = visible * x + (1 - visible) * x[visible.astype(bool)].mean()
+            for _ in range(steps):
+                guess = visible * x + (1 - visible) * self.reconstruct(guess, y)
+            return guess

@@ -1,0 +1,46 @@
+"""The denoising autoencoder (Vincent et al. 2008): reconstruct the clean x from a corrupted
+copy, so the code must capture the data's structure rather than copy its input."""
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from .. import backend
+from ..ops import Tensor
+from .autoencoder import Autoencoder
+
+CORRUPTIONS = ("gaussian", "masking", "salt_pepper", "blur")
+
+
+class DenoisingAutoencoder(Autoencoder):
+    """``corruption``: "gaussian" (add N(0, level^2)), "masking" (zero each entry with
+    probability level), "salt_pepper" (set each entry with probability level to 0 or 1),
+    "blur" (Gaussian blur of width level over images of ``image_shape``)."""
+
+    def __init__(self, x_dim, z_dim=16, hidden=(64,), corruption="gaussian", level=0.3,
+                 image_shape=None, **kwargs):
+        super().__init__(x_dim, z_dim, hidden, **kwargs)
+        if corruption not in CORRUPTIONS:
+            raise ValueError(f"DenoisingAutoencoder: corruption must be one of {CORRUPTIONS}, got {corruption!r}")
+        if corruption == "blur" and (image_shape is None or int(np.prod(image_shape)) != x_dim):
+            raise ValueError(f"DenoisingAutoencoder: blur needs image_shape with {x_dim} pixels, got {image_shape}")
+        self.corruption, self.level, self.image_shape = corruption, level, image_shape
+
+    def corrupt(self, x, generator=None):
+        """A corrupted copy of the array ``x``."""
+        rng = generator or backend.default_generator()
+        x = np.asarray(x, dtype=np.float32)
+        if self.corruption == "gaussian":
+            return x + self.level * rng.normal(x.shape)
+        hit = rng.uniform(x.shape) < self.level
+        if self.corruption == "masking":
+            return np.where(hit, 0.0, x).astype(np.float32)
+        if self.corruption == "salt_pepper":
+            return np.where(hit, (rng.uniform(x.shape) < 0.5).astype(np.float32), x)
+        images = x.reshape((-1, *self.image_shape))
+        sigma = (0,) + (self.level,) * len(self.image_shape)   # blur within each image only
+        return gaussian_filter(images, sigma=sigma).reshape(x.shape).astype(np.float32)
+
+    def loss(self, x, y=None):
+        x = self.as_input(x)
+        noisy = Tensor(self.corrupt(x.numpy()))
+        recon = self.reconstruction_error(x, self.encode(noisy)).mean()
+        return recon, {"recon": recon}

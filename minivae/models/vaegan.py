@@ -1,0 +1,71 @@
+"""VAE/GAN (Larsen et al. 2016): a VAE whose decoder doubles as a GAN's generator, with the
+reconstruction error measured in the features of a discriminator layer, D_l, instead of
+pixel by pixel:
+
+  L_prior   = KL(q(z|x) || p(z))
+  L_llike   = -log N(D_l(x); D_l(x~), I),  x~ = decode(z), z ~ q(z|x)
+  L_GAN     = log D(x) + log(1 - D(x~)) + log(1 - D(x_p)),  x_p = decode(z_p), z_p ~ p(z)
+Players: the encoder minimizes L_prior + L_llike; the decoder gamma * L_llike - L_GAN (as
+-log D(x~) - log D(x_p), the non-saturating form); the discriminator -L_GAN.
+"""
+import numpy as np
+
+from .. import backend, functional as F
+from ..core import no_grad
+from ..nn import MLP
+from ..ops import Tensor
+from .base import Model
+from .likelihood import Likelihood
+
+
+class VAEGAN(Model):
+    def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="relu", likelihood="gaussian",
+                 disc_hidden=(64, 32), gamma=1e-2, generator=None):
+        super().__init__()
+        self.x_dim, self.z_dim, self.gamma = x_dim, z_dim, gamma
+        self.generator = generator or backend.default_generator()
+        self.encoder = MLP([x_dim, *hidden, 2 * z_dim], activation, generator=generator)
+        self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, generator=generator)
+        self.features = MLP([x_dim, *disc_hidden], "relu", out_activation="relu", generator=generator)  # D_l
+        self.head = MLP([disc_hidden[-1], 1], generator=generator)
+        self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
+
+    def encode(self, x, y=None):
+        return F.split(self.encoder(x), 2, axis=-1)
+
+    def code(self, x, y=None):
+        return self.encode(x)[0]
+
+    def decode(self, z, y=None):
+        return self.decoder(z)
+
+    def data_mean(self, out):
+        return self.likelihood.mean(out)
+
+    def players(self):
+        return {"encoder": self.encoder.parameters(), "decoder": self.decoder.parameters(),
+                "discriminator": self.features.parameters() + self.head.parameters()}
+
+    def losses(self, x, y=None):
+        x = self.as_input(x)
+        n = x.shape[0]
+        mu, logvar = self.encode(x)
+        z, kl = F.reparameterize_kl(mu, logvar, self.generator.normal(mu.shape))
+        x_tilde = self.data_mean(self.decode(z))
+        x_p = self.data_mean(self.decode(Tensor(self.generator.normal((n, self.z_dim)))))
+        f_x, f_tilde = self.features(x), self.features(x_tilde)
+        llike = F.gaussian_nll(f_x, f_tilde, 0.0, reduction="none").sum(-1).mean()
+        ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
+        d = lambda v: self.head(self.features(v))
+        disc = (F.bce_with_logits(self.head(f_x), ones) + F.bce_with_logits(d(x_tilde.detach()), zeros)
+                + F.bce_with_logits(d(x_p.detach()), zeros))
+        fool = F.bce_with_logits(d(x_tilde), ones) + F.bce_with_logits(d(x_p), ones)
+        return {"encoder": kl.mean() + llike, "decoder": llike * self.gamma + fool, "discriminator": disc}
+
+    def loss(self, x, y=None):
+        terms = self.losses(x, y)
+        return terms["encoder"] + terms["decoder"], {k: v for k, v in terms.items()}
+
+    def sample(self, n, y=None):
+        with no_grad():
+            return self.data_mean(self.decode(Tensor(self.generator.normal((n, self.z_dim))))).numpy()

@@ -1,0 +1,61 @@
+import numpy as np
+
+import minivae as mv
+from minivae.models import ContractiveAutoencoder
+from minivae.testing import gradcheck
+
+
+def _finite_difference_jacobian_norm(model, x, h=1e-3):
+    out = np.zeros(len(x))
+    with mv.no_grad():
+        for i in range(x.shape[1]):
+            plus, minus = x.copy(), x.copy()
+            plus[:, i] += h
+            minus[:, i] -= h
+            d = (model.encode(mv.tensor(plus, dtype=np.float64)).numpy()
+                 - model.encode(mv.tensor(minus, dtype=np.float64)).numpy()) / (2 * h)
+            out += (d ** 2).sum(1)
+    return out
+
+
+def _model64(hidden=()):
+    mv.manual_seed(0)
+    model = ContractiveAutoencoder(5, 3, hidden=hidden)
+    for p in model.parameters():
+        p.data = p.data.astype(np.float64) * 2
+    return model
+
+
+def test_penalty_equals_finite_difference_jacobian():
+    x = np.random.default_rng(0).standard_normal((4, 5))
+    for hidden in ((), (6,)):
+        model = _model64(hidden)
+        penalty = model.jacobian_penalty(mv.tensor(x, dtype=np.float64)).numpy()
+        np.testing.assert_allclose(penalty, _finite_difference_jacobian_norm(model, x), rtol=1e-5)
+
+
+def test_closed_form_for_one_sigmoid_layer():
+    x = mv.tensor(np.random.default_rng(1).standard_normal((4, 5)), dtype=np.float64)
+    model = _model64()
+    np.testing.assert_allclose(model.jacobian_penalty(x).numpy(), model.closed_form_penalty(x).numpy(), rtol=1e-10)
+
+
+def test_penalty_gradient_through_double_backward():
+    model = _model64()
+    layer = model.encoder[0]
+    x = mv.tensor(np.random.default_rng(2).standard_normal((3, 5)), dtype=np.float64)
+
+    def _closed(w):
+        import minivae.functional as F
+        z = F.sigmoid(x @ w + layer.bias)
+        s = z * (1.0 - z)
+        return (s * s * (w * w).sum(0)).sum()
+
+    w0 = layer.weight.numpy().copy()
+    assert gradcheck(_closed, w0)
+    w = mv.tensor(w0, requires_grad=True, dtype=np.float64)
+    layer.weight = mv.nn.Parameter(w0.copy())
+    loss = model.jacobian_penalty(x).sum()
+    loss.backward()
+    (g,) = mv.grad(_closed(w), w)
+    np.testing.assert_allclose(layer.weight.grad.numpy(), g.numpy(), rtol=1e-8)

@@ -1,0 +1,24 @@
+"""A small training loop for the model tests: each step updates the model's players in turn,
+recomputing the losses after each update (alternating, as GANs are trained)."""
+import numpy as np
+
+import minivae as mv
+
+
+def train(model, x, y=None, steps=300, lr=1e-2, batch=64, seed=0):
+    rng = np.random.default_rng(seed)
+    opts = {name: mv.optim.Adam(params, lr=lr) for name, params in model.players().items()}
+    for _ in range(steps):
+        idx = rng.integers(0, len(x), batch)
+        xb, yb = x[idx], (None if y is None else y[idx])
+        for name, opt in opts.items():
+            loss = model.losses(xb, yb)[name]
+            model.zero_grad()
+            loss.backward()
+            opt.step()
+    return model
+
+
+def mean_loss(model, x, y=None, repeats=5):
+    with mv.no_grad():
+        return float(np.mean([model.loss(x, y)[0].item() for _ in range(repeats)]))
