@@ -7,7 +7,7 @@ each row a gradient taken with create_graph=True so that the penalty itself is t
 form sum_j (z_j (1 - z_j))^2 sum_i W_ij^2, which ``closed_form_penalty`` computes.
 """
 from .. import functional as F
-from ..core import grad
+from ..core import enable_grad, grad, is_grad_enabled
 from ..ops import Tensor
 from .autoencoder import Autoencoder
 
@@ -18,14 +18,17 @@ class ContractiveAutoencoder(Autoencoder):
         self.lam = lam
 
     def jacobian_penalty(self, x):
-        """||dz/dx||_F^2 per example, differentiable in the parameters."""
-        x = Tensor(x.data, requires_grad=True)
-        z = self.encode(x)
-        total = 0.0
-        for k in range(self.z_dim):
-            (row,) = grad(z[:, k].sum(), x, create_graph=True)   # d z_k / dx for every example
-            total = (row * row).sum(-1) + total
-        return total
+        """||dz/dx||_F^2 per example; differentiable in the parameters when grad is on.
+        Being a gradient itself, it needs the graph even inside ``no_grad``."""
+        training = is_grad_enabled()
+        with enable_grad():
+            x = Tensor(x.data, requires_grad=True)
+            z = self.encode(x)
+            total = 0.0
+            for k in range(self.z_dim):
+                (row,) = grad(z[:, k].sum(), x, retain_graph=True, create_graph=training)  # d z_k / dx
+                total = (row * row).sum(-1) + total
+        return total if training else total.detach()
 
     def closed_form_penalty(self, x):
         """The same quantity for a one-layer sigmoid encoder."""

@@ -59,3 +59,17 @@ def test_penalty_gradient_through_double_backward():
     loss.backward()
     (g,) = mv.grad(_closed(w), w)
     np.testing.assert_allclose(layer.weight.grad.numpy(), g.numpy(), rtol=1e-8)
+
+
+def test_contractive_autoencoder_lowers_its_loss_and_its_contraction():
+    from minivae.data import ring
+    from training import mean_loss, train
+    mv.manual_seed(0)
+    x = ring(2000)
+    model = ContractiveAutoencoder(2, 4, hidden=(), lam=0.5)
+    before = mean_loss(model, x)
+    train(model, x, steps=400, lr=1e-2)
+    assert mean_loss(model, x) < before
+    strong = train(ContractiveAutoencoder(2, 4, hidden=(), lam=5.0), x, steps=400, lr=1e-2)
+    xt = mv.tensor(x[:200])
+    assert strong.jacobian_penalty(xt).numpy().mean() < model.jacobian_penalty(xt).numpy().mean()

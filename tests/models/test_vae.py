@@ -66,6 +66,19 @@ def test_analytic_and_sampled_kl_agree_in_expectation():
     assert abs(a - s) < 0.05 * abs(a)
 
 
+def test_beta_vae_trades_reconstruction_for_a_smaller_kl():
+    from minivae.models import BetaVAE
+    from training import train
+    x = ring(2000)
+    kl = {}
+    for beta in (1.0, 8.0):
+        mv.manual_seed(0)
+        model = train(BetaVAE(2, 2, hidden=(32,), beta=beta), x, steps=400, lr=3e-3)
+        with mv.no_grad():
+            kl[beta] = np.mean([model.loss(x)[1]["kl"].item() for _ in range(5)])
+    assert kl[8.0] < 0.5 * kl[1.0]
+
+
 def test_beta_vae_weights_the_kl_and_warmup():
     from minivae.models import BetaVAE, kl_warmup
     mv.manual_seed(0)
