@@ -1,0 +1,14 @@
+"""The adversarial autoencoder: a discriminator matches the codes to a mixture of 10 Gaussians.
+
+    python examples/aae.py [--data toy|mnist] [--epochs N] [--out figures]
+"""
+from common import arguments, figures, fit, mnist, toy
+from minivae.models import AdversarialAutoencoder
+
+args = arguments(__doc__.splitlines()[0])
+toy_data = args.data == "toy"
+x, y = toy() if toy_data else mnist(binary=False, n=10000)
+model = AdversarialAutoencoder(x.shape[1], 2, hidden=(64, 64) if toy_data else (256,), prior="mixture",
+                               likelihood="gaussian" if toy_data else "bernoulli")
+fit(model, x, None, epochs=args.epochs)
+figures(model, x, y, args.out, "aae", images=not toy_data)
