@@ -1,0 +1,35 @@
+import numpy as np
+
+from minivae.backend import Generator
+from minivae.models import AdversarialAutoencoder
+from minivae.models.priors import component_of, gaussian, mixture_of_gaussians, swiss_roll
+
+
+def test_gaussian_prior_moments():
+    z = gaussian(20000, Generator(0))
+    np.testing.assert_allclose(z.mean(0), 0, atol=0.03)
+    np.testing.assert_allclose(np.cov(z.T), np.eye(2), atol=0.05)
+
+
+def test_mixture_components_and_labels():
+    z = mixture_of_gaussians(10000, generator=Generator(0))
+    share = np.bincount(component_of(z), minlength=10) / len(z)
+    assert np.all(np.abs(share - 0.1) < 0.02)
+    labels = np.arange(100) % 10
+    z = mixture_of_gaussians(100, generator=Generator(1), labels=labels)
+    assert (component_of(z) == labels).mean() > 0.95   # std 0.5 against centres 2.5 apart
+
+
+def test_swiss_roll_is_a_spiral():
+    z = swiss_roll(5000, noise=0.0, generator=Generator(0))
+    r, angle = np.linalg.norm(z, axis=1), np.arctan2(z[:, 1], z[:, 0])
+    t = r * 5.0   # radius = t / 5 on the noiseless roll
+    np.testing.assert_allclose(np.cos(t), np.cos(angle), atol=1e-4)
+    assert 0.9 < r.min() and r.max() < 2.9
+
+
+def test_aae_with_swiss_roll_prior_draws_from_it():
+    model = AdversarialAutoencoder(3, 2, prior="swiss_roll")
+    z = model.sample_prior(1000)
+    r = np.linalg.norm(z, axis=1)
+    assert z.shape == (1000, 2) and 0.8 < r.min() and r.max() < 3.1
