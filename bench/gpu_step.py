@@ -17,53 +17,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy_vae  # noqa: E402
 from common import write_result  # noqa: E402
+from vae_step import minivae_step, torch_step  # noqa: E402  (the same steps, on "cuda")
 
 import minivae as mv  # noqa: E402
-import minivae.functional as F  # noqa: E402
-
-
-def minivae_step(params, x, eps, kernels):
-    import cupy as cp
-    p = {k: mv.nn.Parameter(cp.asarray(v)) for k, v in params.items()}
-    opt = mv.optim.Adam(list(p.values()), lr=1e-3)
-    xt, et = mv.tensor(x, device="cuda"), mv.tensor(eps, device="cuda")
-    zdim = eps.shape[1]
-
-    def step():
-        mv.set_kernels(kernels)
-        h1 = F.dense(xt, p["W1"], p["b1"], "relu")
-        s = F.dense(h1, p["W2"], p["b2"])
-        z, kl = F.reparameterize_kl(s[:, :zdim], s[:, zdim:], et)
-        logits = F.dense(F.dense(z, p["W3"], p["b3"], "relu"), p["W4"], p["b4"])
-        loss = F.bce_with_logits(logits, xt, reduction="sum") + kl.sum()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-    return step, lambda: cp.cuda.get_current_stream().synchronize()
-
-
-def torch_step(params, x, eps):
-    import torch
-    dev = torch.device("cuda")
-    p = {k: torch.tensor(v, device=dev, requires_grad=True) for k, v in params.items()}
-    opt = torch.optim.Adam(list(p.values()), lr=1e-3)
-    xt, et = torch.tensor(x, device=dev), torch.tensor(eps, device=dev)
-    zdim = eps.shape[1]
-    bce = torch.nn.functional.binary_cross_entropy_with_logits
-
-    def step():
-        h1 = torch.relu(xt @ p["W1"] + p["b1"])
-        s = h1 @ p["W2"] + p["b2"]
-        mu, logvar = s[:, :zdim], s[:, zdim:]
-        z = mu + torch.exp(0.5 * logvar) * et
-        logits = torch.relu(z @ p["W3"] + p["b3"]) @ p["W4"] + p["b4"]
-        loss = bce(logits, xt, reduction="sum") + 0.5 * (logvar.exp() + mu * mu - 1 - logvar).sum()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-    return step, torch.cuda.synchronize
 
 
 def time_ms(step, sync, repeats, steps):
@@ -112,9 +68,10 @@ def main():
         params = numpy_vae.init()
         x = (rng.random((batch, 784)) < 0.3).astype(np.float32)
         eps = rng.standard_normal((batch, 20)).astype(np.float32)
-        impls = {"minivae": minivae_step(params, x, eps, "fast"),
-                 "minivae_reference": minivae_step(params, x, eps, "reference"),
-                 "pytorch": torch_step(params, x, eps)}
+        sync_cupy, sync_torch = cp.cuda.get_current_stream().synchronize, torch.cuda.synchronize
+        impls = {"minivae": (minivae_step(params, x, eps, "fast", "cuda"), sync_cupy),
+                 "minivae_reference": (minivae_step(params, x, eps, "reference", "cuda"), sync_cupy),
+                 "pytorch": (torch_step(params, x, eps, "cuda"), sync_torch)}
         losses = {name: float(step()) for name, (step, _) in impls.items()}
         ref = losses["pytorch"]
         assert all(abs(v - ref) <= 1e-3 * abs(ref) for v in losses.values()), losses

@@ -24,10 +24,10 @@ import minivae as mv  # noqa: E402
 import minivae.functional as F  # noqa: E402
 
 
-def minivae_step(params, x, eps, kernels):
-    p = {k: mv.nn.Parameter(v.copy()) for k, v in params.items()}
+def minivae_step(params, x, eps, kernels, device="cpu"):
+    p = {k: mv.nn.Parameter(mv.tensor(v, device=device).data) for k, v in params.items()}
     opt = mv.optim.Adam(list(p.values()), lr=1e-3)
-    xt, et = mv.tensor(x), mv.tensor(eps)
+    xt, et = mv.tensor(x, device=device), mv.tensor(eps, device=device)
     zdim = eps.shape[1]
 
     def step():
@@ -41,7 +41,7 @@ def minivae_step(params, x, eps, kernels):
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return loss.item()
+        return loss
     return step
 
 
@@ -56,11 +56,11 @@ def numpy_step(params, x, eps):
     return step
 
 
-def torch_step(params, x, eps):
+def torch_step(params, x, eps, device="cpu"):
     import torch
-    p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    p = {k: torch.tensor(v, requires_grad=True, device=device) for k, v in params.items()}
     opt = torch.optim.Adam(list(p.values()), lr=1e-3)
-    xt, et = torch.from_numpy(x), torch.from_numpy(eps)
+    xt, et = torch.tensor(x, device=device), torch.tensor(eps, device=device)
     zdim = eps.shape[1]
     bce = torch.nn.functional.binary_cross_entropy_with_logits
 
@@ -74,7 +74,7 @@ def torch_step(params, x, eps):
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return loss.item()
+        return loss
     return step
 
 
@@ -129,7 +129,7 @@ def run(batch, repeats, steps, only=None):
         pass
     if only:
         impls = {k: v for k, v in impls.items() if k in only}
-    first = {name: step() for name, step in impls.items()}   # warm-up and compile
+    first = {name: float(step()) for name, step in impls.items()}   # warm-up and compile
     ref = first.get("numpy", first[next(iter(first))])
     for name, loss in first.items():   # the same first step everywhere: same model, same math
         assert abs(loss - ref) <= 1e-4 * abs(ref), (name, loss, ref)

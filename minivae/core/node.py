@@ -63,6 +63,9 @@ class Node:
             raise ValueError(f"item() needs a tensor of one element, got shape {self.shape}")
         return self.data.reshape(()).item()
 
+    def __float__(self):
+        return float(self.item())
+
     def detach(self):
         """The same values, cut off from the graph."""
         return type(self)(self.data)
