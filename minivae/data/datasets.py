@@ -1,0 +1,145 @@
+"""Datasets by name or path: ``load_dataset("ring")``, ``load_dataset("binarized-mnist")``,
+``load_dataset("path/to/file.npz")``. Files are looked for in ``data_dir``, else in
+$MINIVAE_DATA, else in ./data."""
+import dataclasses
+import os
+
+import numpy as np
+
+from . import files, toy
+from .sprites import sprites
+
+
+@dataclasses.dataclass
+class Dataset:
+    name: str
+    train: np.ndarray
+    valid: np.ndarray
+    test: np.ndarray = None
+    y_train: np.ndarray = None
+    y_valid: np.ndarray = None
+    y_test: np.ndarray = None
+    image_shape: tuple = None
+    binary: bool = False
+
+    @property
+    def x_dim(self):
+        return self.train.shape[1]
+
+    def split(self, name):
+        if name not in ("train", "valid", "test"):
+            raise ValueError(f"split must be train, valid or test, got {name!r}")
+        x, y = getattr(self, name), getattr(self, "y_" + name)
+        if x is None:
+            raise ValueError(f"dataset {self.name} has no {name} split")
+        return x, y
+
+
+def _split(name, x, y=None, valid=0.1, **kwargs):
+    n = int(len(x) * (1 - valid))
+    return Dataset(name, x[:n], x[n:], None, None if y is None else y[:n], None if y is None else y[n:], **kwargs)
+
+
+TOYS = {
+    "ring": lambda n, seed: (toy.ring(n, seed), None),
+    "bump": lambda n, seed: toy.gaussian_bump(n, seed=seed),
+    "swiss-roll": lambda n, seed: toy.swiss_roll(n, seed=seed),
+    "mixture": lambda n, seed: toy.mixture(n, seed=seed),
+    "pinwheel": lambda n, seed: toy.pinwheel(n, seed=seed),
+}
+FILE_SETS = ("binarized-mnist", "mnist", "fashion-mnist")
+NAMES = tuple(TOYS) + ("sprites",) + FILE_SETS
+
+
+def data_dir(explicit=None):
+    return explicit or os.environ.get("MINIVAE_DATA") or "data"
+
+
+def load_dataset(name_or_path, data_dir_=None, n=10000, seed=0):
+    """A Dataset; ``n`` and ``seed`` size and seed the generated ones."""
+    if name_or_path in TOYS:
+        x, y = TOYS[name_or_path](n, seed)
+        return _split(name_or_path, x, y)
+    if name_or_path == "sprites":
+        x, factors = sprites(n, seed)
+        return _split("sprites", x, factors[:, 0].astype(np.int64), image_shape=(28, 28), binary=True)
+    folder = data_dir(data_dir_)
+    if name_or_path == "binarized-mnist":
+        return _binarized_mnist(folder)
+    if name_or_path in ("mnist", "fashion-mnist"):
+        return _idx_set(name_or_path, folder)
+    if os.path.splitext(name_or_path)[1] or os.sep in name_or_path:
+        return _from_file(name_or_path)
+    raise ValueError(f"unknown dataset {name_or_path!r}: give a file path or one of {', '.join(NAMES)}")
+
+
+def _binarized_mnist(folder):
+    npz = os.path.join(folder, "binarized_mnist.npz")
+    if files.exists(npz):
+        a = files.read_arrays(npz)
+        missing = {"train", "valid"} - set(a)
+        if missing:
+            raise ValueError(f"{npz}: lacks the arrays {sorted(missing)}")
+        split = lambda k: a[k].astype(np.float32) if k in a else None
+        return Dataset("binarized-mnist", split("train"), split("valid"), split("test"),
+                       image_shape=(28, 28), binary=True)
+    amat = {k: os.path.join(folder, f"binarized_mnist_{k}.amat") for k in ("train", "valid", "test")}
+    if files.exists(amat["train"]) and files.exists(amat["valid"]):
+        return Dataset("binarized-mnist", files.read_amat(amat["train"]), files.read_amat(amat["valid"]),
+                       files.read_amat(amat["test"]) if files.exists(amat["test"]) else None,
+                       image_shape=(28, 28), binary=True)
+    raise ValueError(f"binarized-mnist: neither {npz} nor binarized_mnist_{{train,valid}}.amat in {folder} "
+                     "(set --data-dir or MINIVAE_DATA)")
+
+
+def _idx_set(name, folder):
+    sub = os.path.join(folder, name) if os.path.isdir(os.path.join(folder, name)) else folder
+
+    def find(stem):
+        for candidate in (stem, stem + ".gz"):
+            if files.exists(os.path.join(sub, candidate)):
+                return os.path.join(sub, candidate)
+        return None
+
+    train_x, train_y = find("train-images-idx3-ubyte"), find("train-labels-idx1-ubyte")
+    test_x, test_y = find("t10k-images-idx3-ubyte"), find("t10k-labels-idx1-ubyte")
+    if train_x and train_y:
+        x = files.read_idx(train_x).reshape(-1, 784).astype(np.float32) / 255
+        y = files.read_idx(train_y).astype(np.int64)
+        ds = _split(name, x, y, valid=1 / 6, image_shape=(28, 28))
+        if test_x and test_y:
+            ds.test = files.read_idx(test_x).reshape(-1, 784).astype(np.float32) / 255
+            ds.y_test = files.read_idx(test_y).astype(np.int64)
+        return ds
+    gray = os.path.join(folder, "mnist_test_gray.npz")
+    if name == "mnist" and files.exists(gray):   # the labeled test set alone: split it
+        a = files.read_arrays(gray)
+        return _split(name, a["images"].reshape(-1, 784).astype(np.float32) / 255,
+                      a["labels"].astype(np.int64), valid=0.2, image_shape=(28, 28))
+    raise ValueError(f"{name}: no train-images-idx3-ubyte[.gz] in {sub} (set --data-dir or MINIVAE_DATA)")
+
+
+def _from_file(path):
+    if not files.exists(path):
+        raise ValueError(f"{path}: no such file")
+    if path.endswith(".amat"):
+        x = files.read_amat(path)
+        return _split(os.path.basename(path), x, binary=True)
+    if path.endswith((".idx", "-ubyte", "-ubyte.gz")):
+        x = files.read_idx(path)
+        return _split(os.path.basename(path), x.reshape(len(x), -1).astype(np.float32) / 255)
+    a = files.read_arrays(path)
+    key = next((k for k in ("train", "x", "images", "data") if k in a), None)
+    if key is None:
+        raise ValueError(f"{path}: holds {sorted(a)}, none of train, x, images, data")
+    x = a[key].reshape(len(a[key]), -1).astype(np.float32)
+    if not np.isfinite(x).all():
+        raise ValueError(f"{path}: {key} holds NaN or infinite values")
+    if x.max() > 1.0 and a[key].dtype == np.uint8:
+        x = x / 255
+    y = next((a[k] for k in ("labels", "y") if k in a), None)
+    if key == "train" and "valid" in a:
+        return Dataset(os.path.basename(path), x, a["valid"].reshape(len(a["valid"]), -1).astype(np.float32),
+                       a["test"].reshape(len(a["test"]), -1).astype(np.float32) if "test" in a else None,
+                       binary=bool(np.isin(x[:100], (0, 1)).all()))
+    return _split(os.path.basename(path), x, y, binary=bool(np.isin(x[:100], (0, 1)).all()))

@@ -1,0 +1,89 @@
+"""Reading data files: fixed-binarized MNIST (.amat text, or .npz with train/valid/test),
+MNIST and Fashion-MNIST IDX files (gzipped or raw, magic numbers checked), and .npy/.npz
+arrays. Anything that is not data (an HTML page, a Git LFS pointer, a truncated file) is
+refused with a ValueError that names the file and what is wrong."""
+import gzip
+import os
+import struct
+import zipfile
+import zlib
+
+import numpy as np
+
+IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+             0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+
+def _head(path, n=256):
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            return f.read(n)
+    except (OSError, EOFError) as e:
+        raise ValueError(f"{path}: cannot be read ({e})") from None
+
+
+def check_not_impostor(path):
+    """Refuse an HTML error page or a Git LFS pointer saved in place of the data."""
+    head = _head(path).lstrip().lower()
+    if head.startswith(b"version https://git-lfs"):
+        raise ValueError(f"{path}: is a Git LFS pointer, not the data (run 'git lfs pull')")
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise ValueError(f"{path}: is an HTML page, not data (a failed download?)")
+
+
+def read_idx(path):
+    """An IDX array (the MNIST format): magic 0x00 0x00 type ndim, then big-endian sizes."""
+    check_not_impostor(path)
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as e:
+        raise ValueError(f"{path}: cannot be read ({e})") from None
+    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in IDX_TYPES:
+        raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex()})")
+    dtype, ndim = np.dtype(IDX_TYPES[raw[2]]), raw[3]
+    shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+    body = raw[4 + 4 * ndim:]
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(body) != expected:
+        raise ValueError(f"{path}: truncated or padded IDX file: {len(body)} bytes of data, "
+                         f"expected {expected} for shape {shape}")
+    return np.frombuffer(body, dtype=dtype).reshape(shape)
+
+
+def read_amat(path):
+    """The canonical binarized-MNIST text format: one image a line, 784 values of 0/1."""
+    check_not_impostor(path)
+    try:
+        x = np.loadtxt(path, dtype=np.float32, ndmin=2)
+    except ValueError as e:
+        raise ValueError(f"{path}: not a .amat file of numbers ({e})") from None
+    if x.shape[1] != 784 or not np.isin(x, (0.0, 1.0)).all():
+        raise ValueError(f"{path}: expected lines of 784 values in {{0, 1}}, got shape {x.shape}")
+    return x
+
+
+def read_arrays(path):
+    """An .npz (as a dict of arrays) or .npy (as {'x': array})."""
+    check_not_impostor(path)
+    try:
+        if path.endswith(".npy"):
+            return {"x": np.load(path, allow_pickle=False)}
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        raise ValueError(f"{path}: not a readable NumPy file ({e})") from None
+
+
+def binarize(x, seed=0):
+    """Dynamic binarization: each pixel in [0, 1] becomes 1 with that probability."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.max() > 1.0:
+        x = x / 255.0
+    return (np.random.default_rng(seed).random(x.shape) < x).astype(np.float32)
+
+
+def exists(path):
+    return os.path.isfile(path)
