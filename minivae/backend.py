@@ -134,7 +134,11 @@ def default_generator(device="cpu"):
 
 
 def manual_seed(seed):
-    """Seed the default generator of every device, for reproducible runs."""
+    """Seed the default generator of every device, for reproducible runs. Generators are
+    reseeded in place, so models that hold one see the new seed too."""
     for device in DEVICES:
         if device == "cpu" or cuda_available():
-            _default[device] = Generator(seed, device)
+            if device in _default:
+                _default[device].seed(seed)
+            else:
+                _default[device] = Generator(seed, device)

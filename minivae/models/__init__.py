@@ -20,8 +20,14 @@ MODELS = {
 }
 
 
-def create(name, *args, **kwargs):
-    """A model by its registered name: ``create("vae", x_dim=784, z_dim=20)``."""
+def create(name, **kwargs):
+    """A model by its registered name: ``create("vae", x_dim=784, z_dim=20)``. The model
+    remembers how it was made (``model.spec``), so that a checkpoint can rebuild it."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
-    return MODELS[name](*args, **kwargs)
+    try:
+        model = MODELS[name](**kwargs)
+    except TypeError as e:
+        raise ValueError(f"model {name}: {e}") from None
+    model.spec = {"name": name, "kwargs": kwargs}
+    return model

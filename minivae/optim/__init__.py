@@ -3,5 +3,5 @@ from .adagrad import Adagrad
 from .adam import Adam
 from .clip import clip_grad_norm
 from .optimizer import Optimizer
-from .schedule import ExponentialLR, Schedule, StagedLR, StepLR
+from .schedule import ExponentialLR, Schedule, StagedLR, StepLR, staged_lr
 from .sgd import SGD

@@ -37,6 +37,15 @@ class ExponentialLR(Schedule):
         return self.base_lr * self.gamma ** epoch
 
 
+def staged_lr(epoch, base_lr, stages=8, base=3, decay=10 ** (-1 / 7)):
+    """The learning rate of the IWAE paper's schedule at ``epoch`` (0-based)."""
+    i, end = 0, 1
+    while epoch >= end and i < stages - 1:
+        i += 1
+        end += base ** i
+    return base_lr * decay ** i
+
+
 class StagedLR(Schedule):
     """The IWAE paper's schedule (Burda et al. 2016, Sec. 5): stage i = 0, 1, ... lasts
     base**i epochs at lr * decay**i, with base 3 and decay 10**(-1/7). Eight stages make
@@ -50,12 +59,5 @@ class StagedLR(Schedule):
     def total_epochs(self):
         return sum(self.base ** i for i in range(self.stages))
 
-    def stage_at(self, epoch):
-        i, end = 0, 1
-        while epoch >= end and i < self.stages - 1:
-            i += 1
-            end += self.base ** i
-        return i
-
     def lr_at(self, epoch):
-        return self.base_lr * self.decay ** self.stage_at(epoch)
+        return staged_lr(epoch, self.base_lr, self.stages, self.base, self.decay)

@@ -1,0 +1,129 @@
+"""Training: epochs of shuffled minibatches, each player of the model updated in turn.
+
+Reproducible: every random draw of epoch e (the shuffle, the model's noise, dropout) comes
+from generators reseeded from (seed, e), so training 5 epochs, stopping, and resuming for
+5 more gives the parameters of 10 epochs in one go, bit for bit, on the CPU.
+"""
+import json
+import math
+import os
+import time
+
+import numpy as np
+
+from .. import backend, optim
+from ..core import no_grad
+from ..models.vae import kl_warmup
+from .checkpoint import read_checkpoint, save_checkpoint
+from .progress import Progress
+
+
+class TrainingDiverged(ValueError):
+    """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def _epoch_seed(seed, epoch):
+    return (seed * 1_000_003 + epoch) % 2 ** 32
+
+
+def _evaluate(model, x, y, batch_size):
+    totals, n = {}, 0
+    with no_grad():
+        for start in range(0, len(x), batch_size):
+            xb, yb = x[start:start + batch_size], None if y is None else y[start:start + batch_size]
+            loss, terms = model.loss(xb, yb)
+            for k, v in (("loss", loss), *terms.items()):
+                totals[k] = totals.get(k, 0.0) + v.item() * len(xb)
+            n += len(xb)
+    return {k: v / n for k, v in totals.items()}
+
+
+def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100, lr=1e-3, seed=0,
+        out=None, resume=False, patience=None, warmup_epochs=0, schedule=None, progress=True, log=print):
+    """Train ``model`` and return the history (a dict per epoch).
+
+    out            folder for checkpoint.npz, best.npz and metrics.jsonl (none: keep nothing)
+    resume         continue from out/checkpoint.npz
+    patience       stop when the validation loss has not improved for this many epochs
+    warmup_epochs  raise the KL weight (model.beta) linearly from 0 over these epochs
+    schedule       None, or "staged" for the IWAE paper's 3^i epochs at lr 10^(-i/7)
+    """
+    if len(x) == 0:
+        raise ValueError("fit: no training data")
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"fit: epochs and batch_size must be positive, got {epochs} and {batch_size}")
+    if schedule not in (None, "staged"):
+        raise ValueError(f"fit: schedule must be None or 'staged', got {schedule!r}")
+    if out:
+        os.makedirs(out, exist_ok=True)
+    opts = {name: optim.Adam(params, lr=lr) for name, params in model.players().items()}
+    beta = getattr(model, "beta", None)
+    history, start_epoch, best = [], 1, math.inf
+    checkpoint = os.path.join(out, "checkpoint.npz") if out else None
+    if resume:
+        if not checkpoint or not os.path.exists(checkpoint):
+            raise ValueError(f"fit: nothing to resume in {out!r} (no checkpoint.npz)")
+        header, state, optim_states = read_checkpoint(checkpoint)
+        model.load_state_dict(state)
+        for name, opt in opts.items():
+            opt.load_state_dict(optim_states[name])
+        history, start_epoch = header["history"], header["epoch"] + 1
+        best = min((h.get("valid_loss", math.inf) for h in history), default=math.inf)
+    generators = {id(g): g for g in (backend.default_generator(), getattr(model, "generator", None)) if g}
+    stale = 0
+    for epoch in range(start_epoch, epochs + 1):
+        for g in generators.values():
+            g.seed(_epoch_seed(seed, epoch))
+        if beta is not None and warmup_epochs:
+            model.beta = kl_warmup(epoch - 1, warmup_epochs, beta)
+        for opt in opts.values():
+            opt.lr = optim.staged_lr(epoch - 1, lr) if schedule == "staged" else lr
+        order = np.random.default_rng(_epoch_seed(seed, epoch)).permutation(len(x))
+        batches = [order[i:i + batch_size] for i in range(0, len(x), batch_size)]
+        bar = Progress(len(batches), f"epoch {epoch}/{epochs}", progress)
+        totals, seen, start = {}, 0, time.perf_counter()
+        model.train()
+        for idx in batches:
+            xb, yb = x[idx], None if y is None else y[idx]
+            for name, opt in opts.items():
+                loss = model.losses(xb, yb)[name]
+                if not math.isfinite(loss.item()):
+                    bar.close()
+                    raise TrainingDiverged(f"the {name} loss became {loss.item()} in epoch {epoch}; "
+                                           + (f"the last good checkpoint is {checkpoint}" if checkpoint and
+                                              os.path.exists(checkpoint) else "nothing was saved"))
+                model.zero_grad()
+                loss.backward()
+                opt.step()
+                totals[name] = totals.get(name, 0.0) + loss.item() * len(idx)
+            seen += len(idx)
+            bar.update(len(idx), {k: v / seen for k, v in totals.items()})
+        bar.close()
+        model.eval()
+        record = {"epoch": epoch, **{f"train_{k}": v / len(x) for k, v in totals.items()},
+                  "seconds": time.perf_counter() - start, "lr": next(iter(opts.values())).lr}
+        if beta is not None:
+            record["beta"] = model.beta
+        if valid is not None:
+            record.update({f"valid_{k}": v for k, v in _evaluate(model, valid, y_valid, batch_size).items()})
+        history.append(record)
+        log(" ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
+        if out:
+            meta = {"model": getattr(model, "spec", None), "epoch": epoch, "history": history, "seed": seed,
+                    "generators": [str(g.get_state()) for g in generators.values()]}
+            save_checkpoint(checkpoint, model, opts, meta)
+            with open(os.path.join(out, "metrics.jsonl"), "a") as f:
+                f.write(json.dumps(record) + "\n")
+            if record.get("valid_loss", math.inf) < best:
+                save_checkpoint(os.path.join(out, "best.npz"), model, opts, meta)
+        if "valid_loss" in record:
+            if record["valid_loss"] < best:
+                best, stale = record["valid_loss"], 0
+            else:
+                stale += 1
+                if patience is not None and stale >= patience:
+                    log(f"early stopping: no improvement in {patience} epochs (best {best:.4f})")
+                    break
+    if beta is not None:
+        model.beta = beta
+    return history

@@ -1,0 +1,79 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+import minivae as mv
+from minivae.data import load_dataset
+from minivae.models import create
+from minivae.train import TrainingDiverged, fit, load_model
+
+DATA = load_dataset("ring", n=1500)
+
+
+def _run(epochs, out, resume=False, **kwargs):
+    mv.manual_seed(0)
+    model = create("vae", x_dim=2, z_dim=2, hidden=(16,))
+    history = fit(model, DATA.train, valid=DATA.valid, epochs=epochs, out=out, resume=resume,
+                  progress=False, log=lambda s: None, **kwargs)
+    return model, history
+
+
+def test_resume_is_bit_identical(tmp_path):
+    straight, _ = _run(6, str(tmp_path / "a"))
+    _run(3, str(tmp_path / "b"))
+    resumed, history = _run(6, str(tmp_path / "b"), resume=True)
+    for (name, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert p.tobytes() == q.tobytes(), name
+    assert [h["epoch"] for h in history] == list(range(1, 7))
+
+
+def test_checkpoint_metrics_and_rebuild(tmp_path):
+    model, history = _run(3, str(tmp_path))
+    lines = [json.loads(l) for l in open(tmp_path / "metrics.jsonl")]
+    assert [l["epoch"] for l in lines] == [1, 2, 3] and "valid_loss" in lines[0]
+    rebuilt, header = load_model(str(tmp_path / "checkpoint.npz"))
+    assert header["epoch"] == 3 and type(rebuilt) is type(model)
+    x = mv.tensor(DATA.valid[:5])
+    np.testing.assert_array_equal(rebuilt.code(x).numpy(), model.code(x).numpy())
+    assert os.path.exists(tmp_path / "best.npz")
+
+
+def test_nan_guard_keeps_the_last_good_checkpoint(tmp_path):
+    _run(2, str(tmp_path))
+    before = (tmp_path / "checkpoint.npz").read_bytes()
+    bad = DATA.train.copy()
+    mv.manual_seed(0)
+    model = create("vae", x_dim=2, z_dim=2, hidden=(16,))
+    model.encoder[0].weight.data[:] = np.inf   # the next forward pass is not finite
+    with pytest.raises(TrainingDiverged, match=r"loss became (nan|inf) in epoch 1; the last good checkpoint is"):
+        fit(model, bad, epochs=4, out=str(tmp_path), progress=False, log=lambda s: None)
+    assert (tmp_path / "checkpoint.npz").read_bytes() == before
+
+
+def test_early_stopping_and_warmup(tmp_path):
+    mv.manual_seed(0)
+    model = create("vae", x_dim=2, z_dim=2, hidden=(16,))
+    history = fit(model, DATA.train, valid=DATA.valid, epochs=50, lr=0.5, patience=2,
+                  progress=False, log=lambda s: None)   # a rate too high to keep improving
+    assert len(history) < 50
+    mv.manual_seed(0)
+    model = create("vae", x_dim=2, z_dim=2, hidden=(16,))
+    history = fit(model, DATA.train, epochs=3, warmup_epochs=2, progress=False, log=lambda s: None)
+    assert [h["beta"] for h in history] == [0.0, 0.5, 1.0] and model.beta == 1.0
+
+
+def test_staged_schedule_sets_the_rate():
+    mv.manual_seed(0)
+    model = create("vae", x_dim=2, z_dim=2, hidden=(8,))
+    history = fit(model, DATA.train[:200], epochs=5, lr=1e-3, schedule="staged", progress=False, log=lambda s: None)
+    np.testing.assert_allclose([h["lr"] for h in history], 1e-3 * 10 ** (-np.array([0, 1, 1, 1, 2]) / 7))
+
+
+def test_bad_arguments(tmp_path):
+    model = create("vae", x_dim=2)
+    with pytest.raises(ValueError, match="nothing to resume"):
+        fit(model, DATA.train, out=str(tmp_path), resume=True, progress=False)
+    with pytest.raises(ValueError, match="schedule must be"):
+        fit(model, DATA.train, schedule="cosine", progress=False)
