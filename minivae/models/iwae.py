@@ -63,7 +63,7 @@ class IWAE(Model):
     def data_mean(self, out):
         return self.likelihood.mean(out)
 
-    def log_weights(self, x, k=None, eps=None):
+    def log_weights(self, x, k=None, y=None, eps=None):
         """log w = log p(x, h) - log q(h|x) for k samples per input: shape (n, k), and the
         samples of the first layer (n * k, d1)."""
         k = k or self.k

@@ -80,6 +80,17 @@ class VAE(Model):
             kl = (F.log_normal(z, mu, logvar) - log_prior(z)).mean(0)    # log q(z|x) - log p(z)
         return recon, kl
 
+    def log_weights(self, x, k, y=None):
+        """log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for k draws z_i ~ q(z|x):
+        shape (n, k). logsumexp_i(log w_i) - log k is the bound L_k (see IWAE)."""
+        mu, logvar = self.encode(x, y)
+        n, d = mu.shape
+        z = mu + F.exp(logvar * 0.5) * self.noise((k, n, d))             # (k, n, d)
+        yk = None if y is None else np.tile(np.asarray(y), k)
+        log_px = self.likelihood.log_prob(F.concat([x] * k, axis=0) if k > 1 else x,
+                                          self.decode(z.reshape(k * n, d), yk)).reshape(k, n)
+        return (log_px + log_prior(z) - F.log_normal(z, mu, logvar)).T
+
     def loss(self, x, y=None):
         x = self.as_input(x)
         recon, kl = self.elbo_terms(x, y)

@@ -1,0 +1,85 @@
+"""Estimates of log p(x) and the quantities papers report next to them."""
+import math
+
+import numpy as np
+
+from .. import backend, functional as F
+from ..core import no_grad
+from ..ops import Tensor
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=backend.DEFAULT_DTYPE))
+
+
+def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None):
+    """L_k per example (Burda et al. 2016): logsumexp over k importance samples of
+    log p(x, z) - log q(z|x), minus log k; it approaches log p(x) from below as k grows.
+    The k samples are drawn ``chunk`` at a time and combined by a running log-sum-exp, so
+    k = 5000 fits in memory."""
+    if k < 1:
+        raise ValueError(f"log_likelihood: k must be at least 1, got {k}")
+    if not hasattr(model, "log_weights"):
+        raise ValueError(f"log_likelihood: {type(model).__name__} has no importance weights "
+                         "(use parzen_log_likelihood for models that only sample)")
+    x = np.asarray(x, dtype=np.float32)
+    out = np.empty(len(x))
+    with no_grad():
+        for start in range(0, len(x), batch):
+            xb = _tensor(x[start:start + batch])
+            yb = None if y is None else y[start:start + batch]
+            total = np.full(len(xb), -np.inf)
+            for done in range(0, k, chunk):
+                logw = model.log_weights(xb, min(chunk, k - done), y=yb)
+                logw = (logw[0] if isinstance(logw, tuple) else logw).numpy().astype(np.float64)
+                total = np.logaddexp(total, _logsumexp(logw))
+            out[start:start + batch] = total - math.log(k)
+    return out
+
+
+def _logsumexp(a):
+    m = a.max(1)
+    m = np.where(np.isfinite(m), m, 0.0)
+    return m + np.log(np.exp(a - m[:, None]).sum(1))
+
+
+def elbo(model, x, y=None, batch=100):
+    """The ELBO per example, averaged over the data (one draw of z per example)."""
+    values = []
+    with no_grad():
+        for start in range(0, len(x), batch):
+            xb = _tensor(np.asarray(x[start:start + batch], np.float32))
+            recon, kl = model.elbo_terms(xb, None if y is None else y[start:start + batch])
+            values.append(-(recon + kl).numpy())
+    return float(np.concatenate(values).mean())
+
+
+def naive_log_likelihood(model, x, n_samples=1000, batch=100):
+    """log p(x) ~= log (1/S) sum_s p(x | z_s), z_s ~ p(z): sampling the prior instead of the
+    posterior. For any realistic model almost no z_s explains x, so this estimate sits far
+    below the truth and varies wildly: why the VAE's encoder (importance sampling) is needed."""
+    out = np.empty(len(x))
+    with no_grad():
+        for start in range(0, len(x), batch):
+            xb = _tensor(np.asarray(x[start:start + batch], np.float32))
+            n = xb.shape[0]
+            z = Tensor(backend.default_generator().normal((n_samples * n, model.z_dim)))
+            logp = model.likelihood.log_prob(F.concat([xb] * n_samples, axis=0), model.decode(z))
+            logp = logp.numpy().reshape(n_samples, n).T.astype(np.float64)
+            out[start:start + n] = _logsumexp(logp) - math.log(n_samples)
+    return out
+
+
+def parzen_log_likelihood(samples, x, sigma, batch=100):
+    """A Parzen-window (Gaussian kernel density) estimate of log p(x) from model samples, for
+    models that can sample but not score (Breuleux et al.; as in the GAN papers). It is
+    biased and sensitive to sigma, which should be chosen on validation data."""
+    samples = np.asarray(samples, np.float64)
+    d = samples.shape[1]
+    out = np.empty(len(x))
+    for start in range(0, len(x), batch):
+        xb = np.asarray(x[start:start + batch], np.float64)
+        sq = ((xb[:, None, :] - samples[None]) ** 2).sum(-1) / (2 * sigma ** 2)
+        out[start:start + len(xb)] = (_logsumexp(-sq) - math.log(len(samples))
+                                      - d * math.log(sigma) - 0.5 * d * math.log(2 * math.pi))
+    return out
