@@ -44,7 +44,10 @@ def _logsumexp(a):
 
 
 def elbo(model, x, y=None, batch=100):
-    """The ELBO per example, averaged over the data (one draw of z per example)."""
+    """The ELBO per example, averaged over the data (one draw of z per example). For a model
+    with importance weights but no separate terms (IWAE) it is L_1."""
+    if not hasattr(model, "elbo_terms"):
+        return float(log_likelihood(model, x, k=1, y=y, batch=batch).mean())
     values = []
     with no_grad():
         for start in range(0, len(x), batch):

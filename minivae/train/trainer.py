@@ -38,8 +38,13 @@ def _evaluate(model, x, y, batch_size):
     return {k: v / n for k, v in totals.items()}
 
 
+def format_record(record):
+    return "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items())
+
+
 def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100, lr=1e-3, seed=0,
-        out=None, resume=False, patience=None, warmup_epochs=0, schedule=None, progress=True, log=print):
+        out=None, resume=False, patience=None, warmup_epochs=0, schedule=None, progress=True,
+        log=lambda record: print(format_record(record), flush=True)):
     """Train ``model`` and return the history (a dict per epoch).
 
     out            folder for checkpoint.npz, best.npz and metrics.jsonl (none: keep nothing)
@@ -47,6 +52,7 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
     patience       stop when the validation loss has not improved for this many epochs
     warmup_epochs  raise the KL weight (model.beta) linearly from 0 over these epochs
     schedule       None, or "staged" for the IWAE paper's 3^i epochs at lr 10^(-i/7)
+    log            called with each epoch's record (a dict)
     """
     if len(x) == 0:
         raise ValueError("fit: no training data")
@@ -107,7 +113,7 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         if valid is not None:
             record.update({f"valid_{k}": v for k, v in _evaluate(model, valid, y_valid, batch_size).items()})
         history.append(record)
-        log(" ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
+        log(record)
         if out:
             meta = {"model": getattr(model, "spec", None), "epoch": epoch, "history": history, "seed": seed,
                     "generators": [str(g.get_state()) for g in generators.values()]}
@@ -122,7 +128,7 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
             else:
                 stale += 1
                 if patience is not None and stale >= patience:
-                    log(f"early stopping: no improvement in {patience} epochs (best {best:.4f})")
+                    print(f"early stopping: no improvement in {patience} epochs (best {best:.4f})", flush=True)
                     break
     if beta is not None:
         model.beta = beta

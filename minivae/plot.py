@@ -1,0 +1,129 @@
+"""Pictures, written as PNG files (atomically: a temporary file, then a rename). Needs
+matplotlib: pip install "minivae[plot]"."""
+import os
+import tempfile
+
+import numpy as np
+from scipy.stats import norm
+
+from .core import no_grad
+from .ops import Tensor
+
+
+def _pyplot():
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ValueError("pictures need matplotlib: pip install 'minivae[plot]'") from None
+    return plt
+
+
+def _save(fig, path):
+    plt = _pyplot()
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=90, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def image_grid(images, path, title="", shape=(28, 28)):
+    plt = _pyplot()
+    images = np.asarray(images)
+    k = int(np.ceil(np.sqrt(len(images))))
+    fig, axes = plt.subplots(k, k, figsize=(k * 0.8, k * 0.8))
+    for ax, i in zip(np.ravel(axes), range(k * k)):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i].reshape(shape), cmap="gray", vmin=0, vmax=1)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def points(data, path, title="", other=None, labels=("data", "model")):
+    """A 2-D scatter of data, and of model output when given."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(*np.asarray(data)[:, :2].T, s=2, alpha=0.5, label=labels[0])
+    if other is not None:
+        ax.scatter(*np.asarray(other)[:, :2].T, s=2, alpha=0.5, label=labels[1])
+        ax.legend()
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def latent_scatter(codes, path, labels=None, title="codes"):
+    plt = _pyplot()
+    codes = np.asarray(codes)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    y = codes[:, 1] if codes.shape[1] > 1 else np.zeros(len(codes))
+    art = ax.scatter(codes[:, 0], y, s=3, **({} if labels is None else {"c": labels, "cmap": "tab10"}))
+    if labels is not None:
+        fig.colorbar(art, ax=ax)
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def manifold(model, path, n=15, shape=(28, 28)):
+    """The decoder's output over a 2-D latent grid placed at the Gaussian's quantiles
+    (z = Phi^-1(u), u evenly spaced in (0, 1)), as in Kingma & Welling's Fig. 4."""
+    plt = _pyplot()
+    u = np.linspace(0.05, 0.95, n)
+    z = np.array([[a, b] for b in norm.ppf(u)[::-1] for a in norm.ppf(u)], np.float32)
+    with no_grad():
+        images = model.data_mean(model.decode(Tensor(z))).numpy()
+    fig, ax = plt.subplots(figsize=(6, 6))
+    canvas = np.block([[images[r * n + c].reshape(shape) for c in range(n)] for r in range(n)])
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
+    ax.axis("off")
+    ax.set_title("decoder over the latent grid (Gaussian quantiles)")
+    return _save(fig, path)
+
+
+def traversal(model, x, path, span=2.5, steps=9, shape=(28, 28)):
+    """Each latent unit moved from -span to +span around the code of x, others fixed."""
+    with no_grad():
+        z0 = model.code(Tensor(np.asarray(x, np.float32)[None])).numpy()[0]
+        rows = []
+        for j in range(len(z0)):
+            z = np.repeat(z0[None], steps, 0)
+            z[:, j] = np.linspace(-span, span, steps)
+            rows.append(model.data_mean(model.decode(Tensor(z.astype(np.float32)))).numpy())
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(rows), steps, figsize=(steps * 0.8, len(rows) * 0.8), squeeze=False)
+    for r, row in enumerate(rows):
+        for c, img in enumerate(row):
+            axes[r, c].imshow(img.reshape(shape), cmap="gray", vmin=0, vmax=1)
+            axes[r, c].axis("off")
+    fig.suptitle("latent traversals: one unit per row")
+    return _save(fig, path)
+
+
+def curves(history, path):
+    """Training (and validation) curves from the trainer's history."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    epochs = [h["epoch"] for h in history]
+    for key in sorted({k for h in history for k in h if k.startswith(("train_", "valid_loss"))}):
+        ax.plot(epochs, [h.get(key, np.nan) for h in history], label=key)
+    ax.set_xlabel("epoch")
+    ax.legend()
+    return _save(fig, path)
+
+
+def weight_histogram(weights, path):
+    """Histogram of IWAE's normalized importance weights (how many samples matter)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.hist(np.asarray(weights).ravel(), bins=50, log=True)
+    ax.set_xlabel("normalized weight")
+    return _save(fig, path)
