@@ -6,5 +6,17 @@ from .kernels import kernel_info, set_kernels
 from .ops import Tensor, tensor
 
 __version__ = "0.1.0"
+
+_API = ("VAE", "BetaVAE", "IWAE", "Estimator", "load")
+
+
+def __getattr__(name):
+    """The estimator API (minivae.VAE(...).fit(X), minivae.load), imported on first use so
+    that ``import minivae`` stays light."""
+    if name in _API:
+        from . import api
+        return getattr(api, name)
+    raise AttributeError(f"module 'minivae' has no attribute {name!r}")
 __all__ = ["Tensor", "tensor", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-           "manual_seed", "cuda_available", "functional", "nn", "optim", "set_kernels", "kernel_info"]
+           "manual_seed", "cuda_available", "functional", "nn", "optim", "set_kernels", "kernel_info",
+           "VAE", "BetaVAE", "IWAE", "Estimator", "load"]

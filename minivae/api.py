@@ -1,0 +1,109 @@
+"""minivae as a lightweight dependency: estimators with fit / transform / sample / score.
+
+    model = minivae.VAE(latent_dim=2).fit(X)
+    codes = model.transform(X)          # posterior means
+    new = model.sample(100)
+    nats = model.score(X)               # mean log-likelihood, through L_k
+    model.save("vae.npz"); again = minivae.load("vae.npz")
+"""
+import numpy as np
+
+from . import backend, eval as evaluate
+from .models import create
+from .train import fit, load_model, save_checkpoint
+
+
+class Estimator:
+    """Any model of the family by name, with scikit-learn-like methods."""
+
+    def __init__(self, model="vae", latent_dim=2, epochs=20, batch_size=100, lr=1e-3, seed=0, progress=False,
+                 **model_kwargs):
+        self.model_name, self.latent_dim, self.epochs = model, latent_dim, epochs
+        self.batch_size, self.lr, self.seed, self.progress = batch_size, lr, seed, progress
+        self.model_kwargs, self.model_, self.history_ = model_kwargs, None, None
+
+    def _check(self, X, name="X"):
+        X = np.asarray(X)
+        if X.ndim != 2 or X.dtype.kind not in "biuf":
+            raise ValueError(f"{type(self).__name__}: {name} must be a 2-D numeric array, got shape "
+                             f"{X.shape} and dtype {X.dtype}")
+        if not np.isfinite(X).all():
+            raise ValueError(f"{type(self).__name__}: {name} holds NaN or infinite values")
+        if self.model_ is not None and X.shape[1] != self.model_.x_dim:
+            raise ValueError(f"{type(self).__name__}: {name} has {X.shape[1]} features; the model was fit on "
+                             f"{self.model_.x_dim}")
+        return X.astype(np.float32)
+
+    def fit(self, X, y=None, validation=None):
+        X = self._check(X)
+        binary = bool(np.isin(X, (0.0, 1.0)).all())
+        kwargs = {"x_dim": X.shape[1], "likelihood": "bernoulli" if binary else "gaussian", **self.model_kwargs}
+        kwargs["z_dims" if self.model_name == "iwae" else "z_dim"] = (
+            [self.latent_dim] if self.model_name == "iwae" else self.latent_dim)
+        if self.model_name == "linear-ae":
+            kwargs.pop("likelihood")
+        backend.manual_seed(self.seed)
+        self.model_ = create(self.model_name, **kwargs)
+        valid = None if validation is None else self._check(validation, "validation")
+        self.history_ = fit(self.model_, X, y, valid, epochs=self.epochs, batch_size=self.batch_size,
+                            lr=self.lr, seed=self.seed, progress=self.progress, log=lambda record: None)
+        return self
+
+    def _fitted(self):
+        if self.model_ is None:
+            raise ValueError(f"{type(self).__name__}: call fit first")
+        return self.model_
+
+    def transform(self, X, y=None):
+        """The codes of X: posterior means for the VAEs."""
+        model = self._fitted()
+        from .core import no_grad
+        from .ops import Tensor
+        with no_grad():
+            return model.code(Tensor(self._check(X)), y).numpy()
+
+    def reconstruct(self, X, y=None):
+        return self._fitted().reconstruct(self._check(X), y)
+
+    def sample(self, n, y=None):
+        return self._fitted().sample(int(n), y)
+
+    def score(self, X, y=None, k=100):
+        """Mean log-likelihood per example in nats, estimated with L_k (Burda et al.)."""
+        return float(evaluate.log_likelihood(self._fitted(), self._check(X), k=k, y=y).mean())
+
+    def save(self, path):
+        model = self._fitted()
+        meta = {"model": model.spec, "epoch": len(self.history_ or []), "history": self.history_ or [],
+                "estimator": {"class": type(self).__name__, "latent_dim": self.latent_dim, "epochs": self.epochs,
+                              "batch_size": self.batch_size, "lr": self.lr, "seed": self.seed}}
+        save_checkpoint(path, model, {}, meta)
+        return path
+
+
+class VAE(Estimator):
+    def __init__(self, latent_dim=2, **kwargs):
+        super().__init__("vae", latent_dim, **kwargs)
+
+
+class BetaVAE(Estimator):
+    def __init__(self, latent_dim=2, beta=4.0, **kwargs):
+        super().__init__("beta-vae", latent_dim, beta=beta, **kwargs)
+
+
+class IWAE(Estimator):
+    def __init__(self, latent_dim=2, k=5, **kwargs):
+        super().__init__("iwae", latent_dim, k=k, **kwargs)
+
+
+ESTIMATORS = {"VAE": VAE, "BetaVAE": BetaVAE, "IWAE": IWAE, "Estimator": Estimator}
+
+
+def load(path):
+    """An estimator saved with ``save`` (or any minivae checkpoint)."""
+    model, header = load_model(path)
+    info = header.get("estimator", {})
+    est = Estimator(header["model"]["name"], info.get("latent_dim", getattr(model, "z_dim", 2)),
+                    **{k: v for k, v in info.items() if k in ("epochs", "batch_size", "lr", "seed")})
+    est.model_, est.history_ = model, header.get("history")
+    return est
