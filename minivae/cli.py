@@ -1,4 +1,4 @@
-"""The ``minivae`` command: demo, models, train, eval, sample, bench.
+"""The ``minivae`` command: demo, models, train, eval, sample, download, bench.
 
 A user's mistake (an unknown name, a missing or corrupt file, wrong shapes, bad numbers)
 ends in one line on stderr and exit status 2, and no existing file is overwritten unless
@@ -82,6 +82,11 @@ def _epoch_line(record):
 
 
 def _pictures(model, data, out, history):
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("pictures skipped: they need matplotlib (pip install 'minivae[plot]')")
+        return []
     written = []
     x, y = data.valid[:2000], None if data.y_valid is None else data.y_valid[:2000]
     with_labels = getattr(model, "n_classes", None)
@@ -211,11 +216,21 @@ def sample(args):
     return 0
 
 
+def download_(args):
+    from .data import download
+    from .data.datasets import data_dir
+    for path in download(args.name, data_dir(args.data_dir)):
+        print(f"have {path}")
+    return 0
+
+
 def bench(args):
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench")
     if not os.path.isdir(root):
         raise UserError("the benchmarks live in the source checkout's bench/ folder, not in an installed package")
     scripts = ["engine_overhead.py", "kernels.py", "threads.py", "vae_step.py", "iwae_step.py"]
+    if args.only and args.only not in scripts + ["quality.py", "gpu_step.py"]:
+        raise UserError(f"no benchmark {args.only!r}; choose from {', '.join(scripts + ['quality.py', 'gpu_step.py'])}")
     for script in scripts if not args.only else [args.only]:
         print(f"== bench/{script}", flush=True)
         code = subprocess.call([sys.executable, os.path.join(root, script)])
@@ -272,6 +287,11 @@ def parser():
     s.add_argument("--out", default="samples.png")
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(run=sample)
+
+    g = sub.add_parser("download", help="fetch a dataset's files, checked against published digests")
+    g.add_argument("name", help="mnist")
+    g.add_argument("--data-dir", help="where to put them (default: $MINIVAE_DATA, else ./data)")
+    g.set_defaults(run=download_)
 
     b = sub.add_parser("bench", help="run the benchmark suite (from a source checkout)")
     b.add_argument("--only", help="one script of bench/, e.g. vae_step.py")

@@ -1,12 +1,10 @@
 """Pictures, written as PNG files (atomically: a temporary file, then a rename). Needs
 matplotlib: pip install "minivae[plot]"."""
-import os
-import tempfile
-
 import numpy as np
 from scipy.stats import norm
 
 from .core import no_grad
+from .nn import atomic_write
 from .ops import Tensor
 
 
@@ -21,18 +19,10 @@ def _pyplot():
 
 
 def _save(fig, path):
-    plt = _pyplot()
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=90, bbox_inches="tight")
-        os.replace(tmp, path)
+        return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=90, bbox_inches="tight"), ".png")
     finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+        _pyplot().close(fig)
 
 
 def image_grid(images, path, title="", shape=(28, 28)):

@@ -100,3 +100,8 @@ def test_checkpoint_meets_data_of_another_shape(tmp_path):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep").write_text("x")
     _user_error(_run("train", "vae", "--data", "ring", "--out", str(tmp_path / "full")), r"is not empty")
+
+
+def test_download_and_bench_errors(tmp_path):
+    _user_error(_run("download", "cifar", "--data-dir", str(tmp_path)), r"no source for 'cifar'")
+    _user_error(_run("bench", "--only", "fast.py"), r"no benchmark 'fast.py'")

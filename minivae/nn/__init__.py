@@ -6,5 +6,5 @@ from .container import ModuleList, Sequential
 from .dropout import Dropout
 from .linear import Linear
 from .mlp import MLP
-from .module import Module, save_npz
+from .module import Module, atomic_write, save_npz
 from .parameter import Parameter

@@ -128,15 +128,27 @@ class Module:
             return self.load_state_dict({k: f[k] for k in f.files})
 
 
-def save_npz(path, arrays):
-    """``np.savez`` that never leaves a half-written file at ``path``."""
+def atomic_write(path, write, suffix=""):
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place:
+    ``path`` is either untouched or complete, never half-written. The file gets the usual
+    permissions (0666 less the umask), not mkstemp's private 0600."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            write(f)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise
+    return path
+
+
+def save_npz(path, arrays):
+    """``np.savez`` that never leaves a half-written file at ``path``."""
+    return atomic_write(path, lambda f: np.savez(f, **arrays), ".npz")

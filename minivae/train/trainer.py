@@ -44,7 +44,7 @@ def format_record(record):
 
 def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100, lr=1e-3, seed=0,
         out=None, resume=False, patience=None, warmup_epochs=0, schedule=None, progress=True,
-        log=lambda record: print(format_record(record), flush=True)):
+        log=lambda record: print(format_record(record), flush=True), adam=None):
     """Train ``model`` and return the history (a dict per epoch).
 
     out            folder for checkpoint.npz, best.npz and metrics.jsonl (none: keep nothing)
@@ -53,6 +53,7 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
     warmup_epochs  raise the KL weight (model.beta) linearly from 0 over these epochs
     schedule       None, or "staged" for the IWAE paper's 3^i epochs at lr 10^(-i/7)
     log            called with each epoch's record (a dict)
+    adam           other Adam settings, e.g. {"eps": 1e-4} as in the IWAE paper
     """
     if len(x) == 0:
         raise ValueError("fit: no training data")
@@ -62,7 +63,7 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         raise ValueError(f"fit: schedule must be None or 'staged', got {schedule!r}")
     if out:
         os.makedirs(out, exist_ok=True)
-    opts = {name: optim.Adam(params, lr=lr) for name, params in model.players().items()}
+    opts = {name: optim.Adam(params, lr=lr, **(adam or {})) for name, params in model.players().items()}
     beta = getattr(model, "beta", None)
     history, start_epoch, best = [], 1, math.inf
     checkpoint = os.path.join(out, "checkpoint.npz") if out else None

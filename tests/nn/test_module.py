@@ -76,6 +76,16 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["net.npz"]
 
 
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = tmp_path / "net.npz"
+        _net().save(path)
+        assert (path.stat().st_mode & 0o777) == 0o644
+    finally:
+        os.umask(umask)
+
+
 def test_module_without_super_init():
     class Bad(nn.Module):
         def __init__(self):
