@@ -5,7 +5,10 @@ import time
 
 
 class Progress:
+    """Shown only on a terminal: in a log file a redrawn line is noise."""
+
     def __init__(self, total, desc, enabled=True):
+        enabled = enabled and sys.stderr.isatty()
         self.total, self.desc, self.enabled, self.start, self.done = total, desc, enabled, time.perf_counter(), 0
         self.bar = None
         if enabled:
