@@ -105,10 +105,20 @@ def _pictures(model, data, out, history):
                                        "inputs, then reconstructions", data.image_shape))
         if getattr(model, "z_dim", 0) == 2 and not with_labels:
             written.append(plot.manifold(model, os.path.join(out, "manifold.png"), shape=data.image_shape))
+        if not with_labels and hasattr(model, "z_dim"):
+            written.append(plot.traversal(model, x[0], os.path.join(out, "traversal.png"), shape=data.image_shape))
     else:
         written.append(plot.points(x, os.path.join(out, "samples.png"), "data and samples", samples))
         written.append(plot.points(x[:32], os.path.join(out, "reconstructions.png"), "data and reconstructions",
                                    recon, ("data", "reconstruction")))
+    if hasattr(model, "log_weights") and not with_labels:
+        with no_grad():
+            logw = model.log_weights(Tensor(x[:200]), 50)
+            logw = logw[0] if isinstance(logw, tuple) else logw
+        from .functional import iwae_bound
+        with no_grad():
+            weights = iwae_bound(logw)[1].numpy()
+        written.append(plot.weight_histogram(weights, os.path.join(out, "weights.png")))
     written.append(plot.curves(history, os.path.join(out, "curves.png")))
     return written
 
