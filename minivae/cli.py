@@ -159,6 +159,10 @@ def train(args):
     if args.model not in MODELS:
         raise UserError(f"unknown model {args.model!r}; choose from {', '.join(MODELS)}")
     data = load_dataset(args.data, args.data_dir, seed=args.seed)
+    if args.binarize:   # dynamic binarization: a fresh Bernoulli draw of each grey level
+        from .data import binarize
+        data.train, data.valid = binarize(data.train, args.seed), binarize(data.valid, args.seed + 1)
+        data.binary = True
     if args.resume:
         if not args.out or not os.path.exists(os.path.join(args.out, "checkpoint.npz")):
             raise UserError("--resume needs --out naming a folder with checkpoint.npz")
@@ -278,6 +282,7 @@ def parser():
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", help="results folder (default: a fresh runs/MODEL folder)")
     t.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.npz")
+    t.add_argument("--binarize", action="store_true", help="binarize grey levels (dynamic binarization)")
     t.add_argument("--no-pictures", action="store_true")
     t.set_defaults(run=train)
 

@@ -97,6 +97,8 @@ def test_checkpoint_meets_data_of_another_shape(tmp_path):
                 "--no-pictures").returncode == 0
     _user_error(_run("eval", os.path.join(run, "checkpoint.npz"), "--data", "bump"),
                 r"the checkpoint's vae takes 2 features; bump has 32")
+    _user_error(_run("train", "iwae", "--data", "ring", "--out", run, "--resume"),
+                r"holds a vae with .*not this iwae")
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep").write_text("x")
     _user_error(_run("train", "vae", "--data", "ring", "--out", str(tmp_path / "full")), r"is not empty")
@@ -105,3 +107,13 @@ def test_checkpoint_meets_data_of_another_shape(tmp_path):
 def test_download_and_bench_errors(tmp_path):
     _user_error(_run("download", "cifar", "--data-dir", str(tmp_path)), r"no source for 'cifar'")
     _user_error(_run("bench", "--only", "fast.py"), r"no benchmark 'fast.py'")
+
+
+def test_train_binarize_uses_a_bernoulli_decoder(tmp_path):
+    run = str(tmp_path / "b")
+    out = _run("train", "vae", "--data", "bump", "--binarize", "--epochs", "1", "--out", run, "--quiet",
+               "--no-pictures")
+    assert out.returncode == 0, out.stderr
+    from minivae.train import load_model
+    model, header = load_model(os.path.join(run, "checkpoint.npz"))
+    assert header["model"]["kwargs"]["likelihood"] == "bernoulli"

@@ -71,6 +71,10 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         if not checkpoint or not os.path.exists(checkpoint):
             raise ValueError(f"fit: nothing to resume in {out!r} (no checkpoint.npz)")
         header, state, optim_states = read_checkpoint(checkpoint)
+        spec = getattr(model, "spec", None)
+        if spec is not None and header.get("model") not in (None, spec):
+            raise ValueError(f"fit: {checkpoint} holds a {header['model']['name']} with "
+                             f"{header['model']['kwargs']}, not this {spec['name']} with {spec['kwargs']}")
         model.load_state_dict(state)
         for name, opt in opts.items():
             opt.load_state_dict(optim_states[name])
