@@ -72,6 +72,7 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
             raise ValueError(f"fit: nothing to resume in {out!r} (no checkpoint.npz)")
         header, state, optim_states = read_checkpoint(checkpoint)
         spec = getattr(model, "spec", None)
+        spec = None if spec is None else json.loads(json.dumps(spec))   # as the checkpoint stores it
         if spec is not None and header.get("model") not in (None, spec):
             raise ValueError(f"fit: {checkpoint} holds a {header['model']['name']} with "
                              f"{header['model']['kwargs']}, not this {spec['name']} with {spec['kwargs']}")
