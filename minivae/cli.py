@@ -15,8 +15,11 @@ import time
 import numpy as np
 
 from . import backend, eval as evaluate, plot
+from .core import no_grad
 from .data import NAMES, load_dataset
+from .functional import iwae_bound
 from .models import MODELS, create
+from .ops import Tensor
 from .train import TrainingDiverged, fit, load_model
 
 
@@ -90,8 +93,6 @@ def _pictures(model, data, out, history):
     written = []
     x, y = data.valid[:2000], None if data.y_valid is None else data.y_valid[:2000]
     with_labels = getattr(model, "n_classes", None)
-    from .ops import Tensor
-    from .core import no_grad
     with no_grad():
         codes = model.code(Tensor(x), y if with_labels else None).numpy()
     written.append(plot.latent_scatter(codes, os.path.join(out, "latent.png"),
@@ -113,11 +114,8 @@ def _pictures(model, data, out, history):
                                    recon, ("data", "reconstruction")))
     if hasattr(model, "log_weights") and not with_labels:
         with no_grad():
-            logw = model.log_weights(Tensor(x[:200]), 50)
-            logw = logw[0] if isinstance(logw, tuple) else logw
-        from .functional import iwae_bound
-        with no_grad():
-            weights = iwae_bound(logw)[1].numpy()
+            logw = model.log_weights(Tensor(x[:200]), 50)   # IWAE also returns its first-layer samples
+            weights = iwae_bound(logw[0] if isinstance(logw, tuple) else logw)[1].numpy()
         written.append(plot.weight_histogram(weights, os.path.join(out, "weights.png")))
     written.append(plot.curves(history, os.path.join(out, "curves.png")))
     return written

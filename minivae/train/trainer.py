@@ -99,15 +99,16 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
             xb, yb = x[idx], None if y is None else y[idx]
             for name, opt in opts.items():
                 loss = model.losses(xb, yb)[name]
-                if not math.isfinite(loss.item()):
+                value = loss.item()
+                if not math.isfinite(value):
                     bar.close()
-                    raise TrainingDiverged(f"the {name} loss became {loss.item()} in epoch {epoch}; "
+                    raise TrainingDiverged(f"the {name} loss became {value} in epoch {epoch}; "
                                            + (f"the last good checkpoint is {checkpoint}" if checkpoint and
                                               os.path.exists(checkpoint) else "nothing was saved"))
                 model.zero_grad()
                 loss.backward()
                 opt.step()
-                totals[name] = totals.get(name, 0.0) + loss.item() * len(idx)
+                totals[name] = totals.get(name, 0.0) + value * len(idx)
             seen += len(idx)
             bar.update(len(idx), {k: v / seen for k, v in totals.items()})
         bar.close()
