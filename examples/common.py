@@ -56,7 +56,7 @@ def fit(model, x, y=None, epochs=20, batch=100, lr=1e-3):
         batches = np.array_split(rng.permutation(len(x)), max(1, len(x) // batch))
         for idx in batches:
             for name, opt in opts.items():
-                loss = model.losses(x[idx], None if y is None else y[idx])[name]
+                loss = model.losses(x[idx], None if y is None else y[idx], player=name)[name]
                 model.zero_grad()
                 loss.backward()
                 opt.step()

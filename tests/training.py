@@ -12,7 +12,7 @@ def train(model, x, y=None, steps=300, lr=1e-2, batch=64, seed=0):
         idx = rng.integers(0, len(x), batch)
         xb, yb = x[idx], (None if y is None else y[idx])
         for name, opt in opts.items():
-            loss = model.losses(xb, yb)[name]
+            loss = model.losses(xb, yb, player=name)[name]
             model.zero_grad()
             loss.backward()
             opt.step()

@@ -62,15 +62,21 @@ class AdversarialAutoencoder(AutoencoderBase):
                 "discriminator": self.discriminator.parameters(),
                 "generator": self.encoder.parameters()}
 
-    def losses(self, x, y=None):
+    def losses(self, x, y=None, player=None):
+        """The players' losses; with ``player`` only that one is computed."""
         x = self.as_input(x)
         z = self.encode(x)
         n = x.shape[0]
         ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
-        real = self.critic(Tensor(self.sample_prior(n, y)), y)
-        return {"autoencoder": self.reconstruction_error(x, z).mean(),
-                "discriminator": F.bce_with_logits(real, ones) + F.bce_with_logits(self.critic(z.detach(), y), zeros),
-                "generator": F.bce_with_logits(self.critic(z, y), ones)}
+        out = {}
+        if player in (None, "autoencoder"):
+            out["autoencoder"] = self.reconstruction_error(x, z).mean()
+        if player in (None, "discriminator"):
+            real = self.critic(Tensor(self.sample_prior(n, y)), y)
+            out["discriminator"] = F.bce_with_logits(real, ones) + F.bce_with_logits(self.critic(z.detach(), y), zeros)
+        if player in (None, "generator"):
+            out["generator"] = F.bce_with_logits(self.critic(z, y), ones)
+        return out
 
     def loss(self, x, y=None):
         terms = self.losses(x, y)

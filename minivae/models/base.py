@@ -8,7 +8,8 @@ Losses are per-example sums over data dimensions, averaged over the batch (nats 
 likelihood-based models).
 
 Models trained by several players (adversarial ones) name them: ``players()`` maps each to
-its parameters and ``losses(x, y)`` to its loss. A model with one objective has one player.
+its parameters and ``losses(x, y)`` to its loss (``player=`` asks for one, which lets a model
+skip the others' work). A model with one objective has one player.
 """
 import numpy as np
 
@@ -27,7 +28,7 @@ class Model(Module):
     def players(self):
         return {"model": self.parameters()}
 
-    def losses(self, x, y=None):
+    def losses(self, x, y=None, player=None):
         return {"model": self.loss(x, y)[0]}
 
     def encode(self, x, y=None):

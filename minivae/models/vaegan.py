@@ -46,7 +46,8 @@ class VAEGAN(Model):
         return {"encoder": self.encoder.parameters(), "decoder": self.decoder.parameters(),
                 "discriminator": self.features.parameters() + self.head.parameters()}
 
-    def losses(self, x, y=None):
+    def losses(self, x, y=None, player=None):
+        """All three losses: they share one forward pass, so ``player`` saves nothing here."""
         x = self.as_input(x)
         n = x.shape[0]
         mu, logvar = self.encode(x)

@@ -98,7 +98,7 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         for idx in batches:
             xb, yb = x[idx], None if y is None else y[idx]
             for name, opt in opts.items():
-                loss = model.losses(xb, yb)[name]
+                loss = model.losses(xb, yb, player=name)[name]
                 value = loss.item()
                 if not math.isfinite(value):
                     bar.close()

@@ -62,3 +62,14 @@ def test_aae_argument_errors():
         AdversarialAutoencoder(2, prior="uniform")
     with pytest.raises(ValueError, match="labels need the mixture prior"):
         AdversarialAutoencoder(2, n_classes=3)
+
+
+def test_asking_for_one_player_computes_only_its_loss():
+    mv.manual_seed(0)
+    model = AdversarialAutoencoder(2, 2, hidden=(8,))
+    x = ring(16)
+    everything = model.losses(x)
+    assert set(everything) == {"autoencoder", "discriminator", "generator"}
+    only = model.losses(x, player="generator")
+    assert set(only) == {"generator"}
+    np.testing.assert_allclose(only["generator"].item(), everything["generator"].item(), rtol=1e-6)
