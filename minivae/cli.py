@@ -161,6 +161,7 @@ def train(args):
         from .data import binarize
         data.train, data.valid = binarize(data.train, args.seed), binarize(data.valid, args.seed + 1)
         data.binary = True
+    kwargs = _model_kwargs(args.model, data, args)   # every check before anything is written
     if args.resume:
         if not args.out or not os.path.exists(os.path.join(args.out, "checkpoint.npz")):
             raise UserError("--resume needs --out naming a folder with checkpoint.npz")
@@ -168,7 +169,7 @@ def train(args):
     else:
         out = _fresh_folder(args.out, f"runs/{args.model}", args.force)
     backend.manual_seed(args.seed)
-    model = create(args.model, **_model_kwargs(args.model, data, args))
+    model = create(args.model, **kwargs)
     labels = data.y_train if args.model == "cvae" else None
     history = fit(model, data.train, labels, data.valid, data.y_valid if labels is not None else None,
                   epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, out=out,

@@ -83,7 +83,8 @@ def test_bad_inputs_are_one_line_and_exit_2(tmp_path):
     nan = tmp_path / "nan.npz"
     np.savez(nan, x=np.full((10, 3), np.nan))
     _user_error(_run("train", "vae", "--data", str(nan)), r"NaN or infinite")
-    _user_error(_run("train", "cvae", "--data", "ring"), r"cvae needs labeled data")
+    _user_error(_run("train", "cvae", "--data", "ring", cwd=tmp_path), r"cvae needs labeled data")
+    assert not (tmp_path / "runs").exists()   # a failed command leaves nothing behind
     _user_error(_run("eval", str(tmp_path / "missing.npz"), "--data", "ring"), r"no such checkpoint")
     _user_error(_run("eval", str(corrupt), "--data", "ring"), r"corrupt.npz")
     out = _run("eval", "x.npz", "--data", "ring", "--k", "0")
