@@ -6,7 +6,7 @@ An op subclasses ``Function`` and writes
     ops so that a backward pass can itself be differentiated (``create_graph=True``).
     It computes only the gradients in ``self.needs_grad`` and returns None for the rest.
 An op keeps only what its backward needs: ``keep_inputs`` / ``keep_outputs`` name the
-Tensors to save (in ``self.inputs`` / ``self.outputs``); anything else it stores itself,
+Tensors to save (indices, or "all") (in ``self.inputs`` / ``self.outputs``); anything else it stores itself,
 shapes rather than arrays where it can. Gradients of broadcast inputs are reduced by the
 engine (``sum_to``), so no op deals with broadcasting.
 """
@@ -46,7 +46,8 @@ class Function:
             self.needs_grad = [e is not None for e in self.edges]
             self.in_shapes = [x.shape for x in inputs]
             self.out_meta = [(y.shape, y.dtype) for y in outputs]
-            self.inputs = {i: inputs[i] for i in self.keep_inputs}
+            keep = range(len(inputs)) if self.keep_inputs == "all" else self.keep_inputs
+            self.inputs = {i: inputs[i] for i in keep}
             self.outputs = {i: outputs[i] for i in self.keep_outputs}
             for i, y in enumerate(outputs):
                 y.requires_grad, y.creator, y.index = True, self, i

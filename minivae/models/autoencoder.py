@@ -3,8 +3,6 @@
 With a code as wide as the data, nothing stops the plain autoencoder from "cheating" by
 copying; the variants in this package each add a pressure that makes the code useful.
 """
-import numpy as np
-
 from .. import backend
 from ..core import no_grad
 from ..nn import MLP

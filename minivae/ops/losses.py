@@ -41,7 +41,6 @@ class BCEWithLogits(Fused):
     accumulated in the same pass, so the elementwise loss is never stored."""
 
     def __init__(self, reduction):
-        super().__init__()
         self.reduction = reduction
 
     def reference(self, logits, target):
