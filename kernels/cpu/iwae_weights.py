@@ -4,15 +4,19 @@
     w~_i = exp(log w_i - m) / sum_j exp(log w_j - m)
 
 A row of -inf gives L_k = -inf and zero weights (never NaN). Two passes over each row:
-the max, then the exponentials, stored as unnormalized weights and rescaled in place.
+the max, then the exponentials (from ``vecmath``, so the pass vectorizes), stored as
+unnormalized weights and rescaled in place.
 """
 import math
 
 import numpy as np
 from numba import njit
 
+from .vecmath import exp
 
-@njit(cache=True, fastmath={"reassoc", "nsz"})  # the row sums vectorize; no nnan/ninf: -inf is data here
+
+# reassoc: the row sums vectorize; no nnan/ninf: -inf is data here
+@njit(cache=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"})
 def _rows(logw, out, weights):
     n, k = logw.shape
     log_k = math.log(k)
@@ -27,7 +31,7 @@ def _rows(logw, out, weights):
             continue
         s = 0.0
         for j in range(k):
-            e = np.exp(logw[i, j] - m)
+            e = exp(logw[i, j] - m)
             weights[i, j] = e
             s += e
         for j in range(k):

@@ -1,12 +1,11 @@
-"""Adam on the GPU: one elementwise pass over p, g, m, v (division and sqrt are cheap here,
-unlike in Numba on the CPU)."""
+"""Adam on the GPU: one elementwise pass over p, g, m, v, as on the CPU."""
 import numpy as np
 
 from .module import THREADS, blocks, contiguous, kernel
 
 
-def step(p, g, m, v, lr, b1, b2, eps, weight_decay, t, scratch=None):
-    """Update p, m, v (C-contiguous, one dtype) in place; ``scratch`` is unused here."""
+def step(p, g, m, v, lr, b1, b2, eps, weight_decay, t):
+    """Update p, m, v (C-contiguous, one dtype) in place."""
     d = p.dtype.type
     kernel("adam_step", p.dtype)(
         blocks(p.size), (THREADS,),

@@ -11,18 +11,13 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
-        self.scratch = {}
 
     def update(self, p, g, state):
         b1, b2 = self.betas
         m, v = self.buffer(state, "m", p), self.buffer(state, "v", p)
         fused = kernels.lookup("adam_step", backend.device_of(p))
         if fused is not None and p.flags.c_contiguous and p.dtype == g.dtype:
-            key = (p.shape, p.dtype, backend.device_of(p))   # scratch shared by like parameters
-            if key not in self.scratch:
-                self.scratch[key] = backend.array_module(key[2]).empty_like(p)
-            scratch = self.scratch[key]
-            fused(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay, self.steps, scratch)
+            fused(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay, self.steps)
             return
         if self.weight_decay:
             g = g + self.weight_decay * p

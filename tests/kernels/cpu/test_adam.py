@@ -32,7 +32,7 @@ def test_fused_adam_matches_reference(n, dtype, wd, seed):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-2)
 
 
-def test_fused_adam_two_dimensional_and_shared_scratch():
+def test_fused_adam_two_dimensional_parameters():
     rng = np.random.default_rng(0)
     params = [nn.Parameter(rng.standard_normal((3, 4)).astype(np.float32)) for _ in range(2)]
     ref = [p.numpy().copy() for p in params]

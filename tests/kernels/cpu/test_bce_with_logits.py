@@ -39,3 +39,26 @@ def test_bce_extreme_logits(dtype):
     (loss,), (gl, gt) = results["fast"]
     np.testing.assert_allclose(loss, 2e4 + np.log(2), rtol=1e-6)
     assert np.all(np.isfinite(gl)) and np.all(np.isfinite(gt))
+
+
+@pytest.mark.parametrize("shape", [(128, 784), (37, 101)])   # long rows: the vector loop's body
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bce_kernel_at_vae_sizes(shape, dtype):
+    rng = np.random.default_rng(1)
+    logits = (rng.standard_normal(shape) * 10 ** rng.uniform(-3, 2, shape)).astype(dtype)
+    target = (rng.random(shape) < 0.3).astype(dtype)
+    for reduction in ("none", "sum"):
+        results = both_paths(lambda l, t: F.bce_with_logits(l, t, reduction), logits, target)
+        assert_paths_agree(results, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+
+
+def test_bce_nan_logit_gives_nan_loss_and_gradient():
+    import minivae as mv
+    l = mv.tensor([[np.nan, 1.0]], requires_grad=True)
+    t = mv.tensor([[0.0, 1.0]])
+    for reduction in ("none", "sum"):
+        loss = F.bce_with_logits(l, t, reduction)
+        assert np.isnan(loss.numpy().flat[0])
+        loss.sum().backward()
+        assert np.isnan(l.grad.numpy()[0, 0]) and np.isfinite(l.grad.numpy()[0, 1])
+        l.grad = None
