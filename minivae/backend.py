@@ -36,6 +36,18 @@ def device_of(array):
     return "cpu"
 
 
+def as_array(value):
+    """An op's result as an array of its own device: NumPy's reductions return scalars."""
+    if isinstance(value, np.ndarray) or (_cupy is not None and isinstance(value, _cupy.ndarray)):
+        return value
+    return np.asarray(value)
+
+
+def owns_data(array):
+    """Whether ``array`` is a writable array with memory of its own (not a view)."""
+    return array.base is None and getattr(array.flags, "writeable", True)
+
+
 def to_device(array, device):
     """The same values on ``device``; no copy when they are already there."""
     if device_of(array) == device:

@@ -28,7 +28,7 @@ def test_demo_writes_pictures_metrics_and_a_falling_elbo(tmp_path):
     files = set(os.listdir(tmp_path / "d"))
     assert {"latent.png", "samples.png", "reconstructions.png", "manifold.png", "metrics.json",
             "checkpoint.npz"} <= files
-    metrics = json.load(open(tmp_path / "d" / "metrics.json"))
+    metrics = json.loads((tmp_path / "d" / "metrics.json").read_text())
     assert metrics["valid_L_100"] > metrics["valid_elbo"]          # L_k tightens the bound
     for name in ("latent.png", "manifold.png"):
         assert (tmp_path / "d" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -62,11 +62,14 @@ def test_train_resume_eval_sample(tmp_path):
     ckpt = os.path.join(run, "checkpoint.npz")
     out = _run("eval", ckpt, "--data", "ring", "--k", "50", "--limit", "200")
     assert out.returncode == 0, out.stderr
-    result = json.load(open(os.path.join(run, "eval-valid-k50.json")))
+    with open(os.path.join(run, "eval-valid-k50.json")) as f:
+        result = json.load(f)
     assert result["L_50"] > result["elbo"] - 0.05 and result["n"] == 200 and "active_units" in result
     png = str(tmp_path / "s.png")
     out = _run("sample", ckpt, "-n", "100", "--out", png)
-    assert out.returncode == 0 and open(png, "rb").read(4) == b"\x89PNG"
+    assert out.returncode == 0
+    with open(png, "rb") as f:
+        assert f.read(4) == b"\x89PNG"
     _user_error(_run("sample", ckpt, "--out", png), r"s\.png exists; pass --force")
     _user_error(_run("eval", ckpt, "--data", "ring", "--k", "50", "--limit", "200"), r"exists; pass --force")
 

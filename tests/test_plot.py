@@ -42,7 +42,8 @@ def test_image_grid_and_curves_write_png(tmp_path):
     h, w = img.shape
     assert img[h // 2 - 2: h // 2 + 2, w // 2 - 2: w // 2 + 2].mean() > img[: h // 5, : w // 5].mean()   # the bright tile is central
     history = [{"epoch": e, "train_model": 10.0 / e, "valid_loss": 11.0 / e} for e in range(1, 5)]
-    assert open(plot.curves(history, str(tmp_path / "c.png")), "rb").read(4) == b"\x89PNG"
+    with open(plot.curves(history, str(tmp_path / "c.png")), "rb") as f:
+        assert f.read(4) == b"\x89PNG"
 
 
 def test_missing_matplotlib_is_a_clear_error(monkeypatch):

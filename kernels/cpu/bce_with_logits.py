@@ -1,9 +1,12 @@
 """Binary cross-entropy on logits: loss and gradient together, in one pass, stable for any
 logit. With e = exp(-|l|) <= 1:
 
-    loss     = max(l, 0) - l t + log1p(e)
+    loss     = max(l, 0) (1 - t) + max(-l, 0) t + log1p(e)     (= max(l, 0) - l t + log1p(e))
     dloss/dl = sigmoid(l) - t,   sigmoid(l) = 1 / (1 + e) for l >= 0, e / (1 + e) for l < 0
 
+The first form keeps an infinite logit finite-safe: l = +inf with t = 0 costs +inf, where
+max(l, 0) - l t would be inf - inf. (At l = +inf with t = 1, and l = -inf with t = 0,
+it is 0 * inf = NaN, as in PyTorch: a logit of +-inf is a failure upstream.)
 One exp and one log1p per element, from ``vecmath`` so that the loop vectorizes in float32.
 A "sum" or "mean" is accumulated in float64 in the same pass, and the elementwise loss is
 then never stored; reassociation lets that sum vectorize (in order it ran 5.6x slower).
@@ -25,7 +28,7 @@ def _loss_and_grad(l, t, loss, grad, store):
         for j in range(m):
             v = l[i, j]
             e = exp(-abs(v))
-            value = max(v, zero) - v * t[i, j] + log1p_unit(e)
+            value = max(v, zero) * (one - t[i, j]) + max(-v, zero) * t[i, j] + log1p_unit(e)
             total += value
             if store:
                 loss[i, j] = value

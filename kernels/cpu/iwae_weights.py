@@ -3,7 +3,9 @@
     L_k = log (1/k) sum_i w_i = m + log sum_i exp(log w_i - m) - log k,   m = max_i log w_i
     w~_i = exp(log w_i - m) / sum_j exp(log w_j - m)
 
-A row of -inf gives L_k = -inf and zero weights (never NaN). Two passes over each row:
+A row of -inf gives L_k = -inf and zero weights (never NaN); a row holding +inf gives
+L_k = +inf and equal weights on its +inf entries (the limit of the weights, as in
+``minivae.ops.softmax``). Two passes over each row:
 the max, then the exponentials (from ``vecmath``, so the pass vectorizes), stored as
 unnormalized weights and rescaled in place.
 """
@@ -28,6 +30,14 @@ def _rows(logw, out, weights):
             out[i] = -np.inf
             for j in range(k):
                 weights[i, j] = 0.0
+            continue
+        if m == np.inf:
+            top = 0
+            for j in range(k):
+                top += logw[i, j] == np.inf
+            out[i] = np.inf
+            for j in range(k):
+                weights[i, j] = 1.0 / top if logw[i, j] == np.inf else 0.0
             continue
         s = 0.0
         for j in range(k):

@@ -2,7 +2,7 @@
 
 forward  (mu, logvar, eps) -> z = mu + s eps,  kl = 0.5 sum_j (s^2 + mu^2 - 1 - lv),  s = exp(lv/2)
 backward (gz, gkl)         -> gmu = gz + gkl mu,
-                              glv = [gz eps s + gkl (s^2 - 1)] / 2 where lo < logvar < hi, else 0
+                              glv = [gz eps s + gkl (s^2 - 1)] / 2 where lo <= logvar <= hi, else 0
 with lv = clip(logvar, lo, hi) (see minivae.ops.reparameterize for the clamp). The exp comes
 from ``vecmath``, so both loops vectorize.
 """
@@ -34,7 +34,7 @@ def _backward(mu, logvar, eps, gz, gkl, lo, hi, gmu, glv):
         for j in range(m):
             raw = logvar[i, j]
             gmu[i, j] = gz[i, j] + gkl[i] * mu[i, j]
-            if lo < raw < hi:
+            if lo <= raw <= hi:   # inclusive, as clip's gradient
                 s = exp(half * raw)
                 glv[i, j] = half * (gz[i, j] * eps[i, j] * s + gkl[i] * (s * s - one))
             else:

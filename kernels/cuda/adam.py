@@ -4,10 +4,13 @@ import numpy as np
 from .module import THREADS, blocks, contiguous, kernel
 
 
-def step(p, g, m, v, lr, b1, b2, eps, weight_decay, t):
-    """Update p, m, v (C-contiguous, one dtype) in place."""
+def step(p, g, m, v, lr, b1, b2, eps, weight_decay, t, v_max=None):
+    """Update p, m, v (and v_max, for amsgrad) in place: C-contiguous, one dtype."""
     d = p.dtype.type
-    kernel("adam_step", p.dtype)(
-        blocks(p.size), (THREADS,),
-        (p, contiguous(g, p.dtype), m, v, np.int64(p.size), d(lr / (1 - b1 ** t)), d(b1), d(1 - b1),
-         d(b2), d(1 - b2), d(eps), d(weight_decay), d(1 / (1 - b2 ** t))))
+    scalars = (np.int64(p.size), d(lr / (1 - b1 ** t)), d(b1), d(1 - b1), d(b2), d(1 - b2), d(eps),
+               d(weight_decay), d(1 / (1 - b2 ** t)))
+    g = contiguous(g, p.dtype)
+    if v_max is None:
+        kernel("adam_step", p.dtype)(blocks(p.size), (THREADS,), (p, g, m, v) + scalars)
+    else:
+        kernel("adam_amsgrad_step", p.dtype)(blocks(p.size), (THREADS,), (p, g, m, v, v_max) + scalars)

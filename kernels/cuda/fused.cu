@@ -17,6 +17,10 @@ template <> __device__ __forceinline__ double log1p_(double x) { return log1p(x)
 template <typename T> __device__ __forceinline__ T sqrt_(T x);
 template <> __device__ __forceinline__ float sqrt_(float x) { return sqrtf(x); }
 template <> __device__ __forceinline__ double sqrt_(double x) { return sqrt(x); }
+template <typename T> __device__ __forceinline__ T sigmoid_(T v) {   // exact in both tails
+    T e = exp_(-fabs(v));
+    return (v >= T(0) ? T(1) : e) / (T(1) + e);
+}
 template <typename T> __device__ __forceinline__ T neg_inf();
 template <> __device__ __forceinline__ float neg_inf() { return -__int_as_float(0x7f800000); }
 template <> __device__ __forceinline__ double neg_inf() { return -__longlong_as_double(0x7ff0000000000000LL); }
@@ -37,7 +41,7 @@ __global__ void dense_bias_act(T* y, const T* b, long long n, int m, int act, T 
         T v = y[i] + b[i % m];
         if (act == RELU) v = v > T(0) ? v : T(0);
         else if (act == TANH) v = tanh_(v);
-        else if (act == SIGMOID) v = T(0.5) * (tanh_(T(0.5) * v) + T(1));
+        else if (act == SIGMOID) v = sigmoid_(v);
         else if (act == LEAKY_RELU) v = v > T(0) ? v : slope * v;
         y[i] = v;
     }
@@ -59,7 +63,7 @@ __global__ void dense_act_grad_bias(const T* gy, const T* y, T* gz, T* db, int n
             if (act == RELU) g = out > T(0) ? g : T(0);
             else if (act == TANH) g *= T(1) - out * out;
             else if (act == SIGMOID) g *= out * (T(1) - out);
-            else if (act == LEAKY_RELU) g = out > T(0) ? g : slope * g;
+            else if (act == LEAKY_RELU) g = out > T(0) ? g : slope * g;   // slope >= 0 (ops/dense.py)
             gz[i] = g;
             acc += g;
         }
@@ -97,7 +101,7 @@ __global__ void reparameterize_kl_backward(const T* mu, const T* logvar, const T
          i += (long long)gridDim.x * blockDim.x) {
         T raw = logvar[i], g = gkl[i / d];
         gmu[i] = gz[i] + g * mu[i];
-        if (raw > lo && raw < hi) {
+        if (raw >= lo && raw <= hi) {   // inclusive, as clip's gradient
             T s = exp_(T(0.5) * raw);
             glv[i] = T(0.5) * (gz[i] * eps[i] * s + g * (s * s - T(1)));
         } else {
@@ -143,6 +147,14 @@ __global__ void iwae_weights(const T* logw, T* out, T* weights, int k, T log_k) 
         if (threadIdx.x == 0) out[blockIdx.x] = m;
         return;
     }
+    if (m == -neg_inf<T>()) {  // L_k = +inf, equal weights on the +inf entries
+        T top = T(0);
+        for (int j = threadIdx.x; j < k; j += blockDim.x) top += row[j] == m ? T(1) : T(0);
+        top = block_reduce(top, false);
+        for (int j = threadIdx.x; j < k; j += blockDim.x) w[j] = row[j] == m ? T(1) / top : T(0);
+        if (threadIdx.x == 0) out[blockIdx.x] = m;
+        return;
+    }
     T s = T(0);
     for (int j = threadIdx.x; j < k; j += blockDim.x) {
         T e = exp_(row[j] - m);
@@ -160,7 +172,8 @@ __global__ void bce_with_logits(const T* l, const T* t, T* loss, T* grad, long l
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < size;
          i += (long long)gridDim.x * blockDim.x) {
         T v = l[i], e = exp_(-fabs(v)), s = log1p_(e);
-        loss[i] = fmax(v, T(0)) - v * t[i] + s;
+        // max(v, 0)(1 - t) + max(-v, 0) t: +inf, not inf - inf, for v = +inf and t = 0
+        loss[i] = fmax(v, T(0)) * (T(1) - t[i]) + fmax(-v, T(0)) * t[i] + s;
         grad[i] = exp_(fmin(v, T(0)) - s) - t[i];   // sigmoid(v) - t
     }
 }
@@ -179,6 +192,20 @@ __global__ void adam_step(T* p, const T* g, T* m, T* v, long long size, T lr_c1,
     }
 }
 
+template <typename T>
+__global__ void adam_amsgrad_step(T* p, const T* g, T* m, T* v, T* v_max, long long size, T lr_c1, T b1,
+                                  T a1, T b2, T a2, T eps, T wd, T inv_c2) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < size;
+         i += (long long)gridDim.x * blockDim.x) {
+        T gi = g[i] + wd * p[i];
+        T mi = b1 * m[i] + a1 * gi, vi = b2 * v[i] + a2 * gi * gi, top = fmax(v_max[i], vi);
+        m[i] = mi;
+        v[i] = vi;
+        v_max[i] = top;
+        p[i] -= lr_c1 * mi / (sqrt_(top * inv_c2) + eps);
+    }
+}
+
 #define INSTANTIATE(T)                                                                              \
     template __global__ void dense_bias_act<T>(T*, const T*, long long, int, int, T);              \
     template __global__ void dense_act_grad_bias<T>(const T*, const T*, T*, T*, int, int, int, T);  \
@@ -188,6 +215,7 @@ __global__ void adam_step(T* p, const T* g, T* m, T* v, long long size, T lr_c1,
                                                            const T*, T*, T*, long long, int, T, T); \
     template __global__ void iwae_weights<T>(const T*, T*, T*, int, T);                             \
     template __global__ void bce_with_logits<T>(const T*, const T*, T*, T*, long long);             \
-    template __global__ void adam_step<T>(T*, const T*, T*, T*, long long, T, T, T, T, T, T, T, T);
+    template __global__ void adam_step<T>(T*, const T*, T*, T*, long long, T, T, T, T, T, T, T, T);   \
+    template __global__ void adam_amsgrad_step<T>(T*, const T*, T*, T*, T*, long long, T, T, T, T, T, T, T, T);
 INSTANTIATE(float)
 INSTANTIATE(double)

@@ -3,12 +3,20 @@
 Functions are visited in decreasing generation order (a heap), so each runs once, after
 every consumer of its outputs has sent it gradient; no recursion. Gradients are keyed by
 edge: ``(creator, output index)`` for an intermediate value, the Node itself for a leaf.
+Each gradient is reduced to its input's shape (``sum_to``) and cast to its input's dtype
+(``astype``) on its way along an edge.
+
+A leaf's ``.grad`` is an array of its own, which the user and the optimizers may change in
+place (``clip_grad_norm`` does): a gradient that is a view (a broadcast, a reshape), that
+an op keeps, or that another leaf got too (``add`` sends one gradient to both inputs) is
+copied first.
 """
 import heapq
 import itertools
 
 from .. import backend
 from .broadcast import sum_to
+from .cast import astype
 from .mode import set_grad_enabled
 from .node import Node
 
@@ -16,10 +24,21 @@ from .node import Node
 def backward(outputs, grad_outputs=None, retain_graph=None, create_graph=False):
     """Accumulate the gradient of ``outputs`` into the ``.grad`` of every leaf reached."""
     grads = _run(outputs, grad_outputs, retain_graph, create_graph, keep=())
+    given = set()
     with set_grad_enabled(create_graph):
         for leaf, g in grads.items():
             if isinstance(leaf, Node):
-                leaf.grad = g if leaf.grad is None else leaf.grad + g
+                leaf.grad = _own(g, given) if leaf.grad is None else leaf.grad + g
+
+
+def _own(g, given):
+    """``g``, or a copy of it where its array is not its own to give (see the docstring)."""
+    if backend.owns_data(g.data) and id(g.data) not in given:
+        given.add(id(g.data))
+        return g
+    if g.creator is not None:   # create_graph: a copy that stays in the graph
+        return g * 1.0
+    return type(g)(g.data.copy())
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -83,12 +102,13 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, keep):
                 if g is None:  # an output that no path used: zero gradient
                     g = type(outputs[0])(backend.array_module(outputs[0].device).zeros(shape, dtype))
                 gys.append(g)
+            fn.check_versions()
             gxs = fn.backward(*gys)
             gxs = gxs if isinstance(gxs, tuple) else (gxs,)
-            for edge, shape, gx in zip(fn.edges, fn.in_shapes, gxs):
+            for edge, (shape, dtype), gx in zip(fn.edges, fn.in_meta, gxs):
                 if edge is None or gx is None:
                     continue
-                accumulate(edge, sum_to(gx, shape))
+                accumulate(edge, astype(sum_to(gx, shape), dtype))
                 if isinstance(edge, tuple):
                     push(edge[0])
             if not retain_graph:
@@ -102,7 +122,10 @@ def _seed_grad(y, g):
             raise ValueError(f"backward: a tensor of shape {y.shape} is not a scalar; pass "
                              "grad= (a tensor of the same shape) to say which combination to differentiate")
         return type(y)(backend.array_module(y.device).ones(y.shape, y.dtype))
-    g = g if isinstance(g, Node) else type(y)(backend.array_module(y.device).asarray(g, dtype=y.dtype))
+    if isinstance(g, Node) and g.creator is None:
+        g = g.data
+    if not isinstance(g, Node):   # the caller's array: a view, so that a leaf copies it
+        g = type(y)(backend.array_module(y.device).asarray(g, dtype=y.dtype)[...])
     if g.shape != y.shape:
         raise ValueError(f"backward: grad has shape {g.shape} but the tensor has shape {y.shape}")
     return g

@@ -6,11 +6,20 @@ An op subclasses ``Function`` and writes
     ops so that a backward pass can itself be differentiated (``create_graph=True``).
     It computes only the gradients in ``self.needs_grad`` and returns None for the rest.
 An op keeps only what its backward needs: ``keep_inputs`` / ``keep_outputs`` name the
-Tensors to save (indices, or "all") (in ``self.inputs`` / ``self.outputs``); anything else it stores itself,
-shapes rather than arrays where it can. Gradients of broadcast inputs are reduced by the
-engine (``sum_to``), so no op deals with broadcasting.
+Tensors to save (indices, or "all"), read back as ``self.inputs[i]`` / ``self.outputs[i]``;
+anything else it stores itself, shapes rather than arrays where it can. Gradients of
+broadcast inputs are reduced, and cast to each input's dtype, by the engine, so no op
+deals with broadcasting or type promotion.
+
+Saved outputs are held as their arrays and a weak reference to the output Tensor, never
+the Tensor itself: an output holds its creator, so holding the output back would be a
+reference cycle, and a forward pass that is never differentiated would stay in memory
+until Python's cyclic collector ran. Saved inputs and outputs record their version
+(``Node.version``); a backward pass after an in-place change to one of them (an optimizer
+step between two backward passes of one graph) raises instead of using the new values.
 """
 import numbers
+import weakref
 
 from .. import backend
 from .mode import is_grad_enabled
@@ -36,7 +45,7 @@ class Function:
             shapes = ", ".join(str(x.shape) for x in inputs)
             raise type(e)(f"{self.name}: {e} (input shapes {shapes})") from None
         ys = ys if isinstance(ys, tuple) else (ys,)
-        outputs = tuple(type(inputs[0])(self.xp.asarray(y)) for y in ys)
+        outputs = tuple(type(inputs[0])(backend.as_array(y)) for y in ys)
 
         if is_grad_enabled() and any(x.requires_grad for x in inputs):
             self.generation = max(x.generation for x in inputs)
@@ -44,11 +53,12 @@ class Function:
             # leaf itself. Nothing else of the inputs is held unless the op keeps it.
             self.edges = [_edge(x) for x in inputs]
             self.needs_grad = [e is not None for e in self.edges]
-            self.in_shapes = [x.shape for x in inputs]
+            self.in_meta = [(x.shape, x.dtype) for x in inputs]
             self.out_meta = [(y.shape, y.dtype) for y in outputs]
             keep = range(len(inputs)) if self.keep_inputs == "all" else self.keep_inputs
             self.inputs = {i: inputs[i] for i in keep}
-            self.outputs = {i: outputs[i] for i in self.keep_outputs}
+            self.versions = {i: inputs[i].version for i in keep}
+            self.outputs = _SavedOutputs(self, {i: outputs[i] for i in self.keep_outputs})
             for i, y in enumerate(outputs):
                 y.requires_grad, y.creator, y.index = True, self, i
                 y.generation = self.generation + 1
@@ -57,6 +67,16 @@ class Function:
     @property
     def name(self):
         return type(self).__name__.lower()
+
+    def check_versions(self):
+        """Raise if a saved input or output was changed in place after it was saved."""
+        changed = [f"input {i}" for i, v in self.versions.items() if self.inputs[i].version != v]
+        changed += self.outputs.changed()
+        if changed:
+            raise RuntimeError(
+                f"backward through {self.name}: its saved {', '.join(changed)} was modified in "
+                "place (an optimizer step, say) after the forward pass; recompute the forward "
+                "pass, or call backward before the change")
 
     def release(self):
         """Drop the graph links and saved tensors after a backward pass."""
@@ -67,6 +87,36 @@ class Function:
 
     def backward(self, *gys):
         raise NotImplementedError
+
+
+class _SavedOutputs:
+    """``outputs[i]``: the output Tensor while its user still holds it; once dropped, a new
+    node for the same output slot (same array, same creator and index), so the backward
+    pass and a graph built from it (``create_graph``) are unchanged."""
+
+    def __init__(self, fn, outputs):
+        self.fn = weakref.ref(fn)   # fn holds this object; a strong reference would be a cycle
+        self.saved = {i: (weakref.ref(y), y.data, y.version, type(y)) for i, y in outputs.items()}
+
+    def __getitem__(self, i):
+        ref, data, _, cls = self.saved[i]
+        y = ref()
+        if y is None:
+            fn = self.fn()
+            y = cls(data)
+            y.requires_grad, y.creator, y.index, y.generation = True, fn, i, fn.generation + 1
+        return y
+
+    def __len__(self):
+        return len(self.saved)
+
+    def changed(self):
+        out = []
+        for i, (ref, _, version, _) in self.saved.items():
+            y = ref()
+            if y is not None and y.version != version:
+                out.append(f"output {i}")
+        return out
 
 
 def _edge(x):

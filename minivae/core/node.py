@@ -18,6 +18,7 @@ class Node:
         self.creator = None   # the Function that produced this value; None for a leaf
         self.index = 0        # which output of its creator this is
         self.generation = 0   # 0 for leaves; one more than the creator's generation
+        self.version = 0      # bumped by every in-place change of ``data`` (see bump_version)
 
     # --- what the array is --------------------------------------------------------
     @property
@@ -78,6 +79,12 @@ class Node:
         """
         from .engine import backward  # engine and node are one layer; import at use to avoid a cycle
         backward([self], None if grad is None else [grad], retain_graph, create_graph)
+
+    def bump_version(self):
+        """Record that ``data`` was changed in place (as an optimizer step does), so that a
+        backward pass through an op that saved the old values raises instead of silently
+        using the new ones."""
+        self.version += 1
 
     def zero_grad(self):
         self.grad = None

@@ -40,7 +40,7 @@ def download(name, folder, base_url=None, timeout=60):
     paths = []
     for filename, algorithm, digest in SOURCES[name]:
         path = os.path.join(folder, filename)
-        if not (os.path.exists(path) and _digest(open(path, "rb").read(), algorithm) == digest):
+        if not (os.path.exists(path) and _file_digest(path, algorithm) == digest):
             url = base_url + filename
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -59,3 +59,8 @@ def download(name, folder, base_url=None, timeout=60):
 
 def _digest(data, algorithm):
     return hashlib.new(algorithm, data).hexdigest()
+
+
+def _file_digest(path, algorithm):
+    with open(path, "rb") as f:
+        return _digest(f.read(), algorithm)

@@ -69,10 +69,12 @@ def read_arrays(path):
     """An .npz (as a dict of arrays) or .npy (as {'x': array})."""
     check_not_impostor(path)
     try:
-        if path.endswith(".npy"):
-            return {"x": np.load(path, allow_pickle=False)}
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
+        # our own file handle: np.load leaves its own open when a zip archive is corrupt
+        with open(path, "rb") as handle:
+            if path.endswith(".npy"):
+                return {"x": np.load(handle, allow_pickle=False)}
+            with np.load(handle, allow_pickle=False) as f:
+                return {k: f[k] for k in f.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         raise ValueError(f"{path}: not a readable NumPy file ({e})") from None
 

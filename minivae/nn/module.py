@@ -86,6 +86,7 @@ class Module:
         for p in self.parameters():
             p.data = backend.to_device(p.data, device)
             p.grad = None
+            p.bump_version()
         for prefix, m in self.named_modules():
             for name, b in m._buffers.items():
                 m._buffers[name] = backend.to_device(b, device)
@@ -114,6 +115,7 @@ class Module:
             array = backend.array_module(backend.device_of(target)).asarray(value, dtype=target.dtype)
             if name in own:
                 own[name].data = array.copy()
+                own[name].bump_version()
             else:
                 m, key = buffers[name]
                 m._buffers[key] = array.copy()

@@ -17,8 +17,12 @@ class Sigmoid(Function):
     keep_outputs = (0,)
 
     def forward(self, x):
-        # sigma(x) = (1 + tanh(x/2)) / 2 never overflows, for any x
-        return (self.xp.tanh(x * x.dtype.type(0.5)) + 1) * x.dtype.type(0.5)
+        # With e = exp(-|x|) <= 1: sigma(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for
+        # x < 0. No overflow, and full relative precision in both tails, where
+        # (1 + tanh(x/2)) / 2 loses the negative one (sigma(-20) would be 0 in float32).
+        xp = self.xp
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1, e) / (1 + e)
 
     def backward(self, gy):
         y = self.outputs[0]

@@ -41,7 +41,10 @@ def dense(x, W, b=None, activation="identity", slope=0.01):
                          "do not fit x @ W + b")
     if b is None:
         b = x.data.dtype.type(0) * W.data[0]  # a zero bias, as a constant
-    if kernels.lookup("dense_forward", x.device) is None or x.dtype != W.dtype:
+    # The kernels' backward reads act'(v) off the output y: for leaky_relu, v > 0 iff y > 0,
+    # which fails for a negative slope (then y > 0 on both sides), so that takes the reference.
+    negative_slope = activation == "leaky_relu" and slope < 0
+    if kernels.lookup("dense_forward", x.device) is None or x.dtype != W.dtype or negative_slope:
         return Dense(activation, slope).reference(x, W, b)
     if x.ndim == 2:
         return Dense(activation, slope)(x, W, b)

@@ -6,12 +6,12 @@ from ..core import Function
 class ToDevice(Function):
     any_dtype = True
 
-    def __init__(self, device):
-        self.device = device
+    def __init__(self, target):
+        self.target = target   # not ``self.device``: that is the input's device, set by Function
 
     def forward(self, x):
         self.source = backend.device_of(x)
-        return backend.to_device(x, self.device)
+        return backend.to_device(x, self.target)
 
     def backward(self, gy):
         return ToDevice(self.source)(gy)

@@ -8,8 +8,8 @@ import math
 import numpy as np
 
 from .. import kernels
-from .activation import softplus
-from .elementwise import exp
+from .activation import relu
+from .elementwise import abs, exp, log1p
 from .fused import Fused
 
 
@@ -43,20 +43,23 @@ class BCEWithLogits(Fused):
     def __init__(self, reduction):
         self.reduction = reduction
 
-    def reference(self, logits, target):
-        return _reduce(softplus(logits) - logits * target, self.reduction)
+    def reference(self, l, t):
+        return _reduce(relu(l) * (1.0 - t) + relu(-l) * t + log1p(exp(-abs(l))), self.reduction)
 
     def forward(self, logits, target):
         loss, self.dlogits = kernels.lookup("bce_with_logits", self.device)(
             logits, target, total=self.reduction != "none")
-        self.scale = 1.0 / logits.size if self.reduction == "mean" else 1.0
+        self.scale = 1.0
+        if self.reduction == "mean":   # a mean over no elements is NaN, as for mean()
+            self.scale = 1.0 / logits.size if logits.size else float("nan")
         return loss * loss.dtype.type(self.scale) if self.reduction == "mean" else loss
 
     def backward_kernel(self, g):
         if self.reduction != "none":
             g = g * g.dtype.type(self.scale)   # a 0-d gradient for a reduced loss
         if g.ndim == 0 and g == 1:
-            gl = self.dlogits                  # d(sum)/dl itself: no pass over the data
+            gl = self.dlogits[...]             # d(sum)/dl itself, no pass over the data; a
+                                               # view, so that a leaf's .grad copies what we keep
         else:
             gl = g * self.dlogits
         return (gl if self.needs_grad[0] else None,
@@ -68,7 +71,9 @@ class BCEWithLogits(Fused):
 
 
 def bce_with_logits(logits, target, reduction="mean"):
-    """-[t log sigma(l) + (1 - t) log(1 - sigma(l))] = softplus(l) - t l, stable for any l."""
+    """-[t log sigma(l) + (1 - t) log(1 - sigma(l))] = softplus(l) - t l
+    = max(l, 0) (1 - t) + max(-l, 0) t + log(1 + exp(-|l|)): stable for any l, and +inf
+    (not NaN) for a logit of +inf with target 0 or -inf with target 1."""
     _check_same_shape("bce_with_logits", logits, target)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")

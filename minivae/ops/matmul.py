@@ -21,6 +21,8 @@ def matmul(a, b):
     """a @ b. A 1-D operand is a row (left) or column (right) vector, then dropped."""
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: scalars are not matrices (shapes {a.shape} @ {b.shape})")
+    if a.ndim == 1 and b.ndim == 1:   # the inner product, a scalar
+        return reshape(matmul(reshape(a, (1, -1)), reshape(b, (-1, 1))), ())
     if a.ndim == 1:
         out = matmul(reshape(a, (1, -1)), b)
         return reshape(out, out.shape[:-2] + out.shape[-1:])

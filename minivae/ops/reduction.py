@@ -59,10 +59,11 @@ def sum(x, axis=None, keepdims=False):
 
 
 def mean(x, axis=None, keepdims=False):
+    """The sum over the count; NaN over no elements at all, as in NumPy and PyTorch."""
     count = 1
     for a in _axes(axis, x.ndim):
         count *= x.shape[a]
-    return sum(x, axis, keepdims) * (1.0 / count)
+    return sum(x, axis, keepdims) * (1.0 / count if count else float("nan"))
 
 
 def max(x, axis=None, keepdims=False):

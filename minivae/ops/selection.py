@@ -38,8 +38,10 @@ def where(cond, a, b):
 
 
 def maximum(a, b):
-    """max(a, b) elementwise; a tie sends the gradient to ``a``."""
-    return where(_data(a) >= _data(b), a, b)
+    """max(a, b) elementwise; a tie splits the gradient equally between ``a`` and ``b``
+    (as PyTorch does, and as ``max`` does among tied entries). NaN propagates."""
+    da, db = _data(a), _data(b)
+    return where(da > db, a, where(da < db, b, (a + b) * 0.5))
 
 
 def clip(x, low=None, high=None):

@@ -5,17 +5,20 @@ from .shape import broadcast_to, reshape
 
 
 def _softmax(xp, x, axis):
+    """(e, s, shift, m): e = exp(x - shift) and its sum s, m the maxima along ``axis``.
+    A row of -inf is shifted by 0, so its weights are all 0 (never 0/0). A row holding +inf
+    puts equal weight on its +inf entries, the limit of softmax as they grow together. A
+    NaN stays NaN."""
     m = x.max(axis=axis, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0)  # a row of -inf: shift by 0, giving zero weights
-    e = xp.exp(x - m)
-    s = e.sum(axis=axis, keepdims=True)
-    return e, s, m
+    shift = xp.where(xp.isfinite(m), m, 0)
+    e = xp.where(m == xp.inf, x == xp.inf, xp.exp(x - shift)).astype(x.dtype, copy=False)
+    return e, e.sum(axis=axis, keepdims=True), shift, m
 
 
 class LogSumExp(Function):
     """log sum_i exp(x_i) = m + log sum_i exp(x_i - m), m = max_i x_i.
 
-    A row of -inf gives -inf and a zero gradient, never NaN."""
+    A row of -inf gives -inf and a zero gradient, never NaN; a row holding +inf gives +inf."""
     keep_inputs = (0,)
 
     def __init__(self, axis, keepdims):
@@ -23,9 +26,10 @@ class LogSumExp(Function):
 
     def forward(self, x):
         self.axes = _axes(self.axis, x.ndim)
-        e, s, m = _softmax(self.xp, x, self.axes)
         xp = self.xp
-        y = xp.where(s > 0, xp.log(xp.where(s > 0, s, 1)) + m, -xp.inf).astype(x.dtype, copy=False)
+        e, s, shift, m = _softmax(xp, x, self.axes)
+        y = xp.where(s == 0, -xp.inf, xp.log(xp.where(s == 0, 1, s)) + shift)
+        y = xp.where(m == xp.inf, xp.inf, y).astype(x.dtype, copy=False)
         return y if self.keepdims else y.reshape([n for i, n in enumerate(y.shape) if i not in self.axes])
 
     def backward(self, gy):
@@ -41,8 +45,8 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        e, s, _ = _softmax(self.xp, x, self.axis)
-        return e / self.xp.where(s > 0, s, 1)
+        e, s, _, _ = _softmax(self.xp, x, self.axis)
+        return e / self.xp.where(s == 0, 1, s)
 
     def backward(self, gy):
         y = self.outputs[0]

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import backend
-from ..core import Node
+from ..core import Node, astype
 from . import activation, arithmetic, device, elementwise, reduction
 from . import shape as shape_ops
 from .matmul import matmul
@@ -20,7 +20,7 @@ class Tensor(Node):
     def __truediv__(self, other): return arithmetic.div(self, other)
     def __rtruediv__(self, other): return arithmetic.div(other, self)
     def __pow__(self, exponent): return arithmetic.pow(self, exponent)
-    def __rpow__(self, base): return elementwise.exp(self * float(np.log(base)))
+    def __rpow__(self, base): return arithmetic.pow(base, self)
     def __matmul__(self, other): return matmul(self, _like(other, self))
     def __rmatmul__(self, other): return matmul(_like(other, self), self)
     def __neg__(self): return arithmetic.neg(self)
@@ -50,6 +50,10 @@ class Tensor(Node):
     @property
     def T(self):
         return shape_ops.transpose(self)
+
+    def astype(self, dtype):
+        """The values in another dtype; the gradient comes back in this one."""
+        return astype(self, backend.array_module(self.device).dtype(dtype))
 
     def to(self, device_name):
         return device.to(self, device_name)

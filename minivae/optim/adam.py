@@ -3,28 +3,37 @@ from .optimizer import Optimizer
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba 2015): with t the step count,
+    """Adam (Kingma & Ba 2015): with t this parameter's step count,
         m = b1 m + (1 - b1) g,   v = b2 v + (1 - b2) g^2,
         p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
-    ``weight_decay`` adds weight_decay * p to g (L2, as in torch.optim.Adam)."""
+    ``weight_decay`` adds weight_decay * p to g (L2, as in torch.optim.Adam).
+    ``amsgrad`` (Reddi et al. 2018) divides by the largest v so far, v_max = max(v_max, v),
+    instead of v, so that the step size never grows."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False):
         super().__init__(params, lr)
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        self.amsgrad = bool(amsgrad)
 
     def update(self, p, g, state):
         b1, b2 = self.betas
+        t = state["step"]
         m, v = self.buffer(state, "m", p), self.buffer(state, "v", p)
+        v_max = self.buffer(state, "v_max", p) if self.amsgrad else None
         fused = kernels.lookup("adam_step", backend.device_of(p))
         if fused is not None and p.flags.c_contiguous and p.dtype == g.dtype:
-            fused(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay, self.steps)
+            fused(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay, t, v_max)
             return
+        xp = backend.array_module(backend.device_of(p))
         if self.weight_decay:
             g = g + self.weight_decay * p
         m *= b1
         m += (1 - b1) * g
         v *= b2
         v += (1 - b2) * (g * g)
-        m_hat = m / (1 - b1 ** self.steps)
-        v_hat = v / (1 - b2 ** self.steps)
+        if v_max is not None:
+            xp.maximum(v_max, v, out=v_max)
+        m_hat = m / (1 - b1 ** t)
+        v_hat = (v if v_max is None else v_max) / (1 - b2 ** t)
         p -= self.lr * m_hat / (v_hat ** 0.5 + self.eps)

@@ -8,6 +8,6 @@ def clip_grad_norm(params, max_norm):
     total = math.sqrt(sum(float((g * g).sum()) for g in grads))
     if total > max_norm:
         scale = max_norm / (total + 1e-6)
-        for g in grads:
+        for g in {id(g): g for g in grads}.values():   # an array two leaves share, once
             g *= scale
     return total

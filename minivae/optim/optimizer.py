@@ -1,4 +1,6 @@
 """The optimizer base: holds parameters and per-parameter state, updates ``p.data`` in place."""
+import numpy as np
+
 from .. import backend
 
 
@@ -18,10 +20,15 @@ class Optimizer:
             p.grad = None
 
     def step(self):
+        """Update every parameter that has a gradient. Each keeps its own step count
+        (``state["step"]``), so one that had no gradient for a while is not treated as
+        having taken those steps (as in PyTorch)."""
         self.steps += 1
         for p, state in zip(self.params, self.state):
             if p.grad is not None:
+                state["step"] = state.get("step", 0) + 1
                 self.update(p.data, p.grad.data, state)
+                p.bump_version()
 
     @staticmethod
     def buffer(state, name, like):
@@ -35,7 +42,7 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self):
-        arrays = {f"{i}.{k}": backend.to_device(v, "cpu").copy()
+        arrays = {f"{i}.{k}": backend.to_device(v, "cpu").copy() if k != "step" else np.asarray(v)
                   for i, s in enumerate(self.state) for k, v in s.items()}
         return {"lr": self.lr, "steps": self.steps, "state": arrays}
 
@@ -45,5 +52,10 @@ class Optimizer:
         for key, value in state["state"].items():
             i, name = key.split(".", 1)
             p = self.params[int(i)]
-            self.state[int(i)][name] = backend.array_module(p.device).asarray(value, dtype=p.dtype)
-
+            if name == "step":
+                self.state[int(i)][name] = int(value)
+            else:
+                self.state[int(i)][name] = backend.array_module(p.device).asarray(value, dtype=p.dtype)
+        for s in self.state:   # a state saved before per-parameter steps: the global count
+            if s and "step" not in s:
+                s["step"] = self.steps

@@ -26,12 +26,14 @@ def server(tmp_path, monkeypatch):
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}/", served
     httpd.shutdown()
+    httpd.server_close()
 
 
 def test_download_checks_the_digest(server, tmp_path):
     url, served = server
     (path,) = download("tiny", str(tmp_path / "data"), base_url=url, timeout=5)
-    assert open(path, "rb").read() == (served / "labels.gz").read_bytes()
+    with open(path, "rb") as f:
+        assert f.read() == (served / "labels.gz").read_bytes()
     (served / "labels.gz").write_text("<html>mirror moved</html>")
     os.remove(path)
     with pytest.raises(ValueError, match="does not match its published sha384 digest"):

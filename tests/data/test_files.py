@@ -11,7 +11,8 @@ def _write_idx(path, array, type_code=0x08, gz=False, cut=0):
     raw = b"\x00\x00" + bytes([type_code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     raw += array.astype(">u1" if type_code == 0x08 else ">i4").tobytes()
     raw = raw[:len(raw) - cut]
-    (gzip.open if gz else open)(path, "wb").write(raw)
+    with (gzip.open if gz else open)(path, "wb") as f:
+        f.write(raw)
     return str(path)
 
 

@@ -18,12 +18,15 @@ def test_maximum(ab):
     check(F.maximum, np.maximum, a, b)
 
 
-def test_maximum_tie_goes_to_first():
+def test_maximum_tie_splits_the_gradient_as_pytorch_does():
     import minivae as mv
-    a, b = mv.tensor([1.0, 2.0], requires_grad=True), mv.tensor([1.0, 3.0], requires_grad=True)
-    F.maximum(a, b).sum().backward()
-    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 0.0])
-    np.testing.assert_array_equal(b.grad.numpy(), [0.0, 1.0])
+    a = mv.tensor([1.0, 2.0, -np.inf, np.nan], requires_grad=True)
+    b = mv.tensor([1.0, 3.0, -np.inf, 0.0], requires_grad=True)
+    y = F.maximum(a, b)
+    np.testing.assert_array_equal(y.numpy(), [1.0, 3.0, -np.inf, np.nan])
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy()[:3], [0.5, 0.0, 0.5])
+    np.testing.assert_array_equal(b.grad.numpy()[:3], [0.5, 1.0, 0.5])
 
 
 @given(arrays())

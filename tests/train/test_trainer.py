@@ -31,7 +31,7 @@ def test_resume_is_bit_identical(tmp_path):
 
 def test_checkpoint_metrics_and_rebuild(tmp_path):
     model, history = _run(3, str(tmp_path))
-    lines = [json.loads(l) for l in open(tmp_path / "metrics.jsonl")]
+    lines = [json.loads(l) for l in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [l["epoch"] for l in lines] == [1, 2, 3] and "valid_loss" in lines[0]
     rebuilt, header = load_model(str(tmp_path / "checkpoint.npz"))
     assert header["epoch"] == 3 and type(rebuilt) is type(model)
