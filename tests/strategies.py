@@ -36,7 +36,9 @@ def check(fn, reference, *inputs, double=True, rtol=1e-6):
     """fn's forward equals the NumPy reference; its gradient (and the gradient of its
     gradient) matches finite differences."""
     out = fn(*(tensor(x, dtype=np.float64) for x in inputs))
-    np.testing.assert_allclose(out.numpy(), reference(*inputs), rtol=rtol, atol=1e-12)
+    expected = reference(*inputs)
+    assert out.shape == np.shape(expected)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=rtol, atol=1e-12)
     assert out.dtype == np.float64
     assert gradcheck(fn, *inputs)
     if double:

@@ -1,10 +1,10 @@
 """Binary cross-entropy on logits: loss and gradient together, in one pass, stable for any
 logit. With e = exp(-|l|) <= 1:
 
-    loss     = max(l, 0) (1 - t) + max(-l, 0) t + log1p(e)     (= max(l, 0) - l t + log1p(e))
+    loss     = a |l| + log1p(e),  a = 1 - t for l >= 0, t for l < 0   (= max(l, 0) - l t + log1p(e))
     dloss/dl = sigmoid(l) - t,   sigmoid(l) = 1 / (1 + e) for l >= 0, e / (1 + e) for l < 0
 
-The first form keeps an infinite logit finite-safe: l = +inf with t = 0 costs +inf, where
+The first form is safe at an infinite logit: l = +inf with t = 0 costs +inf, where
 max(l, 0) - l t would be inf - inf. (At l = +inf with t = 1, and l = -inf with t = 0,
 it is 0 * inf = NaN, as in PyTorch: a logit of +-inf is a failure upstream.)
 One exp and one log1p per element, from ``vecmath`` so that the loop vectorizes in float32.
@@ -28,7 +28,9 @@ def _loss_and_grad(l, t, loss, grad, store):
         for j in range(m):
             v = l[i, j]
             e = exp(-abs(v))
-            value = max(v, zero) * (one - t[i, j]) + max(-v, zero) * t[i, j] + log1p_unit(e)
+            # max(v, 0)(1 - t) + max(-v, 0) t as one product: the sum of two products is
+            # expanded under reassoc into v - v t, which is inf - inf at v = +inf
+            value = ((one - t[i, j]) if v >= zero else t[i, j]) * abs(v) + log1p_unit(e)
             total += value
             if store:
                 loss[i, j] = value

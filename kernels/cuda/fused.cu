@@ -172,8 +172,8 @@ __global__ void bce_with_logits(const T* l, const T* t, T* loss, T* grad, long l
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < size;
          i += (long long)gridDim.x * blockDim.x) {
         T v = l[i], e = exp_(-fabs(v)), s = log1p_(e);
-        // max(v, 0)(1 - t) + max(-v, 0) t: +inf, not inf - inf, for v = +inf and t = 0
-        loss[i] = fmax(v, T(0)) * (T(1) - t[i]) + fmax(-v, T(0)) * t[i] + s;
+        // a |v| with a = 1 - t (v >= 0) or t (v < 0): +inf, not inf - inf, for v = +inf, t = 0
+        loss[i] = (v >= T(0) ? T(1) - t[i] : t[i]) * fabs(v) + s;
         grad[i] = exp_(fmin(v, T(0)) - s) - t[i];   // sigmoid(v) - t
     }
 }

@@ -172,3 +172,31 @@ def test_float32_stays_float32_through_backward():
     loss = F.mse(F.tanh(x @ w) * 2.0 + 1, mv.tensor([[0.0]]))
     loss.backward()
     assert loss.dtype == x.grad.dtype == w.grad.dtype == np.float32
+
+
+def test_a_leaf_gradient_has_the_leaf_dtype():
+    """A float32 leaf that meets a float64 tensor gets a float32 .grad (PyTorch)."""
+    p = mv.tensor([1.0, 2.0], requires_grad=True)                  # float32
+    q = mv.tensor(np.array([[3.0], [4.0]]), requires_grad=True)    # float64, broadcast
+    y = p * q
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert p.grad.dtype == np.float32 and q.grad.dtype == np.float64
+    np.testing.assert_array_equal(p.grad.numpy(), [7.0, 7.0])
+    np.testing.assert_array_equal(q.grad.numpy(), [[3.0], [3.0]])
+    (g,) = mv.grad((p * q).sum(), p, create_graph=True)
+    assert g.dtype == np.float32 and g.requires_grad
+
+
+def test_a_leaf_gradient_is_its_own_writable_array():
+    p = mv.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (p.sum() * 10).backward()                  # sum's backward broadcasts: a stride-0 view
+    g = p.grad.data
+    assert g.flags.writeable and g.flags.owndata and g.strides == (4,)
+    a, b = mv.tensor([1.0, 2.0], requires_grad=True), mv.tensor([3.0, -1.0], requires_grad=True)
+    (a + b).sum().backward()                   # add sends one gradient to both inputs
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    seed = np.array([1.0, 1.0], np.float32)
+    c = mv.tensor([5.0, 6.0], requires_grad=True)
+    c.backward(grad=seed)                      # the caller's array stays the caller's
+    assert not np.shares_memory(c.grad.data, seed)

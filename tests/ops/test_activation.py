@@ -43,3 +43,35 @@ def test_sigmoid_softplus_extremes_float32():
     np.testing.assert_allclose(sp.numpy(), [0, 0, np.log(2), 100, 1e4], rtol=1e-6, atol=1e-30)
     (s.sum() + sp.sum()).backward()
     assert np.all(np.isfinite(x.grad.numpy()))
+
+
+def _sigmoid_paths(x, dtype):
+    """sigmoid(x) as F.sigmoid and as the dense layer's epilogue, on both kernel paths."""
+    out = {"F.sigmoid": F.sigmoid(mv.tensor(x, dtype=dtype)).numpy()}
+    eye = mv.tensor(np.eye(1, dtype=dtype))
+    for mode in ("fast", "reference"):
+        mv.set_kernels(mode)
+        try:
+            out[f"dense {mode}"] = F.dense(mv.tensor(x[:, None], dtype=dtype), eye, None, "sigmoid").numpy()[:, 0]
+        finally:
+            mv.set_kernels("fast")
+    return out
+
+
+def test_sigmoid_keeps_relative_precision_in_both_tails():
+    """(1 + tanh(x/2)) / 2 gave float32 sigmoid(-17) = 5.96e-8 (true 4.14e-8) and
+    sigmoid(-20) = 0; the exact form stays within a few ulp down to the subnormals."""
+    for dtype, low, ulps in ((np.float32, -87.0, 4), (np.float64, -708.0, 4)):
+        x = np.linspace(low, 40.0, 4001).astype(dtype)
+        true = expit(x.astype(np.float64) if dtype == np.float32 else x.astype(np.longdouble))
+        for name, y in _sigmoid_paths(x, dtype).items():
+            assert y.dtype == dtype
+            err = np.abs(y - true) / np.spacing(true.astype(dtype))
+            assert err.max() <= ulps, (name, dtype, x[err.argmax()], err.max())
+    assert np.isfinite(np.log(F.sigmoid(mv.tensor([-20.0])).numpy())).all()
+
+
+def test_softplus_gradient_is_exact_in_the_left_tail():
+    x = mv.tensor([-30.0, -17.0], requires_grad=True)
+    F.softplus(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), expit(np.array([-30.0, -17.0])), rtol=1e-6)

@@ -10,7 +10,9 @@ cuda = pytest.mark.skipif(not mv.cuda_available(), reason="needs CuPy and a GPU"
 @cuda
 def test_to_cuda_and_back_is_differentiable():
     x = mv.tensor([1.0, 2.0], requires_grad=True)
-    y = (x.to("cuda") * 3.0).to("cpu")
+    on_gpu = x.to("cuda")
+    assert on_gpu.device == "cuda" and type(on_gpu.data).__module__.startswith("cupy")
+    y = (on_gpu * 3.0).to("cpu")
     y.sum().backward()
     assert x.grad.device == "cpu"
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])

@@ -77,3 +77,35 @@ def test_loss_shape_mismatch_and_bad_reduction():
         F.gaussian_nll(mv.tensor(np.ones((2, 3))), mv.tensor(np.ones(4)))
     with pytest.raises(ValueError, match="reduction must be"):
         F.mse(mv.tensor([1.0]), mv.tensor([1.0]), reduction="avg")
+
+
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+def test_bce_mean_over_an_empty_batch_is_nan(mode):
+    mv.set_kernels(mode)
+    try:
+        l = mv.tensor(np.zeros((0, 4)), requires_grad=True)
+        loss = F.bce_with_logits(l, mv.tensor(np.zeros((0, 4))), "mean")
+        assert np.isnan(loss.item())
+        loss.backward()
+        assert l.grad.shape == (0, 4)
+    finally:
+        mv.set_kernels("fast")
+
+
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bce_at_an_infinite_logit_is_infinite_not_nan(mode, dtype):
+    """A logit of +inf against target 0 (and -inf against 1) costs +inf, as in PyTorch;
+    its gradient sigmoid(l) - t is +-1."""
+    mv.set_kernels(mode)
+    try:
+        l = mv.tensor(np.array([[np.inf, -np.inf, 3.0]], dtype), requires_grad=True)
+        t = mv.tensor(np.array([[0.0, 1.0, 0.0]], dtype))
+        loss = F.bce_with_logits(l, t, "none")
+        assert loss.numpy()[0, 0] == np.inf and loss.numpy()[0, 1] == np.inf
+        np.testing.assert_allclose(loss.numpy()[0, 2], np.log1p(np.exp(3.0)), rtol=1e-6)
+        loss.sum().backward()
+        np.testing.assert_allclose(l.grad.numpy(), [[1.0, -1.0, 1 / (1 + np.exp(-3.0))]], rtol=1e-6)
+        assert F.bce_with_logits(l, t, "sum").item() == np.inf
+    finally:
+        mv.set_kernels("fast")

@@ -29,3 +29,13 @@ def test_matmul_batched_broadcast(data):
 def test_matmul_shape_error():
     with pytest.raises(ValueError, match=r"matmul: inner dimensions differ: \(2, 3\) @ \(4, 5\)"):
         mv.tensor(np.ones((2, 3))) @ mv.tensor(np.ones((4, 5)))
+
+
+def test_vector_at_vector_is_a_scalar():
+    a = mv.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = mv.tensor([4.0, -5.0, 6.0], requires_grad=True)
+    y = a @ b
+    assert y.shape == () and y.item() == 12.0
+    y.backward()
+    np.testing.assert_array_equal(a.grad.numpy(), b.numpy())
+    np.testing.assert_array_equal(b.grad.numpy(), a.numpy())

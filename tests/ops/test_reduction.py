@@ -36,3 +36,12 @@ def test_max_ties_share_gradient():
     x = mv.tensor([1.0, 3.0, 3.0, 2.0], requires_grad=True)
     x.max().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.5, 0.5, 0.0])
+
+
+def test_mean_of_nothing_is_nan():
+    x = mv.tensor(np.zeros((0, 3)), requires_grad=True)
+    assert np.isnan(x.mean().item())
+    np.testing.assert_array_equal(np.isnan(x.mean(axis=0).numpy()), [True, True, True])
+    assert x.mean(axis=1).shape == (0,)
+    x.mean().backward()
+    assert x.grad.shape == (0, 3)

@@ -13,19 +13,21 @@ def _run(mode, p0, grads, dtype, **kw):
         for g in grads:
             p.grad = mv.tensor(g.astype(dtype))
             opt.step()
-        return p.numpy(), opt.state[0]["m"], opt.state[0]["v"]
+        state = opt.state[0]
+        return (p.numpy(), state["m"], state["v"]) + ((state["v_max"],) if "v_max" in state else ())
     finally:
         mv.set_kernels("fast")
 
 
 @given(st.integers(1, 300), st.sampled_from([np.float32, np.float64]), st.sampled_from([0.0, 0.1]),
-       st.integers(0, 100))
-def test_fused_adam_matches_reference(n, dtype, wd, seed):
+       st.booleans(), st.integers(0, 100))
+def test_fused_adam_matches_reference(n, dtype, wd, amsgrad, seed):
     rng = np.random.default_rng(seed)
     p0 = rng.standard_normal(n)
     grads = [rng.standard_normal(n) * 10.0 ** rng.integers(-3, 3) for _ in range(4)]
-    fast = _run("fast", p0, grads, dtype, weight_decay=wd)
-    ref = _run("reference", p0, grads, dtype, weight_decay=wd)
+    fast = _run("fast", p0, grads, dtype, weight_decay=wd, amsgrad=amsgrad)
+    ref = _run("reference", p0, grads, dtype, weight_decay=wd, amsgrad=amsgrad)
+    assert len(fast) == len(ref) == (4 if amsgrad else 3)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(fast, ref):
         assert a.dtype == b.dtype

@@ -11,12 +11,12 @@ activations = st.sampled_from(["identity", "relu", "tanh", "sigmoid", "leaky_rel
 sizes = st.integers(1, 9)
 
 
-@given(sizes, sizes, sizes, activations, dtypes, st.data())
-def test_dense_kernel_matches_reference(n, k, m, act, dtype, data):
+@given(sizes, sizes, sizes, activations, st.sampled_from([0.1, 0.0, -0.5, 2.0]), dtypes, st.data())
+def test_dense_kernel_matches_reference(n, k, m, act, slope, dtype, data):
     x = data.draw(matrices(n, k, dtype))
     W = data.draw(matrices(k, m, dtype))
     b = data.draw(matrices(1, m, dtype))[0]
-    results = both_paths(lambda x, W, b: F.dense(x, W, b, act, 0.1), x, W, b)
+    results = both_paths(lambda x, W, b: F.dense(x, W, b, act, slope), x, W, b)
     assert_paths_agree(results, **TOL[dtype])
 
 
@@ -51,3 +51,18 @@ def test_dense_bad_shapes_and_activation():
         F.dense(x, W)
     with pytest.raises(ValueError, match="unknown activation 'gelu'"):
         F.dense(x, mv.tensor(np.ones((3, 5))), activation="gelu")
+
+
+def test_leaky_relu_with_a_negative_slope():
+    """y = slope * v for v < 0 is positive when the slope is negative, so the sign of y no
+    longer tells the side of the kink: at v = -1 with slope -0.5, dy/dv = -0.5 (PyTorch)."""
+    for mode in ("fast", "reference"):
+        mv.set_kernels(mode)
+        try:
+            x = mv.tensor([[-1.0, 2.0]], requires_grad=True)
+            y = F.dense(x, mv.tensor(np.eye(2, dtype=np.float32)), None, "leaky_relu", -0.5)
+            np.testing.assert_array_equal(y.numpy(), [[0.5, 2.0]])
+            y.sum().backward()
+            np.testing.assert_array_equal(x.grad.numpy(), [[-0.5, 1.0]])
+        finally:
+            mv.set_kernels("fast")

@@ -72,3 +72,23 @@ def test_iwae_gradients():
 def test_iwae_bad_shape():
     with pytest.raises(ValueError, match=r"iwae_bound: log-weights must have shape \(batch, k\)"):
         F.iwae_bound(mv.tensor(np.ones(3)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+def test_plus_inf_log_weight_gives_an_infinite_bound(mode, dtype):
+    """L_k = +inf (PyTorch's logsumexp), and the +inf entries share the weight equally:
+    the limit of the normalized weights, where exp(inf - inf) would be NaN."""
+    mv.set_kernels(mode)
+    try:
+        logw = mv.tensor(np.array([[np.inf, 0.0, np.inf, -np.inf], [0.0, 1.0, 2.0, 3.0]], dtype),
+                         requires_grad=True)
+        bound, w = F.iwae_bound(logw)
+        bound[np.array([0])].sum().backward()
+    finally:
+        mv.set_kernels("fast")
+    assert bound.numpy()[0] == np.inf
+    np.testing.assert_allclose(bound.numpy()[1], logsumexp([0.0, 1.0, 2.0, 3.0]) - math.log(4), rtol=1e-6)
+    np.testing.assert_array_equal(w.numpy()[0], [0.5, 0.0, 0.5, 0.0])
+    np.testing.assert_array_equal(logw.grad.numpy()[0], [0.5, 0.0, 0.5, 0.0])
+    np.testing.assert_array_equal(logw.grad.numpy()[1], 0.0)

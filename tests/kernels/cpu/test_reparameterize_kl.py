@@ -52,3 +52,18 @@ def test_only_kl_used():
 def test_shape_mismatch():
     with pytest.raises(ValueError, match="reparameterize_kl: mu"):
         F.reparameterize_kl(mv.tensor(np.ones((2, 3))), mv.tensor(np.ones((2, 3))), mv.tensor(np.ones((3, 2))))
+
+
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+def test_clamp_edges_keep_their_gradient(mode):
+    """The clamp is inclusive, as clip's gradient is: at logvar = -30 and +30 exactly,
+    d kl / d logvar = (e^lv - 1) / 2 = -0.5 and 5.34e12 (PyTorch's answer)."""
+    mv.set_kernels(mode)
+    try:
+        lv = mv.tensor(np.array([[-30.0, 30.0]]), requires_grad=True, dtype=np.float64)
+        _, kl = F.reparameterize_kl(mv.tensor(np.zeros((1, 2)), dtype=np.float64), lv,
+                                    mv.tensor(np.zeros((1, 2)), dtype=np.float64))
+        kl.sum().backward()
+        np.testing.assert_allclose(lv.grad.numpy(), [[0.5 * np.expm1(-30.0), 0.5 * np.expm1(30.0)]], rtol=1e-12)
+    finally:
+        mv.set_kernels("fast")
