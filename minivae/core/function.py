@@ -32,7 +32,7 @@ class Function:
     any_dtype = False  # shape ops accept integer and bool tensors; math ops need floats
 
     def __call__(self, *inputs):
-        inputs = _as_nodes(inputs, self.name)
+        inputs = _as_nodes(inputs, self)
         if not self.any_dtype:
             for x in inputs:
                 if x.dtype.kind != "f":
@@ -58,7 +58,8 @@ class Function:
             keep = range(len(inputs)) if self.keep_inputs == "all" else self.keep_inputs
             self.inputs = {i: inputs[i] for i in keep}
             self.versions = {i: inputs[i].version for i in keep}
-            self.outputs = _SavedOutputs(self, {i: outputs[i] for i in self.keep_outputs})
+            self.outputs = _SavedOutputs(self, {i: outputs[i] for i in self.keep_outputs}) \
+                if self.keep_outputs else _NOTHING
             for i, y in enumerate(outputs):
                 y.requires_grad, y.creator, y.index = True, self, i
                 y.generation = self.generation + 1
@@ -70,6 +71,8 @@ class Function:
 
     def check_versions(self):
         """Raise if a saved input or output was changed in place after it was saved."""
+        if not (self.versions or self.outputs.saved):
+            return
         changed = [f"input {i}" for i, v in self.versions.items() if self.inputs[i].version != v]
         changed += self.outputs.changed()
         if changed:
@@ -95,7 +98,7 @@ class _SavedOutputs:
     pass and a graph built from it (``create_graph``) are unchanged."""
 
     def __init__(self, fn, outputs):
-        self.fn = weakref.ref(fn)   # fn holds this object; a strong reference would be a cycle
+        self.fn = fn and weakref.ref(fn)   # fn holds this object: a strong reference is a cycle
         self.saved = {i: (weakref.ref(y), y.data, y.version, type(y)) for i, y in outputs.items()}
 
     def __getitem__(self, i):
@@ -119,22 +122,25 @@ class _SavedOutputs:
         return out
 
 
+_NOTHING = _SavedOutputs(None, {})
+
+
 def _edge(x):
     if not x.requires_grad:
         return None
     return x if x.creator is None else (x.creator, x.index)
 
 
-def _as_nodes(inputs, name):
+def _as_nodes(inputs, fn):
     """Tensors pass through; plain numbers and arrays become constants with the dtype
     and device of the tensors they meet, so ``x * 2.0`` stays float32."""
     like = next((x for x in inputs if isinstance(x, Node)), None)
     if like is None:
-        raise TypeError(f"{name}: expected at least one Tensor argument, got "
+        raise TypeError(f"{fn.name}: expected at least one Tensor argument, got "
                         + ", ".join(type(x).__name__ for x in inputs))
     devices = {x.device for x in inputs if isinstance(x, Node)}
     if len(devices) > 1:
-        raise ValueError(f"{name}: tensors on different devices {sorted(devices)}; move them with .to()")
+        raise ValueError(f"{fn.name}: tensors on different devices {sorted(devices)}; move them with .to()")
     xp = backend.array_module(like.device)
     out = []
     for x in inputs:
@@ -142,7 +148,7 @@ def _as_nodes(inputs, name):
             out.append(x)
             continue
         if not isinstance(x, numbers.Number) and not hasattr(x, "__array__") and not isinstance(x, (list, tuple)):
-            raise TypeError(f"{name}: cannot use a {type(x).__name__} as a tensor")
+            raise TypeError(f"{fn.name}: cannot use a {type(x).__name__} as a tensor")
         dtype = like.dtype if like.dtype.kind == "f" else backend.DEFAULT_DTYPE
         out.append(type(like)(xp.asarray(x, dtype=dtype)))
     return out

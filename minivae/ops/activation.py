@@ -20,9 +20,10 @@ class Sigmoid(Function):
         # With e = exp(-|x|) <= 1: sigma(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for
         # x < 0. No overflow, and full relative precision in both tails, where
         # (1 + tanh(x/2)) / 2 loses the negative one (sigma(-20) would be 0 in float32).
+        # The numerator is max(e, [x >= 0]): np.where on random signs ran 6x slower.
         xp = self.xp
         e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1, e) / (1 + e)
+        return xp.maximum(e, x >= 0) / (e + 1)
 
     def backward(self, gy):
         y = self.outputs[0]

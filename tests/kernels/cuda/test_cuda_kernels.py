@@ -81,21 +81,46 @@ def test_bce_with_logits(dtype, rtol):
     agree(lambda l, t: F.bce_with_logits(l, t, "none"), [l, t], rtol)
 
 
+@pytest.mark.parametrize("amsgrad", [False, True])
 @pytest.mark.parametrize("dtype,rtol", DTYPES)
-def test_adam(dtype, rtol):
+def test_adam(dtype, rtol, amsgrad):
     rng = np.random.default_rng(5)
     p0, g = rng.standard_normal(10001).astype(dtype), rng.standard_normal(10001).astype(dtype)
     results = []
     for device, mode in (("cuda", "fast"), ("cpu", "reference")):
         mv.set_kernels(mode)
         p = mv.nn.Parameter(mv.tensor(p0, dtype=dtype, device=device).data)
-        opt = mv.optim.Adam([p], lr=1e-2, weight_decay=0.01)
-        for _ in range(3):
-            p.grad = mv.tensor(g, device=device)
+        opt = mv.optim.Adam([p], lr=1e-2, weight_decay=0.01, amsgrad=amsgrad)
+        for scale in (3.0, 1.0, 0.1):   # shrinking gradients: AMSGrad's v_max matters
+            p.grad = mv.tensor(g * scale, device=device)
             opt.step()
         results.append(p.numpy())
     mv.set_kernels("fast")
     np.testing.assert_allclose(results[0], results[1], rtol=rtol * 10, atol=rtol)
+
+
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+def test_edge_values_match_the_cpu(dtype, rtol):
+    """The edge cases of the hardening issue, on the GPU kernels: the clamp's bounds, a
+    negative leaky slope, +inf log-weights, infinite logits."""
+    lv = np.array([[-30.0, 30.0, 0.5]], dtype)
+    agree(F.reparameterize_kl, [np.zeros_like(lv), lv, np.ones_like(lv)], rtol)
+    rng = np.random.default_rng(7)
+    x, W, b = rng.standard_normal((9, 4)).astype(dtype), rng.standard_normal((4, 3)).astype(dtype), np.zeros(3, dtype)
+    agree(lambda x, W, b: F.dense(x, W, b, "leaky_relu", -0.5), [x, W, b], rtol * 10)
+    logw = np.array([[np.inf, 0.0, np.inf], [0.0, 1.0, 2.0]], dtype)
+    agree(F.iwae_bound, [logw], rtol)
+    agree(lambda l, t: F.bce_with_logits(l, t, "none"),
+          [np.array([[np.inf, -np.inf, 2.0]], dtype), np.array([[0.0, 1.0, 0.5]], dtype)], rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_epilogue_keeps_both_tails(dtype):
+    from scipy.special import expit
+    x = np.linspace(-80.0, 30.0, 221).astype(dtype)[:, None]
+    y = F.dense(mv.tensor(x, device="cuda"), mv.tensor(np.eye(1, dtype=dtype), device="cuda"),
+                None, "sigmoid").numpy()
+    np.testing.assert_allclose(y, expit(x.astype(np.float64)), rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
 def test_vae_step_on_gpu_matches_cpu():
