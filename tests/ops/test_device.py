@@ -39,3 +39,16 @@ def test_ops_on_cuda_match_cpu():
             ref = (x.grad.numpy(), w.grad.numpy())
     np.testing.assert_allclose(x.grad.numpy(), ref[0], rtol=1e-5)
     np.testing.assert_allclose(w.grad.numpy(), ref[1], rtol=1e-5)
+
+
+def test_to_asks_the_backend_for_the_target_device(monkeypatch):
+    """Without a GPU: with the backend stubbed, .to("cuda") must move the array to "cuda".
+    Function.__call__ sets ``self.device`` to the input's device, which once overwrote
+    ToDevice's target, so .to("cuda") returned a CPU tensor."""
+    from minivae import backend
+    asked = []
+    monkeypatch.setattr(backend, "array_module", lambda device: np)
+    monkeypatch.setattr(backend, "to_device", lambda array, device: asked.append(device) or array)
+    x = mv.tensor([1.0, 2.0], requires_grad=True)
+    x.to("cuda")
+    assert asked == ["cuda"]
