@@ -28,10 +28,15 @@ KERNELS = {
     ("adam_step", "cuda"): "cuda.adam:step",
 }
 
+# A bad MINIVAE_KERNELS does not stop the import: the first lookup says what is wrong.
 _mode = os.environ.get("MINIVAE_KERNELS", "fast")
-if _mode not in MODES:
-    raise ValueError(f"MINIVAE_KERNELS must be one of {MODES}, got {_mode!r}")
 _loaded = {}
+
+
+def _checked_mode():
+    if _mode not in MODES:
+        raise ValueError(f"MINIVAE_KERNELS must be one of {', '.join(MODES)}, got {_mode!r}")
+    return _mode
 
 
 def set_kernels(mode):
@@ -43,11 +48,11 @@ def set_kernels(mode):
 
 
 def kernel_mode():
-    return _mode
+    return _checked_mode()
 
 
 def lookup(op, device):
-    if _mode == "reference":
+    if _checked_mode() == "reference":
         return None
     key = (op, device)
     if key not in _loaded:
@@ -62,4 +67,4 @@ def lookup(op, device):
 
 def kernel_info():
     """What the benchmarks record: the mode and the kernels available."""
-    return {"mode": _mode, "kernels": sorted(f"{op}@{device}" for op, device in KERNELS)}
+    return {"mode": _checked_mode(), "kernels": sorted(f"{op}@{device}" for op, device in KERNELS)}

@@ -5,7 +5,6 @@ ends in one line on stderr and exit status 2, and no existing file is overwritte
 --force says so.
 """
 import argparse
-import inspect
 import json
 import os
 import subprocess
@@ -18,7 +17,7 @@ from . import backend, eval as evaluate, plot
 from .core import no_grad
 from .data import NAMES, load_dataset
 from .functional import iwae_bound
-from .models import MODELS, create
+from .models import MODELS, check_sizes, create, options
 from .ops import Tensor
 from .train import TrainingDiverged, fit, load_model
 
@@ -39,12 +38,34 @@ def _positive(kind):
     return parse
 
 
-def _write_json(path, payload, force):
+def _check_output(path, force):
+    """Before any work: the output file may be written."""
+    if os.path.isdir(path):
+        raise UserError(f"{path} is a folder; --out names the file to write")
     if os.path.exists(path) and not force:
         raise UserError(f"{path} exists; pass --force to replace it")
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2^32), got {value}")
+    return value
+
+
+def _write_json(path, payload, force):
+    _check_output(path, force)
+    try:
+        text = json.dumps(payload, indent=2, allow_nan=False)
+    except ValueError:   # NaN is not JSON
+        bad = sorted(k for k, v in payload.items() if isinstance(v, float) and not np.isfinite(v))
+        raise UserError(f"the results hold NaN or infinite values ({', '.join(bad)}); {path} was not written") from None
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        json.dump(payload, f, indent=2)
+        f.write(text)
     os.replace(tmp, path)
     return path
 
@@ -62,8 +83,17 @@ def _fresh_folder(path, default, force):
     return path
 
 
+FLAG_OPTIONS = {"k": "--k", "beta": "--beta"}   # model options a flag sets
+
+
 def _model_kwargs(name, data, args):
-    """Constructor arguments from the data and the flags, for the ones the model takes."""
+    """Constructor arguments from the data and the flags. A flag the model does not take is
+    an error, not silently dropped."""
+    accepted = options(name)
+    for option, flag in FLAG_OPTIONS.items():
+        if getattr(args, option, None) is not None and option not in accepted:
+            takers = [m for m in MODELS if option in options(m)]
+            raise UserError(f"{flag} does not apply to {name}; it applies to {', '.join(takers)}")
     wide = data.x_dim > 100
     wanted = {"x_dim": data.x_dim, "z_dim": args.latent_dim, "z_dims": [args.latent_dim],
               "hidden": ([[400]] if wide else [[64, 64]]) if name == "iwae" else ([400] if wide else [64, 64]),
@@ -71,8 +101,10 @@ def _model_kwargs(name, data, args):
     if name == "cvae":
         if data.y_train is None or data.y_train.dtype.kind not in "iu":
             raise UserError(f"cvae needs labeled data; {data.name} has no integer labels")
+        low = min(int(y.min()) for y in (data.y_train, data.y_valid) if y is not None and len(y))
+        if low < 0:
+            raise UserError(f"cvae needs class labels 0, 1, 2, ...; {data.name} has the label {low}")
         wanted["n_classes"] = int(data.y_train.max()) + 1
-    accepted = inspect.signature(MODELS[name]).parameters
     return {k: v for k, v in wanted.items() if k in accepted and v is not None}
 
 
@@ -162,6 +194,7 @@ def train(args):
         data.train, data.valid = binarize(data.train, args.seed), binarize(data.valid, args.seed + 1)
         data.binary = True
     kwargs = _model_kwargs(args.model, data, args)   # every check before anything is written
+    check_sizes(args.model, kwargs)
     if args.resume:
         if not args.out or not os.path.exists(os.path.join(args.out, "checkpoint.npz")):
             raise UserError("--resume needs --out naming a folder with checkpoint.npz")
@@ -193,23 +226,26 @@ def _checked(model, header, data, split):
 
 def eval_(args):
     model, header = load_model(args.checkpoint)
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)),
+                                   f"eval-{args.split}-k{args.k}.json")
+    _check_output(out, args.force)
     data = load_dataset(args.data, args.data_dir)
     x, y = _checked(model, header, data, args.split)
     x = x[:args.limit] if args.limit else x
     labels = y[:len(x)] if getattr(model, "n_classes", None) else None
+    backend.manual_seed(args.seed)
     result = {"checkpoint": args.checkpoint, "data": data.name, "split": args.split, "n": len(x),
-              "model": header["model"]}
+              "seed": args.seed, "model": header["model"]}
     if hasattr(model, "elbo_terms") or hasattr(model, "log_weights"):
         result["elbo"] = evaluate.elbo(model, x, labels)
     if hasattr(model, "log_weights"):
-        result[f"L_{args.k}"] = float(evaluate.log_likelihood(model, x, k=args.k, y=labels).mean())
-    result["active_units"] = evaluate.active_units(model, x)[0]
-    result["reconstruction_error"] = evaluate.reconstruction_error(model, x) if labels is None else None
+        result[f"L_{args.k}"] = float(evaluate.log_likelihood(model, x, k=args.k, y=labels,
+                                                              progress=not args.quiet).mean())
+    result["active_units"] = evaluate.active_units(model, x, y=labels)[0]
+    result["reconstruction_error"] = evaluate.reconstruction_error(model, x, y=labels)
     for k, v in result.items():
         if isinstance(v, (int, float)):
             print(f"{k:22s} {v:.4f}" if isinstance(v, float) else f"{k:22s} {v}")
-    out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)),
-                                   f"eval-{args.split}-k{args.k}.json")
     print(f"wrote {_write_json(out, result, args.force)}")
     return 0
 
@@ -252,15 +288,23 @@ def bench(args):
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line on stderr and exit status 2, like every other mistake
+    (argparse prints the whole usage first); --help still shows the usage."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def parser():
-    p = argparse.ArgumentParser(prog="minivae", description="Autoencoders and VAEs on a from-scratch engine.")
+    p = _Parser(prog="minivae", description="Autoencoders and VAEs on a from-scratch engine.")
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="train a VAE on generated sprites, write pictures and metrics")
     d.add_argument("--out", help="results folder (default: a fresh minivae-demo folder)")
     d.add_argument("--epochs", type=_positive(int), default=12)
     d.add_argument("--n", type=_positive(int), default=10000, help="number of sprites")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--seed", type=_seed, default=0)
     d.set_defaults(run=demo)
 
     sub.add_parser("models", help="list the model names").set_defaults(run=models)
@@ -278,7 +322,7 @@ def parser():
     t.add_argument("--warmup", type=int, default=0, help="KL warm-up epochs")
     t.add_argument("--patience", type=_positive(int), default=None, help="early stopping")
     t.add_argument("--staged", action="store_true", help="the IWAE paper's learning-rate stages")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=_seed, default=0)
     t.add_argument("--out", help="results folder (default: a fresh runs/MODEL folder)")
     t.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.npz")
     t.add_argument("--binarize", action="store_true", help="binarize grey levels (dynamic binarization)")
@@ -293,13 +337,14 @@ def parser():
     e.add_argument("--k", type=_positive(int), default=5000)
     e.add_argument("--limit", type=_positive(int), help="evaluate the first N examples only")
     e.add_argument("--out", help="JSON results (default: next to the checkpoint)")
+    e.add_argument("--seed", type=_seed, default=0, help="seeds the importance samples: a rerun gives the same numbers")
     e.set_defaults(run=eval_)
 
     s = sub.add_parser("sample", help="draw samples from a checkpoint into a PNG")
     s.add_argument("checkpoint")
     s.add_argument("-n", type=_positive(int), default=64)
     s.add_argument("--out", default="samples.png")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=_seed, default=0)
     s.set_defaults(run=sample)
 
     g = sub.add_parser("download", help="fetch a dataset's files, checked against published digests")
@@ -313,7 +358,7 @@ def parser():
 
     for command in (d, t, e, s):
         command.add_argument("--force", action="store_true", help="replace existing outputs")
-    for command in (d, t):
+    for command in (d, t, e):
         command.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 

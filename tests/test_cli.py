@@ -120,3 +120,128 @@ def test_train_binarize_uses_a_bernoulli_decoder(tmp_path):
     from minivae.train import load_model
     model, header = load_model(os.path.join(run, "checkpoint.npz"))
     assert header["model"]["kwargs"]["likelihood"] == "bernoulli"
+
+
+def _main(capsys, *args):
+    """The command in this process (faster than a subprocess): (exit status, stdout, stderr)."""
+    from minivae.cli import main
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as e:   # argparse's errors
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _labeled_binary(tmp_path, n=240, d=16, classes=3):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, classes, n)
+    x = (rng.random((n, d)) < 0.2 + 0.2 * y[:, None]).astype(np.float32)
+    path = tmp_path / "tiny.npz"
+    np.savez(path, x=x, labels=y)
+    return path
+
+
+def test_eval_of_a_cvae_checkpoint_passes_its_labels(tmp_path, capsys):
+    data = _labeled_binary(tmp_path)
+    code, _, err = _main(capsys, "train", "cvae", "--data", data, "--epochs", 1, "--out", tmp_path / "run",
+                         "--quiet", "--no-pictures")
+    assert code == 0, err
+    code, out, err = _main(capsys, "eval", tmp_path / "run" / "checkpoint.npz", "--data", data, "--k", 5)
+    assert code == 0, err
+    with open(tmp_path / "run" / "eval-valid-k5.json") as f:
+        result = json.load(f)
+    assert 0 <= result["active_units"] <= 2 and np.isfinite(result["reconstruction_error"])
+
+
+def test_beta_vae_and_cvae_get_the_architecture_and_likelihood_asked_for(tmp_path, capsys):
+    """BetaVAE and ConditionalVAE take **kwargs: filtering flags by their own signature
+    dropped hidden and likelihood, and beta-vae on binary data got a Gaussian decoder."""
+    from minivae.train import read_checkpoint
+    data = _labeled_binary(tmp_path)
+    for model in ("beta-vae", "cvae"):
+        code, _, err = _main(capsys, "train", model, "--data", data, "--epochs", 1, "--beta", 2,
+                             "--out", tmp_path / model, "--quiet", "--no-pictures")
+        assert code == 0, err
+        kwargs = read_checkpoint(str(tmp_path / model / "checkpoint.npz"))[0]["model"]["kwargs"]
+        assert kwargs["likelihood"] == "bernoulli" and kwargs["hidden"] == [64, 64] and kwargs["beta"] == 2
+
+
+def test_flags_a_model_does_not_take_are_refused(tmp_path, capsys):
+    for args, flag in ((("vae", "--k", 5), "--k"), (("iwae", "--beta", 2), "--beta"), (("ae", "--beta", 2), "--beta")):
+        code, _, err = _main(capsys, "train", args[0], "--data", "ring", *args[1:], "--out", tmp_path / args[0])
+        assert code == 2 and f"{flag} does not apply to {args[0]}" in err
+        assert not os.path.exists(tmp_path / args[0])
+
+
+def test_mistakes_that_used_to_end_in_a_traceback(tmp_path, capsys):
+    def user_error(pattern, *args):
+        code, _, err = _main(capsys, *args)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and re.search(pattern, lines[0]), err
+
+    rng = np.random.default_rng(0)
+    short = tmp_path / "short.npz"          # cvae labels shorter than the images
+    np.savez(short, x=(rng.random((50, 6)) < 0.5).astype(np.float32), labels=np.arange(40) % 3)
+    user_error(r"40 labels for 50 examples", "train", "cvae", "--data", short, "--out", tmp_path / "a")
+    negative = tmp_path / "negative.npz"
+    np.savez(negative, x=(rng.random((50, 6)) < 0.5).astype(np.float32), labels=np.arange(50) % 3 - 1)
+    user_error(r"cvae needs class labels 0, 1, 2, \.\.\.; .* has the label -1", "train", "cvae", "--data", negative,
+               "--out", tmp_path / "b")
+    idx = tmp_path / "images-idx3-ubyte"    # an IDX header claiming 255 dimensions
+    idx.write_bytes(b"\x00\x00\x08\xff" + b"\x00" * 12)
+    user_error(r"claims 255 dimensions", "train", "vae", "--data", idx, "--out", tmp_path / "c")
+    user_error(r"more than the", "train", "vae", "--data", "ring", "--latent-dim", 10 ** 12, "--out", tmp_path / "d")
+    user_error(r"argument --seed: must be in \[0, 2\^32\), got -1", "train", "vae", "--data", "ring", "--seed", -1)
+    assert not any((tmp_path / n).exists() for n in "abcd")
+
+    run = tmp_path / "run"
+    assert _main(capsys, "train", "vae", "--data", "ring", "--epochs", 1, "--out", run, "--quiet",
+                 "--no-pictures")[0] == 0
+    checkpoint = run / "checkpoint.npz"
+    user_error(r"is a folder; --out names the file", "eval", checkpoint, "--data", "ring", "--out", tmp_path)
+    assert not list(tmp_path.glob("*.tmp"))
+    with np.load(checkpoint) as f:          # an optimizer renamed in the checkpoint
+        arrays = {k.replace("optim/model/", "optim/other/"): f[k] for k in f.files}
+    header = json.loads(str(arrays["header"]))
+    header["optimizers"] = {"other": header["optimizers"]["model"]}
+    arrays["header"] = np.array(json.dumps(header))
+    np.savez(checkpoint, **arrays)
+    user_error(r"holds optimizer states for \['other'\], this model's players are \['model'\]",
+               "train", "vae", "--data", "ring", "--epochs", 2, "--out", run, "--resume")
+    del header["epoch"]
+    arrays["header"] = np.array(json.dumps(header))
+    np.savez(checkpoint, **arrays)
+    user_error(r"epoch must be a count", "train", "vae", "--data", "ring", "--epochs", 2, "--out", run, "--resume")
+
+
+def test_eval_refuses_nan_weights_and_is_reproducible(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert _main(capsys, "train", "iwae", "--data", "ring", "--epochs", 1, "--out", run, "--quiet",
+                 "--no-pictures")[0] == 0
+    results = []
+    for i in range(2):
+        out = tmp_path / f"e{i}.json"
+        code, _, err = _main(capsys, "eval", run / "checkpoint.npz", "--data", "ring", "--k", 20, "--limit", 50,
+                             "--seed", 3, "--out", out)
+        assert code == 0, err
+        with open(out) as f:
+            results.append(json.load(f))
+    assert results[0]["elbo"] == results[1]["elbo"] and results[0]["L_20"] == results[1]["L_20"]
+    with np.load(run / "checkpoint.npz") as f:
+        arrays = {k: f[k] for k in f.files}
+    name = next(k for k in arrays if k.startswith("model/"))
+    arrays[name] = arrays[name] * np.nan
+    np.savez(run / "checkpoint.npz", **arrays)
+    code, _, err = _main(capsys, "eval", run / "checkpoint.npz", "--data", "ring", "--out", tmp_path / "nan.json")
+    assert code == 2 and "NaN or infinite weights" in err and not (tmp_path / "nan.json").exists()
+
+
+def test_a_bad_kernel_mode_does_not_stop_the_import(tmp_path):
+    env = dict(os.environ, MINIVAE_KERNELS="bogus")
+    imported = subprocess.run([sys.executable, "-c", "import minivae"], env=env, capture_output=True, text=True)
+    assert imported.returncode == 0, imported.stderr
+    out = subprocess.run([sys.executable, "-m", "minivae.cli", "train", "vae", "--data", "ring", "--epochs", "1",
+                          "--out", str(tmp_path / "r")], env=env, capture_output=True, text=True)
+    assert out.returncode == 2 and "MINIVAE_KERNELS must be one of fast, reference, got 'bogus'" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -22,6 +22,12 @@ class Dataset:
     image_shape: tuple = None
     binary: bool = False
 
+    def __post_init__(self):
+        for split in ("train", "valid", "test"):
+            x, y = getattr(self, split), getattr(self, "y_" + split)
+            if x is not None and y is not None and len(y) != len(x):
+                raise ValueError(f"dataset {self.name}: {len(y)} labels for {len(x)} {split} examples")
+
     @property
     def x_dim(self):
         return self.train.shape[1]
@@ -36,6 +42,8 @@ class Dataset:
 
 
 def _split(name, x, y=None, valid=0.1, **kwargs):
+    if y is not None and len(y) != len(x):
+        raise ValueError(f"dataset {name}: {len(y)} labels for {len(x)} examples")
     n = int(len(x) * (1 - valid))
     return Dataset(name, x[:n], x[n:], None, None if y is None else y[:n], None if y is None else y[n:], **kwargs)
 
@@ -141,5 +149,10 @@ def _from_file(path):
     if key == "train" and "valid" in a:
         return Dataset(os.path.basename(path), x, a["valid"].reshape(len(a["valid"]), -1).astype(np.float32),
                        a["test"].reshape(len(a["test"]), -1).astype(np.float32) if "test" in a else None,
-                       binary=bool(np.isin(x[:100], (0, 1)).all()))
-    return _split(os.path.basename(path), x, y, binary=bool(np.isin(x[:100], (0, 1)).all()))
+                       binary=_binary(x))
+    return _split(os.path.basename(path), x, y, binary=_binary(x))
+
+
+def _binary(x):
+    """Every value 0 or 1 (all of them: a file can start binary and go on in grey levels)."""
+    return bool(((x == 0) | (x == 1)).all())

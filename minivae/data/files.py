@@ -44,6 +44,9 @@ def read_idx(path):
     if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in IDX_TYPES:
         raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex()})")
     dtype, ndim = np.dtype(IDX_TYPES[raw[2]]), raw[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise ValueError(f"{path}: the IDX header claims {ndim} dimensions, but the file ends "
+                         f"after {len(raw)} bytes")
     shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
     body = raw[4 + 4 * ndim:]
     expected = int(np.prod(shape)) * dtype.itemsize

@@ -12,11 +12,12 @@ def _tensor(x):
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=backend.DEFAULT_DTYPE))
 
 
-def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None):
+def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=False):
     """L_k per example (Burda et al. 2016): logsumexp over k importance samples of
     log p(x, z) - log q(z|x), minus log k; it approaches log p(x) from below as k grows.
     The k samples are drawn ``chunk`` at a time and combined by a running log-sum-exp, so
-    k = 5000 fits in memory."""
+    k = 5000 fits in memory. ``progress``: a progress line on a terminal."""
+    from ..train.progress import Progress
     if k < 1:
         raise ValueError(f"log_likelihood: k must be at least 1, got {k}")
     if not hasattr(model, "log_weights"):
@@ -24,6 +25,7 @@ def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None):
                          "(use parzen_log_likelihood for models that only sample)")
     x = np.asarray(x, dtype=np.float32)
     out = np.empty(len(x))
+    bar = Progress((len(x) + batch - 1) // batch, f"L_{k}", progress)
     with no_grad():
         for start in range(0, len(x), batch):
             xb = _tensor(x[start:start + batch])
@@ -34,6 +36,8 @@ def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None):
                 logw = (logw[0] if isinstance(logw, tuple) else logw).numpy().astype(np.float64)
                 total = np.logaddexp(total, _logsumexp(logw))
             out[start:start + batch] = total - math.log(k)
+            bar.update(len(xb), {"mean L_k": float(out[:start + len(xb)].mean())})
+    bar.close()
     return out
 
 

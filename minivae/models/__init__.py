@@ -1,4 +1,7 @@
 """The autoencoder / VAE family, by the names the command line uses."""
+import inspect
+import numbers
+
 from .aae import AdversarialAutoencoder
 from .autoencoder import Autoencoder
 from .base import Model
@@ -20,14 +23,57 @@ MODELS = {
 }
 
 
+SIZES = ("x_dim", "z_dim", "z_dims", "hidden", "disc_hidden", "n_classes", "k", "n_samples")
+MAX_PARAMETERS = 2 ** 30   # 4 GiB of float32 weights, and Adam keeps two more copies
+
+
+def _flat(value):
+    return [v for item in value for v in _flat(item)] if isinstance(value, (list, tuple)) else [value]
+
+
+def check_sizes(name, kwargs):
+    """Refuse sizes that are not positive integers, or a model too large to build (a
+    MemoryError, or a machine brought to a halt, is no way to say so)."""
+    for key in SIZES:
+        if key in kwargs and kwargs[key] is not None:
+            for v in _flat(kwargs[key]):
+                if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+                    raise ValueError(f"model {name}: {key} must hold positive integers, got {kwargs[key]!r}")
+    widths = [w for key in ("x_dim", "hidden", "z_dim", "z_dims") for w in _flat(kwargs.get(key) or [])]
+    disc = [w for w in _flat(kwargs.get("disc_hidden") or [])]
+    estimate = 2 * sum(a * b for a, b in zip(widths, widths[1:])) + sum(a * b for a, b in zip(disc, disc[1:]))
+    if estimate > MAX_PARAMETERS:
+        raise ValueError(f"model {name}: about {estimate:.3g} parameters ({4 * estimate / 2 ** 30:.0f} GiB "
+                         f"in float32) is more than the {MAX_PARAMETERS:.3g} minivae builds")
+
+
 def create(name, **kwargs):
     """A model by its registered name: ``create("vae", x_dim=784, z_dim=20)``. The model
     remembers how it was made (``model.spec``), so that a checkpoint can rebuild it."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+    check_sizes(name, kwargs)
     try:
         model = MODELS[name](**kwargs)
     except TypeError as e:
         raise ValueError(f"model {name}: {e}") from None
+    except MemoryError:
+        raise ValueError(f"model {name} with {kwargs} does not fit in memory") from None
     model.spec = {"name": name, "kwargs": kwargs}
     return model
+
+
+def options(name):
+    """The keyword arguments model ``name`` takes, following ``**kwargs`` into the classes
+    it passes them on to (``BetaVAE`` takes ``hidden`` through ``VAE``)."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+    names = set()
+    for cls in MODELS[name].__mro__:
+        if "__init__" not in cls.__dict__:
+            continue
+        params = inspect.signature(cls.__dict__["__init__"]).parameters.values()
+        names |= {p.name for p in params if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break
+    return names

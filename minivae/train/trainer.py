@@ -57,6 +57,9 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
     """
     if len(x) == 0:
         raise ValueError("fit: no training data")
+    for xs, ys, which in ((x, y, "training"), (valid, y_valid, "validation")):
+        if xs is not None and ys is not None and len(ys) != len(xs):
+            raise ValueError(f"fit: {len(ys)} labels for {len(xs)} {which} examples")
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"fit: epochs and batch_size must be positive, got {epochs} and {batch_size}")
     if schedule not in (None, "staged"):
@@ -76,6 +79,9 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         if spec is not None and header.get("model") not in (None, spec):
             raise ValueError(f"fit: {checkpoint} holds a {header['model']['name']} with "
                              f"{header['model']['kwargs']}, not this {spec['name']} with {spec['kwargs']}")
+        if set(optim_states) != set(opts):
+            raise ValueError(f"fit: {checkpoint} holds optimizer states for {sorted(optim_states)}, "
+                             f"this model's players are {sorted(opts)}")
         model.load_state_dict(state)
         for name, opt in opts.items():
             opt.load_state_dict(optim_states[name])

@@ -58,3 +58,16 @@ def test_shared_labeled_mnist():
 
 def test_names_listed():
     assert {"ring", "sprites", "binarized-mnist", "mnist", "fashion-mnist"} <= set(NAMES)
+
+
+def test_binary_data_is_detected_from_every_row(tmp_path):
+    """The first 100 rows 0/1 and the rest grey levels is not binary data."""
+    from minivae.data import load_dataset
+    x = np.zeros((300, 8), np.float32)
+    x[:100] = np.random.default_rng(0).integers(0, 2, (100, 8))
+    x[100:] = np.random.default_rng(1).integers(0, 256, (200, 8))
+    path = tmp_path / "mixed.npz"
+    np.savez(path, x=x)
+    assert not load_dataset(str(path)).binary
+    np.savez(path, x=x[:100])
+    assert load_dataset(str(path)).binary
