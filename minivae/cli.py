@@ -208,7 +208,7 @@ def train(args):
                   epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, out=out,
                   resume=args.resume, patience=args.patience, warmup_epochs=args.warmup,
                   schedule="staged" if args.staged else None, progress=not args.quiet,
-                  log=lambda r: print(_epoch_line(r), flush=True))
+                  log=lambda r: print(_epoch_line(r), flush=True), force=args.force)
     if not args.no_pictures:
         for path in _pictures(model, data, out, history):
             print(f"wrote {path}")
@@ -250,17 +250,37 @@ def eval_(args):
     return 0
 
 
+PNG_SAMPLES = 1024   # a grid of more is no picture anyone can read
+CHUNK = 10000
+
+
 def sample(args):
     model, header = load_model(args.checkpoint)
-    if os.path.exists(args.out) and not args.force:
-        raise UserError(f"{args.out} exists; pass --force to replace it")
+    _check_output(args.out, args.force)
+    if not args.out.endswith((".png", ".npy")):
+        raise UserError(f"--out {args.out}: write a picture (.png) or the samples themselves (.npy)")
+    if args.out.endswith(".png") and args.n > PNG_SAMPLES:
+        raise UserError(f"-n {args.n}: a picture holds at most {PNG_SAMPLES} samples; write them to a .npy file")
     backend.manual_seed(args.seed)
-    y = np.arange(args.n) % model.n_classes if getattr(model, "n_classes", None) else None
-    samples = model.sample(args.n, y)
-    if samples.shape[1] == 784:
-        plot.image_grid(samples, args.out, f"{header['model']['name']}: {args.n} samples")
+    classes = getattr(model, "n_classes", None)
+    labels = lambda start, stop: np.arange(start, stop) % classes if classes else None
+    if args.out.endswith(".npy"):   # in chunks, into a temporary file renamed when complete
+        tmp = os.path.join(os.path.dirname(os.path.abspath(args.out)), f".tmp-{os.getpid()}.npy")
+        try:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(args.n, model.x_dim))
+            for start in range(0, args.n, CHUNK):
+                stop = min(start + CHUNK, args.n)
+                out[start:stop] = model.sample(stop - start, labels(start, stop))
+            out.flush()
+            del out
+            os.replace(tmp, args.out)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
     else:
-        plot.points(samples, args.out, f"{header['model']['name']}: {args.n} samples")
+        samples = model.sample(args.n, labels(0, args.n))
+        title = f"{header['model']['name']}: {args.n} samples"
+        (plot.image_grid if samples.shape[1] == 784 else plot.points)(samples, args.out, title)
     print(f"wrote {args.out}")
     return 0
 
@@ -343,7 +363,7 @@ def parser():
     s = sub.add_parser("sample", help="draw samples from a checkpoint into a PNG")
     s.add_argument("checkpoint")
     s.add_argument("-n", type=_positive(int), default=64)
-    s.add_argument("--out", default="samples.png")
+    s.add_argument("--out", default="samples.png", help="a PNG picture, or a .npy file of the samples")
     s.add_argument("--seed", type=_seed, default=0)
     s.set_defaults(run=sample)
 

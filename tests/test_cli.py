@@ -245,3 +245,18 @@ def test_a_bad_kernel_mode_does_not_stop_the_import(tmp_path):
                           "--out", str(tmp_path / "r")], env=env, capture_output=True, text=True)
     assert out.returncode == 2 and "MINIVAE_KERNELS must be one of fast, reference, got 'bogus'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_many_samples_go_to_a_npy_file_in_chunks(tmp_path, capsys, monkeypatch):
+    import minivae.cli
+    run = tmp_path / "run"
+    assert _main(capsys, "train", "vae", "--data", "bump", "--epochs", 1, "--out", run, "--quiet",
+                 "--no-pictures")[0] == 0
+    code, _, err = _main(capsys, "sample", run / "checkpoint.npz", "-n", 5000, "--out", tmp_path / "s.png")
+    assert code == 2 and "at most 1024 samples" in err and not (tmp_path / "s.png").exists()
+    monkeypatch.setattr(minivae.cli, "CHUNK", 700)
+    code, _, err = _main(capsys, "sample", run / "checkpoint.npz", "-n", 5000, "--out", tmp_path / "s.npy")
+    assert code == 0, err
+    x = np.load(tmp_path / "s.npy")
+    assert x.shape == (5000, 32) and x.dtype == np.float32 and np.isfinite(x).all()
+    assert len(np.unique(x[:, 0])) > 4000 and not list(tmp_path.glob(".tmp-*"))   # every chunk drawn anew

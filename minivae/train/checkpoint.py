@@ -77,6 +77,8 @@ def check_header(header, path):
         if not (isinstance(o, dict) and isinstance(o.get("lr"), numbers.Real) and o["lr"] > 0
                 and isinstance(o.get("steps"), int) and o["steps"] >= 0):
             bad(f"optimizer {name!r} needs a positive lr and a step count")
+    if not isinstance(header.get("settings", {}), dict):
+        bad("settings must be an object")
     generators = header.get("generators", [])
     if not isinstance(generators, list) or not all(isinstance(g, str) for g in generators):
         bad("generators must be a list of states")

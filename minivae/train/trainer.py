@@ -15,6 +15,7 @@ from .. import backend, optim
 from ..core import no_grad
 from ..models.vae import kl_warmup
 from .checkpoint import read_checkpoint, save_checkpoint
+from .lock import run_folder
 from .progress import Progress
 
 
@@ -44,7 +45,7 @@ def format_record(record):
 
 def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100, lr=1e-3, seed=0,
         out=None, resume=False, patience=None, warmup_epochs=0, schedule=None, progress=True,
-        log=lambda record: print(format_record(record), flush=True), adam=None):
+        log=lambda record: print(format_record(record), flush=True), adam=None, force=False):
     """Train ``model`` and return the history (a dict per epoch).
 
     out            folder for checkpoint.npz, best.npz and metrics.jsonl (none: keep nothing)
@@ -54,6 +55,10 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
     schedule       None, or "staged" for the IWAE paper's 3^i epochs at lr 10^(-i/7)
     log            called with each epoch's record (a dict)
     adam           other Adam settings, e.g. {"eps": 1e-4} as in the IWAE paper
+    force          resume although seed, batch_size, lr, schedule or warm-up differ from the
+                   run's (the continuation is then no longer the uninterrupted run)
+
+    While it runs, ``out`` is locked: a second run into the same folder is refused.
     """
     if len(x) == 0:
         raise ValueError("fit: no training data")
@@ -64,8 +69,18 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         raise ValueError(f"fit: epochs and batch_size must be positive, got {epochs} and {batch_size}")
     if schedule not in (None, "staged"):
         raise ValueError(f"fit: schedule must be None or 'staged', got {schedule!r}")
-    if out:
-        os.makedirs(out, exist_ok=True)
+    if not out:
+        return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
+                    warmup_epochs, schedule, progress, log, adam, force)
+    with run_folder(out):
+        return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
+                    warmup_epochs, schedule, progress, log, adam, force)
+
+
+def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
+         warmup_epochs, schedule, progress, log, adam, force):
+    settings = {"seed": seed, "batch_size": batch_size, "lr": lr, "schedule": schedule,
+                "warmup_epochs": warmup_epochs}
     opts = {name: optim.Adam(params, lr=lr, **(adam or {})) for name, params in model.players().items()}
     beta = getattr(model, "beta", None)
     history, start_epoch, best = [], 1, math.inf
@@ -82,10 +97,24 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         if set(optim_states) != set(opts):
             raise ValueError(f"fit: {checkpoint} holds optimizer states for {sorted(optim_states)}, "
                              f"this model's players are {sorted(opts)}")
+        changed = {k: (header["settings"][k], v) for k, v in settings.items()
+                   if k in header.get("settings", {}) and header["settings"][k] != v}
+        if changed and not force:
+            raise ValueError("fit: resuming with " + ", ".join(f"{k} {new} (the run has {old})"
+                                                               for k, (old, new) in changed.items())
+                             + " would not continue the same run; use the run's values, or force")
+        if header["epoch"] >= epochs:
+            raise ValueError(f"fit: {checkpoint} already holds {header['epoch']} epochs; epochs={epochs} "
+                             "asks for no more (raise it to continue)")
         model.load_state_dict(state)
         for name, opt in opts.items():
             opt.load_state_dict(optim_states[name])
         history, start_epoch = header["history"], header["epoch"] + 1
+    elif out and os.path.exists(os.path.join(out, "metrics.jsonl")):   # a fresh run: a fresh log
+        i = 1
+        while os.path.exists(os.path.join(out, f"metrics-previous-{i}.jsonl")):
+            i += 1
+        os.replace(os.path.join(out, "metrics.jsonl"), os.path.join(out, f"metrics-previous-{i}.jsonl"))
         best = min((h.get("valid_loss", math.inf) for h in history), default=math.inf)
     generators = {id(g): g for g in (backend.default_generator(), getattr(model, "generator", None)) if g}
     stale = 0
@@ -129,6 +158,7 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         log(record)
         if out:
             meta = {"model": getattr(model, "spec", None), "epoch": epoch, "history": history, "seed": seed,
+                    "settings": settings,
                     "generators": [str(g.get_state()) for g in generators.values()]}
             save_checkpoint(checkpoint, model, opts, meta)
             with open(os.path.join(out, "metrics.jsonl"), "a") as f:

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -78,3 +79,54 @@ def test_bad_arguments(tmp_path):
         fit(model, DATA.train, out=str(tmp_path), resume=True, progress=False)
     with pytest.raises(ValueError, match="schedule must be"):
         fit(model, DATA.train, schedule="cosine", progress=False)
+
+
+def test_resuming_with_other_settings_is_refused_unless_forced(tmp_path):
+    out = str(tmp_path / "r")
+    _run(2, out)
+    for change, name in (({"seed": 1}, "seed 1 (the run has 0)"), ({"lr": 0.01}, "lr 0.01"),
+                         ({"batch_size": 50}, "batch_size 50")):
+        with pytest.raises(ValueError, match=re.escape(f"resuming with {name}") + ".*would not continue"):
+            _run(4, out, resume=True, **change)
+    _, history = _run(3, out, resume=True, seed=1, force=True)
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+
+
+def test_resuming_a_finished_run_says_so(tmp_path):
+    out = str(tmp_path / "r")
+    _run(4, out)
+    with pytest.raises(ValueError, match="already holds 4 epochs; epochs=2 asks for no more"):
+        _run(2, out, resume=True)
+
+
+def test_a_fresh_run_into_a_used_folder_starts_a_fresh_log(tmp_path):
+    out = tmp_path / "r"
+    _run(2, str(out))
+    _run(3, str(out))
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 3
+    assert len((out / "metrics-previous-1.jsonl").read_text().splitlines()) == 2
+
+
+def test_stale_temporaries_are_cleaned_and_a_second_run_is_refused(tmp_path):
+    """A SIGKILL during a checkpoint write leaves a .tmp-*.npz; the next run removes it. While
+    a run holds the folder (here: the lock taken by hand), another is refused."""
+    import subprocess
+    import sys
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / ".tmp-abc123.npz").write_bytes(b"")
+    _run(1, str(out))
+    assert not list(out.glob(".tmp-*"))
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from minivae.train.lock import run_folder\n"
+        f"with run_folder({str(out)!r}):\n    print('held', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ValueError, match=r"another run is writing there \(pid \d+\)"):
+            _run(2, str(out), resume=True)
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    _run(2, str(out), resume=True)   # the lock went with the process that held it
