@@ -45,7 +45,7 @@ def format_record(record):
 
 def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100, lr=1e-3, seed=0,
         out=None, resume=False, patience=None, warmup_epochs=0, schedule=None, progress=True,
-        log=lambda record: print(format_record(record), flush=True), adam=None, force=False):
+        log=lambda record: print(format_record(record), flush=True), adam=None, force=False, config=None):
     """Train ``model`` and return the history (a dict per epoch).
 
     out            folder for checkpoint.npz, best.npz and metrics.jsonl (none: keep nothing)
@@ -57,6 +57,8 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
     adam           other Adam settings, e.g. {"eps": 1e-4} as in the IWAE paper
     force          resume although seed, batch_size, lr, schedule or warm-up differ from the
                    run's (the continuation is then no longer the uninterrupted run)
+
+    config         the run's settings, saved in each checkpoint (see minivae.config)
 
     While it runs, ``out`` is locked: a second run into the same folder is refused.
     """
@@ -71,14 +73,14 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         raise ValueError(f"fit: schedule must be None or 'staged', got {schedule!r}")
     if not out:
         return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-                    warmup_epochs, schedule, progress, log, adam, force)
+                    warmup_epochs, schedule, progress, log, adam, force, config)
     with run_folder(out):
         return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-                    warmup_epochs, schedule, progress, log, adam, force)
+                    warmup_epochs, schedule, progress, log, adam, force, config)
 
 
 def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-         warmup_epochs, schedule, progress, log, adam, force):
+         warmup_epochs, schedule, progress, log, adam, force, config):
     settings = {"seed": seed, "batch_size": batch_size, "lr": lr, "schedule": schedule,
                 "warmup_epochs": warmup_epochs}
     opts = {name: optim.Adam(params, lr=lr, **(adam or {})) for name, params in model.players().items()}
@@ -158,7 +160,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         log(record)
         if out:
             meta = {"model": getattr(model, "spec", None), "epoch": epoch, "history": history, "seed": seed,
-                    "settings": settings,
+                    "settings": settings, **({"config": config} if config else {}),
                     "generators": [str(g.get_state()) for g in generators.values()]}
             save_checkpoint(checkpoint, model, opts, meta)
             with open(os.path.join(out, "metrics.jsonl"), "a") as f:

@@ -1,0 +1,160 @@
+"""A training run's settings, and the model they build.
+
+Each setting comes from, first to last: the command line; a ``--config`` file (TOML, or
+the JSON a run saves); when resuming, the settings the run saved in its checkpoint; the
+defaults below. The settings used are saved in the run folder (``config.json``) and in the
+checkpoint, so that ``--resume`` and ``eval`` need no flags, and ``--config
+runs/x/config.json`` repeats a run.
+
+    model = "iwae"                  data = "binarized-mnist"
+    latent_dim = [50]               hidden = [200, 200]       # iwae: one list per layer
+    activation = "tanh"             likelihood = "bernoulli"
+    k = 50                          epochs = 3280
+    batch_size = 20                 lr = 1e-3
+    adam_eps = 1e-4                 staged = true
+    [options]                       # any other constructor argument of the model
+    sigma = 0.1
+"""
+import json
+import os
+import sys
+
+from .models import MODELS, options
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:   # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DEFAULTS = {
+    "model": None, "data": None, "data_dir": None, "limit": None, "binarize": False,
+    "latent_dim": [2], "hidden": None, "activation": None, "likelihood": None, "k": None, "beta": None,
+    "options": {},
+    "epochs": 10, "batch_size": 100, "lr": 1e-3, "adam_eps": 1e-8, "staged": False, "warmup": 0,
+    "patience": None, "seed": 0,
+}
+MODEL_SETTINGS = ("k", "beta", "activation", "likelihood")   # settings that are model arguments
+# the arguments the settings above (or the data) fill in; [options] may name any other
+RESERVED = {"x_dim", "z_dim", "z_dims", "hidden", "n_classes", "generator", *MODEL_SETTINGS}
+
+
+def read_file(path):
+    """The settings in a TOML or JSON file; a ValueError names the file and the problem."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise ValueError(f"--config {path}: cannot be read ({e.strerror})") from None
+    try:
+        settings = json.loads(raw) if path.endswith(".json") else tomllib.loads(raw.decode())
+    except (ValueError, UnicodeDecodeError) as e:   # TOMLDecodeError and JSONDecodeError are ValueErrors
+        raise ValueError(f"--config {path}: not valid {'JSON' if path.endswith('.json') else 'TOML'} ({e})") from None
+    unknown = sorted(set(settings) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"--config {path}: unknown settings {', '.join(unknown)}; known: {', '.join(DEFAULTS)}")
+    return settings
+
+
+def resolve(command_line, file=None, saved=None):
+    """Merge the sources (see the module docstring); None on the command line means unset."""
+    settings = dict(DEFAULTS)
+    for source in (saved or {}, file or {}, {k: v for k, v in command_line.items() if v is not None}):
+        for key, value in source.items():
+            if key == "options":
+                settings["options"] = {**settings["options"], **value}
+            elif key in settings:
+                settings[key] = value
+    return _checked(settings)
+
+
+def _checked(s):
+    if s["model"] not in MODELS:
+        raise ValueError(f"unknown model {s['model']!r}; choose from {', '.join(MODELS)}")
+    if not s["data"]:
+        raise ValueError("no data: give --data (a dataset name or a file), or data in --config")
+    s["latent_dim"] = _int_list("latent_dim", s["latent_dim"])
+    if s["hidden"] is not None:
+        nested = isinstance(s["hidden"], list) and any(isinstance(h, list) for h in s["hidden"])
+        s["hidden"] = [_int_list("hidden", h) for h in s["hidden"]] if nested else _int_list("hidden", s["hidden"])
+    for key, kind in (("epochs", int), ("batch_size", int), ("lr", float), ("adam_eps", float),
+                      ("warmup", int), ("seed", int)):
+        if isinstance(s[key], bool) or not isinstance(s[key], (int, float)) or (kind is int and s[key] != int(s[key])):
+            raise ValueError(f"{key} must be a{'n integer' if kind is int else ' number'}, got {s[key]!r}")
+    if s["epochs"] < 1 or s["batch_size"] < 1 or s["lr"] <= 0 or s["adam_eps"] <= 0 or s["warmup"] < 0:
+        raise ValueError("epochs, batch_size, lr and adam_eps must be positive, warmup 0 or more")
+    if not isinstance(s["options"], dict):
+        raise ValueError(f"options must be a table of model arguments, got {s['options']!r}")
+    clash = sorted(set(s["options"]) & RESERVED)
+    if clash:
+        raise ValueError(f"options: {', '.join(clash)} have settings of their own (latent_dim, hidden, ...)")
+    return s
+
+
+def _int_list(key, value):
+    values = value if isinstance(value, list) else [value]
+    if not values or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
+        raise ValueError(f"{key} must be positive integers, got {value!r}")
+    return values
+
+
+def parse_sizes(text):
+    """'200,200' -> [200, 200]; '200,200;100,100' -> [[200, 200], [100, 100]] (IWAE's layers)."""
+    try:
+        layers = [[int(v) for v in part.split(",") if v.strip()] for part in text.split(";")]
+    except ValueError:
+        raise ValueError(f"expected sizes like 200,200 (or 200,200;100,100), got {text!r}") from None
+    return layers[0] if len(layers) == 1 else layers
+
+
+def model_kwargs(s, data):
+    """The model's constructor arguments from the settings and the data, and why its
+    likelihood was chosen. A setting the model does not take is an error, not dropped."""
+    name, accepted = s["model"], options(s["model"])
+    kwargs = dict(s["options"])
+    kwargs.update({k: s[k] for k in MODEL_SETTINGS if s[k] is not None})
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        takers = {k: [m for m in MODELS if k in options(m)] for k in unknown}
+        raise ValueError("; ".join(f"{k} does not apply to {name}" + (f" (it applies to {', '.join(t)})" if t else "")
+                                   for k, t in takers.items()))
+    kwargs["x_dim"] = data.x_dim
+    latent = s["latent_dim"]
+    if "z_dims" in accepted:
+        kwargs["z_dims"] = latent
+    elif len(latent) != 1:
+        raise ValueError(f"{name} has one latent layer; latent_dim {latent} names {len(latent)}")
+    else:
+        kwargs["z_dim"] = latent[0]
+    if "hidden" in accepted:
+        wide = data.x_dim > 100
+        hidden = s["hidden"] if s["hidden"] is not None else ([400] if wide else [64, 64])
+        nested = bool(hidden) and isinstance(hidden[0], list)
+        if name == "iwae":
+            hidden = hidden if nested else [hidden] * len(latent)
+            if len(hidden) != len(latent):
+                raise ValueError(f"iwae: hidden names {len(hidden)} layers' sizes for {len(latent)} latent layers")
+        elif nested:
+            raise ValueError(f"{name}: hidden is one list of sizes, got {hidden}")
+        kwargs["hidden"] = hidden
+    reason = None
+    if "likelihood" in accepted:
+        if s["likelihood"] is None:
+            kwargs["likelihood"] = "bernoulli" if data.binary else "gaussian"
+            reason = ("bernoulli: every value of the data is 0 or 1" if data.binary else
+                      "gaussian: the data are not binary (--binarize or --likelihood bernoulli for a Bernoulli decoder)")
+        else:
+            reason = f"{s['likelihood']}: as asked"
+    if name == "cvae":
+        if data.y_train is None or data.y_train.dtype.kind not in "iu":
+            raise ValueError(f"cvae needs labeled data; {data.name} has no integer labels")
+        low = min(int(y.min()) for y in (data.y_train, data.y_valid) if y is not None and len(y))
+        if low < 0:
+            raise ValueError(f"cvae needs class labels 0, 1, 2, ...; {data.name} has the label {low}")
+        kwargs["n_classes"] = int(data.y_train.max()) + 1
+    return kwargs, reason
+
+
+def write(path, settings):
+    from .nn import atomic_write
+    text = json.dumps(settings, indent=2) + "\n"
+    atomic_write(path, lambda f: f.write(text.encode()), ".json")
