@@ -11,16 +11,20 @@ import numpy as np
 from . import backend, eval as evaluate
 from .models import create
 from .train import fit, load_model, save_checkpoint
+from .train.trainer import format_record
 
 
 class Estimator:
     """Any model of the family by name, with scikit-learn-like methods."""
 
     def __init__(self, model="vae", latent_dim=2, epochs=20, batch_size=100, lr=1e-3, seed=0, progress=False,
-                 **model_kwargs):
+                 verbose=False, **model_kwargs):
         self.model_name, self.latent_dim, self.epochs = model, latent_dim, epochs
         self.batch_size, self.lr, self.seed, self.progress = batch_size, lr, seed, progress
+        self.verbose = verbose   # a line per epoch (and a progress bar on a terminal)
         self.model_kwargs, self.model_, self.history_ = model_kwargs, None, None
+        self.params_ = {"model": model, "latent_dim": latent_dim, "epochs": epochs, "batch_size": batch_size,
+                        "lr": lr, "seed": seed, **model_kwargs}
 
     def _check(self, X, name="X"):
         X = np.asarray(X)
@@ -45,8 +49,9 @@ class Estimator:
         backend.manual_seed(self.seed)
         self.model_ = create(self.model_name, **kwargs)
         valid = None if validation is None else self._check(validation, "validation")
+        log = (lambda r: print(format_record(r), flush=True)) if self.verbose else (lambda r: None)
         self.history_ = fit(self.model_, X, y, valid, epochs=self.epochs, batch_size=self.batch_size,
-                            lr=self.lr, seed=self.seed, progress=self.progress, log=lambda record: None)
+                            lr=self.lr, seed=self.seed, progress=self.progress or self.verbose, log=log)
         return self
 
     def _fitted(self):
@@ -65,18 +70,31 @@ class Estimator:
     def reconstruct(self, X, y=None):
         return self._fitted().reconstruct(self._check(X), y)
 
-    def sample(self, n, y=None):
-        return self._fitted().sample(int(n), y)
+    def sample(self, n, y=None, mean=True, seed=None):
+        """n new examples: decoded codes z ~ p(z), as the decoder's means (``mean=True``), or
+        as draws from p(x|z) (``mean=False``: 0/1 values for binary data). ``seed`` makes
+        them repeatable."""
+        model = self._fitted()
+        if seed is not None:
+            backend.manual_seed(seed)
+        out = model.sample(int(n), y)
+        if mean:
+            return out
+        if getattr(model, "likelihood", None) is None or not hasattr(model.likelihood, "draw"):
+            raise ValueError(f"{type(self).__name__}: a {self.model_name} has no p(x|z) to draw from; use mean=True")
+        return model.likelihood.draw(out, backend.default_generator())
 
-    def score(self, X, y=None, k=100):
-        """Mean log-likelihood per example in nats, estimated with L_k (Burda et al.)."""
-        return float(evaluate.log_likelihood(self._fitted(), self._check(X), k=k, y=y).mean())
+    def score(self, X, y=None, k=100, seed=0):
+        """Mean log-likelihood per example in nats, estimated with L_k (Burda et al.); the
+        importance samples are seeded, so a second call gives the same number."""
+        model, X = self._fitted(), self._check(X)
+        backend.manual_seed(seed)
+        return float(evaluate.log_likelihood(model, X, k=k, y=y).mean())
 
     def save(self, path):
         model = self._fitted()
         meta = {"model": model.spec, "epoch": len(self.history_ or []), "history": self.history_ or [],
-                "estimator": {"class": type(self).__name__, "latent_dim": self.latent_dim, "epochs": self.epochs,
-                              "batch_size": self.batch_size, "lr": self.lr, "seed": self.seed}}
+                "estimator": {"class": type(self).__name__, "params": self.params_}}
         save_checkpoint(path, model, {}, meta)
         return path
 
@@ -100,10 +118,18 @@ ESTIMATORS = {"VAE": VAE, "BetaVAE": BetaVAE, "IWAE": IWAE, "Estimator": Estimat
 
 
 def load(path):
-    """An estimator saved with ``save`` (or any minivae checkpoint)."""
+    """The estimator saved with ``save``, as the class that saved it (``minivae.VAE``, ...),
+    or an ``Estimator`` around any other minivae checkpoint."""
     model, header = load_model(path)
-    info = header.get("estimator", {})
-    est = Estimator(header["model"]["name"], info.get("latent_dim", getattr(model, "z_dim", 2)),
-                    **{k: v for k, v in info.items() if k in ("epochs", "batch_size", "lr", "seed")})
+    info = header.get("estimator") if isinstance(header.get("estimator"), dict) else {}
+    cls = ESTIMATORS.get(info.get("class"), Estimator)
+    params = info.get("params") if isinstance(info.get("params"), dict) else None
+    if params is None:
+        cls, params = Estimator, {"model": header["model"]["name"], "latent_dim": getattr(model, "z_dim", 2)}
+    est = cls.__new__(cls)   # the saved parameters already hold the subclass's choices
+    try:
+        Estimator.__init__(est, **params)
+    except TypeError as e:
+        raise ValueError(f"{path}: the saved estimator's parameters do not fit ({e})") from None
     est.model_, est.history_ = model, header.get("history")
     return est

@@ -38,3 +38,36 @@ def test_estimator_errors():
     fitted = minivae.VAE(epochs=1).fit(DATA.train[:200])
     with pytest.raises(ValueError, match="has 3 features; the model was fit on 2"):
         fitted.transform(np.ones((2, 3)))
+
+
+def _binary_data(n=300, d=12):
+    rng = np.random.default_rng(0)
+    return (rng.random((n, d)) < np.linspace(0.1, 0.9, d)).astype(np.float32)
+
+
+def test_load_returns_the_class_that_was_saved(tmp_path):
+    X = _binary_data()
+    for est in (minivae.IWAE(latent_dim=2, k=3, epochs=1), minivae.BetaVAE(latent_dim=2, beta=2.0, epochs=1)):
+        est.fit(X)
+        again = minivae.load(est.save(str(tmp_path / "e.npz")))
+        assert type(again) is type(est) and again.params_ == est.params_
+        np.testing.assert_array_equal(again.transform(X[:5]), est.transform(X[:5]))
+
+
+def test_verbose_fit_prints_each_epoch(capsys):
+    minivae.VAE(latent_dim=2, epochs=2, verbose=True).fit(_binary_data())
+    assert len([l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch ")]) == 2
+    minivae.VAE(latent_dim=2, epochs=2).fit(_binary_data())
+    assert capsys.readouterr().out == ""
+
+
+def test_sample_draws_or_means_and_score_is_repeatable():
+    X = _binary_data()
+    est = minivae.VAE(latent_dim=2, epochs=3).fit(X)
+    means = est.sample(200, seed=1)
+    draws = est.sample(200, mean=False, seed=1)
+    assert ((means > 0) & (means < 1)).all() and set(np.unique(draws)) == {0.0, 1.0}
+    assert abs(draws.mean() - means.mean()) < 0.05            # draws follow the means
+    np.testing.assert_array_equal(est.sample(50, seed=1), means[:50])
+    assert est.score(X[:50], k=20) == est.score(X[:50], k=20)
+    assert est.score(X[:50], k=20, seed=1) != est.score(X[:50], k=20, seed=2)

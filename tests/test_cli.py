@@ -260,3 +260,19 @@ def test_many_samples_go_to_a_npy_file_in_chunks(tmp_path, capsys, monkeypatch):
     x = np.load(tmp_path / "s.npy")
     assert x.shape == (5000, 32) and x.dtype == np.float32 and np.isfinite(x).all()
     assert len(np.unique(x[:, 0])) > 4000 and not list(tmp_path.glob(".tmp-*"))   # every chunk drawn anew
+
+
+def test_threads_limit_blas_while_the_command_runs(tmp_path, capsys, monkeypatch):
+    """Two trainings at once, each with BLAS on every core, ran 10x slower (README)."""
+    import threadpoolctl
+    import minivae.cli
+    seen, real_fit = [], minivae.cli.fit
+
+    def fit(*args, **kwargs):
+        seen.extend(p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas")
+        return real_fit(*args, **kwargs)
+    monkeypatch.setattr(minivae.cli, "fit", fit)
+    code, _, err = _main(capsys, "train", "vae", "--data", "ring", "--epochs", 1, "--threads", 1,
+                         "--out", tmp_path / "r", "--quiet", "--no-pictures")
+    assert code == 0, err
+    assert seen and set(seen) == {1}

@@ -29,3 +29,11 @@ class Likelihood(Module):
 
     def mean(self, out):
         return F.sigmoid(out) if self.kind == "bernoulli" else out
+
+    def draw(self, mean, generator):
+        """Draws x ~ p(x|z) from its mean (a NumPy array): 0/1 values for a Bernoulli,
+        mean + sigma * noise for a Gaussian."""
+        if self.kind == "bernoulli":
+            return generator.bernoulli(mean, dtype=mean.dtype)
+        logvar = self.logvar if isinstance(self.logvar, float) else self.logvar.numpy()
+        return mean + np.exp(0.5 * np.asarray(logvar, mean.dtype)) * generator.normal(mean.shape, dtype=mean.dtype)
