@@ -140,12 +140,13 @@ def _pictures(model, data, out, history):
 
 
 def demo(args):
-    """Train a VAE with a 2-D code on the generated sprites; write pictures and metrics."""
+    """A VAE with an 8-unit code on the generated sprites, whose generative factors are known:
+    what each unit learned, measured (mutual information, MIG) and pictured."""
     out = _fresh_folder(args.out, "minivae-demo", args.force)
     backend.manual_seed(args.seed)
     data = load_dataset("sprites", n=args.n, seed=args.seed)
-    model = create("vae", x_dim=784, z_dim=2, hidden=[256], activation="relu", likelihood="bernoulli")
-    print(f"VAE 784-256-2 on {len(data.train)} generated sprites (Bernoulli decoder); -ELBO in nats per image",
+    model = create("vae", x_dim=784, z_dim=8, hidden=[400], activation="relu", likelihood="bernoulli")
+    print(f"VAE 784-400-8 on {len(data.train)} generated sprites (Bernoulli decoder); -ELBO in nats per image",
           flush=True)
     start = time.perf_counter()
     history = fit(model, data.train, valid=data.valid, epochs=args.epochs, batch_size=100, lr=2e-3,
@@ -153,17 +154,54 @@ def demo(args):
                   log=lambda r: print(f"epoch {r['epoch']:3d}  -ELBO train {r['train_model']:8.3f}"
                                       f"  valid {r['valid_loss']:8.3f}  KL {r['valid_kl']:6.3f}"
                                       f"  ({r['seconds']:.1f} s)", flush=True))
+    x = np.concatenate([data.train, data.valid])
+    factors = np.concatenate([data.factors_train, data.factors_valid])
+    with no_grad():   # what each unit carries about each factor, over every sprite
+        codes = np.concatenate([model.code(Tensor(x[i:i + 1000])).numpy() for i in range(0, len(x), 1000)])
+    mig, info = evaluate.mutual_information_gap(codes, factors)
+    n_active, variance = evaluate.active_units(model, data.valid)
+    order = [int(j) for j in np.argsort(-variance)[:n_active]]   # the active units, most used first
+    tracks = {j: data.factor_names[int(info[j].argmax())] for j in order}
     metrics = {"dataset": "sprites", "model": model.spec, "epochs": len(history),
                "valid_elbo": evaluate.elbo(model, data.valid),
                "valid_L_100": float(evaluate.log_likelihood(model, data.valid[:500], k=100).mean()),
-               "active_units": evaluate.active_units(model, data.valid)[0],
+               "active_units": n_active, "mig": mig,
+               "mutual_information_nats": {f"z{j}": dict(zip(data.factor_names, map(float, info[j])))
+                                           for j in range(len(info))},
+               "unit_tracks": {f"z{j}": tracks[j] for j in order},
                "seconds": time.perf_counter() - start, "history": history}
     _write_json(os.path.join(out, "metrics.json"), metrics, force=True)
-    for path in _pictures(model, data, out, history):
+    for path in _demo_pictures(model, data, out, history, order, tracks, info):
         print(f"wrote {path}")
     print(f"valid ELBO {metrics['valid_elbo']:.3f}, L_100 {metrics['valid_L_100']:.3f} nats; "
-          f"{metrics['active_units']} active units; results in {out}/")
+          f"{n_active} active units; MIG {mig:.3f}")
+    print("what the active units track (mutual information in nats): "
+          + ", ".join(f"z{j} {tracks[j]} {info[j].max():.2f}" for j in order))
+    print(f"results in {out}/")
     return 0
+
+
+def _demo_pictures(model, data, out, history, order, tracks, info):
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("pictures skipped: they need matplotlib (pip install 'minivae[plot]')")
+        return []
+    x, shapes = data.valid[:2000], data.y_valid[:2000]
+    with no_grad():
+        codes = model.code(Tensor(x)).numpy()
+        weights = iwae_bound(model.log_weights(Tensor(x[:200]), 50))[1].numpy()
+    pair = tuple(order[:2])
+    labels = [f"z{j}: {tracks[j]} ({info[j].max():.2f})" for j in order]
+    return [plot.image_grid(np.concatenate([x[:32], model.reconstruct(x[:32])]),
+                            os.path.join(out, "reconstructions.png"), "inputs, then reconstructions"),
+            plot.image_grid(model.sample(64), os.path.join(out, "samples.png"), "samples from p(z)"),
+            plot.traversal(model, x[0], os.path.join(out, "traversal.png"), units=order, labels=labels),
+            plot.manifold(model, os.path.join(out, "manifold.png"), units=pair),
+            plot.latent_scatter(codes[:, list(pair)], os.path.join(out, "latent.png"), shapes,
+                                f"posterior means on z{pair[0]}, z{pair[1]}, by shape"),
+            plot.weight_histogram(weights, os.path.join(out, "weights.png")),
+            plot.curves(history, os.path.join(out, "curves.png"))]
 
 
 def models(args):
@@ -362,7 +400,7 @@ def parser():
 
     d = sub.add_parser("demo", help="train a VAE on generated sprites, write pictures and metrics", formatter_class=_Help)
     d.add_argument("--out", help="results folder (default: a fresh minivae-demo folder)")
-    d.add_argument("--epochs", type=_positive(int), default=12)
+    d.add_argument("--epochs", type=_positive(int), default=20)
     d.add_argument("--n", type=_positive(int), default=10000, help="number of sprites")
     d.add_argument("--seed", type=_seed, default=0)
     d.set_defaults(run=demo)

@@ -63,38 +63,51 @@ def latent_scatter(codes, path, labels=None, title="codes"):
     return _save(fig, path)
 
 
-def manifold(model, path, n=15, shape=(28, 28)):
+def manifold(model, path, n=15, shape=(28, 28), units=(0, 1)):
     """The decoder's output over a 2-D latent grid placed at the Gaussian's quantiles
-    (z = Phi^-1(u), u evenly spaced in (0, 1)), as in Kingma & Welling's Fig. 4."""
+    (z = Phi^-1(u), u evenly spaced in (0, 1)), as in Kingma & Welling's Fig. 4. With a
+    larger code the grid spans ``units`` and the other units stay at 0, the prior's mean."""
     plt = _pyplot()
     u = np.linspace(0.05, 0.95, n)
-    z = np.array([[a, b] for b in norm.ppf(u)[::-1] for a in norm.ppf(u)], np.float32)
+    grid = np.array([[a, b] for b in norm.ppf(u)[::-1] for a in norm.ppf(u)], np.float32)
+    z = np.zeros((len(grid), getattr(model, "z_dim", 2)), np.float32)
+    z[:, list(units)] = grid
     with no_grad():
         images = model.data_mean(model.decode(Tensor(z))).numpy()
     fig, ax = plt.subplots(figsize=(6, 6))
     canvas = np.block([[images[r * n + c].reshape(shape) for c in range(n)] for r in range(n)])
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
     ax.axis("off")
-    ax.set_title("decoder over the latent grid (Gaussian quantiles)")
+    which = "" if z.shape[1] == 2 else f" (units {units[0]} and {units[1]}, the rest at 0)"
+    ax.set_title("decoder over the latent grid (Gaussian quantiles)" + which)
     return _save(fig, path)
 
 
-def traversal(model, x, path, span=2.5, steps=9, shape=(28, 28)):
-    """Each latent unit moved from -span to +span around the code of x, others fixed."""
+def traversal(model, x, path, span=2.5, steps=9, shape=(28, 28), units=None, labels=None):
+    """Latent units moved from -span to +span around the code of x, the others fixed: one
+    row per unit of ``units`` (default: all), captioned with ``labels`` when given (the
+    factor each unit tracks, say)."""
     with no_grad():
         z0 = model.code(Tensor(np.asarray(x, np.float32)[None])).numpy()[0]
+        units = range(len(z0)) if units is None else list(units)
         rows = []
-        for j in range(len(z0)):
+        for j in units:
             z = np.repeat(z0[None], steps, 0)
             z[:, j] = np.linspace(-span, span, steps)
             rows.append(model.data_mean(model.decode(Tensor(z.astype(np.float32)))).numpy())
     plt = _pyplot()
-    fig, axes = plt.subplots(len(rows), steps, figsize=(steps * 0.8, len(rows) * 0.8), squeeze=False)
+    fig, axes = plt.subplots(len(rows), steps, figsize=(steps * 0.8 + (1.6 if labels else 0), len(rows) * 0.8),
+                             squeeze=False)
     for r, row in enumerate(rows):
         for c, img in enumerate(row):
             axes[r, c].imshow(img.reshape(shape), cmap="gray", vmin=0, vmax=1)
-            axes[r, c].axis("off")
-    fig.suptitle("latent traversals: one unit per row")
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+            for side in axes[r, c].spines.values():
+                side.set_visible(False)
+        if labels:
+            axes[r, 0].set_ylabel(labels[r], rotation=0, ha="right", va="center", fontsize=8)
+    fig.suptitle(f"latent traversals, {-span} to {span}: one unit per row")
     return _save(fig, path)
 
 

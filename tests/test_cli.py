@@ -30,6 +30,12 @@ def test_demo_writes_pictures_metrics_and_a_falling_elbo(tmp_path):
             "checkpoint.npz"} <= files
     metrics = json.loads((tmp_path / "d" / "metrics.json").read_text())
     assert metrics["valid_L_100"] > metrics["valid_elbo"]          # L_k tightens the bound
+    # each active unit is labelled with the known factor it carries most information about
+    info = metrics["mutual_information_nats"]
+    assert metrics["active_units"] >= 2 and len(metrics["unit_tracks"]) == metrics["active_units"]
+    for unit, factor in metrics["unit_tracks"].items():
+        assert factor == max(info[unit], key=info[unit].get)
+    assert 0 <= metrics["mig"] <= 1 and "MIG" in out.stdout and "traversal.png" in files
     for name in ("latent.png", "manifold.png"):
         assert (tmp_path / "d" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from . import files, toy
-from .sprites import sprites
+from .sprites import FACTORS, sprites
 
 
 @dataclasses.dataclass
@@ -21,6 +21,9 @@ class Dataset:
     y_test: np.ndarray = None
     image_shape: tuple = None
     binary: bool = False
+    factors_train: np.ndarray = None   # the known generative factors, where there are some
+    factors_valid: np.ndarray = None
+    factor_names: tuple = None
 
     def __post_init__(self):
         for split in ("train", "valid", "test"):
@@ -70,7 +73,10 @@ def load_dataset(name_or_path, data_dir_=None, n=10000, seed=0):
         return _split(name_or_path, x, y)
     if name_or_path == "sprites":
         x, factors = sprites(n, seed)
-        return _split("sprites", x, factors[:, 0].astype(np.int64), image_shape=(28, 28), binary=True)
+        ds = _split("sprites", x, factors[:, 0].astype(np.int64), image_shape=(28, 28), binary=True)
+        ds.factors_train, ds.factors_valid = factors[:len(ds.train)], factors[len(ds.train):]
+        ds.factor_names = FACTORS
+        return ds
     folder = data_dir(data_dir_)
     if name_or_path == "binarized-mnist":
         return _binarized_mnist(folder)

@@ -5,6 +5,7 @@ import numpy as np
 
 SIZE = 28
 SHAPES = ("square", "ellipse", "heart")
+FACTORS = ("shape", "scale", "rotation", "x", "y")
 
 
 def _inside(shape, u, v):
@@ -31,7 +32,7 @@ def sprites(n, seed=0):
     for i in range(n):
         dx, dy = gx - pos[i, 0], gy - pos[i, 1]
         c, s = np.cos(rotation[i]), np.sin(rotation[i])
-        radius = 0.2 * scale[i]
+        radius = 0.3 * scale[i]
         u, v = (c * dx + s * dy) / radius, (-s * dx + c * dy) / radius
         images[i] = _inside(SHAPES[shape[i]], u, v)
     factors = np.stack([shape, scale, rotation, pos[:, 0], pos[:, 1]], 1).astype(np.float32)

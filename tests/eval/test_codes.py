@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 import minivae as mv
 from minivae.eval import active_units, reconstruction_error
@@ -21,3 +22,18 @@ def test_reconstruction_error_matches_a_direct_computation():
     x = np.random.default_rng(1).standard_normal((7, 3)).astype(np.float32)
     direct = ((model.reconstruct(x) - x) ** 2).sum(1).mean()
     np.testing.assert_allclose(reconstruction_error(model, x, batch=3), direct, rtol=1e-5)
+
+
+def test_mutual_information_gap_separates_disentangled_from_entangled_codes():
+    from minivae.eval import mutual_information_gap
+    rng = np.random.default_rng(0)
+    factors = np.stack([rng.integers(0, 3, 5000), rng.uniform(0, 1, 5000)], 1)
+    noise = rng.standard_normal((5000, 1))
+    one_each = np.concatenate([factors + 0.01 * rng.standard_normal(factors.shape), noise], 1)
+    mig, info = mutual_information_gap(one_each, factors)
+    assert mig > 0.8 and info[0, 0] > 1.0 and info[2].max() < 0.05   # the noise unit knows nothing
+    np.testing.assert_allclose(info[0, 0], np.log(3), rtol=0.02)       # I(z; v) = H(v) for a copy of v
+    rotated = one_each[:, :2] @ np.array([[1.0, 1.0], [1.0, -1.0]]) / np.sqrt(2)   # each unit mixes both
+    assert mutual_information_gap(rotated, factors)[0] < mig - 0.3
+    with pytest.raises(ValueError, match="must be"):
+        mutual_information_gap(one_each[:10], factors)
