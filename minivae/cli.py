@@ -222,6 +222,9 @@ def _train_settings(args):
         if not args.out or not os.path.exists(os.path.join(args.out, "checkpoint.npz")):
             raise UserError("--resume needs --out naming a folder with checkpoint.npz")
         saved = read_checkpoint(os.path.join(args.out, "checkpoint.npz"))[0].get("config")
+        if saved is None and not (args.model and args.data):
+            raise UserError(f"{args.out}/checkpoint.npz does not record its settings (an older run): "
+                            "give the model and --data as the run was started")
     return config.resolve(given, config.read_file(args.config) if args.config else None, saved)
 
 
