@@ -63,9 +63,8 @@ class Estimator:
         """The codes of X: posterior means for the VAEs."""
         model = self._fitted()
         from .core import no_grad
-        from .ops import Tensor
         with no_grad():
-            return model.code(Tensor(self._check(X)), y).numpy()
+            return model.code(model.as_input(self._check(X)), y).numpy()
 
     def reconstruct(self, X, y=None):
         return self._fitted().reconstruct(self._check(X), y)

@@ -17,8 +17,7 @@ from . import backend, config, eval as evaluate, plot
 from .core import no_grad
 from .data import NAMES, load_dataset
 from .functional import iwae_bound
-from .models import MODELS, check_sizes, create, options
-from .ops import Tensor
+from .models import MODELS, check_sizes, create
 from .train import TrainingDiverged, fit, load_model, read_checkpoint
 
 
@@ -112,7 +111,7 @@ def _pictures(model, data, out, history):
     x, y = data.valid[:2000], None if data.y_valid is None else data.y_valid[:2000]
     with_labels = getattr(model, "n_classes", None)
     with no_grad():
-        codes = model.code(Tensor(x), y if with_labels else None).numpy()
+        codes = model.code(model.as_input(x), y if with_labels else None).numpy()
     written.append(plot.latent_scatter(codes, os.path.join(out, "latent.png"),
                                        None if y is None or y.ndim != 1 else y))
     sample_y = np.arange(64) % with_labels if with_labels else None
@@ -132,7 +131,7 @@ def _pictures(model, data, out, history):
                                    recon, ("data", "reconstruction")))
     if hasattr(model, "log_weights") and not with_labels:
         with no_grad():
-            logw = model.log_weights(Tensor(x[:200]), 50)   # IWAE also returns its first-layer samples
+            logw = model.log_weights(model.as_input(x[:200]), 50)   # IWAE also returns its first-layer samples
             weights = iwae_bound(logw[0] if isinstance(logw, tuple) else logw)[1].numpy()
         written.append(plot.weight_histogram(weights, os.path.join(out, "weights.png")))
     written.append(plot.curves(history, os.path.join(out, "curves.png")))
@@ -157,7 +156,7 @@ def demo(args):
     x = np.concatenate([data.train, data.valid])
     factors = np.concatenate([data.factors_train, data.factors_valid])
     with no_grad():   # what each unit carries about each factor, over every sprite
-        codes = np.concatenate([model.code(Tensor(x[i:i + 1000])).numpy() for i in range(0, len(x), 1000)])
+        codes = np.concatenate([model.code(model.as_input(x[i:i + 1000])).numpy() for i in range(0, len(x), 1000)])
     mig, info = evaluate.mutual_information_gap(codes, factors)
     n_active, variance = evaluate.active_units(model, data.valid)
     order = [int(j) for j in np.argsort(-variance)[:n_active]]   # the active units, most used first
@@ -189,8 +188,8 @@ def _demo_pictures(model, data, out, history, order, tracks, info):
         return []
     x, shapes = data.valid[:2000], data.y_valid[:2000]
     with no_grad():
-        codes = model.code(Tensor(x)).numpy()
-        weights = iwae_bound(model.log_weights(Tensor(x[:200]), 50))[1].numpy()
+        codes = model.code(model.as_input(x)).numpy()
+        weights = iwae_bound(model.log_weights(model.as_input(x[:200]), 50))[1].numpy()
     pair = tuple(order[:2])
     labels = [f"z{j}: {tracks[j]} ({info[j].max():.2f})" for j in order]
     return [plot.image_grid(np.concatenate([x[:32], model.reconstruct(x[:32])]),

@@ -16,7 +16,6 @@ runs/x/config.json`` repeats a run.
     sigma = 0.1
 """
 import json
-import os
 import sys
 
 from .models import MODELS, options

@@ -5,7 +5,6 @@ from scipy.stats import norm
 
 from .core import no_grad
 from .nn import atomic_write
-from .ops import Tensor
 
 
 def _pyplot():
@@ -73,7 +72,7 @@ def manifold(model, path, n=15, shape=(28, 28), units=(0, 1)):
     z = np.zeros((len(grid), getattr(model, "z_dim", 2)), np.float32)
     z[:, list(units)] = grid
     with no_grad():
-        images = model.data_mean(model.decode(Tensor(z))).numpy()
+        images = model.data_mean(model.decode(model.constant(z))).numpy()
     fig, ax = plt.subplots(figsize=(6, 6))
     canvas = np.block([[images[r * n + c].reshape(shape) for c in range(n)] for r in range(n)])
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
@@ -88,13 +87,13 @@ def traversal(model, x, path, span=2.5, steps=9, shape=(28, 28), units=None, lab
     row per unit of ``units`` (default: all), captioned with ``labels`` when given (the
     factor each unit tracks, say)."""
     with no_grad():
-        z0 = model.code(Tensor(np.asarray(x, np.float32)[None])).numpy()[0]
+        z0 = model.code(model.as_input(np.asarray(x, np.float32)[None])).numpy()[0]
         units = range(len(z0)) if units is None else list(units)
         rows = []
         for j in units:
             z = np.repeat(z0[None], steps, 0)
             z[:, j] = np.linspace(-span, span, steps)
-            rows.append(model.data_mean(model.decode(Tensor(z.astype(np.float32)))).numpy())
+            rows.append(model.data_mean(model.decode(model.constant(z.astype(np.float32)))).numpy())
     plt = _pyplot()
     fig, axes = plt.subplots(len(rows), steps, figsize=(steps * 0.8 + (1.6 if labels else 0), len(rows) * 0.8),
                              squeeze=False)

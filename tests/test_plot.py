@@ -14,6 +14,10 @@ class FakeDecoder:
     """Images whose brightness is Phi(z_0): the manifold must brighten left to right."""
     z_dim = 2
 
+    def constant(self, array):
+        from minivae.ops import Tensor
+        return Tensor(array)
+
     def decode(self, z, y=None):
         return z
 

@@ -2,7 +2,6 @@
 import numpy as np
 
 from ..core import no_grad
-from .likelihood import _tensor
 
 
 def active_units(model, x, threshold=1e-2, batch=500, y=None):
@@ -10,7 +9,7 @@ def active_units(model, x, threshold=1e-2, batch=500, y=None):
     (Burda et al. 2016, Sec. 5.2). The rest have collapsed to the prior. ``y``: the
     labels of a conditional model."""
     with no_grad():
-        means = np.concatenate([model.code(_tensor(np.asarray(x[i:i + batch], np.float32)),
+        means = np.concatenate([model.code(model.as_input(x[i:i + batch]),
                                            None if y is None else y[i:i + batch]).numpy()
                                 for i in range(0, len(x), batch)])
     variance = means.var(0)

@@ -5,11 +5,6 @@ import numpy as np
 
 from .. import backend, functional as F
 from ..core import no_grad
-from ..ops import Tensor
-
-
-def _tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=backend.DEFAULT_DTYPE))
 
 
 def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=False):
@@ -23,28 +18,28 @@ def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=Fals
     if not hasattr(model, "log_weights"):
         raise ValueError(f"log_likelihood: {type(model).__name__} has no importance weights "
                          "(use parzen_log_likelihood for models that only sample)")
-    x = np.asarray(x, dtype=np.float32)
     out = np.empty(len(x))
+    xp = backend.array_module(model.device)   # the chunks are combined where they are computed
     bar = Progress((len(x) + batch - 1) // batch, f"L_{k}", progress)
     with no_grad():
         for start in range(0, len(x), batch):
-            xb = _tensor(x[start:start + batch])
+            xb = model.as_input(x[start:start + batch])
             yb = None if y is None else y[start:start + batch]
-            total = np.full(len(xb), -np.inf)
+            total = xp.full(len(xb), -np.inf)
             for done in range(0, k, chunk):
                 logw = model.log_weights(xb, min(chunk, k - done), y=yb)
-                logw = (logw[0] if isinstance(logw, tuple) else logw).numpy().astype(np.float64)
-                total = np.logaddexp(total, _logsumexp(logw))
-            out[start:start + batch] = total - math.log(k)
+                logw = (logw[0] if isinstance(logw, tuple) else logw).data.astype(np.float64)
+                total = xp.logaddexp(total, _logsumexp(xp, logw))
+            out[start:start + len(xb)] = backend.to_device(total, "cpu") - math.log(k)
             bar.update(len(xb), {"mean L_k": float(out[:start + len(xb)].mean())})
     bar.close()
     return out
 
 
-def _logsumexp(a):
+def _logsumexp(xp, a):
     m = a.max(1)
-    m = np.where(np.isfinite(m), m, 0.0)
-    return m + np.log(np.exp(a - m[:, None]).sum(1))
+    m = xp.where(xp.isfinite(m), m, 0.0)
+    return m + xp.log(xp.exp(a - m[:, None]).sum(1))
 
 
 def elbo(model, x, y=None, batch=100):
@@ -55,7 +50,7 @@ def elbo(model, x, y=None, batch=100):
     values = []
     with no_grad():
         for start in range(0, len(x), batch):
-            xb = _tensor(np.asarray(x[start:start + batch], np.float32))
+            xb = model.as_input(x[start:start + batch])
             recon, kl = model.elbo_terms(xb, None if y is None else y[start:start + batch])
             values.append(-(recon + kl).numpy())
     return float(np.concatenate(values).mean())
@@ -68,12 +63,12 @@ def naive_log_likelihood(model, x, n_samples=1000, batch=100):
     out = np.empty(len(x))
     with no_grad():
         for start in range(0, len(x), batch):
-            xb = _tensor(np.asarray(x[start:start + batch], np.float32))
+            xb = model.as_input(x[start:start + batch])
             n = xb.shape[0]
-            z = Tensor(backend.default_generator().normal((n_samples * n, model.z_dim)))
+            z = model.constant(backend.default_generator().normal((n_samples * n, model.z_dim)))
             logp = model.likelihood.log_prob(F.concat([xb] * n_samples, axis=0), model.decode(z))
             logp = logp.numpy().reshape(n_samples, n).T.astype(np.float64)
-            out[start:start + n] = _logsumexp(logp) - math.log(n_samples)
+            out[start:start + n] = _logsumexp(np, logp) - math.log(n_samples)
     return out
 
 
@@ -87,6 +82,6 @@ def parzen_log_likelihood(samples, x, sigma, batch=100):
     for start in range(0, len(x), batch):
         xb = np.asarray(x[start:start + batch], np.float64)
         sq = ((xb[:, None, :] - samples[None]) ** 2).sum(-1) / (2 * sigma ** 2)
-        out[start:start + len(xb)] = (_logsumexp(-sq) - math.log(len(samples))
+        out[start:start + len(xb)] = (_logsumexp(np, -sq) - math.log(len(samples))
                                       - d * math.log(sigma) - 0.5 * d * math.log(2 * math.pi))
     return out

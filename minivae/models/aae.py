@@ -12,7 +12,6 @@ import numpy as np
 
 from .. import backend, functional as F
 from ..nn import MLP
-from ..ops import Tensor
 from .autoencoder import AutoencoderBase
 from .likelihood import Likelihood
 from .priors import PRIORS, mixture_of_gaussians
@@ -54,7 +53,7 @@ class AdversarialAutoencoder(AutoencoderBase):
         """D's logit that z came from the prior."""
         if self.n_classes is not None:
             y = np.full(z.shape[0], -1) if y is None else np.asarray(y)
-            z = F.concat([z, Tensor(np.eye(self.n_classes + 1, dtype=np.float32)[y])], axis=1)
+            z = F.concat([z, self.constant(np.eye(self.n_classes + 1, dtype=np.float32)[y])], axis=1)
         return self.discriminator(z)
 
     def players(self):
@@ -72,7 +71,7 @@ class AdversarialAutoencoder(AutoencoderBase):
         if player in (None, "autoencoder"):
             out["autoencoder"] = self.reconstruction_error(x, z).mean()
         if player in (None, "discriminator"):
-            real = self.critic(Tensor(self.sample_prior(n, y)), y)
+            real = self.critic(self.constant(self.sample_prior(n, y)), y)
             out["discriminator"] = F.bce_with_logits(real, ones) + F.bce_with_logits(self.critic(z.detach(), y), zeros)
         if player in (None, "generator"):
             out["generator"] = F.bce_with_logits(self.critic(z, y), ones)
@@ -86,4 +85,4 @@ class AdversarialAutoencoder(AutoencoderBase):
     def sample(self, n, y=None):
         from ..core import no_grad
         with no_grad():
-            return self.data_mean(self.decode(Tensor(self.sample_prior(n, y)))).numpy()
+            return self.data_mean(self.decode(self.constant(self.sample_prior(n, y)))).numpy()

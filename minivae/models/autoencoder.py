@@ -6,7 +6,6 @@ copying; the variants in this package each add a pressure that makes the code us
 from .. import backend
 from ..core import no_grad
 from ..nn import MLP
-from ..ops import Tensor
 from .base import Model
 from .likelihood import Likelihood
 
@@ -31,7 +30,7 @@ class AutoencoderBase(Model):
         """Decodes codes drawn from N(0, I). An autoencoder puts no prior on its codes, so
         these are not samples of anything: the gap the VAE closes."""
         with no_grad():
-            z = Tensor(backend.default_generator().normal((n, self.z_dim)))
+            z = self.constant(backend.default_generator().normal((n, self.z_dim)))
             return self.data_mean(self.decode(z)).numpy()
 
 

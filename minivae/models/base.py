@@ -50,16 +50,25 @@ class Model(Module):
         """The decoder's output as data: itself, or a probability for logits."""
         return out
 
+    def constant(self, array):
+        """An array (NumPy, CuPy or a list) as a constant tensor on the model's device:
+        labels, masks and noise are made on the host and move here."""
+        array = array if hasattr(array, "dtype") else np.asarray(array)
+        return Tensor(backend.to_device(array, self.device))
+
     def as_input(self, x, dim=None, name="x"):
-        """A float tensor of shape (n, dim), or a ValueError that names the problem."""
+        """A float tensor of shape (n, dim) on the model's device, or a ValueError that names
+        the problem. Data may be NumPy or CuPy; tensors are moved, not checked."""
         dim = self.x_dim if dim is None else dim
-        if not isinstance(x, Node):   # user data: checked here; tensors are taken as they are
-            x = np.asarray(x)
+        if not isinstance(x, Node):   # user data: checked here
+            x = x if hasattr(x, "dtype") else np.asarray(x)
             if x.dtype.kind not in "biuf":
                 raise TypeError(f"{type(self).__name__}: {name} must be numeric, got dtype {x.dtype}")
-            if not np.isfinite(x).all():
+            if not bool(backend.array_module(backend.device_of(x)).isfinite(x).all()):
                 raise ValueError(f"{type(self).__name__}: {name} holds NaN or infinite values")
-            x = Tensor(x.astype(backend.DEFAULT_DTYPE))
+            x = self.constant(x.astype(backend.DEFAULT_DTYPE, copy=False))
+        elif x.device != self.device:
+            x = x.to(self.device)
         if x.ndim != 2 or x.shape[1] != dim:
             raise ValueError(f"{type(self).__name__}: expected {name} of shape (n, {dim}), got {x.shape}")
         return x

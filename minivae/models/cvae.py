@@ -5,7 +5,6 @@ import numpy as np
 
 from .. import functional as F
 from ..core import no_grad
-from ..ops import Tensor
 from .vae import VAE
 
 
@@ -30,10 +29,10 @@ class ConditionalVAE(VAE):
         return np.eye(self.n_classes, dtype=np.float32)[y]
 
     def encode(self, x, y=None):
-        return super().encode(F.concat([x, Tensor(self.one_hot(y, x.shape[0]))], axis=1))
+        return super().encode(F.concat([x, self.constant(self.one_hot(y, x.shape[0]))], axis=1))
 
     def decode(self, z, y=None):
-        return self.decoder(F.concat([z, Tensor(self.one_hot(y, z.shape[0]))], axis=1))
+        return self.decoder(F.concat([z, self.constant(self.one_hot(y, z.shape[0]))], axis=1))
 
     def sample(self, n, y=None):
         """n samples of class y (one label for all, or one per sample)."""

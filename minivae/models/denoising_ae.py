@@ -4,7 +4,6 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from .. import backend
-from ..ops import Tensor
 from .autoencoder import Autoencoder
 
 CORRUPTIONS = ("gaussian", "masking", "salt_pepper", "blur")
@@ -41,6 +40,6 @@ class DenoisingAutoencoder(Autoencoder):
 
     def loss(self, x, y=None):
         x = self.as_input(x)
-        noisy = Tensor(self.corrupt(x.numpy()))
+        noisy = self.constant(self.corrupt(x.numpy()))
         recon = self.reconstruction_error(x, self.encode(noisy)).mean()
         return recon, {"recon": recon}

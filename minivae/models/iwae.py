@@ -13,7 +13,6 @@ import numpy as np
 from .. import backend, functional as F
 from ..core import no_grad
 from ..nn import MLP, ModuleList
-from ..ops import Tensor
 from .base import Model
 from .likelihood import Likelihood
 from .vae import log_prior
@@ -95,7 +94,7 @@ class IWAE(Model):
 
     def sample(self, n, y=None):
         with no_grad():
-            return self.data_mean(self.decode(Tensor(self.generator.normal((n, self.z_dim))))).numpy()
+            return self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim))))).numpy()
 
     def sir_reconstruct(self, x, k=None):
         """Sampling-importance-resampling: draw k codes from q(h|x), pick one per input with
@@ -109,4 +108,4 @@ class IWAE(Model):
             u = np.asarray(self.generator.uniform((n, 1), dtype=np.float64))
             pick = np.minimum((np.cumsum(w / w.sum(1, keepdims=True), 1) < u).sum(1), k - 1)
             h = h1.numpy().reshape(k, n, -1)[pick, np.arange(n)]
-            return self.data_mean(self.p[0](Tensor(h))).numpy()
+            return self.data_mean(self.p[0](self.constant(h))).numpy()

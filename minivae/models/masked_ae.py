@@ -5,7 +5,6 @@ import numpy as np
 from .. import backend, functional as F
 from ..core import no_grad
 from ..nn import MLP
-from ..ops import Tensor
 from .autoencoder import AutoencoderBase
 from .likelihood import Likelihood
 
@@ -26,7 +25,7 @@ class MaskedAutoencoder(AutoencoderBase):
 
     def encode(self, x, y=None, visible=None):
         visible = np.ones(x.shape, np.float32) if visible is None else visible
-        return self.encoder(F.concat([x * visible, Tensor(visible)], axis=1))
+        return self.encoder(F.concat([x * visible, self.constant(visible)], axis=1))
 
     def loss(self, x, y=None):
         x = self.as_input(x)
@@ -45,5 +44,5 @@ class MaskedAutoencoder(AutoencoderBase):
         with no_grad():
             x = np.asarray(x, np.float32)
             visible = np.asarray(visible, np.float32)
-            out = self.data_mean(self.decode(self.encode(Tensor(x), visible=visible))).numpy()
+            out = self.data_mean(self.decode(self.encode(self.as_input(x), visible=visible))).numpy()
             return visible * x + (1 - visible) * out

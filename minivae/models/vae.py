@@ -19,7 +19,6 @@ import numpy as np
 from .. import backend, functional as F
 from ..core import no_grad
 from ..nn import MLP
-from ..ops import Tensor
 from .base import Model
 from .likelihood import Likelihood
 
@@ -99,7 +98,7 @@ class VAE(Model):
 
     def sample(self, n, y=None):
         with no_grad():
-            z = Tensor(self.noise((n, self.z_dim)))
+            z = self.constant(self.noise((n, self.z_dim)))
             return self.data_mean(self.decode(z, y)).numpy()
 
 

@@ -13,7 +13,6 @@ import numpy as np
 from .. import backend, functional as F
 from ..core import no_grad
 from ..nn import MLP
-from ..ops import Tensor
 from .base import Model
 from .likelihood import Likelihood
 
@@ -53,7 +52,7 @@ class VAEGAN(Model):
         mu, logvar = self.encode(x)
         z, kl = F.reparameterize_kl(mu, logvar, self.generator.normal(mu.shape))
         x_tilde = self.data_mean(self.decode(z))
-        x_p = self.data_mean(self.decode(Tensor(self.generator.normal((n, self.z_dim)))))
+        x_p = self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim)))))
         f_x, f_tilde = self.features(x), self.features(x_tilde)
         llike = F.gaussian_nll(f_x, f_tilde, 0.0, reduction="none").sum(-1).mean()
         ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
@@ -69,4 +68,4 @@ class VAEGAN(Model):
 
     def sample(self, n, y=None):
         with no_grad():
-            return self.data_mean(self.decode(Tensor(self.generator.normal((n, self.z_dim))))).numpy()
+            return self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim))))).numpy()

@@ -81,8 +81,14 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    @property
+    def device(self):
+        """Where the parameters live ("cpu" for a module without any)."""
+        return next((p.device for p in self.parameters()), "cpu")
+
     def to(self, device):
         """Move every parameter and buffer to ``device``, in place."""
+        backend.array_module(device)   # a clear error for an unknown or unavailable device
         for p in self.parameters():
             p.data = backend.to_device(p.data, device)
             p.grad = None
