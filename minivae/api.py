@@ -18,15 +18,17 @@ class Estimator:
     """Any model of the family by name, with scikit-learn-like methods."""
 
     def __init__(self, model="vae", latent_dim=2, epochs=20, batch_size=100, lr=1e-3, seed=0, progress=False,
-                 verbose=False, **model_kwargs):
+                 verbose=False, device="cpu", **model_kwargs):
         self.model_name, self.latent_dim, self.epochs = model, latent_dim, epochs
         self.batch_size, self.lr, self.seed, self.progress = batch_size, lr, seed, progress
         self.verbose = verbose   # a line per epoch (and a progress bar on a terminal)
+        self.device = device     # "cpu", or "cuda" (CuPy and a GPU); data stays NumPy either way
         self.model_kwargs, self.model_, self.history_ = model_kwargs, None, None
         self.params_ = {"model": model, "latent_dim": latent_dim, "epochs": epochs, "batch_size": batch_size,
                         "lr": lr, "seed": seed, **model_kwargs}
 
     def _check(self, X, name="X"):
+        X = backend.to_device(X, "cpu") if hasattr(X, "dtype") else np.asarray(X)   # CuPy data too
         X = np.asarray(X)
         if X.ndim != 2 or X.dtype.kind not in "biuf":
             raise ValueError(f"{type(self).__name__}: {name} must be a 2-D numeric array, got shape "
@@ -46,8 +48,9 @@ class Estimator:
             [self.latent_dim] if self.model_name == "iwae" else self.latent_dim)
         if self.model_name == "linear-ae":
             kwargs.pop("likelihood")
+        backend.array_module(self.device)   # an unavailable device: a ValueError before any work
         backend.manual_seed(self.seed)
-        self.model_ = create(self.model_name, **kwargs)
+        self.model_ = create(self.model_name, **kwargs).to(self.device)
         valid = None if validation is None else self._check(validation, "validation")
         log = (lambda r: print(format_record(r), flush=True)) if self.verbose else (lambda r: None)
         self.history_ = fit(self.model_, X, y, valid, epochs=self.epochs, batch_size=self.batch_size,
@@ -116,10 +119,10 @@ class IWAE(Estimator):
 ESTIMATORS = {"VAE": VAE, "BetaVAE": BetaVAE, "IWAE": IWAE, "Estimator": Estimator}
 
 
-def load(path):
+def load(path, device="cpu"):
     """The estimator saved with ``save``, as the class that saved it (``minivae.VAE``, ...),
-    or an ``Estimator`` around any other minivae checkpoint."""
-    model, header = load_model(path)
+    or an ``Estimator`` around any other minivae checkpoint, on ``device``."""
+    model, header = load_model(path, device)
     info = header.get("estimator") if isinstance(header.get("estimator"), dict) else {}
     cls = ESTIMATORS.get(info.get("class"), Estimator)
     params = info.get("params") if isinstance(info.get("params"), dict) else None
@@ -130,5 +133,5 @@ def load(path):
         Estimator.__init__(est, **params)
     except TypeError as e:
         raise ValueError(f"{path}: the saved estimator's parameters do not fit ({e})") from None
-    est.model_, est.history_ = model, header.get("history")
+    est.model_, est.history_, est.device = model, header.get("history"), device
     return est

@@ -141,10 +141,12 @@ def _pictures(model, data, out, history):
 def demo(args):
     """A VAE with an 8-unit code on the generated sprites, whose generative factors are known:
     what each unit learned, measured (mutual information, MIG) and pictured."""
+    backend.array_module(args.device)
     out = _fresh_folder(args.out, "minivae-demo", args.force)
     backend.manual_seed(args.seed)
     data = load_dataset("sprites", n=args.n, seed=args.seed)
-    model = create("vae", x_dim=784, z_dim=8, hidden=[400], activation="relu", likelihood="bernoulli")
+    model = create("vae", x_dim=784, z_dim=8, hidden=[400], activation="relu",
+                   likelihood="bernoulli").to(args.device)
     print(f"VAE 784-400-8 on {len(data.train)} generated sprites (Bernoulli decoder); -ELBO in nats per image",
           flush=True)
     start = time.perf_counter()
@@ -228,6 +230,7 @@ def _train_settings(args):
 
 
 def train(args):
+    backend.array_module(args.device)   # an unavailable device is a mistake found before any work
     s = _train_settings(args)
     data = load_dataset(s["data"], s["data_dir"], seed=s["seed"])
     if s["limit"]:
@@ -244,7 +247,7 @@ def train(args):
     check_sizes(s["model"], kwargs)
     out = args.out if args.resume else _fresh_folder(args.out, f"runs/{s['model']}", args.force)
     backend.manual_seed(s["seed"])
-    model = create(s["model"], **kwargs)
+    model = create(s["model"], **kwargs).to(args.device)
     name = _loss_name(model)
     shape = {k: v for k, v in kwargs.items() if k in ("z_dim", "z_dims", "hidden", "activation", "k", "beta")}
     print(f"{s['model']} {shape} on {len(data.train)} examples of {data.name}"
@@ -274,7 +277,8 @@ def _checked(model, header, data, split):
 
 
 def eval_(args):
-    model, header = load_model(args.checkpoint)
+    backend.array_module(args.device)
+    model, header = load_model(args.checkpoint, args.device)
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)),
                                    f"eval-{args.split}-k{args.k}.json")
     _check_output(out, args.force)
@@ -307,7 +311,8 @@ CHUNK = 10000
 
 
 def sample(args):
-    model, header = load_model(args.checkpoint)
+    backend.array_module(args.device)
+    model, header = load_model(args.checkpoint, args.device)
     _check_output(args.out, args.force)
     if not args.out.endswith((".png", ".npy")):
         raise UserError(f"--out {args.out}: write a picture (.png) or the samples themselves (.npy)")
@@ -478,6 +483,8 @@ def parser():
     for command in (d, t, e):
         command.add_argument("--quiet", action="store_true", help="no progress bar")
     for command in (d, t, e, s):
+        command.add_argument("--device", choices=backend.DEVICES, default="cpu",
+                             help="where the model computes (cuda needs CuPy and a GPU)")
         command.add_argument("--threads", type=_positive(int), default=_cores(),
                              help="BLAS threads (default: the cores this process may use)")
     return p

@@ -71,3 +71,21 @@ def test_sample_draws_or_means_and_score_is_repeatable():
     np.testing.assert_array_equal(est.sample(50, seed=1), means[:50])
     assert est.score(X[:50], k=20) == est.score(X[:50], k=20)
     assert est.score(X[:50], k=20, seed=1) != est.score(X[:50], k=20, seed=2)
+
+
+@pytest.mark.skipif(minivae.cuda_available(), reason="checks the refusal where no GPU is")
+def test_an_unavailable_device_is_a_value_error():
+    with pytest.raises(ValueError, match="device 'cuda' needs CuPy and a GPU"):
+        minivae.VAE(latent_dim=2, epochs=1, device="cuda").fit(_binary_data())
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not minivae.cuda_available(), reason="needs CuPy and a GPU")
+def test_estimator_on_the_gpu_matches_the_cpu(tmp_path):
+    X = _binary_data()
+    cpu = minivae.VAE(latent_dim=2, epochs=2).fit(X)
+    gpu = minivae.VAE(latent_dim=2, epochs=2, device="cuda").fit(X)
+    np.testing.assert_allclose(gpu.transform(X[:20]), cpu.transform(X[:20]), rtol=1e-3, atol=1e-4)
+    assert abs(gpu.score(X[:50], k=20) - cpu.score(X[:50], k=20)) < 1e-2
+    again = minivae.load(gpu.save(str(tmp_path / "g.npz")))      # a GPU model loads on the CPU
+    np.testing.assert_allclose(again.transform(X[:20]), gpu.transform(X[:20]), rtol=1e-4, atol=1e-5)

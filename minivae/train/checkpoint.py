@@ -84,9 +84,11 @@ def check_header(header, path):
         bad("generators must be a list of states")
 
 
-def load_model(path):
-    """The model saved in a checkpoint, rebuilt from its spec and loaded. Weights that are
-    NaN or infinite are refused: nothing computed from them would mean anything."""
+def load_model(path, device="cpu"):
+    """The model saved in a checkpoint, rebuilt from its spec, loaded and moved to
+    ``device`` (checkpoints hold NumPy arrays, so either device loads any checkpoint).
+    Weights that are NaN or infinite are refused: nothing computed from them would mean
+    anything."""
     header, state, _ = read_checkpoint(path)
     model = create(header["model"]["name"], **header["model"]["kwargs"])
     try:
@@ -96,4 +98,4 @@ def load_model(path):
     broken = sorted(k for k, v in state.items() if v.dtype.kind == "f" and not np.isfinite(v).all())
     if broken:
         raise ValueError(f"{path}: holds NaN or infinite weights in {', '.join(broken)}")
-    return model, header
+    return model.to(device), header

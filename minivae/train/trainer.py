@@ -39,6 +39,19 @@ def _evaluate(model, x, y, batch_size):
     return {k: v / n for k, v in totals.items()}
 
 
+DEVICE_DATA_LIMIT = 2 ** 30   # bytes of training data copied to the device once
+
+
+def _on_device(device, x, y):
+    """(x, y, index) for minibatches: on a GPU the training data moves to the device once
+    when it is small enough, and a batch is gathered there; otherwise each batch moves
+    (Model.as_input). Labels stay on the host, where models make their one-hot codes."""
+    if device == "cpu" or backend.device_of(x) == device or x.nbytes > DEVICE_DATA_LIMIT:
+        return x, y, lambda idx: idx
+    return backend.to_device(np.ascontiguousarray(x, np.float32), device), y, \
+        lambda idx: backend.to_device(idx, device)
+
+
 def format_record(record):
     return "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items())
 
@@ -118,6 +131,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
             i += 1
         os.replace(os.path.join(out, "metrics.jsonl"), os.path.join(out, f"metrics-previous-{i}.jsonl"))
         best = min((h.get("valid_loss", math.inf) for h in history), default=math.inf)
+    x_all, y_all, to_batch = _on_device(model.device, x, y)
     generators = {id(g): g for g in (backend.default_generator(), getattr(model, "generator", None)) if g}
     stale = 0
     for epoch in range(start_epoch, epochs + 1):
@@ -133,7 +147,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         totals, seen, start = {}, 0, time.perf_counter()
         model.train()
         for idx in batches:
-            xb, yb = x[idx], None if y is None else y[idx]
+            xb, yb = x_all[to_batch(idx)], None if y_all is None else y_all[idx]
             for name, opt in opts.items():
                 loss = model.losses(xb, yb, player=name)[name]
                 value = loss.item()
