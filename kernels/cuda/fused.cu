@@ -206,6 +206,44 @@ __global__ void adam_amsgrad_step(T* p, const T* g, T* m, T* v, T* v_max, long l
     }
 }
 
+// ---- Philox4x32-10 normals (minivae/philox.py is the reference) --------------------------
+// Block b of draw `offset` is philox(counter = (b lo, b hi, offset lo, offset hi), key = seed).
+// The offset is read from device memory, so a captured graph draws fresh noise on each
+// replay once philox_advance (also captured) has bumped it.
+__device__ __forceinline__ void philox4x32_10(unsigned int c[4], unsigned int k0, unsigned int k1) {
+    for (int r = 0; r < 10; ++r) {
+        if (r) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
+        unsigned int hi0 = __umulhi(0xD2511F53u, c[0]), lo0 = 0xD2511F53u * c[0];
+        unsigned int hi1 = __umulhi(0xCD9E8D57u, c[2]), lo1 = 0xCD9E8D57u * c[2];
+        unsigned int n0 = hi1 ^ c[1] ^ k0, n2 = hi0 ^ c[3] ^ k1;
+        c[0] = n0; c[1] = lo1; c[2] = n2; c[3] = lo0;
+    }
+}
+
+__device__ __forceinline__ double philox_uniform(unsigned int w) {   // (w >> 9 + 1/2) / 2^23
+    return ((double)(w >> 9) + 0.5) * (1.0 / 8388608.0);
+}
+
+template <typename T>
+__global__ void philox_normal(T* out, long long n, unsigned long long seed, const unsigned long long* offset) {
+    unsigned long long off = *offset;
+    for (long long b = blockIdx.x * (long long)blockDim.x + threadIdx.x; b * 4 < n;
+         b += (long long)gridDim.x * blockDim.x) {
+        unsigned int c[4] = {(unsigned int)b, (unsigned int)((unsigned long long)b >> 32),
+                             (unsigned int)off, (unsigned int)(off >> 32)};
+        philox4x32_10(c, (unsigned int)seed, (unsigned int)(seed >> 32));
+        for (int pair = 0; pair < 2; ++pair) {      // Box-Muller in double, as the reference
+            double r = sqrt(-2.0 * log(philox_uniform(c[2 * pair])));
+            double a = 6.283185307179586 * philox_uniform(c[2 * pair + 1]);
+            long long i = 4 * b + 2 * pair;
+            if (i < n) out[i] = (T)(r * cos(a));
+            if (i + 1 < n) out[i + 1] = (T)(r * sin(a));
+        }
+    }
+}
+
+extern "C" __global__ void philox_advance(unsigned long long* offset) { *offset += 1; }
+
 #define INSTANTIATE(T)                                                                              \
     template __global__ void dense_bias_act<T>(T*, const T*, long long, int, int, T);              \
     template __global__ void dense_act_grad_bias<T>(const T*, const T*, T*, T*, int, int, int, T);  \
@@ -216,6 +254,7 @@ __global__ void adam_amsgrad_step(T* p, const T* g, T* m, T* v, T* v_max, long l
     template __global__ void iwae_weights<T>(const T*, T*, T*, int, T);                             \
     template __global__ void bce_with_logits<T>(const T*, const T*, T*, T*, long long);             \
     template __global__ void adam_step<T>(T*, const T*, T*, T*, long long, T, T, T, T, T, T, T, T);   \
-    template __global__ void adam_amsgrad_step<T>(T*, const T*, T*, T*, T*, long long, T, T, T, T, T, T, T, T);
+    template __global__ void adam_amsgrad_step<T>(T*, const T*, T*, T*, T*, long long, T, T, T, T, T, T, T, T); \
+    template __global__ void philox_normal<T>(T*, long long, unsigned long long, const unsigned long long*);
 INSTANTIATE(float)
 INSTANTIATE(double)

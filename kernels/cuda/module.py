@@ -8,8 +8,9 @@ import numpy as np
 
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fused.cu")
 KERNELS = ("dense_bias_act", "dense_act_grad_bias", "reparameterize_kl_forward",
-           "reparameterize_kl_backward", "iwae_weights", "bce_with_logits", "adam_step", "adam_amsgrad_step")
+           "reparameterize_kl_backward", "iwae_weights", "bce_with_logits", "adam_step", "adam_amsgrad_step", "philox_normal")
 CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+PLAIN = ("philox_advance",)   # extern "C" kernels, looked up by their own names
 THREADS = 256
 
 
@@ -21,8 +22,9 @@ def _module():
     return cp.RawModule(code=code, options=("-std=c++14",), name_expressions=names)
 
 
-def kernel(name, dtype):
-    return _module().get_function(f"{name}<{CTYPES[np.dtype(dtype)]}>")
+def kernel(name, dtype=None):
+    """A kernel by name: a template's instance for ``dtype``, or a plain kernel (PLAIN)."""
+    return _module().get_function(name if dtype is None else f"{name}<{CTYPES[np.dtype(dtype)]}>")
 
 
 def blocks(size, threads=THREADS):

@@ -1,0 +1,80 @@
+"""A counter-based random generator: Philox4x32-10 (Salmon et al., "Parallel random numbers:
+as easy as 1, 2, 3", SC11), the generator of cuRAND and of PyTorch's CUDA ops.
+
+A counter-based generator is a pure function of (counter, key): draw number ``offset`` of a
+generator with key ``seed`` is
+
+    block b of the draw = philox(counter = (b, 0, offset_lo, offset_hi), key = seed),
+
+four 32-bit words a block. Nothing is carried from one draw to the next but the offset, an
+integer that a CUDA graph can keep in device memory and bump inside the graph, so that
+every replay draws fresh noise (cuRAND's stateful generators cannot be captured). This file
+is the reference, vectorized over blocks with the array module of the data (NumPy or CuPy);
+``kernels/cuda/fused.cu`` has the same algorithm as one kernel, and the tests hold the two
+to the same bits.
+
+Uniforms are the top 23 bits of a word, (w >> 9 + 1/2) / 2^23: exact in float32, in
+(0, 1), never 0 or 1;
+normals come in pairs from two uniforms by Box-Muller, r = sqrt(-2 log u1),
+(r cos 2 pi u2, r sin 2 pi u2): word 2i and 2i + 1 give normals 2i and 2i + 1.
+"""
+import numpy as np
+
+from . import backend
+
+M0, M1 = 0xD2511F53, 0xCD9E8D57          # the multipliers
+W0, W1 = 0x9E3779B9, 0xBB67AE85          # the key's increments (golden ratio, sqrt(3) - 1)
+MASK = 0xFFFFFFFF
+
+
+def philox4x32(counter, key, rounds=10, xp=np):
+    """Philox4x32-``rounds`` of counters (n, 4) under keys (2,) or (n, 2), as uint32 (n, 4)."""
+    c = [xp.asarray(counter[:, i], dtype=xp.uint64) for i in range(4)]
+    k = [xp.asarray(key[..., i], dtype=xp.uint64) for i in range(2)]
+    for r in range(rounds):
+        if r:
+            k = [(k[0] + W0) & MASK, (k[1] + W1) & MASK]
+        p0, p1 = M0 * c[0], M1 * c[2]      # 32 x 32 -> 64 bits: exact in uint64
+        c = [(p1 >> 32) ^ c[1] ^ k[0], p1 & MASK, (p0 >> 32) ^ c[3] ^ k[1], p0 & MASK]
+    return xp.stack(c, axis=1).astype(xp.uint32)
+
+
+class Philox:
+    """Draws of a counter-based generator on one device: ``normal``, ``uniform``. Each draw
+    uses the next offset; ``offset`` may be set to replay or skip draws."""
+
+    def __init__(self, seed=0, device="cpu", offset=0):
+        if not 0 <= int(seed) < 2 ** 64:
+            raise ValueError(f"Philox: seed must be in [0, 2^64), got {seed}")
+        self.device, self.seed, self.offset = device, int(seed), int(offset)
+
+    def words(self, n):
+        """n uint32 words of the next draw."""
+        xp = backend.array_module(self.device)
+        blocks = (n + 3) // 4
+        counter = xp.zeros((blocks, 4), dtype=xp.uint64)
+        counter[:, 0] = xp.arange(blocks, dtype=xp.uint64) & MASK
+        counter[:, 1] = xp.arange(blocks, dtype=xp.uint64) >> 32
+        counter[:, 2], counter[:, 3] = self.offset & MASK, self.offset >> 32
+        key = xp.asarray([self.seed & MASK, self.seed >> 32], dtype=xp.uint64)
+        self.offset += 1
+        return philox4x32(counter, key, xp=xp).reshape(-1)[:n]
+
+    def uniform(self, shape, dtype=backend.DEFAULT_DTYPE):
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        w = self.words(int(np.prod(shape)))
+        return _uniform(w, dtype).reshape(shape)
+
+    def normal(self, shape, dtype=backend.DEFAULT_DTYPE):
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        n = int(np.prod(shape))
+        w = self.words(n + n % 2)
+        u1, u2 = _uniform(w[0::2], np.float64), _uniform(w[1::2], np.float64)
+        xp = backend.array_module(self.device)
+        r, angle = xp.sqrt(-2.0 * xp.log(u1)), 2.0 * np.pi * u2
+        z = xp.stack([r * xp.cos(angle), r * xp.sin(angle)], axis=1).reshape(-1)[:n]
+        return z.astype(dtype).reshape(shape)
+
+
+def _uniform(words, dtype):
+    return (((words >> 9).astype(np.float64) + 0.5) * 2.0 ** -23).astype(dtype)

@@ -1,0 +1,56 @@
+"""The counter-based generator against Random123's known answers, and its draws."""
+import numpy as np
+import pytest
+from scipy import stats
+
+import minivae as mv
+from minivae.philox import Philox, philox4x32
+
+# Random123's kat_vectors: counter (4 words), key (2 words) -> output (4 words)
+KAT = [((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+       ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+       ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+        (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1))]
+
+
+@pytest.mark.parametrize("counter, key, expected", KAT)
+def test_known_answers(counter, key, expected):
+    out = philox4x32(np.array([counter], np.uint64), np.array(key, np.uint64))
+    assert out.dtype == np.uint32 and tuple(int(v) for v in out[0]) == expected
+
+
+def test_draws_are_uniform_and_normal():
+    g = Philox(seed=7)
+    u = g.uniform(200_000).astype(np.float64)
+    assert 0 < u.min() and u.max() < 1 and stats.kstest(u, "uniform").pvalue > 1e-3
+    z = g.normal((400, 500)).astype(np.float64).ravel()
+    assert z.dtype == np.float64 and stats.kstest(z, "norm").pvalue > 1e-3
+    assert abs(np.corrcoef(z[:-1], z[1:])[0, 1]) < 0.01      # pairs of one Box-Muller step too
+
+
+def test_a_draw_is_a_function_of_seed_and_offset():
+    a, b = Philox(seed=3), Philox(seed=3)
+    first = a.normal(9)
+    np.testing.assert_array_equal(b.normal(9), first)
+    assert not np.array_equal(a.normal(9), first)             # the next offset: fresh noise
+    np.testing.assert_array_equal(Philox(seed=3, offset=0).normal(9), first)
+    assert not np.array_equal(Philox(seed=4).normal(9), first)
+    np.testing.assert_array_equal(Philox(seed=3).normal(5), first[:5])   # a prefix of the same draw
+    with pytest.raises(ValueError, match="seed must be in"):
+        Philox(seed=-1)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not mv.cuda_available(), reason="needs CuPy and a GPU")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_cuda_kernel_and_the_cupy_reference_draw_the_host_bits(dtype):
+    import cupy as cp
+    from minivae.kernels.cuda.philox import normal
+    host = Philox(seed=11, offset=5)
+    expected = [host.normal((37, 3), dtype) for _ in range(2)]
+    offset = cp.asarray([5], dtype=cp.uint64)
+    for want in expected:                                       # the kernel bumps its offset
+        np.testing.assert_allclose(cp.asnumpy(normal((37, 3), 11, offset, dtype)), want, rtol=1e-6, atol=1e-6)
+    assert int(offset[0]) == 7
+    np.testing.assert_allclose(Philox(seed=11, device="cuda", offset=5).normal((37, 3), dtype).get(),
+                               expected[0], rtol=1e-6, atol=1e-6)
