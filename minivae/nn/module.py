@@ -119,8 +119,8 @@ class Module:
                 raise ValueError(f"load_state_dict: {name} has shape {tuple(value.shape)}, "
                                  f"the module expects {target.shape}")
             array = backend.array_module(backend.device_of(target)).asarray(value, dtype=target.dtype)
-            if name in own:
-                own[name].data = array.copy()
+            if name in own:   # in place: a parameter that is a view (FlatOptimizer) stays one
+                own[name].data[...] = array
                 own[name].bump_version()
             else:
                 m, key = buffers[name]

@@ -2,6 +2,7 @@
 from .adagrad import Adagrad
 from .adam import Adam
 from .clip import clip_grad_norm
+from .flat import FlatOptimizer
 from .optimizer import Optimizer
 from .schedule import ExponentialLR, Schedule, StagedLR, StepLR, staged_lr
 from .sgd import SGD

@@ -1,0 +1,62 @@
+"""All parameters in one flat buffer, so that an optimizer step is one kernel launch.
+
+Each parameter's ``data`` becomes a view into one array; before a step the gradients are
+gathered into a second one, and the wrapped optimizer updates the whole buffer at once:
+one Adam kernel instead of one per parameter, which is what a training step captured in a
+CUDA graph needs (static buffers, few launches). A parameter without a gradient counts as
+a zero gradient here (its moments still decay), where the per-parameter optimizers skip
+it; with every gradient present the two agree.
+"""
+from .. import backend
+from ..ops import Tensor
+from .adam import Adam
+
+
+class FlatOptimizer:
+    def __init__(self, params, optimizer=Adam, **kwargs):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("FlatOptimizer: got no parameters to optimize")
+        kinds = {(p.dtype, p.device) for p in self.params}
+        if len(kinds) > 1:
+            raise ValueError(f"FlatOptimizer: parameters of one dtype on one device, got {sorted(map(str, kinds))}")
+        (dtype, device), = kinds
+        xp = backend.array_module(device)
+        self.slices, total = [], 0
+        for p in self.params:
+            self.slices.append(slice(total, total + p.size))
+            total += p.size
+        self.buffer = xp.empty(total, dtype)
+        for p, where in zip(self.params, self.slices):
+            self.buffer[where] = p.data.reshape(-1)
+            p.data = self.buffer[where].reshape(p.shape)   # a view: the optimizer's writes show
+            p.bump_version()
+        self.flat = Tensor(self.buffer, requires_grad=True)
+        self.grads = xp.zeros(total, dtype)
+        self.inner = optimizer([self.flat], **kwargs)
+
+    @property
+    def lr(self):
+        return self.inner.lr
+
+    @lr.setter
+    def lr(self, value):
+        self.inner.lr = value
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        for p, where in zip(self.params, self.slices):
+            self.grads[where] = 0 if p.grad is None else p.grad.data.reshape(-1)
+        self.flat.grad = Tensor(self.grads)
+        self.inner.step()
+        for p in self.params:
+            p.bump_version()
+
+    def state_dict(self):
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state):
+        self.inner.load_state_dict(state)

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+import minivae as mv
+from minivae import kernels, optim
+from minivae.models import create
+
+
+def _train(make, steps=5):
+    mv.manual_seed(0)
+    model = create("vae", x_dim=6, z_dim=2, hidden=[8])
+    for p in model.parameters():      # float64, so that the two paths can agree to 1e-12
+        p.data = p.data.astype(np.float64)
+    x = (np.random.default_rng(0).random((16, 6)) < 0.5).astype(np.float64)
+    eps = np.random.default_rng(1).standard_normal((steps, 16, 2))
+    opt = make(model.parameters())
+    for t in range(steps):
+        model.noise = lambda shape, t=t: eps[t]
+        loss, _ = model.loss(mv.tensor(x))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model, opt
+
+
+def test_one_flat_step_equals_the_per_parameter_steps():
+    per, _ = _train(lambda ps: optim.Adam(ps, lr=1e-2))
+    flat, opt = _train(lambda ps: optim.FlatOptimizer(ps, lr=1e-2))
+    for (name, a), b in zip(per.state_dict().items(), flat.state_dict().values()):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-15, err_msg=name)
+    for p, where in zip(flat.parameters(), opt.slices):   # the parameters are views of the buffer
+        assert np.shares_memory(p.data, opt.buffer)
+        np.testing.assert_array_equal(p.data.reshape(-1), opt.buffer[where])
+
+
+def test_a_flat_step_is_one_kernel_launch(monkeypatch):
+    calls = []
+    real = kernels.lookup("adam_step", "cpu")
+    monkeypatch.setattr(kernels, "lookup", lambda op, device: (lambda *a, **k: calls.append(1) or real(*a, **k))
+                        if op == "adam_step" else None)
+    model, _ = _train(lambda ps: optim.FlatOptimizer(ps, lr=1e-2), steps=3)
+    assert len(calls) == 3 and len(list(model.parameters())) > 3
+
+
+def test_loading_weights_keeps_the_parameters_views():
+    model, opt = _train(lambda ps: optim.FlatOptimizer(ps, lr=1e-2), steps=1)
+    state = {k: np.zeros_like(v) for k, v in model.state_dict().items()}
+    model.load_state_dict(state)
+    assert not opt.buffer.any()
+
+
+def test_mixed_dtypes_are_refused():
+    with pytest.raises(ValueError, match="one dtype on one device"):
+        optim.FlatOptimizer([mv.nn.Parameter(np.zeros(2, np.float32)), mv.nn.Parameter(np.zeros(2))])
