@@ -206,6 +206,69 @@ __global__ void adam_amsgrad_step(T* p, const T* g, T* m, T* v, T* v_max, long l
     }
 }
 
+// ---- GEMM with the dense epilogue: C = act(op(A) op(B) + bias) --------------------------
+// Our own GEMM, so that a dense layer can be captured in a CUDA graph (CuPy refuses cuBLAS
+// during stream capture). op(A) is A (M x K, row-major) or, with TA, the transpose of a
+// K x M array, read in place; likewise op(B) (K x N, or N x K with TB). A 64 x 64 tile of C
+// per block of 256 threads, each thread 4 x 4 outputs strided by 16, K in steps of 16
+// through shared memory; loads are laid out so that consecutive threads read consecutive
+// addresses for either orientation. Out-of-range elements load as 0, so any M, N, K work.
+template <typename T, bool TA, bool TB>
+__global__ void gemm_bias_act(const T* A, const T* B, const T* bias, T* C, int M, int N, int K,
+                              int lda, int ldb, int has_bias, int act, T slope) {
+    __shared__ T As[16][65];   // As[k][i]
+    __shared__ T Bs[16][65];   // Bs[k][j]
+    const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+    const int row0 = blockIdx.y * 64, col0 = blockIdx.x * 64;
+    T acc[4][4];
+    for (int r = 0; r < 4; ++r)
+        for (int c = 0; c < 4; ++c) acc[r][c] = T(0);
+    for (int k0 = 0; k0 < K; k0 += 16) {
+        for (int l = threadIdx.x; l < 1024; l += 256) {
+            int i = TA ? l % 64 : l / 16, k = TA ? l / 64 : l % 16;
+            int gi = row0 + i, gk = k0 + k;
+            As[k][i] = (gi < M && gk < K) ? (TA ? A[(long long)gk * lda + gi] : A[(long long)gi * lda + gk]) : T(0);
+        }
+        for (int l = threadIdx.x; l < 1024; l += 256) {
+            int j = TB ? l / 16 : l % 64, k = TB ? l % 16 : l / 64;
+            int gj = col0 + j, gk = k0 + k;
+            Bs[k][j] = (gj < N && gk < K) ? (TB ? B[(long long)gj * ldb + gk] : B[(long long)gk * ldb + gj]) : T(0);
+        }
+        __syncthreads();
+        for (int k = 0; k < 16; ++k) {
+            T a[4], b[4];
+            for (int r = 0; r < 4; ++r) a[r] = As[k][ty + 16 * r];
+            for (int c = 0; c < 4; ++c) b[c] = Bs[k][tx + 16 * c];
+            for (int r = 0; r < 4; ++r)
+                for (int c = 0; c < 4; ++c) acc[r][c] += a[r] * b[c];
+        }
+        __syncthreads();
+    }
+    for (int r = 0; r < 4; ++r) {
+        int i = row0 + ty + 16 * r;
+        if (i >= M) continue;
+        for (int c = 0; c < 4; ++c) {
+            int j = col0 + tx + 16 * c;
+            if (j >= N) continue;
+            T v = acc[r][c] + (has_bias ? bias[j] : T(0));
+            if (act == RELU) v = v > T(0) ? v : T(0);
+            else if (act == TANH) v = tanh_(v);
+            else if (act == SIGMOID) v = sigmoid_(v);
+            else if (act == LEAKY_RELU) v = v > T(0) ? v : slope * v;
+            C[(long long)i * N + j] = v;
+        }
+    }
+}
+
+#define INSTANTIATE_GEMM(T, TA, TB) \
+    template __global__ void gemm_bias_act<T, TA, TB>(const T*, const T*, const T*, T*, int, int, int, int, int, int, int, T);
+INSTANTIATE_GEMM(float, false, false)
+INSTANTIATE_GEMM(float, false, true)
+INSTANTIATE_GEMM(float, true, false)
+INSTANTIATE_GEMM(double, false, false)
+INSTANTIATE_GEMM(double, false, true)
+INSTANTIATE_GEMM(double, true, false)
+
 // ---- Philox4x32-10 normals (minivae/philox.py is the reference) --------------------------
 // Block b of draw `offset` is philox(counter = (b lo, b hi, offset lo, offset hi), key = seed).
 // The offset is read from device memory, so a captured graph draws fresh noise on each

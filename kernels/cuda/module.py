@@ -19,7 +19,15 @@ def _module():
     with open(SOURCE) as f:
         code = f.read()
     names = [f"{k}<{t}>" for k in KERNELS for t in CTYPES.values()]
+    names += [gemm_name(t, ta, tb) for t in CTYPES.values() for ta, tb in GEMM_VARIANTS]
     return cp.RawModule(code=code, options=("-std=c++14",), name_expressions=names)
+
+
+GEMM_VARIANTS = ((False, False), (False, True), (True, False))   # op(A) op(B): the dense layer's three products
+
+
+def gemm_name(ctype, trans_a, trans_b):
+    return f"gemm_bias_act<{ctype}, {str(trans_a).lower()}, {str(trans_b).lower()}>"
 
 
 def kernel(name, dtype=None):

@@ -1,0 +1,29 @@
+"""Our own GEMM on the GPU with the dense layer's epilogue (fused.cu: gemm_bias_act), for the
+steps that must be captured in a CUDA graph, where CuPy refuses cuBLAS. Transposed operands
+are read in place (kernel variants), never copied. fp32 (or fp64) arithmetic; no
+tensor-core path yet."""
+import cupy as cp
+import numpy as np
+
+from ..activations import CODES
+from .module import CTYPES, GEMM_VARIANTS, contiguous, gemm_name, _module
+
+
+def gemm(a, b, trans_a=False, trans_b=False, bias=None, activation="identity", slope=0.01):
+    """act(op(a) @ op(b) + bias), op = transpose where asked; a, b 2-D CuPy arrays."""
+    if (trans_a, trans_b) not in GEMM_VARIANTS:
+        raise ValueError("gemm: op(A)^T op(B)^T is not a variant; transpose the product instead")
+    dtype = np.result_type(a.dtype, b.dtype)
+    a, b = contiguous(a, dtype), contiguous(b, dtype)
+    m, k = a.shape[::-1] if trans_a else a.shape
+    k2, n = b.shape[::-1] if trans_b else b.shape
+    if k != k2:
+        raise ValueError(f"gemm: inner dimensions differ: {a.shape}{'^T' * trans_a} @ {b.shape}{'^T' * trans_b}")
+    out = cp.empty((m, n), dtype)
+    has_bias = bias is not None
+    bias = contiguous(bias, dtype) if has_bias else cp.zeros(1, dtype)
+    function = _module().get_function(gemm_name(CTYPES[np.dtype(dtype)], trans_a, trans_b))
+    function(((n + 63) // 64, (m + 63) // 64), (256,),
+             (a, b, bias, out, np.int32(m), np.int32(n), np.int32(k), np.int32(a.shape[1]), np.int32(b.shape[1]),
+              np.int32(has_bias), np.int32(CODES[activation]), dtype.type(slope)))
+    return out
