@@ -40,13 +40,39 @@ def philox4x32(counter, key, rounds=10, xp=np):
 
 
 class Philox:
-    """Draws of a counter-based generator on one device: ``normal``, ``uniform``. Each draw
-    uses the next offset; ``offset`` may be set to replay or skip draws."""
+    """Draws of a counter-based generator on one device, with the interface of
+    ``backend.Generator`` (normal, uniform, bernoulli, integers, permutation, seed,
+    get_state/set_state), so a model can take one as its ``generator``. Each draw uses the
+    next offset; ``offset`` may be set to replay or skip draws."""
 
     def __init__(self, seed=0, device="cpu", offset=0):
-        if not 0 <= int(seed) < 2 ** 64:
+        self.device = device
+        self.seed(seed)
+        self.offset = int(offset)
+
+    def seed(self, seed):
+        """Start over: key ``seed``, offset 0."""
+        if seed is None or not 0 <= int(seed) < 2 ** 64:
             raise ValueError(f"Philox: seed must be in [0, 2^64), got {seed}")
-        self.device, self.seed, self.offset = device, int(seed), int(offset)
+        self.key, self.offset = int(seed), 0
+
+    def get_state(self):
+        return {"key": self.key, "offset": self.offset}
+
+    def set_state(self, state):
+        self.key, self.offset = int(state["key"]), int(state["offset"])
+
+    def bernoulli(self, p, shape=None, dtype=backend.DEFAULT_DTYPE):
+        shape = np.shape(p) if shape is None else shape
+        return (self.uniform(shape, dtype=np.float64) < p).astype(dtype)
+
+    def integers(self, high, shape=None):
+        u = self.uniform(1 if shape is None else shape, dtype=np.float64)
+        out = (u * high).astype(np.int64)
+        return out[0] if shape is None else out
+
+    def permutation(self, n):
+        return self.uniform(n, dtype=np.float64).argsort()
 
     def words(self, n):
         """n uint32 words of the next draw."""
@@ -56,16 +82,16 @@ class Philox:
         counter[:, 0] = xp.arange(blocks, dtype=xp.uint64) & MASK
         counter[:, 1] = xp.arange(blocks, dtype=xp.uint64) >> 32
         counter[:, 2], counter[:, 3] = self.offset & MASK, self.offset >> 32
-        key = xp.asarray([self.seed & MASK, self.seed >> 32], dtype=xp.uint64)
+        key = xp.asarray([self.key & MASK, self.key >> 32], dtype=xp.uint64)
         self.offset += 1
         return philox4x32(counter, key, xp=xp).reshape(-1)[:n]
 
-    def uniform(self, shape, dtype=backend.DEFAULT_DTYPE):
+    def uniform(self, shape, low=0.0, high=1.0, dtype=backend.DEFAULT_DTYPE):
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        w = self.words(int(np.prod(shape)))
-        return _uniform(w, dtype).reshape(shape)
+        u = _uniform(self.words(int(np.prod(shape))), dtype).reshape(shape)
+        return u if (low, high) == (0.0, 1.0) else u * (high - low) + low
 
-    def normal(self, shape, dtype=backend.DEFAULT_DTYPE):
+    def normal(self, shape, mean=0.0, std=1.0, dtype=backend.DEFAULT_DTYPE):
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         n = int(np.prod(shape))
         w = self.words(n + n % 2)
@@ -73,7 +99,8 @@ class Philox:
         xp = backend.array_module(self.device)
         r, angle = xp.sqrt(-2.0 * xp.log(u1)), 2.0 * np.pi * u2
         z = xp.stack([r * xp.cos(angle), r * xp.sin(angle)], axis=1).reshape(-1)[:n]
-        return z.astype(dtype).reshape(shape)
+        z = z.astype(dtype).reshape(shape)
+        return z if (mean, std) == (0.0, 1.0) else z * std + mean
 
 
 def _uniform(words, dtype):

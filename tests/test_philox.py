@@ -23,7 +23,7 @@ def test_draws_are_uniform_and_normal():
     g = Philox(seed=7)
     u = g.uniform(200_000).astype(np.float64)
     assert 0 < u.min() and u.max() < 1 and stats.kstest(u, "uniform").pvalue > 1e-3
-    z = g.normal((400, 500)).astype(np.float64).ravel()
+    z = g.normal((400, 500), dtype=np.float64).ravel()
     assert z.dtype == np.float64 and stats.kstest(z, "norm").pvalue > 1e-3
     assert abs(np.corrcoef(z[:-1], z[1:])[0, 1]) < 0.01      # pairs of one Box-Muller step too
 
@@ -47,10 +47,42 @@ def test_the_cuda_kernel_and_the_cupy_reference_draw_the_host_bits(dtype):
     import cupy as cp
     from minivae.kernels.cuda.philox import normal
     host = Philox(seed=11, offset=5)
-    expected = [host.normal((37, 3), dtype) for _ in range(2)]
+    expected = [host.normal((37, 3), dtype=dtype) for _ in range(2)]
     offset = cp.asarray([5], dtype=cp.uint64)
     for want in expected:                                       # the kernel bumps its offset
         np.testing.assert_allclose(cp.asnumpy(normal((37, 3), 11, offset, dtype)), want, rtol=1e-6, atol=1e-6)
     assert int(offset[0]) == 7
-    np.testing.assert_allclose(Philox(seed=11, device="cuda", offset=5).normal((37, 3), dtype).get(),
+    np.testing.assert_allclose(Philox(seed=11, device="cuda", offset=5).normal((37, 3), dtype=dtype).get(),
                                expected[0], rtol=1e-6, atol=1e-6)
+
+
+def test_a_model_trains_with_it_and_resumes_bit_for_bit(tmp_path):
+    """A Philox generator stands wherever a backend.Generator does: a model's noise, the
+    trainer's per-epoch reseeding, checkpoints."""
+    from minivae.data import load_dataset
+    from minivae.models import create
+    from minivae.train import fit
+    data = load_dataset("ring", n=600)
+
+    def run(epochs, out, resume=False):
+        mv.manual_seed(0)
+        model = create("vae", x_dim=2, z_dim=2, hidden=[8])
+        model.generator = Philox(seed=5)   # the model's noise
+        fit(model, data.train, valid=data.valid, epochs=epochs, out=str(out), resume=resume, progress=False,
+            log=lambda r: None)
+        return model
+
+    straight = run(4, tmp_path / "a")
+    assert straight.generator.offset > 0   # the noise came from it
+    run(2, tmp_path / "b")
+    resumed = run(4, tmp_path / "b", resume=True)
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        assert a.tobytes() == b.tobytes()
+    g = Philox(seed=1)
+    assert set(np.unique(g.bernoulli(np.full(1000, 0.3)))) == {0.0, 1.0}
+    assert sorted(g.permutation(10).tolist()) == list(range(10))
+    assert 0 <= g.integers(10) < 10 and g.integers(10, (5,)).shape == (5,)
+    state = g.get_state()
+    first = g.normal(4)
+    g.set_state(state)
+    np.testing.assert_array_equal(g.normal(4), first)
