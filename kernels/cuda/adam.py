@@ -14,3 +14,15 @@ def step(p, g, m, v, lr, b1, b2, eps, weight_decay, t, v_max=None):
         kernel("adam_step", p.dtype)(blocks(p.size), (THREADS,), (p, g, m, v) + scalars)
     else:
         kernel("adam_amsgrad_step", p.dtype)(blocks(p.size), (THREADS,), (p, g, m, v, v_max) + scalars)
+
+
+def step_counted(p, g, m, v, lr, b1, b2, eps, weight_decay, step):
+    """One Adam step whose count lives in ``step`` (a one-element uint64 CuPy array): it is
+    bumped first, then read by the update, so both launches can be captured in a CUDA graph
+    and every replay applies the next step's bias corrections."""
+    d = p.dtype.type
+    kernel("advance_counter")((1,), (1,), (step,))
+    kernel("adam_step_counted", p.dtype)(
+        blocks(p.size), (THREADS,),
+        (p, contiguous(g, p.dtype), m, v, np.int64(p.size), d(lr), d(b1), d(1 - b1), d(b2), d(1 - b2), d(eps),
+         d(weight_decay), step))

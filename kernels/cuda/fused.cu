@@ -206,6 +206,24 @@ __global__ void adam_amsgrad_step(T* p, const T* g, T* m, T* v, T* v_max, long l
     }
 }
 
+// ---- Adam with its step count in device memory ----------------------------------------
+// For a captured step: t is read on the device (and bumped by advance_counter, captured too),
+// so every replay applies the right bias corrections 1 - b^t without a host value baked in.
+template <typename T>
+__global__ void adam_step_counted(T* p, const T* g, T* m, T* v, long long size, T lr, T b1, T a1, T b2,
+                                  T a2, T eps, T wd, const unsigned long long* step) {
+    double t = (double)(*step);
+    T lr_c1 = (T)(lr / (1.0 - pow((double)b1, t))), inv_c2 = (T)(1.0 / (1.0 - pow((double)b2, t)));
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < size;
+         i += (long long)gridDim.x * blockDim.x) {
+        T gi = g[i] + wd * p[i];
+        T mi = b1 * m[i] + a1 * gi, vi = b2 * v[i] + a2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] -= lr_c1 * mi / (sqrt_(vi * inv_c2) + eps);
+    }
+}
+
 // ---- GEMM with the dense epilogue: C = act(op(A) op(B) + bias) --------------------------
 // Our own GEMM, so that a dense layer can be captured in a CUDA graph (CuPy refuses cuBLAS
 // during stream capture). op(A) is A (M x K, row-major) or, with TA, the transpose of a
@@ -272,7 +290,7 @@ INSTANTIATE_GEMM(double, true, false)
 // ---- Philox4x32-10 normals (minivae/philox.py is the reference) --------------------------
 // Block b of draw `offset` is philox(counter = (b lo, b hi, offset lo, offset hi), key = seed).
 // The offset is read from device memory, so a captured graph draws fresh noise on each
-// replay once philox_advance (also captured) has bumped it.
+// replay once advance_counter (also captured) has bumped it.
 __device__ __forceinline__ void philox4x32_10(unsigned int c[4], unsigned int k0, unsigned int k1) {
     for (int r = 0; r < 10; ++r) {
         if (r) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
@@ -305,7 +323,7 @@ __global__ void philox_normal(T* out, long long n, unsigned long long seed, cons
     }
 }
 
-extern "C" __global__ void philox_advance(unsigned long long* offset) { *offset += 1; }
+extern "C" __global__ void advance_counter(unsigned long long* counter) { *counter += 1; }
 
 #define INSTANTIATE(T)                                                                              \
     template __global__ void dense_bias_act<T>(T*, const T*, long long, int, int, T);              \
@@ -318,6 +336,8 @@ extern "C" __global__ void philox_advance(unsigned long long* offset) { *offset 
     template __global__ void bce_with_logits<T>(const T*, const T*, T*, T*, long long);             \
     template __global__ void adam_step<T>(T*, const T*, T*, T*, long long, T, T, T, T, T, T, T, T);   \
     template __global__ void adam_amsgrad_step<T>(T*, const T*, T*, T*, T*, long long, T, T, T, T, T, T, T, T); \
-    template __global__ void philox_normal<T>(T*, long long, unsigned long long, const unsigned long long*);
+    template __global__ void philox_normal<T>(T*, long long, unsigned long long, const unsigned long long*); \
+    template __global__ void adam_step_counted<T>(T*, const T*, T*, T*, long long, T, T, T, T, T, T, T,         \
+                                                  const unsigned long long*);
 INSTANTIATE(float)
 INSTANTIATE(double)

@@ -143,3 +143,49 @@ def test_vae_step_on_gpu_matches_cpu():
             opt.step()
         losses.append(loss.item())
     np.testing.assert_allclose(losses[1], losses[0], rtol=1e-4)
+
+
+def _host_adam(p, grads, lr=1e-2, b1=0.9, b2=0.999, eps=1e-8):
+    m = v = np.zeros_like(p)
+    for t, g in enumerate(grads, 1):
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        p = p - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+    return p
+
+
+def test_adam_with_its_step_count_on_the_device():
+    import cupy as cp
+    from minivae.kernels.cuda.adam import step_counted
+    rng = np.random.default_rng(8)
+    p0, grads = rng.standard_normal(1001), [rng.standard_normal(1001) for _ in range(3)]
+    p, m, v, step = cp.asarray(p0), cp.zeros(1001), cp.zeros(1001), cp.zeros(1, cp.uint64)
+    for g in grads:
+        step_counted(p, cp.asarray(g), m, v, 1e-2, 0.9, 0.999, 1e-8, 0.0, step)
+    assert int(step[0]) == 3
+    np.testing.assert_allclose(cp.asnumpy(p), _host_adam(p0, grads), rtol=1e-12)
+
+
+def test_a_captured_step_draws_fresh_noise_and_counts_its_steps():
+    """Philox noise as the gradient of an Adam step, both captured in one CUDA graph and
+    replayed: each replay must draw the next offset's noise and apply the next step's bias
+    corrections, as the same launches made eagerly do."""
+    import cupy as cp
+    from minivae.kernels.cuda.adam import step_counted
+    from minivae.kernels.cuda.philox import normal
+    from minivae.philox import Philox
+    p0 = np.random.default_rng(9).standard_normal(300)
+    p, m, v = cp.asarray(p0), cp.zeros(300), cp.zeros(300)
+    step, offset = cp.zeros(1, cp.uint64), cp.zeros(1, cp.uint64)
+    normal((300,), 1, cp.zeros(1, cp.uint64), np.float64)                    # load the module outside the capture
+    stream = cp.cuda.Stream(non_blocking=True)
+    with stream:
+        stream.begin_capture()
+        step_counted(p, normal((300,), 1, offset, np.float64), m, v, 1e-2, 0.9, 0.999, 1e-8, 0.0, step)
+        graph = stream.end_capture()
+    for _ in range(3):
+        graph.launch(stream)
+    stream.synchronize()
+    host = Philox(seed=1)
+    expected = _host_adam(p0, [host.normal(300, dtype=np.float64) for _ in range(3)])
+    assert int(step[0]) == 3 and int(offset[0]) == 3
+    np.testing.assert_allclose(cp.asnumpy(p), expected, rtol=1e-10, atol=1e-12)
