@@ -105,3 +105,33 @@ class Philox:
 
 def _uniform(words, dtype):
     return (((words >> 9).astype(np.float64) + 0.5) * 2.0 ** -23).astype(dtype)
+
+
+class DevicePhilox:
+    """Philox normals drawn by one CUDA kernel whose offset lives in device memory, so that
+    a draw can be captured in a CUDA graph and each replay draws the next offset's noise.
+    The same draws, bit for bit up to the last float rounding, as ``Philox(seed, "cuda")``;
+    normals only (the noise of the reparameterization), with the trainer's seed/get_state."""
+
+    def __init__(self, seed=0):
+        self.device = "cuda"
+        self.seed(seed)
+
+    def seed(self, seed):
+        if seed is None or not 0 <= int(seed) < 2 ** 64:
+            raise ValueError(f"DevicePhilox: seed must be in [0, 2^64), got {seed}")
+        xp = backend.array_module("cuda")
+        self.key, self.offset = int(seed), xp.zeros(1, dtype=xp.uint64)
+
+    def get_state(self):   # reads the offset back: not inside a capture
+        return {"key": self.key, "offset": int(self.offset[0])}
+
+    def set_state(self, state):
+        self.key = int(state["key"])
+        self.offset[0] = int(state["offset"])
+
+    def normal(self, shape, mean=0.0, std=1.0, dtype=backend.DEFAULT_DTYPE):
+        from .kernels.cuda.philox import normal
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        z = normal(shape, self.key, self.offset, dtype)
+        return z if (mean, std) == (0.0, 1.0) else z * std + mean

@@ -86,3 +86,15 @@ def test_a_model_trains_with_it_and_resumes_bit_for_bit(tmp_path):
     first = g.normal(4)
     g.set_state(state)
     np.testing.assert_array_equal(g.normal(4), first)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not mv.cuda_available(), reason="needs CuPy and a GPU")
+def test_the_device_generator_draws_what_the_host_one_draws():
+    from minivae.philox import DevicePhilox
+    device, host = DevicePhilox(seed=21), Philox(seed=21)
+    for _ in range(3):
+        np.testing.assert_allclose(device.normal((20, 5)).get(), host.normal((20, 5)), rtol=1e-6, atol=1e-6)
+    assert device.get_state() == {"key": 21, "offset": 3}
+    device.set_state({"key": 21, "offset": 0})
+    np.testing.assert_allclose(device.normal(7).get(), Philox(seed=21).normal(7), rtol=1e-6, atol=1e-6)
