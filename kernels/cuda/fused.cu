@@ -178,35 +178,36 @@ __global__ void bce_with_logits(const T* l, const T* t, T* loss, T* grad, long l
     }
 }
 
-// ---- Adam: one pass over p, g, m, v ----------------------------------------------------
-template <typename T>
-__global__ void adam_step(T* p, const T* g, T* m, T* v, long long size, T lr_c1, T b1, T a1,
-                          T b2, T a2, T eps, T wd, T inv_c2) {
+// ---- Adam: one pass over p, g, m, v (and v_max for AMSGrad) ---------------------------
+template <typename T, bool AMSGRAD>
+__device__ __forceinline__ void adam_pass(T* p, const T* g, T* m, T* v, T* v_max, long long size, T lr_c1,
+                                          T b1, T a1, T b2, T a2, T eps, T wd, T inv_c2) {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < size;
          i += (long long)gridDim.x * blockDim.x) {
         T gi = g[i] + wd * p[i];
         T mi = b1 * m[i] + a1 * gi, vi = b2 * v[i] + a2 * gi * gi;
         m[i] = mi;
         v[i] = vi;
+        if (AMSGRAD) {   // divide by the largest second moment so far
+            vi = fmax(v_max[i], vi);
+            v_max[i] = vi;
+        }
         p[i] -= lr_c1 * mi / (sqrt_(vi * inv_c2) + eps);
     }
 }
 
 template <typename T>
-__global__ void adam_amsgrad_step(T* p, const T* g, T* m, T* v, T* v_max, long long size, T lr_c1, T b1,
-                                  T a1, T b2, T a2, T eps, T wd, T inv_c2) {
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < size;
-         i += (long long)gridDim.x * blockDim.x) {
-        T gi = g[i] + wd * p[i];
-        T mi = b1 * m[i] + a1 * gi, vi = b2 * v[i] + a2 * gi * gi, top = fmax(v_max[i], vi);
-        m[i] = mi;
-        v[i] = vi;
-        v_max[i] = top;
-        p[i] -= lr_c1 * mi / (sqrt_(top * inv_c2) + eps);
-    }
+__global__ void adam_step(T* p, const T* g, T* m, T* v, long long size, T lr_c1, T b1, T a1,
+                          T b2, T a2, T eps, T wd, T inv_c2) {
+    adam_pass<T, false>(p, g, m, v, nullptr, size, lr_c1, b1, a1, b2, a2, eps, wd, inv_c2);
 }
 
-// ---- Adam with its step count in device memory ----------------------------------------
+template <typename T>
+__global__ void adam_amsgrad_step(T* p, const T* g, T* m, T* v, T* v_max, long long size, T lr_c1, T b1,
+                                  T a1, T b2, T a2, T eps, T wd, T inv_c2) {
+    adam_pass<T, true>(p, g, m, v, v_max, size, lr_c1, b1, a1, b2, a2, eps, wd, inv_c2);
+}
+
 // For a captured step: t is read on the device (and bumped by advance_counter, captured too),
 // so every replay applies the right bias corrections 1 - b^t without a host value baked in.
 template <typename T>
@@ -214,14 +215,7 @@ __global__ void adam_step_counted(T* p, const T* g, T* m, T* v, long long size, 
                                   T a2, T eps, T wd, const unsigned long long* step) {
     double t = (double)(*step);
     T lr_c1 = (T)(lr / (1.0 - pow((double)b1, t))), inv_c2 = (T)(1.0 / (1.0 - pow((double)b2, t)));
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < size;
-         i += (long long)gridDim.x * blockDim.x) {
-        T gi = g[i] + wd * p[i];
-        T mi = b1 * m[i] + a1 * gi, vi = b2 * v[i] + a2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] -= lr_c1 * mi / (sqrt_(vi * inv_c2) + eps);
-    }
+    adam_pass<T, false>(p, g, m, v, nullptr, size, lr_c1, b1, a1, b2, a2, eps, wd, inv_c2);
 }
 
 // ---- GEMM with the dense epilogue: C = act(op(A) op(B) + bias) --------------------------

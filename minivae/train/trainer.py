@@ -4,6 +4,7 @@ Reproducible: every random draw of epoch e (the shuffle, the model's noise, drop
 from generators reseeded from (seed, e), so training 5 epochs, stopping, and resuming for
 5 more gives the parameters of 10 epochs in one go, bit for bit, on the CPU.
 """
+import contextlib
 import json
 import math
 import os
@@ -84,10 +85,7 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         raise ValueError(f"fit: epochs and batch_size must be positive, got {epochs} and {batch_size}")
     if schedule not in (None, "staged"):
         raise ValueError(f"fit: schedule must be None or 'staged', got {schedule!r}")
-    if not out:
-        return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-                    warmup_epochs, schedule, progress, log, adam, force, config)
-    with run_folder(out):
+    with run_folder(out) if out else contextlib.nullcontext():
         return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
                     warmup_epochs, schedule, progress, log, adam, force, config)
 
