@@ -63,13 +63,14 @@ def write_result(name, payload):
     return path
 
 
-def time_interleaved(impls, repeats, steps, pause=0.3):
+def time_interleaved(impls, repeats, steps, pause=0.3, sync=lambda: None):
     """Median seconds per call of each zero-argument callable in ``impls``.
 
     Rounds visit the implementations in turn, so slow spells of a shared machine fall on
     all of them. BLAS and OpenMP worker threads spin for a while after their work; a pause
     and two untimed calls before each timed block keep one library's spinning threads from
     being billed to the next (measured: torch's VAE step 4.6 ms alone, 16 ms without it).
+    On a GPU, ``sync`` waits for the device before and after each timed block.
     """
     times = {name: [] for name in impls}
     for _ in range(repeats):
@@ -77,9 +78,11 @@ def time_interleaved(impls, repeats, steps, pause=0.3):
             time.sleep(pause)
             step()
             step()
+            sync()
             start = time.perf_counter()
             for _ in range(steps):
                 step()
+            sync()
             times[name].append((time.perf_counter() - start) / steps)
     return {name: statistics.median(t) for name, t in times.items()}
 
@@ -88,3 +91,34 @@ def sgemm_rate(n=2048, repeats=5):
     """Measured float32 GEMM FLOP/s of NumPy's BLAS on a large square product."""
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     return 2 * n ** 3 / median_time(lambda: a @ a, repeats, warmup=1)
+
+
+def minivae_trainer(params, x, loss_of, device="cpu", graphs=False, lr=1e-3):
+    """A zero-argument step: Adam on ``loss_of(p, x)`` over minivae Parameters made from the
+    arrays ``params``. Eager, or (``graphs``, on cuda) recorded once as a CUDA graph and then
+    replayed, with the trainer's own machinery (minivae/train/graphs.py): the batch copied
+    into the graph's input buffer, one flat Adam launch with its step count on the device."""
+    import minivae as mv
+    from minivae.train.graphs import StepGraphs
+    p = {k: mv.nn.Parameter(mv.tensor(v, device=device).data) for k, v in params.items()}
+    xt = mv.tensor(x, device=device)
+    opt = (mv.optim.FlatOptimizer(list(p.values()), mv.optim.Adam, lr=lr, device_steps=True) if graphs
+           else mv.optim.Adam(list(p.values()), lr=lr))
+
+    def one(xb, _=None):
+        loss = loss_of(p, xb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    if not graphs:
+        return lambda: one(xt)
+
+    def refuse(why):
+        raise RuntimeError(f"minivae could not record its step: {why}")
+    recorder = StepGraphs(say=refuse)
+
+    def step():
+        with recorder.stream:
+            return recorder.step("model", one, opt, xt.data, None)
+    return step

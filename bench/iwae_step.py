@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import time_interleaved, write_result  # noqa: E402
+from common import minivae_trainer, time_interleaved, write_result  # noqa: E402
 
 import minivae as mv  # noqa: E402
 import minivae.functional as F  # noqa: E402
@@ -37,14 +37,12 @@ def init(seed=0):
     return p
 
 
-def minivae_step(params, x, eps, kernels):
-    p = {k: mv.nn.Parameter(v.copy()) for k, v in params.items()}
-    opt = mv.optim.Adam(list(p.values()), lr=1e-3)
+def minivae_step(params, x, eps, kernels, device="cpu", graphs=False):
     B, k, d = eps.shape
-    xt, et = mv.tensor(x), mv.tensor(eps)
-    x_rep = mv.tensor(np.repeat(x, k, axis=0))
+    et = mv.tensor(eps, device=device)
+    x_rep = mv.tensor(np.repeat(x, k, axis=0), device=device)
 
-    def step():
+    def loss_of(p, xt):
         mv.set_kernels(kernels)
         h = F.dense(F.dense(xt, p["We1"], p["be1"], "tanh"), p["We2"], p["be2"], "tanh")
         s = F.dense(h, p["We3"], p["be3"])
@@ -57,21 +55,17 @@ def minivae_step(params, x, eps, kernels):
         logits = F.dense(h, p["Wd3"], p["bd3"])
         log_px = -F.bce_with_logits(logits, x_rep, "none").sum(-1).reshape(B, k)
         bound, _ = F.iwae_bound(log_px + log_p - log_q)
-        loss = -bound.sum()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
-    return step
+        return -bound.sum()
+    return minivae_trainer(params, x, loss_of, device, graphs)
 
 
-def torch_step(params, x, eps):
+def torch_step(params, x, eps, device="cpu", capturable=False):
     import torch
-    p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
-    opt = torch.optim.Adam(list(p.values()), lr=1e-3)
+    p = {k: torch.tensor(v, requires_grad=True, device=device) for k, v in params.items()}
+    opt = torch.optim.Adam(list(p.values()), lr=1e-3, capturable=capturable)
     B, k, d = eps.shape
-    xt, et = torch.from_numpy(x), torch.from_numpy(eps)
-    x_rep = torch.from_numpy(np.repeat(x, k, axis=0))
+    xt, et = torch.tensor(x, device=device), torch.tensor(eps, device=device)
+    x_rep = torch.tensor(np.repeat(x, k, axis=0), device=device)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
 
     def step():
@@ -88,7 +82,7 @@ def torch_step(params, x, eps):
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return loss.item()
+        return loss
     return step
 
 
@@ -103,7 +97,7 @@ def run(batch, k, repeats, steps):
         impls["pytorch"] = torch_step(params, x, eps)
     except ImportError:
         pass
-    first = {name: step() for name, step in impls.items()}
+    first = {name: float(step().item()) for name, step in impls.items()}
     ref = first["minivae_reference"]
     for name, loss in first.items():   # the same first step everywhere
         assert abs(loss - ref) <= 1e-4 * abs(ref), (name, loss, ref)

@@ -18,31 +18,25 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy_vae  # noqa: E402
-from common import sgemm_rate, time_interleaved, write_result  # noqa: E402
+from common import minivae_trainer, sgemm_rate, time_interleaved, write_result  # noqa: E402
 
 import minivae as mv  # noqa: E402
 import minivae.functional as F  # noqa: E402
 
 
-def minivae_step(params, x, eps, kernels, device="cpu"):
-    p = {k: mv.nn.Parameter(mv.tensor(v, device=device).data) for k, v in params.items()}
-    opt = mv.optim.Adam(list(p.values()), lr=1e-3)
-    xt, et = mv.tensor(x, device=device), mv.tensor(eps, device=device)
+def minivae_step(params, x, eps, kernels, device="cpu", graphs=False):
+    et = mv.tensor(eps, device=device)
     zdim = eps.shape[1]
 
-    def step():
+    def loss_of(p, xt):
         mv.set_kernels(kernels)
         h1 = F.dense(xt, p["W1"], p["b1"], "relu")
         s = F.dense(h1, p["W2"], p["b2"])
         mu, logvar = s[:, :zdim], s[:, zdim:]
         z, kl = F.reparameterize_kl(mu, logvar, et)
         logits = F.dense(F.dense(z, p["W3"], p["b3"], "relu"), p["W4"], p["b4"])
-        loss = F.bce_with_logits(logits, xt, reduction="sum") + kl.sum()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+        return F.bce_with_logits(logits, xt, reduction="sum") + kl.sum()
+    return minivae_trainer(params, x, loss_of, device, graphs)
 
 
 def numpy_step(params, x, eps):
@@ -56,10 +50,10 @@ def numpy_step(params, x, eps):
     return step
 
 
-def torch_step(params, x, eps, device="cpu"):
+def torch_step(params, x, eps, device="cpu", capturable=False):
     import torch
     p = {k: torch.tensor(v, requires_grad=True, device=device) for k, v in params.items()}
-    opt = torch.optim.Adam(list(p.values()), lr=1e-3)
+    opt = torch.optim.Adam(list(p.values()), lr=1e-3, capturable=capturable)
     xt, et = torch.tensor(x, device=device), torch.tensor(eps, device=device)
     zdim = eps.shape[1]
     bce = torch.nn.functional.binary_cross_entropy_with_logits

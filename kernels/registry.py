@@ -26,6 +26,7 @@ KERNELS = {
     ("iwae_weights", "cuda"): "cuda.iwae_weights:forward",
     ("bce_with_logits", "cuda"): "cuda.bce_with_logits:forward",
     ("adam_step", "cuda"): "cuda.adam:step",
+    ("adam_step_counted", "cuda"): "cuda.adam:step_counted",
 }
 
 # A bad MINIVAE_KERNELS does not stop the import: the first lookup says what is wrong.

@@ -260,7 +260,7 @@ def train(args):
                   resume=args.resume, patience=s["patience"], warmup_epochs=s["warmup"],
                   schedule="staged" if s["staged"] else None, progress=not args.quiet,
                   log=lambda r: print(_epoch_line(r, name), flush=True), force=args.force,
-                  adam={"eps": s["adam_eps"]}, config=s)
+                  adam={"eps": s["adam_eps"]}, config=s, graphs=False if args.eager else None)
     if not args.no_pictures:
         for path in _pictures(model, data, out, history):
             print(f"wrote {path}")
@@ -448,6 +448,8 @@ def parser():
     t.add_argument("--out", help="results folder (default: a fresh runs/MODEL folder)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out (its settings need no flags)")
     t.add_argument("--no-pictures", action="store_true")
+    t.add_argument("--eager", action="store_true",
+                   help="on cuda, launch each step's kernels from Python instead of replaying its CUDA graph")
     t.set_defaults(run=train)
 
     e = sub.add_parser("eval", help="ELBO, L_k and active units of a checkpoint", formatter_class=_Help)

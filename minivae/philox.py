@@ -108,10 +108,10 @@ def _uniform(words, dtype):
 
 
 class DevicePhilox:
-    """Philox normals drawn by one CUDA kernel whose offset lives in device memory, so that
-    a draw can be captured in a CUDA graph and each replay draws the next offset's noise.
-    The same draws, bit for bit up to the last float rounding, as ``Philox(seed, "cuda")``;
-    normals only (the noise of the reparameterization), with the trainer's seed/get_state."""
+    """Philox draws made by CUDA kernels whose offset lives in device memory, so that a draw
+    can be captured in a CUDA graph and each replay draws the next offset's numbers. The
+    same draws, bit for bit up to the last float rounding, as ``Philox(seed, "cuda")``,
+    with the interface of ``backend.Generator`` (everything stays on the device)."""
 
     def __init__(self, seed=0):
         self.device = "cuda"
@@ -132,6 +132,26 @@ class DevicePhilox:
 
     def normal(self, shape, mean=0.0, std=1.0, dtype=backend.DEFAULT_DTYPE):
         from .kernels.cuda.philox import normal
-        shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        z = normal(shape, self.key, self.offset, dtype)
+        z = normal(_shape(shape), self.key, self.offset, dtype)
         return z if (mean, std) == (0.0, 1.0) else z * std + mean
+
+    def uniform(self, shape, low=0.0, high=1.0, dtype=backend.DEFAULT_DTYPE):
+        from .kernels.cuda.philox import uniform
+        u = uniform(_shape(shape), self.key, self.offset, dtype)
+        return u if (low, high) == (0.0, 1.0) else u * (high - low) + low
+
+    def bernoulli(self, p, shape=None, dtype=backend.DEFAULT_DTYPE):
+        shape = np.shape(p) if shape is None else shape
+        return (self.uniform(shape, dtype=np.float64) < p).astype(dtype)
+
+    def integers(self, high, shape=None):
+        u = self.uniform(1 if shape is None else shape, dtype=np.float64)
+        out = (u * high).astype(np.int64)
+        return out[0] if shape is None else out
+
+    def permutation(self, n):
+        return self.uniform(n, dtype=np.float64).argsort()
+
+
+def _shape(shape):
+    return (shape,) if isinstance(shape, int) else tuple(shape)

@@ -98,3 +98,12 @@ def test_the_device_generator_draws_what_the_host_one_draws():
     assert device.get_state() == {"key": 21, "offset": 3}
     device.set_state({"key": 21, "offset": 0})
     np.testing.assert_allclose(device.normal(7).get(), Philox(seed=21).normal(7), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(device.uniform((9, 2)).get(), Philox(seed=21, offset=1).uniform((9, 2)))
+    bits = device.bernoulli(cp_array_of(np.full(500, 0.3))).get()
+    assert set(np.unique(bits)) == {0.0, 1.0}
+    assert sorted(device.permutation(10).get().tolist()) == list(range(10))
+
+
+def cp_array_of(a):
+    import cupy as cp
+    return cp.asarray(a)

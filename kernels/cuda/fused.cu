@@ -317,6 +317,18 @@ __global__ void philox_normal(T* out, long long n, unsigned long long seed, cons
     }
 }
 
+template <typename T>
+__global__ void philox_uniform(T* out, long long n, unsigned long long seed, const unsigned long long* offset) {
+    unsigned long long off = *offset;
+    for (long long b = blockIdx.x * (long long)blockDim.x + threadIdx.x; b * 4 < n;
+         b += (long long)gridDim.x * blockDim.x) {
+        unsigned int c[4] = {(unsigned int)b, (unsigned int)((unsigned long long)b >> 32),
+                             (unsigned int)off, (unsigned int)(off >> 32)};
+        philox4x32_10(c, (unsigned int)seed, (unsigned int)(seed >> 32));
+        for (int j = 0; j < 4 && 4 * b + j < n; ++j) out[4 * b + j] = (T)philox_uniform(c[j]);
+    }
+}
+
 extern "C" __global__ void advance_counter(unsigned long long* counter) { *counter += 1; }
 
 #define INSTANTIATE(T)                                                                              \
@@ -331,6 +343,7 @@ extern "C" __global__ void advance_counter(unsigned long long* counter) { *count
     template __global__ void adam_step<T>(T*, const T*, T*, T*, long long, T, T, T, T, T, T, T, T);   \
     template __global__ void adam_amsgrad_step<T>(T*, const T*, T*, T*, T*, long long, T, T, T, T, T, T, T, T); \
     template __global__ void philox_normal<T>(T*, long long, unsigned long long, const unsigned long long*); \
+    template __global__ void philox_uniform<T>(T*, long long, unsigned long long, const unsigned long long*); \
     template __global__ void adam_step_counted<T>(T*, const T*, T*, T*, long long, T, T, T, T, T, T, T,         \
                                                   const unsigned long long*);
 INSTANTIATE(float)

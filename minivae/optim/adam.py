@@ -8,19 +8,35 @@ class Adam(Optimizer):
         p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
     ``weight_decay`` adds weight_decay * p to g (L2, as in torch.optim.Adam).
     ``amsgrad`` (Reddi et al. 2018) divides by the largest v so far, v_max = max(v_max, v),
-    instead of v, so that the step size never grows."""
+    instead of v, so that the step size never grows.
+
+    ``device_steps`` (GPU): t lives in device memory too and the update kernel bumps and
+    reads it there, so that a step recorded in a CUDA graph applies the next bias
+    corrections on each replay (``replayed`` keeps the host count in step)."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False):
+                 amsgrad=False, device_steps=False):
         super().__init__(params, lr)
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
         self.amsgrad = bool(amsgrad)
+        self.device_steps = bool(device_steps)
+        if self.device_steps:
+            devices = {p.device for p in self.params}
+            if amsgrad or devices != {"cuda"} or kernels.lookup("adam_step_counted", "cuda") is None:
+                raise ValueError("Adam: device_steps needs parameters on cuda, the fast kernels and no amsgrad; "
+                                 f"got devices {sorted(devices)}, amsgrad={amsgrad}, kernels {kernels.kernel_mode()}")
 
     def update(self, p, g, state):
         b1, b2 = self.betas
         t = state["step"]
         m, v = self.buffer(state, "m", p), self.buffer(state, "v", p)
         v_max = self.buffer(state, "v_max", p) if self.amsgrad else None
+        if self.device_steps:
+            if "device_step" not in state:   # made eagerly, before any capture
+                state["device_step"] = backend.array_module("cuda").asarray([t - 1], dtype="uint64")
+            kernels.lookup("adam_step_counted", "cuda")(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay,
+                                                         state["device_step"])
+            return
         fused = kernels.lookup("adam_step", backend.device_of(p))
         if fused is not None and p.flags.c_contiguous and p.dtype == g.dtype:
             fused(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay, t, v_max)

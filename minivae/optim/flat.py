@@ -7,6 +7,8 @@ CUDA graph needs (static buffers, few launches). A parameter without a gradient 
 a zero gradient here (its moments still decay), where the per-parameter optimizers skip
 it; with every gradient present the two agree.
 """
+import numpy as np
+
 from .. import backend
 from ..ops import Tensor
 from .adam import Adam
@@ -55,8 +57,30 @@ class FlatOptimizer:
         for p in self.params:
             p.bump_version()
 
+    def replayed(self):
+        self.inner.replayed()
+
     def state_dict(self):
-        return self.inner.state_dict()
+        """Per parameter, as the wrapped optimizer keeps it without the flat buffer, so that
+        a checkpoint loads into either (and on either device)."""
+        flat = self.inner.state_dict()
+        state = {}
+        for key, value in flat["state"].items():
+            name = key.split(".", 1)[1]
+            for i, (p, where) in enumerate(zip(self.params, self.slices)):
+                state[f"{i}.{name}"] = value if name == "step" else value[where].reshape(p.shape)
+        return {**flat, "state": state}
 
     def load_state_dict(self, state):
-        self.inner.load_state_dict(state)
+        """From per-parameter state: a parameter without some buffer gets zeros there, and
+        the one step count is the largest (they agree when every parameter had gradients)."""
+        per_param = state["state"]
+        names = {key.split(".", 1)[1] for key in per_param}
+        flat = {}
+        if "step" in names:
+            flat["0.step"] = max(int(v) for k, v in per_param.items() if k.endswith(".step"))
+        for name in names - {"step"}:
+            flat[f"0.{name}"] = np.concatenate([
+                np.asarray(backend.to_device(per_param[f"{i}.{name}"], "cpu")).reshape(-1)
+                if f"{i}.{name}" in per_param else np.zeros(p.size, p.dtype) for i, p in enumerate(self.params)])
+        self.inner.load_state_dict({**state, "state": flat})

@@ -30,6 +30,14 @@ class Optimizer:
                 self.update(p.data, p.grad.data, state)
                 p.bump_version()
 
+    def replayed(self):
+        """A step recorded in a CUDA graph ran again on the device: count it here too (the
+        graph replays the update kernels, not this Python)."""
+        self.steps += 1
+        for state in self.state:
+            if "step" in state:
+                state["step"] += 1
+
     @staticmethod
     def buffer(state, name, like):
         """The per-parameter array ``state[name]``, zeros the first time."""
@@ -43,7 +51,7 @@ class Optimizer:
 
     def state_dict(self):
         arrays = {f"{i}.{k}": backend.to_device(v, "cpu").copy() if k != "step" else np.asarray(v)
-                  for i, s in enumerate(self.state) for k, v in s.items()}
+                  for i, s in enumerate(self.state) for k, v in s.items() if k != "device_step"}
         return {"lr": self.lr, "steps": self.steps, "state": arrays}
 
     def load_state_dict(self, state):

@@ -12,10 +12,12 @@ import time
 
 import numpy as np
 
-from .. import backend, optim
+from .. import backend, kernels, optim
 from ..core import no_grad
 from ..models.vae import kl_warmup
+from ..philox import DevicePhilox
 from .checkpoint import read_checkpoint, save_checkpoint
+from .graphs import StepGraphs
 from .lock import run_folder
 from .progress import Progress
 
@@ -59,7 +61,8 @@ def format_record(record):
 
 def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100, lr=1e-3, seed=0,
         out=None, resume=False, patience=None, warmup_epochs=0, schedule=None, progress=True,
-        log=lambda record: print(format_record(record), flush=True), adam=None, force=False, config=None):
+        log=lambda record: print(format_record(record), flush=True), adam=None, force=False, config=None,
+        graphs=None):
     """Train ``model`` and return the history (a dict per epoch).
 
     out            folder for checkpoint.npz, best.npz and metrics.jsonl (none: keep nothing)
@@ -73,6 +76,8 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
                    run's (the continuation is then no longer the uninterrupted run)
 
     config         the run's settings, saved in each checkpoint (see minivae.config)
+    graphs         on a GPU, record each player's step as a CUDA graph and replay it
+                   (train/graphs.py); None: where the model is on cuda with the fast kernels
 
     While it runs, ``out`` is locked: a second run into the same folder is refused.
     """
@@ -85,16 +90,58 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         raise ValueError(f"fit: epochs and batch_size must be positive, got {epochs} and {batch_size}")
     if schedule not in (None, "staged"):
         raise ValueError(f"fit: schedule must be None or 'staged', got {schedule!r}")
+    graphs = _graphs_wanted(graphs, model, adam)
+    noise = getattr(model, "generator", None)
     with run_folder(out) if out else contextlib.nullcontext():
-        return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-                    warmup_epochs, schedule, progress, log, adam, force, config)
+        try:
+            if graphs and noise is not None and not isinstance(noise, DevicePhilox):   # drawn inside the graph
+                model.generator = DevicePhilox(seed)
+            return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
+                        warmup_epochs, schedule, progress, log, adam, force, config, graphs)
+        finally:
+            if noise is not None:
+                model.generator = noise
+
+
+def _graphs_wanted(graphs, model, adam):
+    if graphs is None:
+        return model.device == "cuda" and kernels.kernel_mode() == "fast" and not (adam or {}).get("amsgrad")
+    if graphs and (model.device != "cuda" or kernels.kernel_mode() != "fast" or (adam or {}).get("amsgrad")):
+        raise ValueError(f"fit: CUDA graphs need a model on cuda (this one is on {model.device}), the fast "
+                         f"kernels (now {kernels.kernel_mode()!r}) and Adam without amsgrad")
+    return bool(graphs)
+
+
+def _optimizers(model, lr, adam, graphs):
+    """Adam per player; for CUDA graphs with its step count on the device, and over one flat
+    buffer of the player's parameters when no parameter belongs to two players."""
+    players = model.players()
+    if not graphs:
+        return {name: optim.Adam(params, lr=lr, **(adam or {})) for name, params in players.items()}
+    ids = [id(p) for params in players.values() for p in params]
+    if len(ids) == len(set(ids)):
+        return {name: optim.FlatOptimizer(params, optim.Adam, lr=lr, device_steps=True, **(adam or {}))
+                for name, params in players.items()}
+    return {name: optim.Adam(params, lr=lr, device_steps=True, **(adam or {})) for name, params in players.items()}
+
+
+def _step(model, opt, name):
+    def step(xb, yb):
+        loss = model.losses(xb, yb, player=name)[name]
+        model.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return step
 
 
 def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-         warmup_epochs, schedule, progress, log, adam, force, config):
+         warmup_epochs, schedule, progress, log, adam, force, config, graphs):
     settings = {"seed": seed, "batch_size": batch_size, "lr": lr, "schedule": schedule,
                 "warmup_epochs": warmup_epochs}
-    opts = {name: optim.Adam(params, lr=lr, **(adam or {})) for name, params in model.players().items()}
+    opts = _optimizers(model, lr, adam, graphs)
+    steps = {name: _step(model, opt, name) for name, opt in opts.items()}
+    recorder = StepGraphs(say=lambda line: print(line, flush=True)) if graphs else None
     beta = getattr(model, "beta", None)
     history, start_epoch, best = [], 1, math.inf
     checkpoint = os.path.join(out, "checkpoint.npz") if out else None
@@ -144,22 +191,22 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         bar = Progress(len(batches), f"epoch {epoch}/{epochs}", progress)
         totals, seen, start = {}, 0, time.perf_counter()
         model.train()
-        for idx in batches:
-            xb, yb = x_all[to_batch(idx)], None if y_all is None else y_all[idx]
-            for name, opt in opts.items():
-                loss = model.losses(xb, yb, player=name)[name]
-                value = loss.item()
-                if not math.isfinite(value):
-                    bar.close()
-                    raise TrainingDiverged(f"the {name} loss became {value} in epoch {epoch}; "
-                                           + (f"the last good checkpoint is {checkpoint}" if checkpoint and
-                                              os.path.exists(checkpoint) else "nothing was saved"))
-                model.zero_grad()
-                loss.backward()
-                opt.step()
-                totals[name] = totals.get(name, 0.0) + value * len(idx)
-            seen += len(idx)
-            bar.update(len(idx), {k: v / seen for k, v in totals.items()})
+        if recorder:
+            recorder.forget()
+        with recorder.running() if recorder else contextlib.nullcontext():
+            for idx in batches:
+                xb, yb = x_all[to_batch(idx)], None if y_all is None else y_all[idx]
+                for name, opt in opts.items():
+                    loss = recorder.step(name, steps[name], opt, xb, yb) if recorder else steps[name](xb, yb)
+                    value = loss.item()
+                    if not math.isfinite(value):
+                        bar.close()
+                        raise TrainingDiverged(f"the {name} loss became {value} in epoch {epoch}; "
+                                               + (f"the last good checkpoint is {checkpoint}" if checkpoint and
+                                                  os.path.exists(checkpoint) else "nothing was saved"))
+                    totals[name] = totals.get(name, 0.0) + value * len(idx)
+                seen += len(idx)
+                bar.update(len(idx), {k: v / seen for k, v in totals.items()})
         bar.close()
         model.eval()
         record = {"epoch": epoch, **{f"train_{k}": v / len(x) for k, v in totals.items()},

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 import minivae as mv
 from minivae import nn, optim
@@ -127,3 +128,8 @@ def test_per_parameter_steps_survive_state_dict():
             param.grad = mv.tensor(np.array([0.5]))
         o.step()
     assert p.numpy().tobytes() == p2.numpy().tobytes() and q.numpy().tobytes() == q2.numpy().tobytes()
+
+
+def test_device_steps_need_the_gpu_kernels():
+    with pytest.raises(ValueError, match="device_steps needs parameters on cuda"):
+        mv.optim.Adam([mv.nn.Parameter(np.zeros(3, np.float32))], device_steps=True)

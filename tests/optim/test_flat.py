@@ -52,3 +52,36 @@ def test_loading_weights_keeps_the_parameters_views():
 def test_mixed_dtypes_are_refused():
     with pytest.raises(ValueError, match="one dtype on one device"):
         optim.FlatOptimizer([mv.nn.Parameter(np.zeros(2, np.float32)), mv.nn.Parameter(np.zeros(2))])
+
+
+def test_its_state_is_the_per_parameter_state_both_ways():
+    """A checkpoint moves between the flat and the per-parameter optimizer: the state saved
+    by one loads into the other, and both go on to the same parameters."""
+    per_model, per = _train(lambda ps: optim.Adam(ps, lr=1e-2), steps=3)
+    flat_model, flat = _train(lambda ps: optim.FlatOptimizer(ps, lr=1e-2), steps=3)
+    saved_per, saved_flat = per.state_dict(), flat.state_dict()
+    assert saved_flat["state"].keys() == saved_per["state"].keys()
+    for key, value in saved_per["state"].items():
+        np.testing.assert_allclose(saved_flat["state"][key], value, rtol=1e-12, atol=1e-15, err_msg=key)
+    other = optim.FlatOptimizer(per_model.parameters(), lr=1e-2)
+    other.load_state_dict(saved_per)
+    for key, value in other.state_dict()["state"].items():
+        np.testing.assert_allclose(value, saved_per["state"][key], rtol=0, atol=0, err_msg=key)
+
+
+def test_a_parameter_without_state_gets_zeros_in_the_flat_buffer():
+    params = [mv.nn.Parameter(np.ones(2)), mv.nn.Parameter(np.ones(3))]
+    opt = optim.FlatOptimizer(params, lr=1e-2)
+    opt.load_state_dict({"lr": 1e-2, "steps": 4, "state": {"1.m": np.full(3, 2.0), "1.v": np.full(3, 3.0),
+                                                           "1.step": np.asarray(4)}})
+    state = opt.inner.state[0]
+    np.testing.assert_array_equal(state["m"], [0, 0, 2, 2, 2])
+    np.testing.assert_array_equal(state["v"], [0, 0, 3, 3, 3])
+    assert state["step"] == 4
+
+
+def test_a_replayed_step_is_counted_on_the_host():
+    _, opt = _train(lambda ps: optim.FlatOptimizer(ps, lr=1e-2), steps=2)
+    opt.replayed()
+    assert opt.inner.steps == 3 and opt.inner.state[0]["step"] == 3
+    assert {int(v) for k, v in opt.state_dict()["state"].items() if k.endswith(".step")} == {3}

@@ -1,0 +1,107 @@
+"""A training step recorded once as a CUDA graph and replayed for every batch after it.
+
+At the sizes of these models a GPU step is launch overhead (about 60 kernels launched from
+Python, some 26 us each), so the whole step (forward, backward, optimizer) is recorded once
+and then launched as one graph. What a graph needs, and where it comes from:
+- static buffers: each batch is copied into the one input array the graph reads; arrays
+  made while recording come from a memory pool of the graphs' own, so that nothing else
+  takes their memory between replays;
+- no cuBLAS, which CuPy refuses in a capture: dense layers use our GEMM kernel there
+  (kernels/cuda/dense.py);
+- fresh noise on each replay: the model draws from a ``DevicePhilox``, whose offset the
+  graph itself bumps;
+- Adam's step count on the device (``Adam(device_steps=True)``), and the parameters in one
+  flat buffer (``FlatOptimizer``), so that the update is one launch.
+A step that cannot be recorded (a copy from the host, a cuBLAS product) runs eagerly from
+then on, and says why once. Recording again is cheap (one step's Python): the trainer does
+it each epoch, when the learning rate, the KL weight and the noise's seed may change.
+"""
+import contextlib
+
+from ..ops import Tensor
+
+
+class StepGraphs:
+    def __init__(self, say=print):
+        import cupy as cp
+        self.cp, self.say = cp, say
+        self.stream = cp.cuda.Stream(non_blocking=True)
+        self.pool = cp.cuda.MemoryPool()
+        self.graphs = {}       # player -> (graph, static input, loss of the recording)
+        self.warm = set()      # players whose step has run eagerly once (kernels compiled, Adam's counter made)
+        self.shape = None
+        self.failed = None     # why steps run eagerly
+
+    @contextlib.contextmanager
+    def running(self):
+        """Training's work on the graphs' stream; the device is synchronized on the way in
+        and out, since the stream does not wait on the default one."""
+        self.cp.cuda.Device().synchronize()
+        try:
+            with self.stream:
+                yield
+        finally:
+            self.stream.synchronize()
+
+    def forget(self):
+        """Record again at the next step (the lr, the KL weight or the noise's seed changed)."""
+        self.graphs = {}
+
+    def step(self, player, step, optimizer, x, y):
+        """``step(x, y)`` (forward, backward, update; returns the loss Tensor) for this batch:
+        replayed from the graph, recorded now, or run eagerly. Returns the loss Tensor."""
+        if self.shape is None:
+            self.shape = x.shape
+        if self.failed is None and y is not None:
+            self._give_up("the model's labels are made into codes on the host")
+        if self.failed is not None or x.shape != self.shape:   # the last, smaller batch runs eagerly
+            return step(x, y)
+        if player not in self.warm:
+            self.warm.add(player)
+            return step(x, y)
+        if player in self.graphs:
+            graph, static, loss = self.graphs[player]
+            static[...] = x
+            graph.launch(self.stream)
+            optimizer.replayed()
+            return loss
+        return self._record(player, step, optimizer, x)
+
+    def _record(self, player, step, optimizer, x):
+        static = x.copy()
+        counts = _step_counts(optimizer)
+        try:
+            with self.cp.cuda.using_allocator(self.pool.malloc):
+                self.stream.begin_capture()
+                try:
+                    loss = step(Tensor(static), None)
+                finally:
+                    graph = self.stream.end_capture()
+        except Exception as error:  # noqa: BLE001  (any failure to record: train eagerly, say why)
+            _set_step_counts(optimizer, counts)
+            self._give_up(f"{type(error).__name__}: {error}")
+            return step(x, None)
+        self.graphs[player] = (graph, static, loss)
+        graph.launch(self.stream)   # the recording ran nothing: this is the batch's step
+        return loss
+
+    def _give_up(self, why):
+        self.failed, self.graphs = why, {}
+        self.say(f"training eagerly, without CUDA graphs: {why}")
+
+
+def _inner(optimizer):
+    return getattr(optimizer, "inner", optimizer)
+
+
+def _step_counts(optimizer):
+    opt = _inner(optimizer)
+    return opt.steps, [s.get("step") for s in opt.state]
+
+
+def _set_step_counts(optimizer, counts):
+    opt = _inner(optimizer)
+    opt.steps = counts[0]
+    for state, step in zip(opt.state, counts[1]):
+        if step is not None:
+            state["step"] = step
