@@ -31,7 +31,8 @@ from vae_step import jax_step, minivae_step, torch_step  # noqa: E402
 
 import minivae as mv  # noqa: E402
 
-PRECISION = {"minivae": "fp32 (cuBLAS)", "minivae_graph": "fp32 (own GEMM)", "pytorch": "fp32 (TF32 off)",
+PRECISION = {"minivae": "fp32 (cuBLAS)", "minivae_graph": "fp32 (own GEMM)",
+             "minivae_graph_tf32": "TF32 inputs, fp32 sums (own mma.sync GEMM)", "pytorch": "fp32 (TF32 off)",
              "pytorch_graph": "fp32 (TF32 off)", "jax": "JAX default (TF32 matmuls on this GPU)",
              "jax_fp32": "fp32 (precision highest)"}
 
@@ -101,6 +102,7 @@ def vae_row(batch, sync, repeats, steps):
     eps = rng.standard_normal((batch, 20)).astype(np.float32)
     impls = {"minivae": minivae_step(params, x, eps, "fast", "cuda"),
              "minivae_graph": minivae_step(params, x, eps, "fast", "cuda", graphs=True),
+             "minivae_graph_tf32": minivae_step(params, x, eps, "fast", "cuda", graphs=True, tf32=True),
              "pytorch": torch_step(params, x, eps, "cuda"),
              "pytorch_graph": torch_graph_step(lambda: torch_step(params, x, eps, "cuda", capturable=True))}
     try:

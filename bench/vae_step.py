@@ -24,12 +24,13 @@ import minivae as mv  # noqa: E402
 import minivae.functional as F  # noqa: E402
 
 
-def minivae_step(params, x, eps, kernels, device="cpu", graphs=False):
+def minivae_step(params, x, eps, kernels, device="cpu", graphs=False, tf32=False):
     et = mv.tensor(eps, device=device)
     zdim = eps.shape[1]
 
     def loss_of(p, xt):
         mv.set_kernels(kernels)
+        mv.set_tf32(tf32)
         h1 = F.dense(xt, p["W1"], p["b1"], "relu")
         s = F.dense(h1, p["W2"], p["b2"])
         mu, logvar = s[:, :zdim], s[:, zdim:]

@@ -4,4 +4,4 @@ Installed as ``minivae.kernels``. Each kernel computes the same function as the 
 reference path of its op in ``minivae.ops``; ``set_kernels("reference" | "fast")`` (or the
 environment variable ``MINIVAE_KERNELS``) chooses between them.
 """
-from .registry import kernel_info, kernel_mode, lookup, set_kernels
+from .registry import kernel_info, kernel_mode, lookup, set_kernels, set_tf32, tf32

@@ -52,6 +52,21 @@ def kernel_mode():
     return _checked_mode()
 
 
+_tf32 = False
+
+
+def set_tf32(enabled):
+    """Dense layers on CUDA through TF32 tensor cores (our GEMM, eager and in CUDA graphs):
+    float32 inputs rounded to 10 mantissa bits, so products are good to about 2^-10 relative
+    to |x| |W| (fused.cu states the bound). Off by default: fp32 everywhere."""
+    global _tf32
+    _tf32 = bool(enabled)
+
+
+def tf32():
+    return _tf32
+
+
 def lookup(op, device):
     if _checked_mode() == "reference":
         return None
@@ -68,4 +83,4 @@ def lookup(op, device):
 
 def kernel_info():
     """What the benchmarks record: the mode and the kernels available."""
-    return {"mode": _checked_mode(), "kernels": sorted(f"{op}@{device}" for op, device in KERNELS)}
+    return {"mode": _checked_mode(), "tf32": _tf32, "kernels": sorted(f"{op}@{device}" for op, device in KERNELS)}

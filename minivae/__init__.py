@@ -2,7 +2,7 @@
 from . import backend, functional, nn, optim
 from .backend import cuda_available, manual_seed
 from .core import enable_grad, grad, no_grad, set_grad_enabled
-from .kernels import kernel_info, set_kernels
+from .kernels import kernel_info, set_kernels, set_tf32
 from .ops import Tensor, tensor
 
 __version__ = "0.1.0"
@@ -18,5 +18,5 @@ def __getattr__(name):
         return getattr(api, name)
     raise AttributeError(f"module 'minivae' has no attribute {name!r}")
 __all__ = ["Tensor", "tensor", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-           "manual_seed", "cuda_available", "functional", "nn", "optim", "set_kernels", "kernel_info",
+           "manual_seed", "cuda_available", "functional", "nn", "optim", "set_kernels", "set_tf32", "kernel_info",
            "VAE", "BetaVAE", "IWAE", "Estimator", "load"]

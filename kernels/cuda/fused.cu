@@ -28,6 +28,15 @@ template <> __device__ __forceinline__ double neg_inf() { return -__longlong_as_
 enum { IDENTITY = 0, RELU = 1, TANH = 2, SIGMOID = 3, LEAKY_RELU = 4 };
 
 template <typename T>
+__device__ __forceinline__ T activate(T v, int act, T slope) {
+    if (act == RELU) return v > T(0) ? v : T(0);
+    if (act == TANH) return tanh_(v);
+    if (act == SIGMOID) return sigmoid_(v);
+    if (act == LEAKY_RELU) return v > T(0) ? v : slope * v;
+    return v;
+}
+
+template <typename T>
 __device__ __forceinline__ T warp_sum(T v) {
     for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_down_sync(0xffffffff, v, offset);
     return v;
@@ -38,12 +47,7 @@ template <typename T>
 __global__ void dense_bias_act(T* y, const T* b, long long n, int m, int act, T slope) {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n * m;
          i += (long long)gridDim.x * blockDim.x) {
-        T v = y[i] + b[i % m];
-        if (act == RELU) v = v > T(0) ? v : T(0);
-        else if (act == TANH) v = tanh_(v);
-        else if (act == SIGMOID) v = sigmoid_(v);
-        else if (act == LEAKY_RELU) v = v > T(0) ? v : slope * v;
-        y[i] = v;
+        y[i] = activate(y[i] + b[i % m], act, slope);
     }
 }
 
@@ -262,15 +266,89 @@ __global__ void gemm_bias_act(const T* A, const T* B, const T* bias, T* C, int M
         for (int c = 0; c < 4; ++c) {
             int j = col0 + tx + 16 * c;
             if (j >= N) continue;
-            T v = acc[r][c] + (has_bias ? bias[j] : T(0));
-            if (act == RELU) v = v > T(0) ? v : T(0);
-            else if (act == TANH) v = tanh_(v);
-            else if (act == SIGMOID) v = sigmoid_(v);
-            else if (act == LEAKY_RELU) v = v > T(0) ? v : slope * v;
-            C[(long long)i * N + j] = v;
+            C[(long long)i * N + j] = activate(acc[r][c] + (has_bias ? bias[j] : T(0)), act, slope);
         }
     }
 }
+
+// ---- the same GEMM on TF32 tensor cores (sm_80 and later), opt-in --------------------------
+// Each input is rounded to TF32 (10 stored mantissa bits, cvt.rna: nearest, ties away), the
+// products (11 x 11 significant bits) are exact and summed in fp32 by mma.sync.m16n8k8.
+// Per element, with u = 2^-11 the TF32 unit roundoff and K the inner size, and 2^-23 per
+// addition so that a truncating accumulator is covered too:
+//     |C_tf32 - C|_ij <= (2u + u^2 + K 2^-23 (1 + u)^2) (|op(A)| |op(B)|)_ij
+// A 64 x 64 tile of C per block of 128 threads: four warps, each 32 x 32 = 2 x 4 mma tiles;
+// shared tiles padded so that the fragment loads hit 32 distinct banks.
+__device__ __forceinline__ unsigned int to_tf32(float x) {
+    unsigned int u;
+    asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(u) : "f"(x));
+    return u;
+}
+
+template <bool TA, bool TB>
+__global__ void gemm_tf32_bias_act(const float* A, const float* B, const float* bias, float* C, int M, int N,
+                                   int K, int lda, int ldb, int has_bias, int act, float slope) {
+    __shared__ float As[64][20];   // As[i][k]
+    __shared__ float Bs[16][72];   // Bs[k][j]
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    const int row0 = blockIdx.y * 64, col0 = blockIdx.x * 64, wm = (warp / 2) * 32, wn = (warp % 2) * 32;
+    float acc[2][4][4];
+    for (int mi = 0; mi < 2; ++mi)
+        for (int ni = 0; ni < 4; ++ni)
+            for (int r = 0; r < 4; ++r) acc[mi][ni][r] = 0.f;
+    for (int k0 = 0; k0 < K; k0 += 16) {
+        for (int l = threadIdx.x; l < 1024; l += 128) {
+            int i = TA ? l % 64 : l / 16, k = TA ? l / 64 : l % 16;
+            int gi = row0 + i, gk = k0 + k;
+            As[i][k] = (gi < M && gk < K) ? (TA ? A[(long long)gk * lda + gi] : A[(long long)gi * lda + gk]) : 0.f;
+        }
+        for (int l = threadIdx.x; l < 1024; l += 128) {
+            int j = TB ? l / 16 : l % 64, k = TB ? l % 16 : l / 64;
+            int gj = col0 + j, gk = k0 + k;
+            Bs[k][j] = (gj < N && gk < K) ? (TB ? B[(long long)gj * ldb + gk] : B[(long long)gk * ldb + gj]) : 0.f;
+        }
+        __syncthreads();
+        for (int kk = 0; kk < 16; kk += 8) {
+            unsigned int a[2][4], b[4][2];
+            for (int mi = 0; mi < 2; ++mi) {   // A fragment: rows g, g + 8; columns t, t + 4
+                int r = wm + 16 * mi + g;
+                a[mi][0] = to_tf32(As[r][kk + t]);
+                a[mi][1] = to_tf32(As[r + 8][kk + t]);
+                a[mi][2] = to_tf32(As[r][kk + t + 4]);
+                a[mi][3] = to_tf32(As[r + 8][kk + t + 4]);
+            }
+            for (int ni = 0; ni < 4; ++ni) {   // B fragment: rows t, t + 4; column g
+                int c = wn + 8 * ni + g;
+                b[ni][0] = to_tf32(Bs[kk + t][c]);
+                b[ni][1] = to_tf32(Bs[kk + t + 4][c]);
+            }
+            for (int mi = 0; mi < 2; ++mi)
+                for (int ni = 0; ni < 4; ++ni) {
+                    float* d = acc[mi][ni];
+                    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+                                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
+                                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                                 : "r"(a[mi][0]), "r"(a[mi][1]), "r"(a[mi][2]), "r"(a[mi][3]),
+                                   "r"(b[ni][0]), "r"(b[ni][1]));
+                }
+        }
+        __syncthreads();
+    }
+    for (int mi = 0; mi < 2; ++mi)   // C fragment: rows g, g + 8; columns 2t, 2t + 1
+        for (int ni = 0; ni < 4; ++ni)
+            for (int r = 0; r < 4; ++r) {
+                int i = row0 + wm + 16 * mi + g + 8 * (r / 2), j = col0 + wn + 8 * ni + 2 * t + r % 2;
+                if (i < M && j < N)
+                    C[(long long)i * N + j] = activate(acc[mi][ni][r] + (has_bias ? bias[j] : 0.f), act, slope);
+            }
+}
+
+template __global__ void gemm_tf32_bias_act<false, false>(const float*, const float*, const float*, float*, int, int,
+                                                          int, int, int, int, int, float);
+template __global__ void gemm_tf32_bias_act<false, true>(const float*, const float*, const float*, float*, int, int,
+                                                         int, int, int, int, int, float);
+template __global__ void gemm_tf32_bias_act<true, false>(const float*, const float*, const float*, float*, int, int,
+                                                         int, int, int, int, int, float);
 
 #define INSTANTIATE_GEMM(T, TA, TB) \
     template __global__ void gemm_bias_act<T, TA, TB>(const T*, const T*, const T*, T*, int, int, int, int, int, int, int, T);

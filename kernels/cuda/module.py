@@ -21,6 +21,7 @@ def _module():
         code = f.read()
     names = [f"{k}<{t}>" for k in KERNELS for t in CTYPES.values()]
     names += [gemm_name(t, ta, tb) for t in CTYPES.values() for ta, tb in GEMM_VARIANTS]
+    names += [gemm_name("tf32", ta, tb) for ta, tb in GEMM_VARIANTS]
     return cp.RawModule(code=code, options=("-std=c++14",), name_expressions=names)
 
 
@@ -28,7 +29,9 @@ GEMM_VARIANTS = ((False, False), (False, True), (True, False))   # op(A) op(B): 
 
 
 def gemm_name(ctype, trans_a, trans_b):
-    return f"gemm_bias_act<{ctype}, {str(trans_a).lower()}, {str(trans_b).lower()}>"
+    """The kernel for a dtype's C type, or "tf32" for the tensor-core one (float only)."""
+    ta, tb = str(trans_a).lower(), str(trans_b).lower()
+    return f"gemm_tf32_bias_act<{ta}, {tb}>" if ctype == "tf32" else f"gemm_bias_act<{ctype}, {ta}, {tb}>"
 
 
 def kernel(name, dtype=None):

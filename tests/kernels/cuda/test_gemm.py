@@ -68,3 +68,38 @@ def test_a_dense_layer_recorded_in_a_cuda_graph_matches_eager(activation):
     stream.synchronize()
     for want, got in zip(eager, [t.data if i == 0 else t.grad.data for i, t in enumerate(recorded)]):
         np.testing.assert_allclose(cp.asnumpy(got), cp.asnumpy(want), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("m, k, n", SHAPES)
+@pytest.mark.parametrize("trans_a, trans_b", [(False, False), (False, True), (True, False)])
+def test_the_tf32_gemm_is_the_product_of_rounded_inputs_within_its_bound(m, k, n, trans_a, trans_b):
+    """Against the TF32-rounded inputs multiplied in float64 (only fp32 summation error
+    left), and against the exact product within the bound fused.cu states."""
+    import cupy as cp
+    from minivae.kernels.cuda.gemm import gemm
+    from tf32_reference import tf32, tf32_bound
+    rng = np.random.default_rng(m + 3 * n)
+    a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(np.float32)
+    A, B = (a.T if trans_a else a), (b.T if trans_b else b)
+    got = cp.asnumpy(gemm(cp.asarray(a), cp.asarray(b), trans_a, trans_b, tf32=True)).astype(np.float64)
+    magnitude = np.abs(A).astype(np.float64) @ np.abs(B)
+    rounded = tf32(A).astype(np.float64) @ tf32(B)
+    assert (np.abs(got - rounded) <= k * 2.0 ** -23 * magnitude + 1e-30).all()
+    assert (np.abs(got - A.astype(np.float64) @ B) <= tf32_bound(A, B) + 1e-30).all()
+
+
+def test_set_tf32_sends_dense_layers_through_the_tensor_cores():
+    import minivae.functional as F
+    from tf32_reference import tf32_bound
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((300, 500)).astype(np.float32), rng.standard_normal((500, 70)).astype(np.float32)
+    exact = x.astype(np.float64) @ w
+    fp32 = F.dense(mv.tensor(x, device="cuda"), mv.tensor(w, device="cuda")).numpy()
+    mv.set_tf32(True)
+    try:
+        coarse = F.dense(mv.tensor(x, device="cuda"), mv.tensor(w, device="cuda")).numpy()
+    finally:
+        mv.set_tf32(False)
+    assert (np.abs(coarse - exact) <= tf32_bound(x, w)).all()
+    assert np.abs(coarse - exact).max() > 10 * np.abs(fp32 - exact).max()   # the TF32 path was taken

@@ -1,9 +1,10 @@
-"""The index arithmetic of fused.cu's gemm_bias_act, replayed in NumPy on the CPU: the same
+"""The index arithmetic of fused.cu's gemm_bias_act (and of gemm_tf32_bias_act), replayed in NumPy on the CPU: the same
 tile loads (with their orientation-dependent thread layouts and bounds) and the same
 thread -> output mapping, checked against A @ B. It runs without a GPU; test_gemm.py runs
 the kernel itself where there is one. Keep the formulas here in step with the kernel."""
 import numpy as np
 import pytest
+from tf32_reference import tf32, tf32_bound
 
 BM = BN = 64
 BK, THREADS = 16, 256
@@ -49,3 +50,85 @@ def test_the_tiles_cover_every_output_once_with_the_right_sum(m, k, n, ta, tb):
     B = rng.standard_normal((n, k) if tb else (k, n))
     want = (A.T if ta else A) @ (B.T if tb else B)
     np.testing.assert_allclose(replay(A, B, m, n, k, ta, tb), want, rtol=1e-12, atol=1e-12)
+
+
+def mma_m16n8k8(a, b):
+    """mma.sync.m16n8k8.row.col for one warp as the PTX ISA lays out its fragments: a[lane, r]
+    holds A[g + 8 (r % 2), t + 4 (r // 2)], b[lane, r] holds B[t + 4 r, g], and the result's
+    d[lane, r] is D[g + 8 (r // 2), 2 t + r % 2], with g = lane // 4, t = lane % 4."""
+    lane = np.arange(32)
+    g, t = lane // 4, lane % 4
+    A, B = np.zeros((16, 8)), np.zeros((8, 8))
+    for r in range(4):
+        A[g + 8 * (r % 2), t + 4 * (r // 2)] = a[:, r]
+    for r in range(2):
+        B[t + 4 * r, g] = b[:, r]
+    D = A.astype(np.float64) @ B
+    return np.stack([D[g + 8 * (r // 2), 2 * t + r % 2] for r in range(4)], 1)
+
+
+def replay_tf32(A, B, M, N, K, ta, tb):
+    lda, ldb = A.shape[1], B.shape[1]
+    a, b = A.reshape(-1), B.reshape(-1)
+    C = np.full((M, N), np.nan)
+    l = np.arange(1024)
+    lane = np.arange(32)
+    g, t = lane // 4, lane % 4
+    for by in range((M + BM - 1) // BM):
+        for bx in range((N + BN - 1) // BN):
+            row0, col0 = by * BM, bx * BN
+            acc = np.zeros((4, 2, 4, 32, 4))   # warp, mi, ni, lane, r
+            for k0 in range(0, K, BK):
+                As, Bs = np.zeros((64, 20)), np.zeros((16, 72))
+                i, k = (l % 64, l // 64) if ta else (l // 16, l % 16)
+                gi, gk = row0 + i, k0 + k
+                ok = (gi < M) & (gk < K)
+                As[i[ok], k[ok]] = a[((gk * lda + gi) if ta else (gi * lda + gk))[ok]]
+                j, k = (l // 16, l % 16) if tb else (l % 64, l // 64)
+                gj, gk = col0 + j, k0 + k
+                ok = (gj < N) & (gk < K)
+                Bs[k[ok], j[ok]] = b[((gj * ldb + gk) if tb else (gk * ldb + gj))[ok]]
+                As, Bs = tf32(As), tf32(Bs)
+                for warp in range(4):
+                    wm, wn = (warp // 2) * 32, (warp % 2) * 32
+                    for kk in (0, 8):
+                        for mi in range(2):
+                            r = wm + 16 * mi + g
+                            fa = np.stack([As[r, kk + t], As[r + 8, kk + t], As[r, kk + t + 4], As[r + 8, kk + t + 4]], 1)
+                            for ni in range(4):
+                                c = wn + 8 * ni + g
+                                fb = np.stack([Bs[kk + t, c], Bs[kk + t + 4, c]], 1)
+                                acc[warp, mi, ni] += mma_m16n8k8(fa, fb)
+            for warp in range(4):
+                wm, wn = (warp // 2) * 32, (warp % 2) * 32
+                for mi in range(2):
+                    for ni in range(4):
+                        for r in range(4):
+                            i = row0 + wm + 16 * mi + g + 8 * (r // 2)
+                            j = col0 + wn + 8 * ni + 2 * t + r % 2
+                            ok = (i < M) & (j < N)
+                            C[i[ok], j[ok]] = acc[warp, mi, ni, ok, r]
+    return C
+
+
+@pytest.mark.parametrize("m, k, n", [(1, 1, 1), (7, 20, 50), (65, 17, 63), (130, 33, 1)])
+@pytest.mark.parametrize("ta, tb", [(False, False), (False, True), (True, False)])
+def test_the_tf32_fragments_cover_every_output_once_with_the_right_sum(m, k, n, ta, tb):
+    """Exact in float64 arithmetic: the product of the TF32-rounded inputs."""
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    B = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    want = tf32(A.T if ta else A).astype(np.float64) @ tf32(B.T if tb else B)
+    np.testing.assert_allclose(replay_tf32(A, B, m, n, k, ta, tb), want, rtol=1e-12, atol=1e-12)
+
+
+def test_tf32_rounding_and_its_error_bound():
+    x = np.array([1.0, 1 + 2.0 ** -11, 1 + 2.0 ** -10 + 2.0 ** -11, -(1 + 2.0 ** -11), 3.0e38], np.float32)
+    np.testing.assert_array_equal(tf32(x), np.array([1.0, 1 + 2.0 ** -10, 1 + 2.0 ** -9, -(1 + 2.0 ** -10),
+                                                      tf32(np.float32(3.0e38))], np.float32))   # ties away
+    rng = np.random.default_rng(2)
+    A, B = rng.standard_normal((50, 300)).astype(np.float32), rng.standard_normal((300, 40)).astype(np.float32)
+    rounded = tf32(A).astype(np.float64) @ tf32(B)
+    err = np.abs(rounded - A.astype(np.float64) @ B)
+    assert (err <= tf32_bound(A, B)).all()
+    assert err.max() > 1e-4 * np.abs(rounded).max() / 10   # TF32 is visibly coarser than fp32
