@@ -158,7 +158,7 @@ def test_replayed_steps_match_eager_steps_with_the_same_noise(capsys):
     replayed, history = _train_on("cuda", True, DevicePhilox(0))
     assert "training eagerly" not in capsys.readouterr().out
     for (name, a), b in zip(eager.state_dict().items(), replayed.state_dict().values()):
-        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=2e-4, err_msg=name)
     for h, e in zip(history, eager_history):
         assert h["train_loss"] == pytest.approx(e["train_loss"], rel=1e-5)
 
