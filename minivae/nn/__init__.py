@@ -1,10 +1,12 @@
 """Layers: ``Module`` and the building blocks of encoders and decoders."""
 from . import init
 from .activation import Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
-from .batchnorm import BatchNorm1d
+from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleList, Sequential
+from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .linear import Linear
 from .mlp import MLP
 from .module import Module, atomic_write, save_npz
 from .parameter import Parameter
+from .shape import Flatten, Unflatten

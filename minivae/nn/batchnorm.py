@@ -5,11 +5,11 @@ from .module import Module
 from .parameter import Parameter
 
 
-class BatchNorm1d(Module):
-    """y = gamma (x - mean) / sqrt(var + eps) + beta over the batch axis (Ioffe & Szegedy 2015).
-
-    Training uses the batch's statistics and updates running ones; eval uses the running ones.
-    """
+class _BatchNorm(Module):
+    """y = gamma (x - mean) / sqrt(var + eps) + beta per channel (axis 1), the statistics taken
+    over every other axis (Ioffe & Szegedy 2015). Training uses the batch's statistics and
+    updates running ones (the variance unbiased, as PyTorch); eval uses the running ones."""
+    ndim = None
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=backend.DEFAULT_DTYPE):
         super().__init__()
@@ -20,22 +20,36 @@ class BatchNorm1d(Module):
         self.register_buffer("running_var", np.ones(num_features, dtype))
 
     def forward(self, x):
-        if x.ndim != 2 or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}): expected shape (batch, "
-                             f"{self.num_features}), got {x.shape}")
+        name = type(self).__name__
+        if x.ndim != self.ndim or x.shape[1] != self.num_features:
+            raise ValueError(f"{name}({self.num_features}): expected shape (batch, {self.num_features}"
+                             + ", height, width" * (self.ndim == 4) + f"), got {x.shape}")
+        axes = (0,) + tuple(range(2, x.ndim))
+        per_channel = (1, -1) + (1,) * (x.ndim - 2)
         if self.training:
-            if x.shape[0] < 2:
-                raise ValueError("BatchNorm1d: training needs a batch of at least 2")
-            mean = x.mean(0)
+            n = x.size // x.shape[1]
+            if n < 2:
+                raise ValueError(f"{name}: training needs at least 2 values per channel")
+            mean = x.mean(axes, keepdims=True)
             centered = x - mean
-            var = (centered * centered).mean(0)
-            n, m = x.shape[0], self.momentum
-            dtype = self.running_mean.dtype  # the buffers keep their dtype whatever the batch's
-            self.set_buffer("running_mean", ((1 - m) * self.running_mean + m * mean.data).astype(dtype))
+            var = (centered * centered).mean(axes, keepdims=True)
+            m, dtype = self.momentum, self.running_mean.dtype  # the buffers keep their dtype
+            self.set_buffer("running_mean", ((1 - m) * self.running_mean + m * mean.data.reshape(-1)).astype(dtype))
             self.set_buffer("running_var", ((1 - m) * self.running_var
-                                            + m * var.data * (n / (n - 1))).astype(dtype))
+                                            + m * var.data.reshape(-1) * (n / (n - 1))).astype(dtype))
             inv_std = 1.0 / ops.sqrt(var + self.eps)
         else:
-            centered = x - self.running_mean
-            inv_std = 1.0 / backend.array_module(x.device).sqrt(self.running_var + self.eps)
-        return centered * inv_std * self.weight + self.bias
+            xp = backend.array_module(x.device)
+            centered = x - self.running_mean.reshape(per_channel)
+            inv_std = 1.0 / xp.sqrt(self.running_var.reshape(per_channel) + self.eps)
+        return centered * inv_std * self.weight.reshape(*per_channel) + self.bias.reshape(*per_channel)
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm of (batch, features)."""
+    ndim = 2
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm of images (batch, channels, height, width), per channel."""
+    ndim = 4

@@ -1,6 +1,7 @@
 """Weight initializers. Each returns an array of ``shape`` drawn with ``generator``.
 
-Linear weights are stored (fan_in, fan_out), so that y = x @ W + b."""
+Linear weights are stored (fan_in, fan_out), so that y = x @ W + b; convolution weights
+(out, in, kh, kw), each input channel seen through kh kw taps, as in PyTorch."""
 import math
 
 import numpy as np
@@ -9,6 +10,9 @@ from .. import backend
 
 
 def _fans(shape):
+    if len(shape) > 2:
+        taps = math.prod(shape[2:])
+        return shape[1] * taps, shape[0] * taps
     fan_in = shape[0] if len(shape) > 1 else 1
     fan_out = shape[1] if len(shape) > 1 else shape[0]
     return fan_in, fan_out

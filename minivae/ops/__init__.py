@@ -1,6 +1,7 @@
 """The ops: each defined once, forward on arrays and backward beside it."""
 from .activation import leaky_relu, relu, sigmoid, softplus, tanh
 from .arithmetic import add, div, mul, neg, pow, sub
+from .conv import conv2d, conv_transpose2d
 from .dense import ACTIVATIONS as dense_activations, dense
 from .device import to
 from .dropout import dropout
@@ -8,6 +9,7 @@ from .elementwise import abs, exp, log, log1p, sqrt
 from .iwae import iwae_bound
 from .losses import bce_with_logits, gaussian_nll, kl_normal, log_normal, mse
 from .matmul import matmul
+from .pool import avg_pool2d, max_pool2d, upsample
 from .reduction import max, mean, min, sum
 from .reparameterize import reparameterize_kl
 from .selection import clip, maximum, where

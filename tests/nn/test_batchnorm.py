@@ -28,3 +28,21 @@ def test_batchnorm_gradient():
 def test_batchnorm_shape_error():
     with pytest.raises(ValueError, match=r"BatchNorm1d\(3\): expected shape \(batch, 3\), got \(4, 2\)"):
         nn.BatchNorm1d(3)(mv.tensor(np.ones((4, 2))))
+
+
+def test_batchnorm2d_normalizes_each_channel_over_batch_and_pixels():
+    bn = nn.BatchNorm2d(3, momentum=1.0)
+    x = np.random.default_rng(2).normal(1.0, 2.0, (4, 3, 5, 6))
+    bn.weight.data[:] = [1.0, 2.0, 3.0]
+    y = bn(mv.tensor(x)).numpy()
+    mean, var = x.mean((0, 2, 3), keepdims=True), x.var((0, 2, 3), keepdims=True)
+    np.testing.assert_allclose(y, (x - mean) / np.sqrt(var + bn.eps) * np.array([1.0, 2.0, 3.0])[None, :, None, None],
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bn.running_var, x.var((0, 2, 3), ddof=1), rtol=1e-5)
+    bn.eval()
+    np.testing.assert_allclose(bn(mv.tensor(x)).numpy(), (x - mean) / np.sqrt(bn.running_var[None, :, None, None] + bn.eps)
+                               * np.array([1.0, 2.0, 3.0])[None, :, None, None], rtol=1e-5, atol=1e-6)
+    bn.train()
+    assert gradcheck(lambda t: bn(t) ** 3, np.random.default_rng(3).standard_normal((2, 3, 2, 2)))
+    with pytest.raises(ValueError, match="expected shape"):
+        bn(mv.tensor(np.ones((4, 3))))

@@ -1,0 +1,225 @@
+"""2-D convolution (NCHW) and its adjoint, the transposed convolution, as three linear ops
+that differentiate into one another, so that gradients of any order exist:
+
+    y   = conv(x, W)         y[n,o,p,q] = sum_{c,i,j} W[o,c,i,j] x[n, c, s p + d i - pad, s q + d j - pad]
+    x'  = convT(y, W)        the adjoint in x:  <conv(x, W), y> = <x, convT(y, W)>
+    W'  = wgrad(x, y)        the adjoint in W:  <conv(x, W), y> = <W, wgrad(x, y)>
+
+(channels split into ``groups`` that see only their own inputs). Each is an im2col of the
+input into columns col[n, c, i, j, p, q] = x[n, c, s p + d i - pad, s q + d j - pad],
+one GEMM per group, and for the adjoint a col2im that sums columns back into the image.
+"""
+import numpy as np
+
+from .. import backend, kernels
+from ..core import Function
+from .shape import reshape
+
+
+class Geometry:
+    """Stride, padding and dilation (pairs), groups, and the kernel's size."""
+
+    def __init__(self, kernel, stride, padding, dilation, groups):
+        self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
+        self.groups = groups
+
+    def out_size(self, size):
+        """Output height and width of conv over an input of ``size`` (height, width)."""
+        return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                     for n, p, d, k, s in zip(size, self.padding, self.dilation, self.kernel, self.stride))
+
+
+def im2col(x, g, out=None):
+    """col[n, c, i, j, p, q] = x[n, c, s p + d i - pad, s q + d j - pad] (0 outside x), for
+    the output positions p, q of ``out`` (default: all that fit)."""
+    oh, ow = out or g.out_size(x.shape[2:])
+    fast = kernels.lookup("im2col", _device(x))
+    if fast is not None:
+        return fast(x, g.kernel, g.stride, g.padding, g.dilation, (oh, ow))
+    xp = _xp(x)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = g.kernel, g.stride, g.padding, g.dilation
+    padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    col = xp.empty(x.shape[:2] + (kh, kw, oh, ow), x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            col[:, :, i, j] = padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+    return col
+
+
+def col2im(col, size, g):
+    """The adjoint of im2col: each column entry added back to the pixel it came from."""
+    fast = kernels.lookup("col2im", _device(col))
+    if fast is not None:
+        return fast(col, size, g.stride, g.padding, g.dilation)
+    xp = _xp(col)
+    n, c, kh, kw, oh, ow = col.shape
+    (sh, sw), (ph, pw), (dh, dw) = g.stride, g.padding, g.dilation
+    padded = xp.zeros((n, c, size[0] + 2 * ph, size[1] + 2 * pw), col.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += col[:, :, i, j]
+    return padded[:, :, ph:ph + size[0], pw:pw + size[1]]
+
+
+def _grouped(col, groups):
+    """Columns (n, c, kh, kw, oh, ow) as (groups, c/groups * kh * kw, n * oh * ow): one matrix per group."""
+    n, c, kh, kw, oh, ow = col.shape
+    return col.reshape(n, groups, c // groups * kh * kw, oh * ow).transpose(1, 2, 0, 3).reshape(groups, -1, n * oh * ow)
+
+
+def _ungrouped(m, n, oh, ow):
+    """(groups, rows, n * oh * ow) back to (n, groups * rows, oh, ow)."""
+    groups, rows = m.shape[:2]
+    return m.reshape(groups, rows, n, oh * ow).transpose(2, 0, 1, 3).reshape(n, groups * rows, oh, ow)
+
+
+def conv_array(x, w, g, out=None):
+    """conv(x, W) on arrays; W of shape (out, in / groups, kh, kw)."""
+    n = x.shape[0]
+    oh, ow = out or g.out_size(x.shape[2:])
+    col = _grouped(im2col(x, g, (oh, ow)), g.groups)                     # (G, K, n L)
+    y = w.reshape(g.groups, w.shape[0] // g.groups, -1) @ col            # (G, O/G, n L)
+    return _ungrouped(y, n, oh, ow)
+
+
+def conv_transpose_array(y, w, size, g):
+    """convT(y, W) on arrays: the image of ``size`` whose conv with W is paired with y."""
+    n, o, oh, ow = y.shape
+    c = w.shape[1] * g.groups
+    wg = w.reshape(g.groups, o // g.groups, -1)                          # (G, O/G, K)
+    cols = wg.transpose(0, 2, 1) @ _grouped_out(y, g.groups)             # (G, K, n L)
+    col = cols.reshape(g.groups, c // g.groups, *g.kernel, n, oh, ow).transpose(4, 0, 1, 2, 3, 5, 6)
+    return col2im(col.reshape(n, c, *g.kernel, oh, ow), size, g)
+
+
+def wgrad_array(x, y, g):
+    """wgrad(x, y): sum over the batch of y's channels against x's columns, shaped as W."""
+    o = y.shape[1]
+    col = _grouped(im2col(x, g, y.shape[2:]), g.groups)                  # (G, K, n L)
+    w = _grouped_out(y, g.groups) @ col.transpose(0, 2, 1)               # (G, O/G, K)
+    return w.reshape(o, x.shape[1] // g.groups, *g.kernel)
+
+
+def _grouped_out(y, groups):
+    """y (n, o, oh, ow) as (groups, o/groups, n * oh * ow)."""
+    n, o, oh, ow = y.shape
+    return y.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3).reshape(groups, o // groups, -1)
+
+
+class Conv(Function):
+    """conv(x, W); ``out`` crops the output to the size that convT came from, which the
+    output padding can leave smaller than what fits."""
+    keep_inputs = (0, 1)
+
+    def __init__(self, g, out=None):
+        self.g, self.out = g, out
+
+    def forward(self, x, w):
+        return conv_array(x, w, self.g, self.out)
+
+    def backward(self, gy):
+        x, w = self.inputs[0], self.inputs[1]
+        return (ConvTranspose(self.g, x.shape[2:])(gy, w) if self.needs_grad[0] else None,
+                WeightGrad(self.g, w.shape)(x, gy) if self.needs_grad[1] else None)
+
+
+class ConvTranspose(Function):
+    keep_inputs = (0, 1)
+
+    def __init__(self, g, size):
+        self.g, self.size = g, tuple(size)
+
+    def forward(self, y, w):
+        return conv_transpose_array(y, w, self.size, self.g)
+
+    def backward(self, gx):
+        y, w = self.inputs[0], self.inputs[1]
+        return (Conv(self.g, y.shape[2:])(gx, w) if self.needs_grad[0] else None,
+                WeightGrad(self.g, w.shape)(gx, y) if self.needs_grad[1] else None)
+
+
+class WeightGrad(Function):
+    keep_inputs = (0, 1)
+
+    def __init__(self, g, shape):
+        self.g, self.shape = g, tuple(shape)
+
+    def forward(self, x, y):
+        return wgrad_array(x, y, self.g)
+
+    def backward(self, gw):
+        x, y = self.inputs[0], self.inputs[1]
+        return (ConvTranspose(self.g, x.shape[2:])(y, gw) if self.needs_grad[0] else None,
+                Conv(self.g, y.shape[2:])(x, gw) if self.needs_grad[1] else None)
+
+
+def _xp(a):
+    return backend.array_module(backend.device_of(a))
+
+
+def _device(a):
+    return backend.device_of(a)
+
+
+def _pair(name, v, low):
+    v = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(v) != 2 or not all(isinstance(e, (int, np.integer)) and e >= low for e in v):
+        raise ValueError(f"{name} must be an int or a pair of ints >= {low}, got {v}")
+    return tuple(int(e) for e in v)
+
+
+def geometry(op, x, weight, stride, padding, dilation, groups):
+    """Check shapes and hyperparameters; the Geometry, or a ValueError that names the problem."""
+    try:
+        stride, padding, dilation = _pair("stride", stride, 1), _pair("padding", padding, 0), \
+            _pair("dilation", dilation, 1)
+    except ValueError as e:
+        raise ValueError(f"{op}: {e}") from None
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups}")
+    if x.ndim != 4 or weight.ndim != 4:
+        raise ValueError(f"{op}: expected input (N, C, H, W) and a 4-D weight, got {x.shape} and {weight.shape}")
+    return Geometry(tuple(weight.shape[2:]), stride, padding, dilation, int(groups))
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """PyTorch's conv2d: x (N, C, H, W), weight (O, C / groups, kh, kw), bias (O,)."""
+    g = geometry("conv2d", x, weight, stride, padding, dilation, groups)
+    o, cg = weight.shape[:2]
+    if x.shape[1] != cg * g.groups or o % g.groups:
+        raise ValueError(f"conv2d: input of {x.shape[1]} channels and weight {weight.shape} with groups="
+                         f"{g.groups} do not fit (need C = {cg} * groups and O divisible by groups)")
+    if min(g.out_size(x.shape[2:])) < 1:
+        raise ValueError(f"conv2d: the kernel {g.kernel} (dilation {g.dilation}) does not fit the input "
+                         f"{x.shape[2:]} with padding {g.padding}")
+    y = Conv(g)(x, weight)
+    return y if bias is None else y + _channel_bias(bias, o, "conv2d")
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """PyTorch's conv_transpose2d: x (N, C, H, W), weight (C, O / groups, kh, kw); the output
+    is (H - 1) s - 2 pad + d (k - 1) + output_padding + 1 high (likewise wide)."""
+    g = geometry("conv_transpose2d", x, weight, stride, padding, dilation, groups)
+    try:
+        extra = _pair("output_padding", output_padding, 0)
+    except ValueError as e:
+        raise ValueError(f"conv_transpose2d: {e}") from None
+    if any(e >= max(s, d) for e, s, d in zip(extra, g.stride, g.dilation)):
+        raise ValueError(f"conv_transpose2d: output_padding {extra} must be smaller than stride {g.stride} "
+                         f"or dilation {g.dilation}")
+    c, og = weight.shape[:2]
+    if x.shape[1] != c or c % g.groups:
+        raise ValueError(f"conv_transpose2d: input of {x.shape[1]} channels and weight {weight.shape} with "
+                         f"groups={g.groups} do not fit (need C = weight.shape[0], divisible by groups)")
+    size = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1
+                 for n, s, p, d, k, e in zip(x.shape[2:], g.stride, g.padding, g.dilation, g.kernel, extra))
+    if min(size) < 1:
+        raise ValueError(f"conv_transpose2d: the output would be {size}; padding {g.padding} is too large")
+    y = ConvTranspose(g, size)(x, weight)
+    return y if bias is None else y + _channel_bias(bias, og * g.groups, "conv_transpose2d")
+
+
+def _channel_bias(bias, channels, op):
+    if bias.shape != (channels,):
+        raise ValueError(f"{op}: bias must have shape ({channels},), got {bias.shape}")
+    return reshape(bias, (1, channels, 1, 1))

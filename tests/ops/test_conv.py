@@ -1,0 +1,151 @@
+"""conv2d and conv_transpose2d against plain loops over the definition, their gradients
+(and gradients of gradients) against finite differences, and the adjoint identities."""
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import minivae as mv
+import minivae.functional as F
+from minivae.testing import gradcheck, gradgradcheck
+from strategies import arrays, assert_paths_agree, both_paths
+
+
+def out_size(n, k, s, p, d):
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def conv_loop(x, w, b, s, p, d, groups):
+    """y[n,o,i,j] = b[o] + sum_{c,a,e} w[o,c,a,e] x[n, group(o) Cg + c, i s + a d - p, j s + e d - p]."""
+    n_, c_, h, wd = x.shape
+    o_, cg, kh, kw = w.shape
+    oh, ow = out_size(h, kh, s[0], p[0], d[0]), out_size(wd, kw, s[1], p[1], d[1])
+    y = np.zeros((n_, o_, oh, ow)) + (0 if b is None else b[None, :, None, None])
+    for n in range(n_):
+        for o in range(o_):
+            g = o // (o_ // groups)
+            for i in range(oh):
+                for j in range(ow):
+                    for c in range(cg):
+                        for a in range(kh):
+                            for e in range(kw):
+                                r, q = i * s[0] + a * d[0] - p[0], j * s[1] + e * d[1] - p[1]
+                                if 0 <= r < h and 0 <= q < wd:
+                                    y[n, o, i, j] += w[o, c, a, e] * x[n, g * cg + c, r, q]
+    return y
+
+
+def conv_transpose_loop(x, w, s, p, d, groups, extra):
+    """Each input pixel spreads its value times the kernel over the output (the adjoint)."""
+    n_, c_, h, wd = x.shape
+    _, og, kh, kw = w.shape
+    oh = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + extra[0] + 1
+    ow = (wd - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + extra[1] + 1
+    y = np.zeros((n_, og * groups, oh, ow))
+    for n in range(n_):
+        for c in range(c_):
+            g = c // (c_ // groups)
+            for i in range(h):
+                for j in range(wd):
+                    for o in range(og):
+                        for a in range(kh):
+                            for e in range(kw):
+                                r, q = i * s[0] + a * d[0] - p[0], j * s[1] + e * d[1] - p[1]
+                                if 0 <= r < oh and 0 <= q < ow:
+                                    y[n, g * og + o, r, q] += x[n, c, i, j] * w[c, o, a, e]
+    return y
+
+
+@st.composite
+def conv_cases(draw):
+    groups = draw(st.integers(1, 2))
+    n, cg, og = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    s = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    p = (draw(st.integers(0, 2)), draw(st.integers(0, 1)))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    h, w = draw(st.integers(1, 6)), draw(st.integers(1, 5))
+    assume(out_size(h, k[0], s[0], p[0], d[0]) >= 1 and out_size(w, k[1], s[1], p[1], d[1]) >= 1)
+    x = draw(arrays((n, cg * groups, h, w)))
+    weight = draw(arrays((og * groups, cg) + k)) / 2
+    bias = draw(arrays((og * groups,)))
+    return x, weight, bias, s, p, d, groups
+
+
+@given(conv_cases())
+def test_conv2d_values_and_gradients(case):
+    x, w, b, s, p, d, groups = case
+    fn = lambda x, w, b: F.conv2d(x, w, b, s, p, d, groups)
+    y = fn(*(mv.tensor(a, dtype=np.float64) for a in (x, w, b)))
+    np.testing.assert_allclose(y.numpy(), conv_loop(x, w, b, s, p, d, groups), rtol=1e-10, atol=1e-12)
+    assert gradcheck(fn, x, w, b)
+    assert gradgradcheck(lambda x, w: F.conv2d(x, w, None, s, p, d, groups), x, w)
+
+
+@given(conv_cases(), st.data())
+def test_conv_transpose2d_values_and_gradients(case, data):
+    x, w, _, s, p, d, groups = case
+    extra = tuple(data.draw(st.integers(0, max(si, di) - 1)) for si, di in zip(s, d))
+    size = [(n - 1) * si - 2 * pi + di * (k - 1) + e + 1
+            for n, si, pi, di, k, e in zip(x.shape[2:], s, p, d, w.shape[2:], extra)]
+    assume(min(size) >= 1)
+    wt = data.draw(arrays((x.shape[1], w.shape[0] // groups) + w.shape[2:])) / 2   # (in, out / groups, kh, kw)
+    fn = lambda x, w: F.conv_transpose2d(x, w, None, s, p, extra, groups, d)
+    y = fn(mv.tensor(x, dtype=np.float64), mv.tensor(wt, dtype=np.float64))
+    np.testing.assert_allclose(y.numpy(), conv_transpose_loop(x, wt, s, p, d, groups, extra), rtol=1e-10, atol=1e-12)
+    assert gradcheck(fn, x, wt)
+    assert gradgradcheck(fn, x, wt)
+
+
+@given(conv_cases(), st.integers(0, 2 ** 32 - 1))
+def test_conv_transpose_is_the_adjoint_of_conv(case, seed):
+    """<conv(x, W), y> = <x, convT(y, W)> (the same W: PyTorch's layouts make it so), and
+    <conv(x, W), y> = <W, dL/dW> with L = <conv(x, W), y>."""
+    x, w, _, s, p, d, groups = case
+    xt, wt = mv.tensor(x, dtype=np.float64), mv.tensor(w, dtype=np.float64, requires_grad=True)
+    y = F.conv2d(xt, wt, None, s, p, d, groups)
+    r = np.random.default_rng(seed).standard_normal(y.shape)
+    extra = tuple(n - ((o - 1) * si - 2 * pi + di * (k - 1) + 1)
+                  for n, o, si, pi, di, k in zip(x.shape[2:], y.shape[2:], s, p, d, w.shape[2:]))
+    assume(all(0 <= e < max(si, di) for e, si, di in zip(extra, s, d)))
+    back = F.conv_transpose2d(mv.tensor(r), mv.tensor(w), None, s, p, extra, groups, d).numpy()
+    lhs = float((y.numpy() * r).sum())
+    assert lhs == pytest.approx(float((x * back).sum()), rel=1e-9, abs=1e-9)
+    (y * mv.tensor(r)).sum().backward()
+    assert lhs == pytest.approx(float((w * wt.grad.numpy()).sum()), rel=1e-9, abs=1e-9)
+
+
+def test_float32_stays_float32_and_strided_inputs_work():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 6, 9, 8)).astype(np.float32)[:, ::2]     # strided channels
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    y = F.conv2d(mv.tensor(x), mv.tensor(w), None, 2, 1)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), conv_loop(x.astype(np.float64), w.astype(np.float64), None,
+                                                     (2, 2), (1, 1), (1, 1), 1), rtol=1e-5, atol=1e-5)
+
+
+def test_fast_and_reference_paths_agree():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 4, 11, 10)).astype(np.float32)
+    w = rng.standard_normal((6, 2, 3, 4)).astype(np.float32)
+    wt = rng.standard_normal((4, 3, 4, 4)).astype(np.float32)
+    results = both_paths(lambda x, w, wt: (F.conv2d(x, w, None, (2, 1), (1, 2), (1, 2), 2),
+                                           F.conv_transpose2d(x, wt, None, 2, 1, 1)), x, w, wt)
+    assert_paths_agree(results, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x, w: F.conv2d(x, w[:, :2]), "do not fit"),
+    (lambda x, w: F.conv2d(x, w, None, 0), "stride must be"),
+    (lambda x, w: F.conv2d(x, w, None, 1, -1), "padding must be"),
+    (lambda x, w: F.conv2d(x, w, None, 1, 0, 1, 2), "do not fit"),
+    (lambda x, w: F.conv2d(x[0], w), "expected input"),
+    (lambda x, w: F.conv2d(x, w, mv.tensor(np.zeros(2))), "bias must have shape"),
+    (lambda x, w: F.conv2d(x[:, :, :2, :2], w), "does not fit the input"),
+    (lambda x, w: F.conv_transpose2d(x, w, None, 2, 0, 2), "output_padding"),
+])
+def test_bad_arguments_are_named(call, message):
+    x, w = mv.tensor(np.zeros((1, 3, 5, 5))), mv.tensor(np.zeros((3, 3, 3, 3)))
+    with pytest.raises(ValueError, match=message):
+        call(x, w)
