@@ -23,6 +23,10 @@ class Geometry:
         self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
         self.groups = groups
 
+    @property
+    def args(self):
+        return self.kernel, self.stride, self.padding, self.dilation
+
     def out_size(self, size):
         """Output height and width of conv over an input of ``size`` (height, width)."""
         return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
@@ -30,44 +34,43 @@ class Geometry:
 
 
 def im2col(x, g, out=None):
-    """col[n, c, i, j, p, q] = x[n, c, s p + d i - pad, s q + d j - pad] (0 outside x), for
-    the output positions p, q of ``out`` (default: all that fit)."""
-    oh, ow = out or g.out_size(x.shape[2:])
-    fast = kernels.lookup("im2col", _device(x))
-    if fast is not None:
-        return fast(x, g.kernel, g.stride, g.padding, g.dilation, (oh, ow))
+    """The columns of x as one matrix per group, (groups, C/groups * kh * kw, N * oh * ow):
+    row (c, i, j), column (n, p, q) holds x[n, c, s p + d i - pad, s q + d j - pad] (0
+    outside x), for the output positions of ``out`` (default: all that fit)."""
+    out = tuple(out or g.out_size(x.shape[2:]))
     xp = _xp(x)
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = g.kernel, g.stride, g.padding, g.dilation
+    (oh, ow), (n, c) = out, x.shape[:2]
     padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    col = xp.empty(x.shape[:2] + (kh, kw, oh, ow), x.dtype)
+    col = xp.empty((n, c, kh, kw, oh, ow), x.dtype)
     for i in range(kh):
         for j in range(kw):
             col[:, :, i, j] = padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
-    return col
+    return col.reshape(n, g.groups, -1, oh * ow).transpose(1, 2, 0, 3).reshape(g.groups, -1, n * oh * ow)
 
 
-def col2im(col, size, g):
-    """The adjoint of im2col: each column entry added back to the pixel it came from."""
-    fast = kernels.lookup("col2im", _device(col))
-    if fast is not None:
-        return fast(col, size, g.stride, g.padding, g.dilation)
-    xp = _xp(col)
-    n, c, kh, kw, oh, ow = col.shape
+def col2im(cols, shape, g, out):
+    """The adjoint of im2col: each column entry added back to the pixel of the image of
+    ``shape`` (N, C, H, W) it came from."""
+    xp = _xp(cols)
+    (n, c, h, w), (kh, kw), (oh, ow) = shape, g.kernel, out
     (sh, sw), (ph, pw), (dh, dw) = g.stride, g.padding, g.dilation
-    padded = xp.zeros((n, c, size[0] + 2 * ph, size[1] + 2 * pw), col.dtype)
+    col = cols.reshape(g.groups, c // g.groups, kh, kw, n, oh, ow).transpose(4, 0, 1, 2, 3, 5, 6)
+    col = col.reshape(n, c, kh, kw, oh, ow)
+    padded = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), cols.dtype)
     for i in range(kh):
         for j in range(kw):
             padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += col[:, :, i, j]
-    return padded[:, :, ph:ph + size[0], pw:pw + size[1]]
+    return padded[:, :, ph:ph + h, pw:pw + w]
 
 
-def _grouped(col, groups):
-    """Columns (n, c, kh, kw, oh, ow) as (groups, c/groups * kh * kw, n * oh * ow): one matrix per group."""
-    n, c, kh, kw, oh, ow = col.shape
-    return col.reshape(n, groups, c // groups * kh * kw, oh * ow).transpose(1, 2, 0, 3).reshape(groups, -1, n * oh * ow)
+def _by_group(y, groups):
+    """An output-shaped y (n, o, oh, ow) as (groups, o/groups, n * oh * ow), as the GEMMs see it."""
+    n, o, oh, ow = y.shape
+    return y.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3).reshape(groups, o // groups, -1)
 
 
-def _ungrouped(m, n, oh, ow):
+def _from_groups(m, n, oh, ow):
     """(groups, rows, n * oh * ow) back to (n, groups * rows, oh, ow)."""
     groups, rows = m.shape[:2]
     return m.reshape(groups, rows, n, oh * ow).transpose(2, 0, 1, 3).reshape(n, groups * rows, oh, ow)
@@ -75,52 +78,49 @@ def _ungrouped(m, n, oh, ow):
 
 def conv_array(x, w, g, out=None):
     """conv(x, W) on arrays; W of shape (out, in / groups, kh, kw)."""
-    n = x.shape[0]
     oh, ow = out or g.out_size(x.shape[2:])
-    col = _grouped(im2col(x, g, (oh, ow)), g.groups)                     # (G, K, n L)
-    y = w.reshape(g.groups, w.shape[0] // g.groups, -1) @ col            # (G, O/G, n L)
-    return _ungrouped(y, n, oh, ow)
+    y = w.reshape(g.groups, w.shape[0] // g.groups, -1) @ im2col(x, g, (oh, ow))      # (G, O/G, n L)
+    return _from_groups(y, x.shape[0], oh, ow)
 
 
 def conv_transpose_array(y, w, size, g):
     """convT(y, W) on arrays: the image of ``size`` whose conv with W is paired with y."""
     n, o, oh, ow = y.shape
-    c = w.shape[1] * g.groups
-    wg = w.reshape(g.groups, o // g.groups, -1)                          # (G, O/G, K)
-    cols = wg.transpose(0, 2, 1) @ _grouped_out(y, g.groups)             # (G, K, n L)
-    col = cols.reshape(g.groups, c // g.groups, *g.kernel, n, oh, ow).transpose(4, 0, 1, 2, 3, 5, 6)
-    return col2im(col.reshape(n, c, *g.kernel, oh, ow), size, g)
+    cols = w.reshape(g.groups, o // g.groups, -1).transpose(0, 2, 1) @ _by_group(y, g.groups)   # (G, K, n L)
+    return col2im(cols, (n, w.shape[1] * g.groups) + tuple(size), g, (oh, ow))
 
 
 def wgrad_array(x, y, g):
     """wgrad(x, y): sum over the batch of y's channels against x's columns, shaped as W."""
-    o = y.shape[1]
-    col = _grouped(im2col(x, g, y.shape[2:]), g.groups)                  # (G, K, n L)
-    w = _grouped_out(y, g.groups) @ col.transpose(0, 2, 1)               # (G, O/G, K)
-    return w.reshape(o, x.shape[1] // g.groups, *g.kernel)
-
-
-def _grouped_out(y, groups):
-    """y (n, o, oh, ow) as (groups, o/groups, n * oh * ow)."""
-    n, o, oh, ow = y.shape
-    return y.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3).reshape(groups, o // groups, -1)
+    w = _by_group(y, g.groups) @ im2col(x, g, y.shape[2:]).transpose(0, 2, 1)           # (G, O/G, K)
+    return w.reshape(y.shape[1], x.shape[1] // g.groups, *g.kernel)
 
 
 class Conv(Function):
     """conv(x, W); ``out`` crops the output to the size that convT came from, which the
-    output padding can leave smaller than what fits."""
+    output padding can leave smaller than what fits. The fast kernel hands back its
+    lowered x, kept for the weight gradient."""
     keep_inputs = (0, 1)
 
     def __init__(self, g, out=None):
-        self.g, self.out = g, out
+        self.g, self.out, self.rows = g, out, None
 
     def forward(self, x, w):
-        return conv_array(x, w, self.g, self.out)
+        out = tuple(self.out or self.g.out_size(x.shape[2:]))
+        fast = kernels.lookup("conv2d_forward", self.device)
+        if fast is None or x.dtype != w.dtype:
+            return conv_array(x, w, self.g, out)
+        y, self.rows = fast(x, w, *self.g.args, out, self.g.groups)
+        return y
 
     def backward(self, gy):
         x, w = self.inputs[0], self.inputs[1]
         return (ConvTranspose(self.g, x.shape[2:])(gy, w) if self.needs_grad[0] else None,
-                WeightGrad(self.g, w.shape)(x, gy) if self.needs_grad[1] else None)
+                WeightGrad(self.g, w.shape, self.rows)(x, gy) if self.needs_grad[1] else None)
+
+    def release(self):
+        super().release()
+        self.rows = None
 
 
 class ConvTranspose(Function):
@@ -130,7 +130,10 @@ class ConvTranspose(Function):
         self.g, self.size = g, tuple(size)
 
     def forward(self, y, w):
-        return conv_transpose_array(y, w, self.size, self.g)
+        fast = kernels.lookup("conv2d_data_grad", self.device)
+        if fast is None or y.dtype != w.dtype:
+            return conv_transpose_array(y, w, self.size, self.g)
+        return fast(y, w, *self.g.args, (y.shape[0], w.shape[1] * self.g.groups) + self.size, self.g.groups)
 
     def backward(self, gx):
         y, w = self.inputs[0], self.inputs[1]
@@ -141,11 +144,15 @@ class ConvTranspose(Function):
 class WeightGrad(Function):
     keep_inputs = (0, 1)
 
-    def __init__(self, g, shape):
-        self.g, self.shape = g, tuple(shape)
+    def __init__(self, g, shape, rows=None):
+        self.g, self.shape, self.rows = g, tuple(shape), rows
 
     def forward(self, x, y):
-        return wgrad_array(x, y, self.g)
+        fast = kernels.lookup("conv2d_weight_grad", self.device)
+        if fast is None or x.dtype != y.dtype:
+            return wgrad_array(x, y, self.g)
+        gw, self.rows = fast(x, y, *self.g.args, self.g.groups, self.rows), None
+        return gw
 
     def backward(self, gw):
         x, y = self.inputs[0], self.inputs[1]

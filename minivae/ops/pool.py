@@ -11,42 +11,45 @@ from .shape import broadcast_to, reshape
 
 
 class WindowGather(Function):
-    """y[n,c,p,q] = the entry of x's window (n, c, p, q) at a fixed position arg[n,c,p,q]:
-    max pooling once the argmax is known. Linear in x; its adjoint is WindowScatter."""
+    """y[n,c,p,q] = the entry of x's window (n, c, p, q) at a fixed position arg[c, n, p, q]:
+    max pooling once the argmax is known. Linear in x; its adjoint is WindowScatter. The
+    windows are im2col's columns with one group per channel: (C, kh kw, N oh ow)."""
 
-    def __init__(self, arg, g, size):
-        self.arg, self.g, self.size = arg, g, size
+    def __init__(self, arg, g, shape):
+        self.arg, self.g, self.shape = arg, g, shape
 
     def forward(self, x):
-        n, c = x.shape[:2]
-        col = im2col(x, self.g).reshape(n, c, -1, *self.arg.shape[2:])
-        return self.xp.take_along_axis(col, self.arg[:, :, None], 2)[:, :, 0]
+        c, n, oh, ow = self.arg.shape
+        cols = im2col(x, self.g, (oh, ow))
+        picked = self.xp.take_along_axis(cols, self.arg.reshape(c, 1, -1), 1)
+        return picked.reshape(c, n, oh, ow).transpose(1, 0, 2, 3)
 
     def backward(self, gy):
-        return WindowScatter(self.arg, self.g, self.size)(gy)
+        return WindowScatter(self.arg, self.g, self.shape)(gy)
 
 
 class WindowScatter(Function):
     """The adjoint of WindowGather: each gy added to the pixel its window picked."""
 
-    def __init__(self, arg, g, size):
-        self.arg, self.g, self.size = arg, g, size
+    def __init__(self, arg, g, shape):
+        self.arg, self.g, self.shape = arg, g, shape
 
     def forward(self, gy):
-        n, c, oh, ow = gy.shape
+        c, n, oh, ow = self.arg.shape
         kh, kw = self.g.kernel
-        picked = self.xp.arange(kh * kw).reshape(-1, 1, 1) == self.arg[:, :, None]
-        return col2im((picked * gy[:, :, None]).reshape(n, c, kh, kw, oh, ow), self.size, self.g)
+        picked = self.xp.arange(kh * kw).reshape(1, -1, 1) == self.arg.reshape(c, 1, -1)
+        cols = picked * gy.transpose(1, 0, 2, 3).reshape(c, 1, -1)
+        return col2im(cols, self.shape, self.g, (oh, ow))
 
     def backward(self, gx):
-        return WindowGather(self.arg, self.g, self.size)(gx)
+        return WindowGather(self.arg, self.g, self.shape)(gx)
 
 
 def _window(op, x, kernel_size, stride, padding, dilation):
     try:
         kernel = _pair("kernel_size", kernel_size, 1)
         g = Geometry(kernel, _pair("stride", kernel if stride is None else stride, 1),
-                     _pair("padding", padding, 0), _pair("dilation", dilation, 1), 1)
+                     _pair("padding", padding, 0), _pair("dilation", dilation, 1), x.shape[1] if x.ndim == 4 else 1)
     except ValueError as e:
         raise ValueError(f"{op}: {e}") from None
     if x.ndim != 4:
@@ -62,12 +65,17 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
     """PyTorch's max_pool2d (stride defaults to the kernel size; padding counts as -inf).
     Ties go to the first position in the window."""
     g = _window("max_pool2d", x, kernel_size, stride, padding, dilation)
+    for n, k, s, p, d, o in zip(x.shape[2:], g.kernel, g.stride, g.padding, g.dilation, g.out_size(x.shape[2:])):
+        if any(not any(0 <= i * s + j * d - p < n for j in range(k)) for i in range(o)):
+            raise ValueError(f"max_pool2d: with padding {g.padding} and dilation {g.dilation} a window of "
+                             f"{g.kernel} lies wholly in the padding of an input of {x.shape[2:]}")
     xp = backend.array_module(x.device)
-    (ph, pw) = g.padding
+    (ph, pw), (n, c) = g.padding, x.shape[:2]
     padded = xp.pad(x.data, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-xp.inf)
-    col = im2col(padded, Geometry(g.kernel, g.stride, (0, 0), g.dilation, 1))
-    arg = col.reshape(*x.shape[:2], -1, *col.shape[4:]).argmax(2)
-    return WindowGather(arg, g, tuple(x.shape[2:]))(x)
+    oh, ow = g.out_size(x.shape[2:])
+    cols = im2col(padded, Geometry(g.kernel, g.stride, (0, 0), g.dilation, c), (oh, ow))   # (C, kh kw, N L)
+    arg = cols.argmax(1).reshape(c, n, oh, ow)
+    return WindowGather(arg, g, tuple(x.shape))(x)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
