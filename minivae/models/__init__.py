@@ -6,6 +6,7 @@ from .aae import AdversarialAutoencoder
 from .autoencoder import Autoencoder
 from .base import Model
 from .contractive_ae import ContractiveAutoencoder
+from .conv import ConvAutoencoder, ConvVAE
 from .cvae import ConditionalVAE
 from .denoising_ae import DenoisingAutoencoder
 from .iwae import IWAE
@@ -20,10 +21,12 @@ MODELS = {
     "denoising-ae": DenoisingAutoencoder, "contractive-ae": ContractiveAutoencoder,
     "masked-ae": MaskedAutoencoder, "vae": VAE, "beta-vae": BetaVAE, "cvae": ConditionalVAE,
     "iwae": IWAE, "aae": AdversarialAutoencoder, "vaegan": VAEGAN,
+    "conv-ae": ConvAutoencoder, "conv-vae": ConvVAE,
 }
 
 
-SIZES = ("x_dim", "z_dim", "z_dims", "hidden", "disc_hidden", "n_classes", "k", "n_samples")
+SIZES = ("x_dim", "z_dim", "z_dims", "hidden", "disc_hidden", "n_classes", "k", "n_samples", "channels",
+         "image_shape")
 MAX_PARAMETERS = 2 ** 30   # 4 GiB of float32 weights, and Adam keeps two more copies
 
 

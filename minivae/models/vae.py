@@ -33,9 +33,13 @@ class VAE(Model):
             raise ValueError(f"{type(self).__name__}: n_samples must be at least 1, got {n_samples}")
         self.x_dim, self.z_dim, self.beta, self.n_samples, self.kl = x_dim, z_dim, beta, n_samples, kl
         self.generator = generator or backend.default_generator()
-        self.encoder = MLP([self.encoder_in(), *hidden, 2 * z_dim], activation, generator=generator)
-        self.decoder = MLP([self.decoder_in(), *reversed(hidden), x_dim], activation, generator=generator)
+        self.encoder, self.decoder = self.networks(hidden, activation, generator)
         self.likelihood = Likelihood(likelihood, x_dim, sigma)
+
+    def networks(self, hidden, activation, generator):
+        """The encoder (to mu and log-variance, 2 z_dim outputs) and the decoder."""
+        return (MLP([self.encoder_in(), *hidden, 2 * self.z_dim], activation, generator=generator),
+                MLP([self.decoder_in(), *reversed(hidden), self.x_dim], activation, generator=generator))
 
     def encoder_in(self):
         return self.x_dim

@@ -1,0 +1,71 @@
+"""Convolutional encoders and decoders for images stored flat, (n, C H W), as the datasets
+and the trainer keep them.
+
+    ConvEncoder   x -> C x H x W -> [conv 4x4, stride 2, pad 1 -> act] per channel count
+                    -> flatten -> Linear -> out
+    ConvDecoder   z -> Linear -> act -> the encoder's last feature map
+                    -> [transposed conv 4x4, stride 2] per channel count, mirrored -> flatten
+
+Each stride-2 convolution halves the height and width (rounding up); the decoder's
+transposed convolutions retrace the same sizes (``output_padding`` where the halving
+rounded), so 28 x 28 goes 14 x 14, 7 x 7 and back.
+"""
+import math
+
+from .activation import ACTIVATIONS
+from .container import Sequential
+from .conv import Conv2d, ConvTranspose2d
+from .linear import Linear
+from .shape import Flatten, Unflatten
+
+KERNEL, STRIDE, PADDING = 4, 2, 1
+
+
+def feature_sizes(image_shape, n_layers):
+    """The (height, width) after each stride-2 convolution, starting with the image's."""
+    sizes = [tuple(image_shape[1:])]
+    for _ in range(n_layers):
+        sizes.append(tuple((n + 2 * PADDING - KERNEL) // STRIDE + 1 for n in sizes[-1]))
+    if min(sizes[-1]) < 1:
+        raise ValueError(f"{n_layers} stride-2 convolutions shrink an image of {image_shape[1:]} to nothing")
+    return sizes
+
+
+def _check(image_shape, channels, activation):
+    if len(image_shape) != 3 or min(image_shape) < 1:
+        raise ValueError(f"image_shape must be (channels, height, width), got {image_shape}")
+    if not channels or min(channels) < 1:
+        raise ValueError(f"channels must be positive channel counts, one per convolution, got {channels}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+
+
+def ConvEncoder(image_shape, channels, out_features, activation="relu", generator=None):
+    image_shape, channels = tuple(image_shape), list(channels)
+    _check(image_shape, channels, activation)
+    sizes = feature_sizes(image_shape, len(channels))
+    layers = [Unflatten(1, image_shape)]
+    for c_in, c_out in zip([image_shape[0]] + channels[:-1], channels):
+        layers += [Conv2d(c_in, c_out, KERNEL, STRIDE, PADDING, generator=generator), ACTIVATIONS[activation]()]
+    layers += [Flatten(), Linear(channels[-1] * math.prod(sizes[-1]), out_features, generator=generator)]
+    return Sequential(*layers)
+
+
+def ConvDecoder(in_features, image_shape, channels, activation="relu", generator=None):
+    """``channels`` as given to the encoder; the decoder runs them in reverse. Returns the
+    image's logits or means, flat."""
+    image_shape, channels = tuple(image_shape), list(channels)
+    _check(image_shape, channels, activation)
+    sizes = feature_sizes(image_shape, len(channels))
+    layers = [Linear(in_features, channels[-1] * math.prod(sizes[-1]), activation=activation, generator=generator),
+              Unflatten(1, (channels[-1],) + sizes[-1])]
+    outs = list(reversed([image_shape[0]] + channels[:-1]))
+    for i, (c_in, c_out) in enumerate(zip(reversed(channels), outs)):
+        small, large = sizes[-1 - i], sizes[-2 - i]
+        extra = tuple(b - ((a - 1) * STRIDE - 2 * PADDING + KERNEL) for a, b in zip(small, large))
+        layers.append(ConvTranspose2d(c_in, c_out, KERNEL, STRIDE, PADDING, output_padding=extra,
+                                      generator=generator))
+        if i < len(channels) - 1:
+            layers.append(ACTIVATIONS[activation]())
+    layers.append(Flatten())
+    return Sequential(*layers)
