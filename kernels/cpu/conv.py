@@ -18,6 +18,9 @@ free. Serial, like the other kernels: BLAS owns the cores (bench/threads.py).
 import numpy as np
 from numba import njit
 
+from ..activations import CODES, TANH
+from .dense import _act_grad_bias, _bias_act
+
 
 @njit(cache=True)
 def _im2row(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups, rows):
@@ -126,3 +129,63 @@ def weight_grad(x, gy, kernel, stride, padding, dilation, groups, rows=None):
     kh, kw = kernel
     cg = x.shape[1] // groups
     return gw.reshape(groups, kh, kw, cg, -1).transpose(0, 4, 3, 1, 2).reshape(gy.shape[1], cg, kh, kw)
+
+
+# ---- bias and activation fused after the products, as for the dense layer ----------------
+# The channels-last output is a (pixels, channels) matrix, so dense.py's epilogue passes
+# apply unchanged: act(y + b) in place, and gz = gy act'(y) with db = its column sums.
+
+def _pixels(y):
+    """The (pixels, channels) matrix over an NCHW y's channels-last memory (a view)."""
+    m = y.transpose(0, 2, 3, 1)
+    assert m.flags.c_contiguous, "the products return channels-last memory"
+    return m.reshape(-1, y.shape[1])
+
+
+def _epilogue(matrix, b, activation, slope):
+    act = CODES[activation]
+    _bias_act(matrix, np.ascontiguousarray(b, dtype=matrix.dtype), act, matrix.dtype.type(slope))
+    if act == TANH:
+        np.tanh(matrix, out=matrix)
+
+
+def _epilogue_grad(gy, y, activation, slope):
+    """(gz, db) for NCHW gy and y whose memory is channels-last; gz NCHW over such memory."""
+    n, c, h, w = y.shape
+    gy2, y2 = _channels_last(gy).reshape(-1, c), _channels_last(y).reshape(-1, c)
+    if activation == "identity":
+        return gy, gy2.sum(0)
+    gz, db = np.empty_like(gy2), np.empty(c, y.dtype)
+    _act_grad_bias(gy2, y2, CODES[activation], y.dtype.type(slope), gz, db)
+    return gz.reshape(n, h, w, c).transpose(0, 3, 1, 2), db
+
+
+def forward_act(x, w, b, activation, slope, kernel, stride, padding, dilation, out, groups):
+    """(act(conv(x, W) + b), rows)."""
+    y, rows = forward(x, w, kernel, stride, padding, dilation, out, groups)
+    _epilogue(_pixels(y), b, activation, slope)
+    return y, rows
+
+
+def backward_act(x, w, y, gy, activation, slope, kernel, stride, padding, dilation, groups, need, rows=None):
+    """(dx, dw, db) of act(conv(x, W) + b), None where not needed."""
+    gz, db = _epilogue_grad(gy, y, activation, slope)
+    dx = data_grad(gz, w, kernel, stride, padding, dilation, x.shape, groups) if need[0] else None
+    dw = weight_grad(x, gz, kernel, stride, padding, dilation, groups, rows) if need[1] else None
+    return dx, dw, (db if need[2] else None)
+
+
+def transpose_act(y, w, b, activation, slope, kernel, stride, padding, dilation, shape, groups):
+    """act(convT(y, W) + b) into an image of ``shape``."""
+    out = data_grad(y, w, kernel, stride, padding, dilation, shape, groups)
+    _epilogue(_pixels(out), b, activation, slope)
+    return out
+
+
+def transpose_backward_act(y, w, out, gout, activation, slope, kernel, stride, padding, dilation, groups, need):
+    """(dy, dw, db) of act(convT(y, W) + b): convT's adjoints are conv (in y) and wgrad."""
+    gz, db = _epilogue_grad(gout, out, activation, slope)
+    dy, rows = (forward(gz, w, kernel, stride, padding, dilation, y.shape[2:], groups) if need[0]
+                else (None, None))
+    dw = weight_grad(gz, y, kernel, stride, padding, dilation, groups, rows) if need[1] else None
+    return dy, dw, (db if need[2] else None)

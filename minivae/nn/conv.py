@@ -15,6 +15,12 @@ class _Conv(Module):
         self.bias = Parameter(np.zeros(out_channels, dtype)) if bias else None
 
 
+def _activation(name, activation):
+    if activation not in ops.dense_activations:
+        raise ValueError(f"{name}: unknown activation {activation!r}; choose from {sorted(ops.dense_activations)}")
+    return activation
+
+
 def _check(name, in_channels, out_channels, groups):
     if min(in_channels, out_channels, groups) < 1 or in_channels % groups or out_channels % groups:
         raise ValueError(f"{name}: channels {in_channels} -> {out_channels} must be positive and divisible "
@@ -22,18 +28,22 @@ def _check(name, in_channels, out_channels, groups):
 
 
 class Conv2d(_Conv):
-    """y = conv2d(x, W) + b, W of shape (out, in / groups, kh, kw)."""
+    """y = act(conv2d(x, W) + b), W of shape (out, in / groups, kh, kw), act the identity
+    unless ``activation`` names one; bias and activation are fused into the layer's kernel."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, init="glorot", generator=None, dtype=backend.DEFAULT_DTYPE):
+                 bias=True, init="glorot", activation="identity", slope=0.01, generator=None,
+                 dtype=backend.DEFAULT_DTYPE):
         super().__init__()
+        self.activation, self.slope = _activation("Conv2d", activation), slope
         _check("Conv2d", in_channels, out_channels, groups)
         k = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
         self._parameters((out_channels, in_channels // groups) + k, out_channels, bias, init, generator, dtype)
 
     def forward(self, x):
-        return ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
+                          self.activation, self.slope)
 
 
 class ConvTranspose2d(_Conv):
@@ -42,8 +52,10 @@ class ConvTranspose2d(_Conv):
     to its input size (``output_padding`` picks among the sizes a stride makes ambiguous)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, init="glorot", generator=None, dtype=backend.DEFAULT_DTYPE):
+                 bias=True, dilation=1, init="glorot", activation="identity", slope=0.01, generator=None,
+                 dtype=backend.DEFAULT_DTYPE):
         super().__init__()
+        self.activation, self.slope = _activation("ConvTranspose2d", activation), slope
         _check("ConvTranspose2d", in_channels, out_channels, groups)
         k = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
         self.stride, self.padding, self.output_padding = stride, padding, output_padding
@@ -52,4 +64,4 @@ class ConvTranspose2d(_Conv):
 
     def forward(self, x):
         return ops.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                  self.groups, self.dilation)
+                                    self.groups, self.dilation, self.activation, self.slope)

@@ -12,6 +12,7 @@ rounded), so 28 x 28 goes 14 x 14, 7 x 7 and back.
 """
 import math
 
+from ..ops import dense_activations
 from .activation import ACTIVATIONS
 from .container import Sequential
 from .conv import Conv2d, ConvTranspose2d
@@ -40,13 +41,21 @@ def _check(image_shape, channels, activation):
         raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
 
 
+def _with(activation, layer):
+    """``layer(act)`` with the activation fused into its kernel where it can be, else after it."""
+    if activation in dense_activations:
+        return [layer(activation)]
+    return [layer("identity"), ACTIVATIONS[activation]()]
+
+
 def ConvEncoder(image_shape, channels, out_features, activation="relu", generator=None):
     image_shape, channels = tuple(image_shape), list(channels)
     _check(image_shape, channels, activation)
     sizes = feature_sizes(image_shape, len(channels))
     layers = [Unflatten(1, image_shape)]
     for c_in, c_out in zip([image_shape[0]] + channels[:-1], channels):
-        layers += [Conv2d(c_in, c_out, KERNEL, STRIDE, PADDING, generator=generator), ACTIVATIONS[activation]()]
+        layers += _with(activation, lambda act: Conv2d(c_in, c_out, KERNEL, STRIDE, PADDING, activation=act,
+                                                       generator=generator))
     layers += [Flatten(), Linear(channels[-1] * math.prod(sizes[-1]), out_features, generator=generator)]
     return Sequential(*layers)
 
@@ -63,9 +72,9 @@ def ConvDecoder(in_features, image_shape, channels, activation="relu", generator
     for i, (c_in, c_out) in enumerate(zip(reversed(channels), outs)):
         small, large = sizes[-1 - i], sizes[-2 - i]
         extra = tuple(b - ((a - 1) * STRIDE - 2 * PADDING + KERNEL) for a, b in zip(small, large))
-        layers.append(ConvTranspose2d(c_in, c_out, KERNEL, STRIDE, PADDING, output_padding=extra,
-                                      generator=generator))
-        if i < len(channels) - 1:
-            layers.append(ACTIVATIONS[activation]())
+        last = i == len(channels) - 1
+        layers += _with("identity" if last else activation,
+                        lambda act: ConvTranspose2d(c_in, c_out, KERNEL, STRIDE, PADDING, output_padding=extra,
+                                                    activation=act, generator=generator))
     layers.append(Flatten())
     return Sequential(*layers)

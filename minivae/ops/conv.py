@@ -13,6 +13,8 @@ import numpy as np
 
 from .. import backend, kernels
 from ..core import Function
+from .dense import ACTIVATIONS
+from .fused import Fused
 from .shape import reshape
 
 
@@ -137,8 +139,9 @@ class ConvTranspose(Function):
 
     def backward(self, gx):
         y, w = self.inputs[0], self.inputs[1]
-        return (Conv(self.g, y.shape[2:])(gx, w) if self.needs_grad[0] else None,
-                WeightGrad(self.g, w.shape)(gx, y) if self.needs_grad[1] else None)
+        conv = Conv(self.g, y.shape[2:])
+        gy = conv(gx, w) if self.needs_grad[0] else None
+        return gy, (WeightGrad(self.g, w.shape, conv.rows)(gx, y) if self.needs_grad[1] else None)   # gx lowered once
 
 
 class WeightGrad(Function):
@@ -158,6 +161,50 @@ class WeightGrad(Function):
         x, y = self.inputs[0], self.inputs[1]
         return (ConvTranspose(self.g, x.shape[2:])(y, gw) if self.needs_grad[0] else None,
                 Conv(self.g, y.shape[2:])(x, gw) if self.needs_grad[1] else None)
+
+
+class ConvAct(Fused):
+    """act(conv(x, W) + b), or act(convT(x, W) + b) with ``size``: the products, the bias and
+    the activation in one kernel call, as the dense layer does (ops/dense.py)."""
+
+    def __init__(self, g, activation, slope, size=None):
+        self.g, self.activation, self.slope, self.size = g, activation, slope, size
+        self.rows = self.y = None
+
+    def reference(self, x, w, b):
+        y = (Conv(self.g) if self.size is None else ConvTranspose(self.g, self.size))(x, w)
+        return ACTIVATIONS[self.activation](y + reshape(b, (1, -1, 1, 1)), self.slope)
+
+    def forward(self, x, w, b):
+        if self.size is None:
+            self.y, self.rows = kernels.lookup("conv2d_act_forward", self.device)(
+                x, w, b, self.activation, self.slope, *self.g.args, self.g.out_size(x.shape[2:]), self.g.groups)
+        else:
+            self.y = kernels.lookup("conv_transpose2d_act_forward", self.device)(
+                x, w, b, self.activation, self.slope, *self.g.args, (x.shape[0], w.shape[1] * self.g.groups)
+                + self.size, self.g.groups)
+        return self.y
+
+    def backward_kernel(self, gy):
+        x, w = self.inputs[0].data, self.inputs[1].data
+        if self.size is None:
+            return kernels.lookup("conv2d_act_backward", self.device)(
+                x, w, self.y, gy, self.activation, self.slope, *self.g.args, self.g.groups, self.needs_grad, self.rows)
+        return kernels.lookup("conv_transpose2d_act_backward", self.device)(
+            x, w, self.y, gy, self.activation, self.slope, *self.g.args, self.g.groups, self.needs_grad)
+
+    def release(self):
+        super().release()
+        self.rows = self.y = None
+
+
+def _fused(op, x, weight, activation, slope):
+    """Whether the fused kernel takes this call (else the composite of plain ops does)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{op}: unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+    negative_slope = activation == "leaky_relu" and slope < 0   # act' is read off y (see ops/dense.py)
+    return (kernels.lookup(f"{op}_act_forward", x.device) is not None and x.dtype == weight.dtype
+            and not negative_slope)
 
 
 def _xp(a):
@@ -189,8 +236,9 @@ def geometry(op, x, weight, stride, padding, dilation, groups):
     return Geometry(tuple(weight.shape[2:]), stride, padding, dilation, int(groups))
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """PyTorch's conv2d: x (N, C, H, W), weight (O, C / groups, kh, kw), bias (O,)."""
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, activation="identity", slope=0.01):
+    """PyTorch's conv2d: x (N, C, H, W), weight (O, C / groups, kh, kw), bias (O,); and, as
+    for ``dense``, an ``activation`` applied in the same kernel."""
     g = geometry("conv2d", x, weight, stride, padding, dilation, groups)
     o, cg = weight.shape[:2]
     if x.shape[1] != cg * g.groups or o % g.groups:
@@ -199,11 +247,18 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if min(g.out_size(x.shape[2:])) < 1:
         raise ValueError(f"conv2d: the kernel {g.kernel} (dilation {g.dilation}) does not fit the input "
                          f"{x.shape[2:]} with padding {g.padding}")
+    if bias is not None:
+        _channel_bias(bias, o, "conv2d")
+    if _fused("conv2d", x, weight, activation, slope):
+        b = x.data.dtype.type(0) * weight.data[:, 0, 0, 0] if bias is None else bias   # a zero bias, constant
+        return ConvAct(g, activation, slope)(x, weight, b)
     y = Conv(g)(x, weight)
-    return y if bias is None else y + _channel_bias(bias, o, "conv2d")
+    y = y if bias is None else y + _channel_bias(bias, o, "conv2d")
+    return ACTIVATIONS[activation](y, slope)
 
 
-def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
+                     activation="identity", slope=0.01):
     """PyTorch's conv_transpose2d: x (N, C, H, W), weight (C, O / groups, kh, kw); the output
     is (H - 1) s - 2 pad + d (k - 1) + output_padding + 1 high (likewise wide)."""
     g = geometry("conv_transpose2d", x, weight, stride, padding, dilation, groups)
@@ -222,8 +277,14 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
                  for n, s, p, d, k, e in zip(x.shape[2:], g.stride, g.padding, g.dilation, g.kernel, extra))
     if min(size) < 1:
         raise ValueError(f"conv_transpose2d: the output would be {size}; padding {g.padding} is too large")
+    if bias is not None:
+        _channel_bias(bias, og * g.groups, "conv_transpose2d")
+    if _fused("conv_transpose2d", x, weight, activation, slope):
+        b = x.data.dtype.type(0) * weight.data[0, :, 0, 0].repeat(g.groups) if bias is None else bias
+        return ConvAct(g, activation, slope, size)(x, weight, b)
     y = ConvTranspose(g, size)(x, weight)
-    return y if bias is None else y + _channel_bias(bias, og * g.groups, "conv_transpose2d")
+    y = y if bias is None else y + _channel_bias(bias, og * g.groups, "conv_transpose2d")
+    return ACTIVATIONS[activation](y, slope)
 
 
 def _channel_bias(bias, channels, op):

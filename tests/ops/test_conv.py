@@ -149,3 +149,32 @@ def test_bad_arguments_are_named(call, message):
     x, w = mv.tensor(np.zeros((1, 3, 5, 5))), mv.tensor(np.zeros((3, 3, 3, 3)))
     with pytest.raises(ValueError, match=message):
         call(x, w)
+
+
+@pytest.mark.parametrize("activation, slope", [("identity", 0.0), ("relu", 0.0), ("tanh", 0.0), ("sigmoid", 0.0),
+                                               ("leaky_relu", 0.2), ("leaky_relu", -0.5)])
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-4), (np.float64, 1e-10)])
+def test_the_fused_bias_and_activation_match_the_composite(activation, slope, dtype, tol):
+    """act(conv(x, W) + b) from the kernel (bias and activation after the products) and from
+    the plain ops, with every input's gradient; and the composite's definition itself."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 4, 9, 8)).astype(dtype)
+    w, b = (rng.standard_normal((6, 2, 3, 3)) / 3).astype(dtype), rng.standard_normal(6).astype(dtype)
+    wt, bt = (rng.standard_normal((4, 3, 4, 4)) / 3).astype(dtype), rng.standard_normal(6).astype(dtype)
+    results = both_paths(lambda x, w, b, wt, bt: (
+        F.conv2d(x, w, b, 2, 1, 1, 2, activation=activation, slope=slope),
+        F.conv_transpose2d(x, wt, bt, 2, 1, 1, 2, activation=activation, slope=slope)), x, w, b, wt, bt)
+    assert_paths_agree(results, rtol=tol, atol=tol)
+    plain = conv_loop(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), (2, 2), (1, 1), (1, 1), 2)
+    fused = results["fast"][0][0].astype(np.float64)
+    want = {"identity": plain, "relu": np.maximum(plain, 0), "tanh": np.tanh(plain),
+            "sigmoid": 1 / (1 + np.exp(-plain)), "leaky_relu": np.where(plain > 0, plain, slope * plain)}[activation]
+    np.testing.assert_allclose(fused, want, rtol=tol * 10, atol=tol * 10)
+
+
+def test_a_fused_convolution_has_second_derivatives():
+    rng = np.random.default_rng(3)
+    x, w, b = rng.standard_normal((2, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3)) / 3, rng.standard_normal(3)
+    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, 1, 1, activation="tanh"), x, w, b)
+    assert gradgradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, 2, activation="tanh"),
+                         x[:, :, :3, :3], np.ascontiguousarray(w.transpose(1, 0, 2, 3)), rng.standard_normal(3))

@@ -1,0 +1,144 @@
+"""Convolutions on the CPU against PyTorch eager (its oneDNN convolutions), side by side in
+one process, interleaved rounds, medians:
+
+- one training step of conv-vae (28 x 28 x 1 -> conv 4x4/2 to 32 -> conv 4x4/2 to 64 ->
+  Linear to 2 x 16; the decoder mirrored with transposed convolutions; Bernoulli decoder
+  on logits, sum-reduced negative ELBO, Adam lr 1e-3, float32), batch 128, the same
+  weights and noise in both (the first losses must agree);
+- each convolution of that model alone, forward + backward (conv2d 1->32 and 32->64,
+  conv_transpose2d 64->32 and 32->1), with the products' GEMM time beside it;
+- minivae's reference path (NCHW im2col) for the step, to show what the kernels buy.
+
+Usage: python bench/conv_step.py [--batch 128] [--repeats 9] [--steps 3]
+Writes bench/results/conv_step.json; the last line printed is
+RATIO minivae/pytorch step=<x> conv1=<.> conv2=<.> convT1=<.> convT2=<.>
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import time_interleaved, write_result  # noqa: E402
+
+import minivae as mv  # noqa: E402
+import minivae.functional as F  # noqa: E402
+from minivae.models import create  # noqa: E402
+
+Z = 16
+
+
+def minivae_step(x, eps, kernels):
+    mv.manual_seed(0)
+    model = create("conv-vae", x_dim=784, z_dim=Z, channels=(32, 64))
+    model.noise = lambda shape: eps.reshape(shape)
+    opt = mv.optim.Adam(model.parameters(), lr=1e-3)
+    xt = mv.tensor(x)
+
+    def step():
+        mv.set_kernels(kernels)
+        recon, kl = model.elbo_terms(xt)
+        loss = recon.sum() + kl.sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return model, step
+
+
+def torch_step(model, x, eps):
+    """The same network in PyTorch, with minivae's initial weights."""
+    import torch
+    nn = torch.nn
+    enc = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 32, 4, 2, 1), nn.ReLU(),
+                        nn.Conv2d(32, 64, 4, 2, 1), nn.ReLU(), nn.Flatten(), nn.Linear(64 * 49, 2 * Z))
+    dec = nn.Sequential(nn.Linear(Z, 64 * 49), nn.ReLU(), nn.Unflatten(1, (64, 7, 7)),
+                        nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(32, 1, 4, 2, 1),
+                        nn.Flatten())
+    ours = [m for m in list(model.encoder) + list(model.decoder) if hasattr(m, "weight")]
+    theirs = [m for m in list(enc) + list(dec) if hasattr(m, "weight")]
+    with torch.no_grad():
+        for a, b in zip(ours, theirs):
+            w = a.weight.numpy()
+            b.weight.copy_(torch.from_numpy(w.T.copy() if w.ndim == 2 else w))   # Linear keeps W as (in, out)
+            b.bias.copy_(torch.from_numpy(a.bias.numpy()))
+    params = list(enc.parameters()) + list(dec.parameters())
+    opt = torch.optim.Adam(params, lr=1e-3)
+    xt, et = torch.from_numpy(x), torch.from_numpy(eps)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        mu, logvar = enc(xt).chunk(2, 1)
+        z = mu + torch.exp(0.5 * logvar) * et
+        loss = bce(dec(z), xt, reduction="sum") + 0.5 * (logvar.exp() + mu * mu - 1 - logvar).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def op_cases(batch, rng):
+    """(name, input shape, weight shape, transposed) of the model's four convolutions."""
+    return [("conv1", (batch, 1, 28, 28), (32, 1, 4, 4), False), ("conv2", (batch, 32, 14, 14), (64, 32, 4, 4), False),
+            ("convT1", (batch, 64, 7, 7), (64, 32, 4, 4), True), ("convT2", (batch, 32, 14, 14), (32, 1, 4, 4), True)]
+
+
+def op_impls(xshape, wshape, transposed, rng):
+    import torch
+    x = rng.standard_normal(xshape).astype(np.float32)
+    w = (rng.standard_normal(wshape) * 0.05).astype(np.float32)
+    ours = F.conv_transpose2d if transposed else F.conv2d
+    theirs = torch.nn.functional.conv_transpose2d if transposed else torch.nn.functional.conv2d
+
+    def minivae_op():
+        xt, wt = mv.tensor(x, requires_grad=True), mv.tensor(w, requires_grad=True)
+        y = ours(xt, wt, None, 2, 1)
+        (y * y).sum().backward()
+        return y
+
+    def torch_op():
+        xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+        y = theirs(xt, wt, None, 2, 1)
+        (y * y).sum().backward()
+        return y
+    return {"minivae": minivae_op, "pytorch": torch_op}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--steps", type=int, default=3)
+    args = parser.parse_args()
+    allocator = mv.backend.tune_malloc()
+    rng = np.random.default_rng(0)
+    x = (rng.random((args.batch, 784)) < 0.3).astype(np.float32)
+    eps = rng.standard_normal((args.batch, Z)).astype(np.float32)
+    model, fast = minivae_step(x, eps, "fast")
+    _, reference = minivae_step(x, eps, "reference")
+    impls = {"minivae": fast, "minivae_reference": reference, "pytorch": torch_step(model, x, eps)}
+    first = {name: float(step().item()) for name, step in impls.items()}
+    for name, loss in first.items():   # the same model, weights and noise everywhere
+        assert abs(loss - first["pytorch"]) <= 1e-4 * abs(first["pytorch"]), first
+    ms = {k: v * 1e3 for k, v in time_interleaved(impls, args.repeats, args.steps).items()}
+    mv.set_kernels("fast")
+    print(f"conv-vae step, batch {args.batch}: " + "  ".join(f"{k} {v:.2f} ms" for k, v in ms.items()), flush=True)
+    rows = {"step": {"median_ms": ms, "ratio_minivae_over_pytorch": ms["minivae"] / ms["pytorch"]}}
+    for name, xshape, wshape, transposed in op_cases(args.batch, rng):
+        t = {k: v * 1e3 for k, v in time_interleaved(op_impls(xshape, wshape, transposed, rng), args.repeats,
+                                                     args.steps).items()}
+        rows[name] = {"input": xshape, "weight": wshape, "transposed": transposed, "median_ms": t,
+                      "ratio_minivae_over_pytorch": t["minivae"] / t["pytorch"]}
+        print(f"{name} {xshape} forward + backward: " + "  ".join(f"{k} {v:.2f} ms" for k, v in t.items()), flush=True)
+    import torch
+    path = write_result("conv_step", {"batch": args.batch, "repeats": args.repeats, "steps_per_repeat": args.steps,
+                                      "statistic": "median", "allocator": allocator, "torch": torch.__version__,
+                                      "torch_threads": torch.get_num_threads(), "results": rows})
+    print(f"wrote {path}")
+    print("RATIO minivae/pytorch " + " ".join(f"{k}={v['ratio_minivae_over_pytorch']:.2f}" for k, v in rows.items()))
+
+
+if __name__ == "__main__":
+    main()
