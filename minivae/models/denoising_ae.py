@@ -25,21 +25,26 @@ class DenoisingAutoencoder(Autoencoder):
 
     def corrupt(self, x, generator=None):
         """A corrupted copy of the array ``x``."""
-        rng = generator or backend.default_generator()
-        x = np.asarray(x, dtype=np.float32)
-        if self.corruption == "gaussian":
-            return x + self.level * rng.normal(x.shape)
-        hit = rng.uniform(x.shape) < self.level
-        if self.corruption == "masking":
-            return np.where(hit, 0.0, x).astype(np.float32)
-        if self.corruption == "salt_pepper":
-            return np.where(hit, (rng.uniform(x.shape) < 0.5).astype(np.float32), x)
-        images = x.reshape((-1, *self.image_shape))
-        sigma = (0,) + (self.level,) * len(self.image_shape)   # blur within each image only
-        return gaussian_filter(images, sigma=sigma).reshape(x.shape).astype(np.float32)
+        return corrupt(x, self.corruption, self.level, self.image_shape, generator)
 
     def loss(self, x, y=None):
         x = self.as_input(x)
         noisy = self.constant(self.corrupt(x.numpy()))
         recon = self.reconstruction_error(x, self.encode(noisy)).mean()
         return recon, {"recon": recon}
+
+
+def corrupt(x, corruption="gaussian", level=0.3, image_shape=None, generator=None):
+    """A corrupted copy of the array ``x`` (see DenoisingAutoencoder), for any model."""
+    rng = generator or backend.default_generator()
+    x = np.asarray(x, dtype=np.float32)
+    if corruption == "gaussian":
+        return x + level * rng.normal(x.shape)
+    hit = rng.uniform(x.shape) < level
+    if corruption == "masking":
+        return np.where(hit, 0.0, x).astype(np.float32)
+    if corruption == "salt_pepper":
+        return np.where(hit, (rng.uniform(x.shape) < 0.5).astype(np.float32), x)
+    images = x.reshape((-1, *image_shape))
+    sigma = (0,) + (level,) * len(image_shape)   # blur within each image only
+    return gaussian_filter(images, sigma=sigma).reshape(x.shape).astype(np.float32)
