@@ -7,26 +7,43 @@ pixel by pixel:
   L_GAN     = log D(x) + log(1 - D(x~)) + log(1 - D(x_p)),  x_p = decode(z_p), z_p ~ p(z)
 Players: the encoder minimizes L_prior + L_llike; the decoder gamma * L_llike - L_GAN (as
 -log D(x~) - log D(x_p), the non-saturating form); the discriminator -L_GAN.
+
+``networks="conv"`` builds the paper's kind of networks for images: convolutional encoder,
+decoder and discriminator, with D_l the discriminator's last convolution (flattened) and a
+Linear layer on it for D (nn/convnet.py); "mlp" (the default) builds MLPs of ``hidden`` and
+``disc_hidden``.
 """
 import numpy as np
 
 from .. import backend, functional as F
 from ..core import no_grad
-from ..nn import MLP
+from ..nn import MLP, Linear
+from ..nn.convnet import ConvDecoder, ConvEncoder, ConvFeatures, features_size
 from .base import Model
+from .conv import image_shape_of
 from .likelihood import Likelihood
 
 
 class VAEGAN(Model):
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="relu", likelihood="gaussian",
-                 disc_hidden=(64, 32), gamma=1e-2, generator=None):
+                 disc_hidden=(64, 32), gamma=1e-2, networks="mlp", channels=(32, 64), image_shape=None,
+                 generator=None):
         super().__init__()
         self.x_dim, self.z_dim, self.gamma = x_dim, z_dim, gamma
         self.generator = generator or backend.default_generator()
-        self.encoder = MLP([x_dim, *hidden, 2 * z_dim], activation, generator=generator)
-        self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, generator=generator)
-        self.features = MLP([x_dim, *disc_hidden], "relu", out_activation="relu", generator=generator)  # D_l
-        self.head = MLP([disc_hidden[-1], 1], generator=generator)
+        if networks == "mlp":
+            self.encoder = MLP([x_dim, *hidden, 2 * z_dim], activation, generator=generator)
+            self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, generator=generator)
+            self.features = MLP([x_dim, *disc_hidden], "relu", out_activation="relu", generator=generator)  # D_l
+            self.head = MLP([disc_hidden[-1], 1], generator=generator)
+        elif networks == "conv":
+            shape = image_shape_of(x_dim, image_shape, "VAEGAN")
+            self.encoder = ConvEncoder(shape, channels, 2 * z_dim, activation, generator)
+            self.decoder = ConvDecoder(z_dim, shape, channels, activation, generator)
+            self.features = ConvFeatures(shape, channels, "relu", generator)                           # D_l
+            self.head = Linear(features_size(shape, list(channels)), 1, generator=generator)
+        else:
+            raise ValueError(f"VAEGAN: networks must be 'mlp' or 'conv', got {networks!r}")
         self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
 
     def encode(self, x, y=None):
@@ -54,13 +71,18 @@ class VAEGAN(Model):
         x_tilde = self.data_mean(self.decode(z))
         x_p = self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim)))))
         f_x, f_tilde = self.features(x), self.features(x_tilde)
-        llike = F.gaussian_nll(f_x, f_tilde, 0.0, reduction="none").sum(-1).mean()
+        llike = self.feature_nll(f_x, f_tilde)
         ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
         d = lambda v: self.head(self.features(v))
         disc = (F.bce_with_logits(self.head(f_x), ones) + F.bce_with_logits(d(x_tilde.detach()), zeros)
                 + F.bce_with_logits(d(x_p.detach()), zeros))
         fool = F.bce_with_logits(d(x_tilde), ones) + F.bce_with_logits(d(x_p), ones)
         return {"encoder": kl.mean() + llike, "decoder": llike * self.gamma + fool, "discriminator": disc}
+
+    @staticmethod
+    def feature_nll(f_x, f_tilde):
+        """L_llike^{Dis_l} = -log N(D_l(x); D_l(x~), I), summed over features, batch mean."""
+        return F.gaussian_nll(f_x, f_tilde, 0.0, reduction="none").sum(-1).mean()
 
     def loss(self, x, y=None):
         terms = self.losses(x, y)

@@ -48,16 +48,27 @@ def _with(activation, layer):
     return [layer("identity"), ACTIVATIONS[activation]()]
 
 
-def ConvEncoder(image_shape, channels, out_features, activation="relu", generator=None):
+def ConvFeatures(image_shape, channels, activation="relu", generator=None):
+    """The convolutions alone, flattened: (n, C H W) -> (n, channels[-1] h w). A GAN's
+    discriminator layer D_l, or an encoder without its last Linear layer."""
     image_shape, channels = tuple(image_shape), list(channels)
     _check(image_shape, channels, activation)
-    sizes = feature_sizes(image_shape, len(channels))
     layers = [Unflatten(1, image_shape)]
     for c_in, c_out in zip([image_shape[0]] + channels[:-1], channels):
         layers += _with(activation, lambda act: Conv2d(c_in, c_out, KERNEL, STRIDE, PADDING, activation=act,
                                                        generator=generator))
-    layers += [Flatten(), Linear(channels[-1] * math.prod(sizes[-1]), out_features, generator=generator)]
-    return Sequential(*layers)
+    return Sequential(*layers, Flatten())
+
+
+def features_size(image_shape, channels):
+    """The width of ConvFeatures' output."""
+    return channels[-1] * math.prod(feature_sizes(image_shape, len(channels))[-1])
+
+
+def ConvEncoder(image_shape, channels, out_features, activation="relu", generator=None):
+    features = ConvFeatures(image_shape, channels, activation, generator)
+    return Sequential(*features, Linear(features_size(tuple(image_shape), list(channels)), out_features,
+                                        generator=generator))
 
 
 def ConvDecoder(in_features, image_shape, channels, activation="relu", generator=None):
