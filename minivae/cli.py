@@ -91,7 +91,7 @@ def _loss_name(model):
 
 def _epoch_line(record, name):
     train = [(k[6:], v) for k, v in record.items() if k.startswith("train_")]
-    parts = [f"epoch {record['epoch']:3d}"]
+    parts = ([f"{record['stage']}:"] if "stage" in record else []) + [f"epoch {record['epoch']:3d}"]
     if len(train) == 1:
         parts.append(f"train {name} {train[0][1]:.4f}")
     else:   # several players, each with its own loss
@@ -109,6 +109,12 @@ def _pictures(model, data, out, history):
         return []
     written = []
     x, y = data.valid[:2000], None if data.y_valid is None else data.y_valid[:2000]
+    if not model.has_encoder:   # a GAN: its samples and its curves
+        samples = model.sample(64)
+        written.append(plot.image_grid(samples, os.path.join(out, "samples.png"), "samples", data.image_shape)
+                       if data.image_shape else plot.points(x, os.path.join(out, "samples.png"), "data and samples",
+                                                            samples))
+        return written + [plot.curves(history, os.path.join(out, "curves.png"))]
     with_labels = getattr(model, "n_classes", None)
     with no_grad():
         codes = model.code(model.as_input(x), y if with_labels else None).numpy()
@@ -279,6 +285,9 @@ def _checked(model, header, data, split):
 def eval_(args):
     backend.array_module(args.device)
     model, header = load_model(args.checkpoint, args.device)
+    if not model.has_encoder:
+        raise UserError(f"{args.checkpoint} holds a {header['model']['name']}, which has no encoder and no "
+                        "likelihood to evaluate; `minivae sample` draws from it")
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)),
                                    f"eval-{args.split}-k{args.k}.json")
     _check_output(out, args.force)

@@ -54,7 +54,7 @@ def test_models_lists_the_registry():
     out = _run("models")
     assert out.returncode == 0 and out.stdout.split() == [
         "ae", "linear-ae", "sparse-ae", "denoising-ae", "contractive-ae", "masked-ae", "vae", "beta-vae",
-        "cvae", "iwae", "aae", "vaegan", "conv-ae", "conv-vae"]
+        "cvae", "iwae", "aae", "vaegan", "conv-ae", "conv-vae", "gan", "vae-disl"]
 
 
 def test_train_resume_eval_sample(tmp_path):
@@ -82,7 +82,7 @@ def test_train_resume_eval_sample(tmp_path):
 
 
 def test_bad_inputs_are_one_line_and_exit_2(tmp_path):
-    _user_error(_run("train", "gan", "--data", "ring"), r"unknown model 'gan'")
+    _user_error(_run("train", "wgan", "--data", "ring"), r"unknown model 'wgan'")
     _user_error(_run("train", "vae", "--data", "cifar"), r"unknown dataset 'cifar'")
     _user_error(_run("train", "vae", "--data", str(tmp_path / "none.npz")), r"no such file")
     corrupt = tmp_path / "corrupt.npz"
@@ -318,3 +318,13 @@ def test_train_eval_sample_on_the_gpu_match_the_cpu(tmp_path, capsys):
     np.testing.assert_allclose(curves["cuda"], curves["cpu"], rtol=1e-4)
     results = [json.loads((tmp_path / d / "eval-valid-k50.json").read_text()) for d in ("cpu", "cuda")]
     np.testing.assert_allclose(results[1]["L_50"], results[0]["L_50"], rtol=1e-4)
+
+
+def test_a_gan_trains_samples_and_refuses_evaluation(tmp_path):
+    out = tmp_path / "gan"
+    run = _run("train", "gan", "--data", "sprites", "--limit", "300", "--epochs", "1", "--quiet", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    assert (out / "checkpoint.npz").exists() and not (out / "latent.png").exists()
+    assert _run("sample", str(out / "checkpoint.npz"), "-n", "4", "--out", str(tmp_path / "s.npy")).returncode == 0
+    refused = _run("eval", str(out / "checkpoint.npz"))
+    assert refused.returncode == 2 and "has no encoder" in refused.stderr and "Traceback" not in refused.stderr

@@ -21,7 +21,7 @@ def test_flags_then_file_then_saved_then_defaults():
 
 
 @pytest.mark.parametrize("settings, message", [
-    ({"model": "gan", "data": "ring"}, "unknown model 'gan'"),
+    ({"model": "wgan", "data": "ring"}, "unknown model 'wgan'"),
     ({"model": "vae"}, "no data"),
     ({"model": "vae", "data": "ring", "hidden": [64, 0]}, "hidden must be positive integers"),
     ({"model": "vae", "data": "ring", "epochs": 1.5}, "epochs must be an integer"),

@@ -9,6 +9,7 @@ from .contractive_ae import ContractiveAutoencoder
 from .conv import ConvAutoencoder, ConvVAE
 from .cvae import ConditionalVAE
 from .denoising_ae import DenoisingAutoencoder
+from .gan import GAN, VAEDisl
 from .iwae import IWAE
 from .linear_ae import LinearAutoencoder
 from .masked_ae import MaskedAutoencoder
@@ -21,7 +22,7 @@ MODELS = {
     "denoising-ae": DenoisingAutoencoder, "contractive-ae": ContractiveAutoencoder,
     "masked-ae": MaskedAutoencoder, "vae": VAE, "beta-vae": BetaVAE, "cvae": ConditionalVAE,
     "iwae": IWAE, "aae": AdversarialAutoencoder, "vaegan": VAEGAN,
-    "conv-ae": ConvAutoencoder, "conv-vae": ConvVAE,
+    "conv-ae": ConvAutoencoder, "conv-vae": ConvVAE, "gan": GAN, "vae-disl": VAEDisl,
 }
 
 

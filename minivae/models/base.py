@@ -21,6 +21,7 @@ from ..ops import Tensor
 
 class Model(Module):
     x_dim = None
+    has_encoder = True   # a GAN has none: nothing to encode, reconstruct or score
 
     def loss(self, x, y=None):
         raise NotImplementedError

@@ -45,7 +45,7 @@ def _kwargs(**changes):
     (_kwargs(colour="red"), "takes no colour"),
     (_without("epoch"), "epoch must be a count"),
     (lambda h: dict(h, optimizers={"model": {"lr": "fast", "steps": 1}}), "optimizer 'model' needs"),
-    (lambda h: dict(h, model={"name": "gan", "kwargs": {}}), "unknown model 'gan'"),
+    (lambda h: dict(h, model={"name": "wgan", "kwargs": {}}), "unknown model 'wgan'"),
 ])
 def test_a_bad_header_is_refused_with_its_field(checkpoint, change, message):
     _rewrite(checkpoint, change)

@@ -1,0 +1,130 @@
+"""The GAN (Goodfellow et al. 2014), and VAE_Disl (Larsen et al. 2016): a VAE whose
+reconstruction error is measured in a layer D_l of a GAN discriminator trained beforehand.
+
+GAN players, in turn on each batch:
+  discriminator   -log D(x) - log(1 - D(G(z))),   z ~ N(0, I)
+  generator       -log D(G(z))                    (the non-saturating form)
+VAE_Disl: train the GAN, freeze its D_l, then train a VAE on
+  L = KL(q(z|x) || p(z)) - log N(D_l(x); D_l(x~), I),   x~ = decode(z), z ~ q(z|x).
+Larsen et al. compare it with VAE/GAN, where D_l keeps learning alongside the VAE.
+"""
+import numpy as np
+
+from .. import backend, functional as F
+from ..core import no_grad
+from ..nn import MLP, Linear
+from ..nn.convnet import ConvDecoder, ConvFeatures, features_size
+from .base import Model
+from .conv import image_shape_of
+from .likelihood import Likelihood
+from .vae import VAE
+
+
+def discriminator(x_dim, networks, disc_hidden, channels, image_shape, generator, name):
+    """(D_l, head): the features and the logit of D(x) = sigmoid(head(D_l(x)))."""
+    if networks == "mlp":
+        return (MLP([x_dim, *disc_hidden], "relu", out_activation="relu", generator=generator),
+                MLP([disc_hidden[-1], 1], generator=generator))
+    if networks == "conv":
+        shape = image_shape_of(x_dim, image_shape, name)
+        return (ConvFeatures(shape, channels, "relu", generator),
+                Linear(features_size(shape, list(channels)), 1, generator=generator))
+    raise ValueError(f"{name}: networks must be 'mlp' or 'conv', got {networks!r}")
+
+
+class GAN(Model):
+    has_encoder = False
+
+    def __init__(self, x_dim, z_dim=16, hidden=(64, 64), activation="relu", likelihood="bernoulli",
+                 disc_hidden=(64, 32), networks="mlp", channels=(32, 64), image_shape=None, generator=None):
+        super().__init__()
+        self.x_dim, self.z_dim = x_dim, z_dim
+        self.generator = generator or backend.default_generator()
+        if networks == "conv":
+            self.decoder = ConvDecoder(z_dim, image_shape_of(x_dim, image_shape, "GAN"), channels, activation,
+                                       generator)
+        else:
+            self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, generator=generator)
+        self.features, self.head = discriminator(x_dim, networks, disc_hidden, channels, image_shape, generator,
+                                                 "GAN")
+        self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
+
+    def decode(self, z, y=None):
+        return self.decoder(z)
+
+    def data_mean(self, out):
+        return self.likelihood.mean(out)
+
+    def players(self):
+        return {"discriminator": self.features.parameters() + self.head.parameters(),
+                "generator": self.decoder.parameters()}
+
+    def losses(self, x, y=None, player=None):
+        x = self.as_input(x)
+        n = x.shape[0]
+        fake = self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim)))))
+        ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
+        d = lambda v: self.head(self.features(v))
+        out = {}
+        if player in (None, "discriminator"):
+            out["discriminator"] = F.bce_with_logits(d(x), ones) + F.bce_with_logits(d(fake.detach()), zeros)
+        if player in (None, "generator"):
+            out["generator"] = F.bce_with_logits(d(fake), ones)
+        return out
+
+    def loss(self, x, y=None):
+        terms = self.losses(x, y)
+        return terms["discriminator"] + terms["generator"], terms
+
+    def encode(self, x, y=None):
+        raise NotImplementedError("GAN: a GAN has no encoder")
+
+    def sample(self, n, y=None):
+        with no_grad():
+            return self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim))))).numpy()
+
+
+class VAEDisl(VAE):
+    """The VAE of ``hidden`` (or of convolutions, ``networks="conv"``), its reconstruction
+    error in the features D_l of a GAN discriminator of the same shape, trained first for
+    ``gan_epochs`` epochs (``minivae.train.fit`` does it, through ``before_fit``) and frozen."""
+
+    def __init__(self, x_dim, z_dim=16, hidden=(64, 64), activation="relu", likelihood="bernoulli",
+                 disc_hidden=(64, 32), networks="mlp", channels=(32, 64), image_shape=None, gan_epochs=5,
+                 generator=None):
+        self.networks_kind, self.channels, self.image_shape = networks, tuple(channels), image_shape
+        self.gan_settings = dict(z_dim=z_dim, hidden=hidden, activation=activation, likelihood=likelihood,
+                                 disc_hidden=disc_hidden, networks=networks, channels=channels,
+                                 image_shape=image_shape)
+        super().__init__(x_dim, z_dim, hidden, activation, likelihood, None, 1.0, 1, "analytic", generator)
+        self.gan_epochs = gan_epochs
+        self.features, _ = discriminator(x_dim, networks, disc_hidden, channels, image_shape, generator, "VAEDisl")
+        for p in self.features.parameters():   # frozen: learned by the GAN, never by the VAE
+            p.requires_grad = False
+
+    def networks(self, hidden, activation, generator):
+        if self.networks_kind != "conv":
+            return super().networks(hidden, activation, generator)
+        from ..nn.convnet import ConvEncoder
+        shape = image_shape_of(self.x_dim, self.image_shape, "VAEDisl")
+        return (ConvEncoder(shape, self.channels, 2 * self.z_dim, activation, generator),
+                ConvDecoder(self.z_dim, shape, self.channels, activation, generator))
+
+    def players(self):
+        return {"model": self.encoder.parameters() + self.decoder.parameters()}
+
+    def before_fit(self, x, y, fit):
+        """Train a GAN on x with ``fit`` (the trainer's, with its settings) and take its D_l."""
+        gan = GAN(self.x_dim, **self.gan_settings, generator=self.generator)
+        fit(gan, x, epochs=self.gan_epochs)
+        for mine, theirs in zip(self.features.parameters(), gan.features.parameters()):
+            mine.data[...] = theirs.data
+            mine.bump_version()
+        return gan
+
+    def elbo_terms(self, x, y=None, eps=None):
+        mu, logvar = self.encode(x, y)
+        eps = self.noise(mu.shape) if eps is None else eps
+        z, kl = F.reparameterize_kl(mu, logvar, eps.reshape(mu.shape))
+        x_tilde = self.data_mean(self.decode(z, y))
+        return F.gaussian_nll(self.features(x), self.features(x_tilde), 0.0, reduction="none").sum(-1), kl
