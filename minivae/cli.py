@@ -84,6 +84,8 @@ def _fresh_folder(path, default, force):
 
 def _loss_name(model):
     """What the printed losses are, per example."""
+    if getattr(model, "loss_name", None):
+        return model.loss_name
     if hasattr(model, "log_weights") and not hasattr(model, "elbo_terms"):
         return f"-L_{model.k} (nats)"
     return "-ELBO (nats)" if hasattr(model, "elbo_terms") else "loss"
@@ -91,6 +93,8 @@ def _loss_name(model):
 
 def _epoch_line(record, name):
     train = [(k[6:], v) for k, v in record.items() if k.startswith("train_")]
+    if "stage" in record:   # a model trained first (VAE_Disl's GAN, DR-VAE's classifier)
+        name = "loss"
     parts = ([f"{record['stage']}:"] if "stage" in record else []) + [f"epoch {record['epoch']:3d}"]
     if len(train) == 1:
         parts.append(f"train {name} {train[0][1]:.4f}")
@@ -260,7 +264,8 @@ def train(args):
           + (f"; likelihood {reason}" if reason else "") + f"; printing {name} per example", flush=True)
     if not args.resume:
         config.write(os.path.join(out, "config.json"), s)
-    labels = data.y_train if s["model"] == "cvae" else None
+    labelled = data.y_train is not None and data.y_train.dtype.kind in "iu"
+    labels = data.y_train if s["model"] == "cvae" or (s["model"] == "dr-vae" and labelled) else None
     history = fit(model, data.train, labels, data.valid, data.y_valid if labels is not None else None,
                   epochs=s["epochs"], batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"], out=out,
                   resume=args.resume, patience=s["patience"], warmup_epochs=s["warmup"],

@@ -150,6 +150,8 @@ def model_kwargs(s, data):
         if low < 0:
             raise ValueError(f"cvae needs class labels 0, 1, 2, ...; {data.name} has the label {low}")
         kwargs["n_classes"] = int(data.y_train.max()) + 1
+    if name == "dr-vae" and data.y_train is not None and data.y_train.dtype.kind in "iu":
+        kwargs["n_classes"] = int(data.y_train.max()) + 1   # its classifier's classes
     return kwargs, reason
 
 

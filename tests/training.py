@@ -22,3 +22,14 @@ def train(model, x, y=None, steps=300, lr=1e-2, batch=64, seed=0):
 def mean_loss(model, x, y=None, repeats=5):
     with mv.no_grad():
         return float(np.mean([model.loss(x, y)[0].item() for _ in range(repeats)]))
+
+
+def halves(n, seed=0):
+    """16 x 16 images lit on the left (class 0) or the right (class 1) half, under noise:
+    labelled data a small classifier learns in a few steps."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    x = rng.random((n, 16, 16)) * 0.5
+    for i, label in enumerate(y):
+        x[i, :, 8 * label:8 * label + 8] += 0.5
+    return x.reshape(n, 256).astype(np.float32), y

@@ -7,8 +7,10 @@ from .autoencoder import Autoencoder
 from .base import Model
 from .contractive_ae import ContractiveAutoencoder
 from .conv import ConvAutoencoder, ConvVAE
+from .classifier import ConvClassifier
 from .cvae import ConditionalVAE
 from .denoising_ae import DenoisingAutoencoder
+from .dr_vae import DRVAE
 from .gan import GAN, VAEDisl
 from .iwae import IWAE
 from .linear_ae import LinearAutoencoder
@@ -23,6 +25,7 @@ MODELS = {
     "masked-ae": MaskedAutoencoder, "vae": VAE, "beta-vae": BetaVAE, "cvae": ConditionalVAE,
     "iwae": IWAE, "aae": AdversarialAutoencoder, "vaegan": VAEGAN,
     "conv-ae": ConvAutoencoder, "conv-vae": ConvVAE, "gan": GAN, "vae-disl": VAEDisl,
+    "classifier": ConvClassifier, "dr-vae": DRVAE,
 }
 
 

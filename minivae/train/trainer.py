@@ -177,9 +177,10 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         os.replace(os.path.join(out, "metrics.jsonl"), os.path.join(out, f"metrics-previous-{i}.jsonl"))
         best = min((h.get("valid_loss", math.inf) for h in history), default=math.inf)
     if not resume and hasattr(model, "before_fit"):   # a stage trained first (VAE_Disl's GAN)
-        model.before_fit(x, y, lambda stage, data, epochs: fit(
-            stage.to(model.device), data, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress,
-            log=lambda record: log({"stage": type(stage).__name__, **record}), adam=adam, graphs=graphs))
+        model.before_fit(x, y, lambda stage, data, epochs, labels=None: fit(
+            stage.to(model.device), data, labels, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+            progress=progress, log=lambda record: log({"stage": type(stage).__name__, **record}), adam=adam,
+            graphs=graphs))
     x_all, y_all, to_batch = _on_device(model.device, x, y)
     generators = {id(g): g for g in (backend.default_generator(), getattr(model, "generator", None)) if g}
     stale = 0

@@ -1,0 +1,78 @@
+"""Discriminative regularization (Lamb et al. 2016): a VAE whose reconstruction is also
+matched to its input in the hidden layers of a classifier trained beforehand and frozen,
+
+    L = -E_q log p(x|z) + KL(q(z|x) || p(z)) + lam * sum_l 0.5 ||C_l(x) - C_l(x~)||^2,
+
+x~ the decoder's mean, so that the reconstruction keeps what the classifier needs to tell
+the classes apart (sharper strokes, the right digit) where a pixel error would blur.
+"""
+import os
+
+from .. import functional as F
+from ..nn.convnet import ConvDecoder, ConvEncoder
+from .classifier import ConvClassifier
+from .conv import image_shape_of
+from .vae import VAE
+
+
+class DRVAE(VAE):
+    """``networks="conv"`` (default) or "mlp" for the VAE; the classifier is a ConvClassifier
+    with ``classifier_channels``, trained for ``classifier_epochs`` on labelled data by
+    ``fit`` (``before_fit``), or loaded from ``classifier_file`` (an .npz of its weights)."""
+    loss_name = "-ELBO + lam * classifier feature error"
+
+    def __init__(self, x_dim, z_dim=16, hidden=(256,), activation="relu", likelihood="bernoulli", lam=1.0,
+                 n_classes=10, networks="conv", channels=(32, 64), classifier_channels=(16, 32), image_shape=None,
+                 classifier_file=None, classifier_epochs=3, generator=None):
+        self.networks_kind, self.channels, self.image_shape = networks, tuple(channels), image_shape
+        super().__init__(x_dim, z_dim, hidden, activation, likelihood, None, 1.0, 1, "analytic", generator)
+        self.lam, self.classifier_file, self.classifier_epochs = lam, classifier_file, classifier_epochs
+        self.classifier = ConvClassifier(x_dim, n_classes, classifier_channels, image_shape, generator)
+        self._freeze()
+
+    def networks(self, hidden, activation, generator):
+        if self.networks_kind == "mlp":
+            return super().networks(hidden, activation, generator)
+        if self.networks_kind != "conv":
+            raise ValueError(f"DRVAE: networks must be 'mlp' or 'conv', got {self.networks_kind!r}")
+        shape = image_shape_of(self.x_dim, self.image_shape, "DRVAE")
+        return (ConvEncoder(shape, self.channels, 2 * self.z_dim, activation, generator),
+                ConvDecoder(self.z_dim, shape, self.channels, activation, generator))
+
+    def _freeze(self):
+        for p in self.classifier.parameters():
+            p.requires_grad = False
+
+    def players(self):
+        return {"model": self.encoder.parameters() + self.decoder.parameters()}
+
+    def before_fit(self, x, y, fit):
+        """Load the classifier from ``classifier_file`` when that file exists; else train it on
+        (x, y) with ``fit`` and, when ``classifier_file`` names a file, save it there for reuse."""
+        if self.classifier_file and os.path.exists(self.classifier_file):
+            self.classifier.load(self.classifier_file)
+        else:
+            if y is None:
+                raise ValueError("DRVAE: its classifier trains on labels, and these data have none; train on "
+                                 "labelled data or give classifier_file= the .npz of a trained one")
+            for p in self.classifier.parameters():
+                p.requires_grad = True
+            fit(self.classifier, x, epochs=self.classifier_epochs, labels=y)
+            if self.classifier_file:
+                self.classifier.save(self.classifier_file)
+        self._freeze()
+        for p in self.classifier.parameters():
+            p.bump_version()
+        return self.classifier
+
+    def loss(self, x, y=None):
+        x = self.as_input(x)
+        mu, logvar = self.encode(x)
+        z, kl = F.reparameterize_kl(mu, logvar, self.noise(mu.shape))
+        out = self.decode(z)
+        recon, kl = -self.likelihood.log_prob(x, out).mean(), kl.mean()
+        x_tilde = self.data_mean(out)
+        features = sum(((a - b) * (a - b) * 0.5).sum(-1) for a, b in
+                       zip(self.classifier.layers(x), self.classifier.layers(x_tilde))).mean()
+        return recon + kl + self.lam * features, {"recon": recon, "kl": kl, "features": features,
+                                                  "elbo": -(recon + kl)}

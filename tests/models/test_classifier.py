@@ -1,0 +1,27 @@
+import numpy as np
+import pytest
+
+import minivae as mv
+from minivae.models import create
+from minivae.train import fit
+from training import halves
+
+
+def test_it_learns_to_classify_and_its_layers_are_the_convolutions():
+    x, y = halves(600)
+    mv.manual_seed(0)
+    model = create("classifier", x_dim=256, n_classes=2, channels=(4, 8))
+    fit(model, x, y, epochs=3, batch_size=50, lr=3e-3, progress=False, log=lambda r: None)
+    xv, yv = halves(200, seed=1)
+    assert (model.predict(xv) == yv).mean() > 0.95
+    layers = model.layers(mv.tensor(xv[:3]))
+    assert [a.shape for a in layers] == [(3, 4 * 8 * 8), (3, 8 * 4 * 4)]
+    np.testing.assert_allclose(layers[-1].numpy(), model.features(mv.tensor(xv[:3])).numpy())
+
+
+def test_labels_are_checked():
+    model = create("classifier", x_dim=256, n_classes=2)
+    with pytest.raises(ValueError, match="needs labels"):
+        model.loss(np.zeros((2, 256)))
+    with pytest.raises(ValueError, match=r"integer labels in \[0, 2\)"):
+        model.loss(np.zeros((2, 256)), np.array([0, 2]))
