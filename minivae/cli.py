@@ -266,6 +266,8 @@ def train(args):
         config.write(os.path.join(out, "config.json"), s)
     labelled = data.y_train is not None and data.y_train.dtype.kind in "iu"
     labels = data.y_train if s["model"] == "cvae" or (s["model"] == "dr-vae" and labelled) else None
+    if s["model"] == "dr-vae" and labels is None and not args.resume:
+        _classifier_first(model, s, out, args.quiet)
     history = fit(model, data.train, labels, data.valid, data.y_valid if labels is not None else None,
                   epochs=s["epochs"], batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"], out=out,
                   resume=args.resume, patience=s["patience"], warmup_epochs=s["warmup"],
@@ -277,6 +279,30 @@ def train(args):
             print(f"wrote {path}")
     print(f"checkpoint: {os.path.join(out, 'checkpoint.npz')}")
     return 0
+
+
+def _classifier_first(model, s, out, quiet):
+    """DR-VAE on unlabelled data: its classifier learns from the labelled MNIST test set
+    (mnist_test_gray.npz in the data folder) when the images are 28 x 28 and it is there, else
+    from the sprites' shapes; it is saved in the run folder, where the VAE's training finds it."""
+    if model.classifier_file and os.path.exists(model.classifier_file):
+        return
+    source = None
+    if model.x_dim == 784:
+        try:
+            source = load_dataset("mnist", s["data_dir"])
+        except ValueError:
+            pass
+    source = source or load_dataset("sprites", seed=s["seed"])
+    if source.x_dim != model.x_dim or int(source.y_train.max()) >= model.classifier.n_classes:
+        raise UserError(f"dr-vae: these data have no labels, and the labelled {source.name} images do not fit "
+                        f"this model ({source.x_dim} values, {int(source.y_train.max()) + 1} classes); train on "
+                        "labelled data or --set classifier_file=a trained classifier's .npz")
+    model.classifier_file = model.classifier_file or os.path.join(out, "classifier.npz")
+    print(f"dr-vae: its classifier learns from {len(source.train)} labelled images of {source.name} first", flush=True)
+    model.before_fit(source.train, source.y_train, lambda stage, x, epochs, labels=None: fit(
+        stage, x, labels, epochs=epochs, batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"], progress=not quiet,
+        log=lambda r: print(_epoch_line({"stage": type(stage).__name__, **r}, "loss"), flush=True)))
 
 
 def _checked(model, header, data, split):

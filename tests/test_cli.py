@@ -328,3 +328,16 @@ def test_a_gan_trains_samples_and_refuses_evaluation(tmp_path):
     assert _run("sample", str(out / "checkpoint.npz"), "-n", "4", "--out", str(tmp_path / "s.npy")).returncode == 0
     refused = _run("eval", str(out / "checkpoint.npz"))
     assert refused.returncode == 2 and "has no encoder" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_dr_vae_on_unlabelled_images_trains_its_classifier_on_other_labelled_ones(tmp_path):
+    """No labels in the data: the classifier learns from labelled images first (MNIST's test
+    set where the data folder has it, else the sprites' shapes, as here) and is saved."""
+    path = tmp_path / "digits.npz"
+    np.savez(path, x=(np.random.default_rng(0).random((300, 784)) < 0.2).astype(np.float32))
+    out = tmp_path / "run"
+    run = _run("train", "dr-vae", "--data", str(path), "--data-dir", str(tmp_path), "--epochs", "1", "--latent-dim",
+               "4", "--set", "channels=[4,8]", "--set", "classifier_channels=[4,8]", "--set", "classifier_epochs=1",
+               "--quiet", "--no-pictures", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    assert "labelled images of sprites first" in run.stdout and (out / "classifier.npz").exists()

@@ -19,7 +19,7 @@ class DRVAE(VAE):
     """``networks="conv"`` (default) or "mlp" for the VAE; the classifier is a ConvClassifier
     with ``classifier_channels``, trained for ``classifier_epochs`` on labelled data by
     ``fit`` (``before_fit``), or loaded from ``classifier_file`` (an .npz of its weights)."""
-    loss_name = "-ELBO + lam * classifier feature error"
+    loss_name = "-ELBO + lam * feature error"
 
     def __init__(self, x_dim, z_dim=16, hidden=(256,), activation="relu", likelihood="bernoulli", lam=1.0,
                  n_classes=10, networks="conv", channels=(32, 64), classifier_channels=(16, 32), image_shape=None,
