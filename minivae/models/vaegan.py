@@ -13,6 +13,8 @@ decoder and discriminator, with D_l the discriminator's last convolution (flatte
 Linear layer on it for D (nn/convnet.py); "mlp" (the default) builds MLPs of ``hidden`` and
 ``disc_hidden``.
 """
+import contextlib
+
 import numpy as np
 
 from .. import backend, functional as F
@@ -63,21 +65,28 @@ class VAEGAN(Model):
                 "discriminator": self.features.parameters() + self.head.parameters()}
 
     def losses(self, x, y=None, player=None):
-        """All three losses: they share one forward pass, so ``player`` saves nothing here."""
+        """The players' losses; with ``player``, only what that one needs (the discriminator's
+        step runs the VAE without a graph). The noise is drawn the same way either way."""
         x = self.as_input(x)
         n = x.shape[0]
-        mu, logvar = self.encode(x)
-        z, kl = F.reparameterize_kl(mu, logvar, self.generator.normal(mu.shape))
-        x_tilde = self.data_mean(self.decode(z))
-        x_p = self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim)))))
-        f_x, f_tilde = self.features(x), self.features(x_tilde)
-        llike = self.feature_nll(f_x, f_tilde)
+        with no_grad() if player == "discriminator" else contextlib.nullcontext():
+            mu, logvar = self.encode(x)
+            z, kl = F.reparameterize_kl(mu, logvar, self.generator.normal(mu.shape))
+            x_tilde = self.data_mean(self.decode(z))
+            x_p = self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim)))))
         ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
         d = lambda v: self.head(self.features(v))
-        disc = (F.bce_with_logits(self.head(f_x), ones) + F.bce_with_logits(d(x_tilde.detach()), zeros)
-                + F.bce_with_logits(d(x_p.detach()), zeros))
-        fool = F.bce_with_logits(d(x_tilde), ones) + F.bce_with_logits(d(x_p), ones)
-        return {"encoder": kl.mean() + llike, "decoder": llike * self.gamma + fool, "discriminator": disc}
+        f_x, out = self.features(x), {}
+        if player in (None, "encoder", "decoder"):
+            llike = self.feature_nll(f_x, self.features(x_tilde))
+        if player in (None, "encoder"):
+            out["encoder"] = kl.mean() + llike
+        if player in (None, "decoder"):
+            out["decoder"] = llike * self.gamma + F.bce_with_logits(d(x_tilde), ones) + F.bce_with_logits(d(x_p), ones)
+        if player in (None, "discriminator"):
+            out["discriminator"] = (F.bce_with_logits(self.head(f_x), ones) + F.bce_with_logits(d(x_tilde.detach()), zeros)
+                                    + F.bce_with_logits(d(x_p.detach()), zeros))
+        return out
 
     @staticmethod
     def feature_nll(f_x, f_tilde):
