@@ -34,6 +34,9 @@ KERNELS = {
     ("bce_with_logits", "cuda"): "cuda.bce_with_logits:forward",
     ("adam_step", "cuda"): "cuda.adam:step",
     ("adam_step_counted", "cuda"): "cuda.adam:step_counted",
+    ("conv2d_forward", "cuda"): "cuda.conv:forward",
+    ("conv2d_data_grad", "cuda"): "cuda.conv:data_grad",
+    ("conv2d_weight_grad", "cuda"): "cuda.conv:weight_grad",
 }
 
 # A bad MINIVAE_KERNELS does not stop the import: the first lookup says what is wrong.

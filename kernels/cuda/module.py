@@ -9,7 +9,7 @@ import numpy as np
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fused.cu")
 KERNELS = ("dense_bias_act", "dense_act_grad_bias", "reparameterize_kl_forward",
            "reparameterize_kl_backward", "iwae_weights", "bce_with_logits", "adam_step", "adam_amsgrad_step", "philox_normal",
-           "philox_uniform", "adam_step_counted")
+           "philox_uniform", "adam_step_counted", "im2col", "col2im")
 CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 PLAIN = ("advance_counter",)   # extern "C" kernels, looked up by their own names
 THREADS = 256
