@@ -9,7 +9,10 @@ one process, interleaved rounds, medians:
   conv_transpose2d 64->32 and 32->1), with the products' GEMM time beside it;
 - minivae's reference path (NCHW im2col) for the step, to show what the kernels buy.
 
-Usage: python bench/conv_step.py [--batch 128] [--repeats 9] [--steps 3]
+On a GPU (--device cuda: CuPy, PyTorch with CUDA) the same, both on the device, each timed
+block ending with a device synchronize.
+
+Usage: python bench/conv_step.py [--batch 128] [--repeats 9] [--steps 3] [--device cpu|cuda]
 Writes bench/results/conv_step.json; the last line printed is
 RATIO minivae/pytorch step=<x> conv1=<.> conv2=<.> convT1=<.> convT2=<.>
 """
@@ -29,12 +32,13 @@ from minivae.models import create  # noqa: E402
 Z = 16
 
 
-def minivae_step(x, eps, kernels):
+def minivae_step(x, eps, kernels, device="cpu"):
     mv.manual_seed(0)
-    model = create("conv-vae", x_dim=784, z_dim=Z, channels=(32, 64))
-    model.noise = lambda shape: eps.reshape(shape)
+    model = create("conv-vae", x_dim=784, z_dim=Z, channels=(32, 64)).to(device)
+    noise = mv.backend.to_device(eps, device)
+    model.noise = lambda shape: noise.reshape(shape)
     opt = mv.optim.Adam(model.parameters(), lr=1e-3)
-    xt = mv.tensor(x)
+    xt = mv.tensor(x, device=device)
 
     def step():
         mv.set_kernels(kernels)
@@ -47,7 +51,7 @@ def minivae_step(x, eps, kernels):
     return model, step
 
 
-def torch_step(model, x, eps):
+def torch_step(model, x, eps, device="cpu"):
     """The same network in PyTorch, with minivae's initial weights."""
     import torch
     nn = torch.nn
@@ -63,9 +67,11 @@ def torch_step(model, x, eps):
             w = a.weight.numpy()
             b.weight.copy_(torch.from_numpy(w.T.copy() if w.ndim == 2 else w))   # Linear keeps W as (in, out)
             b.bias.copy_(torch.from_numpy(a.bias.numpy()))
+    enc.to(device)
+    dec.to(device)
     params = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.Adam(params, lr=1e-3)
-    xt, et = torch.from_numpy(x), torch.from_numpy(eps)
+    xt, et = torch.tensor(x, device=device), torch.tensor(eps, device=device)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
 
     def step():
@@ -85,21 +91,25 @@ def op_cases(batch, rng):
             ("convT1", (batch, 64, 7, 7), (64, 32, 4, 4), True), ("convT2", (batch, 32, 14, 14), (32, 1, 4, 4), True)]
 
 
-def op_impls(xshape, wshape, transposed, rng):
+def op_impls(xshape, wshape, transposed, rng, device="cpu"):
     import torch
     x = rng.standard_normal(xshape).astype(np.float32)
     w = (rng.standard_normal(wshape) * 0.05).astype(np.float32)
     ours = F.conv_transpose2d if transposed else F.conv2d
     theirs = torch.nn.functional.conv_transpose2d if transposed else torch.nn.functional.conv2d
 
+    xd, wd = mv.backend.to_device(x, device), mv.backend.to_device(w, device)
+
     def minivae_op():
-        xt, wt = mv.tensor(x, requires_grad=True), mv.tensor(w, requires_grad=True)
+        xt, wt = mv.Tensor(xd, requires_grad=True), mv.Tensor(wd, requires_grad=True)
         y = ours(xt, wt, None, 2, 1)
         (y * y).sum().backward()
         return y
 
+    xg, wg = torch.tensor(x, device=device), torch.tensor(w, device=device)
+
     def torch_op():
-        xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+        xt, wt = xg.clone().requires_grad_(), wg.clone().requires_grad_()
         y = theirs(xt, wt, None, 2, 1)
         (y * y).sum().backward()
         return y
@@ -111,29 +121,40 @@ def main():
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
+    sync = lambda: None
+    if args.device == "cuda":
+        if not mv.cuda_available():
+            sys.exit("conv_step: --device cuda needs CuPy and a GPU")
+        import cupy as cp
+        import torch
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False   # fp32 against fp32
+        sync = cp.cuda.Device().synchronize
     allocator = mv.backend.tune_malloc()
     rng = np.random.default_rng(0)
     x = (rng.random((args.batch, 784)) < 0.3).astype(np.float32)
     eps = rng.standard_normal((args.batch, Z)).astype(np.float32)
-    model, fast = minivae_step(x, eps, "fast")
-    _, reference = minivae_step(x, eps, "reference")
-    impls = {"minivae": fast, "minivae_reference": reference, "pytorch": torch_step(model, x, eps)}
+    _, fast = minivae_step(x, eps, "fast", args.device)
+    _, reference = minivae_step(x, eps, "reference", args.device)
+    twin, _ = minivae_step(x, eps, "fast")   # the same initial weights on the host, for PyTorch's copy
+    impls = {"minivae": fast, "minivae_reference": reference, "pytorch": torch_step(twin, x, eps, args.device)}
     first = {name: float(step().item()) for name, step in impls.items()}
     for name, loss in first.items():   # the same model, weights and noise everywhere
         assert abs(loss - first["pytorch"]) <= 1e-4 * abs(first["pytorch"]), first
-    ms = {k: v * 1e3 for k, v in time_interleaved(impls, args.repeats, args.steps).items()}
+    ms = {k: v * 1e3 for k, v in time_interleaved(impls, args.repeats, args.steps, sync=sync).items()}
     mv.set_kernels("fast")
     print(f"conv-vae step, batch {args.batch}: " + "  ".join(f"{k} {v:.2f} ms" for k, v in ms.items()), flush=True)
     rows = {"step": {"median_ms": ms, "ratio_minivae_over_pytorch": ms["minivae"] / ms["pytorch"]}}
     for name, xshape, wshape, transposed in op_cases(args.batch, rng):
-        t = {k: v * 1e3 for k, v in time_interleaved(op_impls(xshape, wshape, transposed, rng), args.repeats,
-                                                     args.steps).items()}
+        t = {k: v * 1e3 for k, v in time_interleaved(op_impls(xshape, wshape, transposed, rng, args.device),
+                                                     args.repeats, args.steps, sync=sync).items()}
         rows[name] = {"input": xshape, "weight": wshape, "transposed": transposed, "median_ms": t,
                       "ratio_minivae_over_pytorch": t["minivae"] / t["pytorch"]}
         print(f"{name} {xshape} forward + backward: " + "  ".join(f"{k} {v:.2f} ms" for k, v in t.items()), flush=True)
     import torch
-    path = write_result("conv_step", {"batch": args.batch, "repeats": args.repeats, "steps_per_repeat": args.steps,
+    path = write_result("conv_step" if args.device == "cpu" else "conv_step_gpu", {"device": args.device,
+                                                                                "batch": args.batch, "repeats": args.repeats, "steps_per_repeat": args.steps,
                                       "statistic": "median", "allocator": allocator, "torch": torch.__version__,
                                       "torch_threads": torch.get_num_threads(), "results": rows})
     print(f"wrote {path}")
