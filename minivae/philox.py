@@ -39,7 +39,23 @@ def philox4x32(counter, key, rounds=10, xp=np):
     return xp.stack(c, axis=1).astype(xp.uint32)
 
 
-class Philox:
+class _FromUniforms:
+    """The draws made from uniforms, shared by the host and the device generator."""
+
+    def bernoulli(self, p, shape=None, dtype=backend.DEFAULT_DTYPE):
+        shape = np.shape(p) if shape is None else shape
+        return (self.uniform(shape, dtype=np.float64) < p).astype(dtype)
+
+    def integers(self, high, shape=None):
+        u = self.uniform(1 if shape is None else shape, dtype=np.float64)
+        out = (u * high).astype(np.int64)
+        return out[0] if shape is None else out
+
+    def permutation(self, n):
+        return self.uniform(n, dtype=np.float64).argsort()
+
+
+class Philox(_FromUniforms):
     """Draws of a counter-based generator on one device, with the interface of
     ``backend.Generator`` (normal, uniform, bernoulli, integers, permutation, seed,
     get_state/set_state), so a model can take one as its ``generator``. Each draw uses the
@@ -61,18 +77,6 @@ class Philox:
 
     def set_state(self, state):
         self.key, self.offset = int(state["key"]), int(state["offset"])
-
-    def bernoulli(self, p, shape=None, dtype=backend.DEFAULT_DTYPE):
-        shape = np.shape(p) if shape is None else shape
-        return (self.uniform(shape, dtype=np.float64) < p).astype(dtype)
-
-    def integers(self, high, shape=None):
-        u = self.uniform(1 if shape is None else shape, dtype=np.float64)
-        out = (u * high).astype(np.int64)
-        return out[0] if shape is None else out
-
-    def permutation(self, n):
-        return self.uniform(n, dtype=np.float64).argsort()
 
     def words(self, n):
         """n uint32 words of the next draw."""
@@ -107,7 +111,7 @@ def _uniform(words, dtype):
     return (((words >> 9).astype(np.float64) + 0.5) * 2.0 ** -23).astype(dtype)
 
 
-class DevicePhilox:
+class DevicePhilox(_FromUniforms):
     """Philox draws made by CUDA kernels whose offset lives in device memory, so that a draw
     can be captured in a CUDA graph and each replay draws the next offset's numbers. The
     same draws, bit for bit up to the last float rounding, as ``Philox(seed, "cuda")``,
@@ -139,18 +143,6 @@ class DevicePhilox:
         from .kernels.cuda.philox import uniform
         u = uniform(_shape(shape), self.key, self.offset, dtype)
         return u if (low, high) == (0.0, 1.0) else u * (high - low) + low
-
-    def bernoulli(self, p, shape=None, dtype=backend.DEFAULT_DTYPE):
-        shape = np.shape(p) if shape is None else shape
-        return (self.uniform(shape, dtype=np.float64) < p).astype(dtype)
-
-    def integers(self, high, shape=None):
-        u = self.uniform(1 if shape is None else shape, dtype=np.float64)
-        out = (u * high).astype(np.int64)
-        return out[0] if shape is None else out
-
-    def permutation(self, n):
-        return self.uniform(n, dtype=np.float64).argsort()
 
 
 def _shape(shape):

@@ -22,6 +22,14 @@ def image_shape_of(x_dim, image_shape, name):
     return image_shape
 
 
+def conv_vae_networks(model, activation, generator):
+    """A convolutional encoder to (mu, log-variance) and decoder for ``model``'s images
+    (its x_dim, z_dim, image_shape and channels)."""
+    shape = image_shape_of(model.x_dim, model.image_shape, type(model).__name__)
+    return (ConvEncoder(shape, model.channels, 2 * model.z_dim, activation, generator),
+            ConvDecoder(model.z_dim, shape, model.channels, activation, generator))
+
+
 class ConvAutoencoder(AutoencoderBase):
     """x -> convolutions -> code z -> transposed convolutions -> x', trained to reconstruct
     x (the lectures' convolutional autoencoder on MNIST)."""
@@ -52,5 +60,4 @@ class ConvVAE(VAE):
         super().__init__(x_dim, z_dim, (), activation, likelihood, sigma, beta, n_samples, kl, generator)
 
     def networks(self, hidden, activation, generator):
-        return (ConvEncoder(self.image_shape, self.channels, 2 * self.z_dim, activation, generator),
-                ConvDecoder(self.z_dim, self.image_shape, self.channels, activation, generator))
+        return conv_vae_networks(self, activation, generator)

@@ -9,9 +9,8 @@ the classes apart (sharper strokes, the right digit) where a pixel error would b
 import os
 
 from .. import functional as F
-from ..nn.convnet import ConvDecoder, ConvEncoder
 from .classifier import ConvClassifier
-from .conv import image_shape_of
+from .conv import conv_vae_networks
 from .vae import VAE
 
 
@@ -35,9 +34,7 @@ class DRVAE(VAE):
             return super().networks(hidden, activation, generator)
         if self.networks_kind != "conv":
             raise ValueError(f"DRVAE: networks must be 'mlp' or 'conv', got {self.networks_kind!r}")
-        shape = image_shape_of(self.x_dim, self.image_shape, "DRVAE")
-        return (ConvEncoder(shape, self.channels, 2 * self.z_dim, activation, generator),
-                ConvDecoder(self.z_dim, shape, self.channels, activation, generator))
+        return conv_vae_networks(self, activation, generator)
 
     def _freeze(self):
         for p in self.classifier.parameters():

@@ -15,7 +15,7 @@ from ..core import no_grad
 from ..nn import MLP, Linear
 from ..nn.convnet import ConvDecoder, ConvFeatures, features_size
 from .base import Model
-from .conv import image_shape_of
+from .conv import conv_vae_networks, image_shape_of
 from .likelihood import Likelihood
 from .vae import VAE
 
@@ -106,10 +106,7 @@ class VAEDisl(VAE):
     def networks(self, hidden, activation, generator):
         if self.networks_kind != "conv":
             return super().networks(hidden, activation, generator)
-        from ..nn.convnet import ConvEncoder
-        shape = image_shape_of(self.x_dim, self.image_shape, "VAEDisl")
-        return (ConvEncoder(shape, self.channels, 2 * self.z_dim, activation, generator),
-                ConvDecoder(self.z_dim, shape, self.channels, activation, generator))
+        return conv_vae_networks(self, activation, generator)
 
     def players(self):
         return {"model": self.encoder.parameters() + self.decoder.parameters()}
