@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from scipy.stats import multivariate_normal
 
 import minivae as mv
@@ -79,3 +80,26 @@ def test_sir_reconstructions_pick_among_the_drawn_codes():
     x = ring(5)
     out = model.sir_reconstruct(x)
     assert out.shape == (5, 2) and np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("favourite", [0, 3, 6])
+def test_sir_picks_codes_by_their_importance_weights(favourite):
+    """When one drawn code holds all the importance weight, every resampled reconstruction
+    decodes that code (a uniform pick would choose it one time in k)."""
+    mv.manual_seed(1)
+    model = IWAE(2, z_dims=(2,), hidden=((16,),), k=7, likelihood="gaussian")
+    x = ring(40)
+    real = model.log_weights
+    drawn = {}
+
+    def rigged(x, k=None, y=None, eps=None):
+        logw, h1 = real(x, k, y, eps)
+        drawn["h1"] = h1.numpy().reshape(k, x.shape[0], -1)
+        weights = np.full(logw.shape, -1e4, np.float32)
+        weights[:, favourite] = 0.0
+        return mv.tensor(weights), h1
+    model.log_weights = rigged
+    out = model.sir_reconstruct(x)
+    with mv.no_grad():
+        want = model.data_mean(model.p[0](mv.tensor(drawn["h1"][favourite]))).numpy()
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
