@@ -273,7 +273,8 @@ def train(args):
                   resume=args.resume, patience=s["patience"], warmup_epochs=s["warmup"],
                   schedule="staged" if s["staged"] else None, progress=not args.quiet,
                   log=lambda r: print(_epoch_line(r, name), flush=True), force=args.force,
-                  adam={"eps": s["adam_eps"]}, config=s, graphs=False if args.eager else None)
+                  adam={"eps": s["adam_eps"]} if s["optimizer"] == "adam" else None, config=s,
+                  graphs=False if args.eager or s["optimizer"] != "adam" else None, optimizer=s["optimizer"])
     if not args.no_pictures:
         for path in _pictures(model, data, out, history):
             print(f"wrote {path}")
@@ -478,6 +479,8 @@ def parser():
     t.add_argument("--epochs", type=_positive(int), help="default 10")
     t.add_argument("--batch-size", type=_positive(int), help="default 100")
     t.add_argument("--lr", type=_positive(float), help="Adam's learning rate (default 1e-3)")
+    t.add_argument("--optimizer", choices=["adam", "sgd", "adagrad"],
+                   help="default adam; AEVB's Algorithm 1 names SGD and Adagrad")
     t.add_argument("--adam-eps", type=_positive(float), help="Adam's epsilon (default 1e-8; the IWAE paper: 1e-4)")
     t.add_argument("--warmup", type=int, help="KL warm-up epochs (default 0)")
     t.add_argument("--patience", type=_positive(int), help="early stopping after N epochs without improvement")

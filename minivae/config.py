@@ -11,7 +11,7 @@ runs/x/config.json`` repeats a run.
     activation = "tanh"             likelihood = "bernoulli"
     k = 50                          epochs = 3280
     batch_size = 20                 lr = 1e-3
-    adam_eps = 1e-4                 staged = true
+    adam_eps = 1e-4                 staged = true             # optimizer = "adam" | "sgd" | "adagrad"
     [options]                       # any other constructor argument of the model
     sigma = 0.1
 """
@@ -29,9 +29,10 @@ DEFAULTS = {
     "model": None, "data": None, "data_dir": None, "limit": None, "binarize": False,
     "latent_dim": [2], "hidden": None, "activation": None, "likelihood": None, "k": None, "beta": None,
     "options": {},
-    "epochs": 10, "batch_size": 100, "lr": 1e-3, "adam_eps": 1e-8, "staged": False, "warmup": 0,
+    "epochs": 10, "batch_size": 100, "lr": 1e-3, "optimizer": "adam", "adam_eps": 1e-8, "staged": False, "warmup": 0,
     "patience": None, "seed": 0,
 }
+OPTIMIZERS = ("adam", "sgd", "adagrad")
 MODEL_SETTINGS = ("k", "beta", "activation", "likelihood")   # settings that are model arguments
 # the arguments the settings above (or the data) fill in; [options] may name any other
 RESERVED = {"x_dim", "z_dim", "z_dims", "hidden", "n_classes", "generator", *MODEL_SETTINGS}
@@ -81,6 +82,8 @@ def _checked(s):
             raise ValueError(f"{key} must be a{'n integer' if kind is int else ' number'}, got {s[key]!r}")
     if s["epochs"] < 1 or s["batch_size"] < 1 or s["lr"] <= 0 or s["adam_eps"] <= 0 or s["warmup"] < 0:
         raise ValueError("epochs, batch_size, lr and adam_eps must be positive, warmup 0 or more")
+    if s["optimizer"] not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {s['optimizer']!r}")
     if not isinstance(s["options"], dict):
         raise ValueError(f"options must be a table of model arguments, got {s['options']!r}")
     clash = sorted(set(s["options"]) & RESERVED)

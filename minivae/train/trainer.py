@@ -62,7 +62,7 @@ def format_record(record):
 def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100, lr=1e-3, seed=0,
         out=None, resume=False, patience=None, warmup_epochs=0, schedule=None, progress=True,
         log=lambda record: print(format_record(record), flush=True), adam=None, force=False, config=None,
-        graphs=None):
+        graphs=None, optimizer="adam"):
     """Train ``model`` and return the history (a dict per epoch).
 
     out            folder for checkpoint.npz, best.npz and metrics.jsonl (none: keep nothing)
@@ -71,7 +71,8 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
     warmup_epochs  raise the KL weight (model.beta) linearly from 0 over these epochs
     schedule       None, or "staged" for the IWAE paper's 3^i epochs at lr 10^(-i/7)
     log            called with each epoch's record (a dict)
-    adam           other Adam settings, e.g. {"eps": 1e-4} as in the IWAE paper
+    optimizer      "adam" (default), or "sgd" or "adagrad", which AEVB's Algorithm 1 names
+    adam           other settings of the optimizer, e.g. {"eps": 1e-4} for Adam as in the IWAE paper
     force          resume although seed, batch_size, lr, schedule or warm-up differ from the
                    run's (the continuation is then no longer the uninterrupted run)
 
@@ -90,14 +91,18 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         raise ValueError(f"fit: epochs and batch_size must be positive, got {epochs} and {batch_size}")
     if schedule not in (None, "staged"):
         raise ValueError(f"fit: schedule must be None or 'staged', got {schedule!r}")
-    graphs = _graphs_wanted(graphs, model, adam)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"fit: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    if optimizer != "adam" and graphs:
+        raise ValueError("fit: CUDA graphs keep Adam's step count on the device; use optimizer='adam' or graphs=False")
+    graphs = False if optimizer != "adam" else _graphs_wanted(graphs, model, adam)
     noise = getattr(model, "generator", None)
     with run_folder(out) if out else contextlib.nullcontext():
         try:
             if graphs and noise is not None and not isinstance(noise, DevicePhilox):   # drawn inside the graph
                 model.generator = DevicePhilox(seed)
             return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-                        warmup_epochs, schedule, progress, log, adam, force, config, graphs)
+                        warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer)
         finally:
             if noise is not None:
                 model.generator = noise
@@ -112,12 +117,15 @@ def _graphs_wanted(graphs, model, adam):
     return bool(graphs)
 
 
-def _optimizers(model, lr, adam, graphs):
-    """Adam per player; for CUDA graphs with its step count on the device, and over one flat
-    buffer of the player's parameters when no parameter belongs to two players."""
+OPTIMIZERS = {"adam": optim.Adam, "sgd": optim.SGD, "adagrad": optim.Adagrad}
+
+
+def _optimizers(model, lr, adam, graphs, optimizer="adam"):
+    """The optimizer per player; Adam for CUDA graphs, with its step count on the device and
+    over one flat buffer of the player's parameters when no parameter belongs to two players."""
     players = model.players()
     if not graphs:
-        return {name: optim.Adam(params, lr=lr, **(adam or {})) for name, params in players.items()}
+        return {name: OPTIMIZERS[optimizer](params, lr=lr, **(adam or {})) for name, params in players.items()}
     ids = [id(p) for params in players.values() for p in params]
     if len(ids) == len(set(ids)):
         return {name: optim.FlatOptimizer(params, optim.Adam, lr=lr, device_steps=True, **(adam or {}))
@@ -136,10 +144,10 @@ def _step(model, opt, name):
 
 
 def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-         warmup_epochs, schedule, progress, log, adam, force, config, graphs):
+         warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer):
     settings = {"seed": seed, "batch_size": batch_size, "lr": lr, "schedule": schedule,
-                "warmup_epochs": warmup_epochs}
-    opts = _optimizers(model, lr, adam, graphs)
+                "warmup_epochs": warmup_epochs, "optimizer": optimizer}
+    opts = _optimizers(model, lr, adam, graphs, optimizer)
     steps = {name: _step(model, opt, name) for name, opt in opts.items()}
     recorder = StepGraphs(say=lambda line: print(line, flush=True)) if graphs else None
     beta = getattr(model, "beta", None)
@@ -157,8 +165,8 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         if set(optim_states) != set(opts):
             raise ValueError(f"fit: {checkpoint} holds optimizer states for {sorted(optim_states)}, "
                              f"this model's players are {sorted(opts)}")
-        changed = {k: (header["settings"][k], v) for k, v in settings.items()
-                   if k in header.get("settings", {}) and header["settings"][k] != v}
+        saved = {"optimizer": "adam", **header.get("settings", {})}   # runs before the choice were Adam's
+        changed = {k: (saved[k], v) for k, v in settings.items() if k in saved and saved[k] != v}
         if changed and not force:
             raise ValueError("fit: resuming with " + ", ".join(f"{k} {new} (the run has {old})"
                                                                for k, (old, new) in changed.items())
@@ -180,7 +188,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         model.before_fit(x, y, lambda stage, data, epochs, labels=None: fit(
             stage.to(model.device), data, labels, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
             progress=progress, log=lambda record: log({"stage": type(stage).__name__, **record}), adam=adam,
-            graphs=graphs))
+            graphs=graphs, optimizer=optimizer))
     x_all, y_all, to_batch = _on_device(model.device, x, y)
     generators = {id(g): g for g in (backend.default_generator(), getattr(model, "generator", None)) if g}
     stale = 0
