@@ -57,7 +57,7 @@ class ConvVAE(VAE):
                  likelihood="bernoulli", sigma=None, beta=1.0, n_samples=1, kl="analytic", generator=None):
         self.image_shape = image_shape_of(x_dim, image_shape, "ConvVAE")
         self.channels = tuple(channels)
-        super().__init__(x_dim, z_dim, (), activation, likelihood, sigma, beta, n_samples, kl, generator)
+        super().__init__(x_dim, z_dim, (), activation, likelihood, sigma, beta, n_samples, kl, generator=generator)
 
     def networks(self, hidden, activation, generator):
         return conv_vae_networks(self, activation, generator)

@@ -24,7 +24,7 @@ class DRVAE(VAE):
                  n_classes=10, networks="conv", channels=(32, 64), classifier_channels=(16, 32), image_shape=None,
                  classifier_file=None, classifier_epochs=3, generator=None):
         self.networks_kind, self.channels, self.image_shape = networks, tuple(channels), image_shape
-        super().__init__(x_dim, z_dim, hidden, activation, likelihood, None, 1.0, 1, "analytic", generator)
+        super().__init__(x_dim, z_dim, hidden, activation, likelihood, None, 1.0, 1, "analytic", generator=generator)
         self.lam, self.classifier_file, self.classifier_epochs = lam, classifier_file, classifier_epochs
         self.classifier = ConvClassifier(x_dim, n_classes, classifier_channels, image_shape, generator)
         self._freeze()

@@ -97,7 +97,7 @@ class VAEDisl(VAE):
         self.gan_settings = dict(z_dim=z_dim, hidden=hidden, activation=activation, likelihood=likelihood,
                                  disc_hidden=disc_hidden, networks=networks, channels=channels,
                                  image_shape=image_shape)
-        super().__init__(x_dim, z_dim, hidden, activation, likelihood, None, 1.0, 1, "analytic", generator)
+        super().__init__(x_dim, z_dim, hidden, activation, likelihood, None, 1.0, 1, "analytic", generator=generator)
         self.gan_epochs = gan_epochs
         self.features, _ = discriminator(x_dim, networks, disc_hidden, channels, image_shape, generator, "VAEDisl")
         for p in self.features.parameters():   # frozen: learned by the GAN, never by the VAE

@@ -1,9 +1,11 @@
-"""Priors p(z) that an adversarial autoencoder's codes are matched to (Makhzani et al. 2016):
-a 2-D standard Gaussian, a mixture of 10 Gaussians on a circle, and a swiss roll. Each
-draws ``(n, 2)`` samples, and the mixture can say which component a sample came from."""
+"""Priors p(z). Those an adversarial autoencoder's codes are matched to (Makhzani et al.
+2016): a 2-D standard Gaussian, a mixture of 10 Gaussians on a circle, and a swiss roll; each
+draws ``(n, 2)`` samples, and the mixture can say which component a sample came from. And a
+VAE's Gaussian-mixture prior with a density (``MixturePrior``), fixed or learned."""
 import numpy as np
 
-from .. import backend
+from .. import backend, functional as F
+from ..nn import Module, Parameter
 
 
 def gaussian(n, generator=None):
@@ -33,4 +35,42 @@ def component_of(z, components=10, radius=4.0):
     return np.argmin(((np.asarray(z)[:, None, :] - centres) ** 2).sum(-1), axis=1)
 
 
-PRIORS = {"gaussian": gaussian, "mixture": mixture_of_gaussians, "swiss_roll": swiss_roll}
+PRIORS = {"gaussian": gaussian, "mixture": mixture_of_gaussians, "swiss_roll": swiss_roll}   # for the AAE
+
+
+class MixturePrior(Module):
+    """A VAE's prior p(z) = sum_k pi_k N(z; m_k, diag(exp(v_k))) (the lectures' Fig. 2(d)),
+    fixed or learned with the model (``learn``). Its K means start on a circle of ``radius``
+    for a 2-D code, else at random N(0, radius^2 / d) points; each variance std^2; the weights
+    pi = softmax(logits), uniform at the start."""
+
+    def __init__(self, z_dim, components=10, learn=False, radius=2.0, std=0.5, generator=None):
+        super().__init__()
+        if components < 1:
+            raise ValueError(f"MixturePrior: components must be positive, got {components}")
+        if z_dim == 2:
+            angle = 2 * np.pi * np.arange(components) / components
+            means = radius * np.stack([np.cos(angle), np.sin(angle)], 1)
+        else:
+            means = np.asarray(backend.to_device((generator or backend.default_generator()).normal(
+                (components, z_dim), dtype=np.float64), "cpu")) * radius / np.sqrt(z_dim)
+        dtype = backend.DEFAULT_DTYPE
+        self.means = Parameter(means.astype(dtype), requires_grad=learn)
+        self.logvars = Parameter(np.full((components, z_dim), 2 * np.log(std), dtype), requires_grad=learn)
+        self.logits = Parameter(np.zeros(components, dtype), requires_grad=learn)
+
+    def log_prob(self, z):
+        """log p(z) over the last axis of z."""
+        per_component = F.log_normal(F.expand_dims(z, -2), self.means, self.logvars)     # (..., K)
+        return F.logsumexp(per_component + F.log_softmax(self.logits), axis=-1)
+
+    def sample(self, n, generator=None):
+        """(codes (n, d), components (n,)) drawn from the mixture, on the host."""
+        rng = generator or backend.default_generator()
+        logits = np.asarray(backend.to_device(self.logits.data, "cpu"), np.float64)
+        weights = np.exp(logits - logits.max())
+        u = np.asarray(backend.to_device(rng.uniform((n,), dtype=np.float64), "cpu"))
+        k = np.minimum((np.cumsum(weights / weights.sum())[None, :] < u[:, None]).sum(1), len(weights) - 1)
+        means, logvars = (np.asarray(backend.to_device(p.data, "cpu")) for p in (self.means, self.logvars))
+        eps = np.asarray(backend.to_device(rng.normal((n, means.shape[1]), dtype=np.float64), "cpu"))
+        return (means[k] + np.exp(0.5 * logvars[k]) * eps).astype(means.dtype), k

@@ -2,15 +2,16 @@
 
 encoder   q(z|x) = N(mu(x), diag(exp(logvar(x))))
 decoder   p(x|z): Bernoulli on logits, or Gaussian with fixed or learned variance
-prior     p(z) = N(0, I)
+prior     p(z) = N(0, I), or a mixture of Gaussians (``prior="mixture"``, fixed or learned)
 ELBO      E_q[log p(x|z)] - KL(q(z|x) || p(z)) <= log p(x)
 loss      -E_q[log p(x|z)] + beta * KL, per example, averaged over the batch; beta = 1 is
           the negative ELBO, beta > 1 the beta-VAE (Higgins et al. 2017).
 
 z = mu + exp(logvar / 2) * eps with eps ~ N(0, I) (the reparameterization trick) keeps z
 differentiable in mu and logvar. The KL term is the closed form of Appendix B by default,
-or the one-sample estimate log q(z|x) - log p(z) with ``kl="sample"``; L = ``n_samples``
-draws per input average the reconstruction term.
+or the one-sample estimate log q(z|x) - log p(z) with ``kl="sample"`` (the only one for a
+mixture prior, whose KL has no closed form); L = ``n_samples`` draws per input average the
+reconstruction term.
 """
 import math
 
@@ -21,20 +22,31 @@ from ..core import no_grad
 from ..nn import MLP
 from .base import Model
 from .likelihood import Likelihood
+from .priors import MixturePrior
 
 
 class VAE(Model):
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="tanh", likelihood="gaussian",
-                 sigma=None, beta=1.0, n_samples=1, kl="analytic", generator=None):
+                 sigma=None, beta=1.0, n_samples=1, kl="analytic", prior="gaussian", prior_components=10,
+                 learn_prior=False, generator=None):
         super().__init__()
         if kl not in ("analytic", "sample"):
             raise ValueError(f"{type(self).__name__}: kl must be 'analytic' or 'sample', got {kl!r}")
+        if prior not in ("gaussian", "mixture"):
+            raise ValueError(f"{type(self).__name__}: prior must be 'gaussian' or 'mixture', got {prior!r}")
         if n_samples < 1:
             raise ValueError(f"{type(self).__name__}: n_samples must be at least 1, got {n_samples}")
-        self.x_dim, self.z_dim, self.beta, self.n_samples, self.kl = x_dim, z_dim, beta, n_samples, kl
+        self.x_dim, self.z_dim, self.beta, self.n_samples = x_dim, z_dim, beta, n_samples
+        self.kl = "sample" if prior == "mixture" else kl
         self.generator = generator or backend.default_generator()
         self.encoder, self.decoder = self.networks(hidden, activation, generator)
         self.likelihood = Likelihood(likelihood, x_dim, sigma)
+        self.prior = MixturePrior(z_dim, prior_components, learn_prior, generator=generator) \
+            if prior == "mixture" else None
+
+    def log_prior(self, z):
+        """log p(z), summed over the last axis."""
+        return log_prior(z) if self.prior is None else self.prior.log_prob(z)
 
     def networks(self, hidden, activation, generator):
         """The encoder (to mu and log-variance, 2 z_dim outputs) and the decoder."""
@@ -80,7 +92,7 @@ class VAE(Model):
         if self.kl == "analytic":
             kl = F.kl_normal(mu, logvar)
         else:
-            kl = (F.log_normal(z, mu, logvar) - log_prior(z)).mean(0)    # log q(z|x) - log p(z)
+            kl = (F.log_normal(z, mu, logvar) - self.log_prior(z)).mean(0)    # log q(z|x) - log p(z)
         return recon, kl
 
     def log_weights(self, x, k, y=None):
@@ -92,7 +104,7 @@ class VAE(Model):
         yk = None if y is None else np.tile(np.asarray(y), k)
         log_px = self.likelihood.log_prob(F.concat([x] * k, axis=0) if k > 1 else x,
                                           self.decode(z.reshape(k * n, d), yk)).reshape(k, n)
-        return (log_px + log_prior(z) - F.log_normal(z, mu, logvar)).T
+        return (log_px + self.log_prior(z) - F.log_normal(z, mu, logvar)).T
 
     def loss(self, x, y=None):
         x = self.as_input(x)
@@ -102,8 +114,8 @@ class VAE(Model):
 
     def sample(self, n, y=None):
         with no_grad():
-            z = self.constant(self.noise((n, self.z_dim)))
-            return self.data_mean(self.decode(z, y)).numpy()
+            z = self.noise((n, self.z_dim)) if self.prior is None else self.prior.sample(n, self.generator)[0]
+            return self.data_mean(self.decode(self.constant(z), y)).numpy()
 
 
 class BetaVAE(VAE):

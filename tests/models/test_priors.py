@@ -33,3 +33,21 @@ def test_aae_with_swiss_roll_prior_draws_from_it():
     z = model.sample_prior(1000)
     r = np.linalg.norm(z, axis=1)
     assert z.shape == (1000, 2) and 0.8 < r.min() and r.max() < 3.1
+
+
+def test_the_mixture_prior_density_is_the_mixture_of_its_components():
+    import minivae as mv
+    from scipy.stats import multivariate_normal
+    from minivae.models.priors import MixturePrior
+    prior = MixturePrior(3, components=4, generator=Generator(0))
+    prior.logits.data[:] = [0.0, 1.0, -1.0, 0.5]
+    prior.logvars.data[1] = np.log([0.3, 2.0, 1.0])
+    means, variances = prior.means.numpy().astype(np.float64), np.exp(prior.logvars.numpy().astype(np.float64))
+    weights = np.exp(prior.logits.numpy()) / np.exp(prior.logits.numpy()).sum()
+    z = np.random.default_rng(1).standard_normal((6, 3))
+    want = np.log(sum(w * multivariate_normal(m, np.diag(v)).pdf(z) for w, m, v in zip(weights, means, variances)))
+    np.testing.assert_allclose(prior.log_prob(mv.tensor(z)).numpy(), want, rtol=1e-5)
+    codes, k = prior.sample(40000, Generator(2))
+    np.testing.assert_allclose(np.bincount(k, minlength=4) / 40000, weights, atol=0.01)
+    np.testing.assert_allclose(codes[k == 1].mean(0), means[1], atol=0.05)
+    np.testing.assert_allclose(codes[k == 1].var(0), variances[1], rtol=0.05)

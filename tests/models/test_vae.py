@@ -103,3 +103,36 @@ def test_learned_sigma_tracks_the_reconstruction_error():
                             for _ in range(20)], axis=0)
     ratio = np.exp(model.likelihood.logvar.numpy()) / residual
     assert np.all((0.5 < ratio) & (ratio < 2.0)), ratio
+
+
+def test_a_mixture_prior_estimates_the_kl_by_sampling():
+    """KL(q(z|x) || p(z)) has no closed form for a mixture p(z): the term is log q(z|x) -
+    log p(z) at the drawn z, with p the mixture's density (not N(0, I))."""
+    from minivae.philox import Philox
+    import minivae.functional as F
+    mv.manual_seed(0)
+    model = VAE(2, 2, hidden=(8,), prior="mixture", prior_components=5)
+    assert model.kl == "sample"
+    x = ring(16)
+    model.generator = Philox(seed=3)
+    with mv.no_grad():
+        kl = model.loss(x)[1]["kl"].item()
+        mu, logvar = model.encode(mv.tensor(x))
+        z = mu + F.exp(logvar * 0.5) * mv.tensor(Philox(seed=3).normal((1, 16, 2)))
+        by_hand = (F.log_normal(z, mu, logvar) - model.prior.log_prob(z)).mean().item()
+        standard = (F.log_normal(z, mu, logvar) + ((z * z + np.log(2 * np.pi)) * 0.5).sum(-1)).mean().item()
+    assert kl == pytest.approx(by_hand, rel=1e-5) and abs(kl - standard) > 0.1
+
+
+@pytest.mark.parametrize("learn", [False, True])
+def test_the_mixture_prior_is_learned_only_when_asked(learn):
+    from minivae.data import load_dataset
+    from minivae.train import fit
+    data = load_dataset("mixture", n=1000)
+    mv.manual_seed(0)
+    model = VAE(2, 2, hidden=(32,), prior="mixture", prior_components=8, learn_prior=learn)
+    before = [p.numpy().copy() for p in model.prior.parameters()]
+    fit(model, data.train, epochs=3, batch_size=50, lr=1e-2, progress=False, log=lambda r: None)
+    moved = [not np.array_equal(b, p.numpy()) for b, p in zip(before, model.prior.parameters())]
+    assert all(moved) if learn else not any(moved)
+    assert np.isfinite(model.sample(5)).all()
