@@ -12,14 +12,21 @@ CORRUPTIONS = ("gaussian", "masking", "salt_pepper", "blur")
 class DenoisingAutoencoder(Autoencoder):
     """``corruption``: "gaussian" (add N(0, level^2)), "masking" (zero each entry with
     probability level), "salt_pepper" (set each entry with probability level to 0 or 1),
-    "blur" (Gaussian blur of width level over images of ``image_shape``)."""
+    "blur" (Gaussian blur of width level over images of ``image_shape``); or several joined
+    by "+", applied left to right with one level each: "gaussian+blur" with level (0.3, 1.0)
+    is the lectures' blur(x + eps)."""
 
     def __init__(self, x_dim, z_dim=16, hidden=(64,), corruption="gaussian", level=0.3,
                  image_shape=None, **kwargs):
         super().__init__(x_dim, z_dim, hidden, **kwargs)
-        if corruption not in CORRUPTIONS:
-            raise ValueError(f"DenoisingAutoencoder: corruption must be one of {CORRUPTIONS}, got {corruption!r}")
-        if corruption == "blur" and (image_shape is None or int(np.prod(image_shape)) != x_dim):
+        stages = corruption.split("+") if isinstance(corruption, str) else [corruption]
+        if any(c not in CORRUPTIONS for c in stages):
+            raise ValueError(f"DenoisingAutoencoder: corruption must be one of {CORRUPTIONS}, or several joined "
+                             f"by '+', got {corruption!r}")
+        levels = list(level) if isinstance(level, (list, tuple)) else [level] * len(stages)
+        if len(levels) != len(stages):
+            raise ValueError(f"DenoisingAutoencoder: {len(stages)} corruptions need {len(stages)} levels, got {level}")
+        if "blur" in stages and (image_shape is None or int(np.prod(image_shape)) != x_dim):
             raise ValueError(f"DenoisingAutoencoder: blur needs image_shape with {x_dim} pixels, got {image_shape}")
         self.corruption, self.level, self.image_shape = corruption, level, image_shape
 
@@ -36,6 +43,12 @@ class DenoisingAutoencoder(Autoencoder):
 
 def corrupt(x, corruption="gaussian", level=0.3, image_shape=None, generator=None):
     """A corrupted copy of the array ``x`` (see DenoisingAutoencoder), for any model."""
+    stages = corruption.split("+")
+    if len(stages) > 1:
+        levels = list(level) if isinstance(level, (list, tuple)) else [level] * len(stages)
+        for stage, stage_level in zip(stages, levels):
+            x = corrupt(x, stage, stage_level, image_shape, generator)
+        return x
     rng = generator or backend.default_generator()
     x = np.asarray(x, dtype=np.float32)
     if corruption == "gaussian":

@@ -42,3 +42,19 @@ def test_blur_acts_within_each_image():
     assert out[1].max() == 0.0 and out[0, 5] < 1.0 and out[0].sum() == pytest.approx(1.0, rel=1e-5)
     with pytest.raises(ValueError, match="blur needs image_shape"):
         DenoisingAutoencoder(16, corruption="blur")
+
+
+def test_corruptions_compose_as_the_lectures_blur_of_noise():
+    """"gaussian+blur" is blur(x + eps): the same noise, then the same blur, in that order."""
+    from scipy.ndimage import gaussian_filter
+    model = DenoisingAutoencoder(64, corruption="gaussian+blur", level=(0.3, 1.0), image_shape=(8, 8))
+    x = np.random.default_rng(0).random((3, 64)).astype(np.float32)
+    noise = Generator(5).normal((3, 64))
+    want = gaussian_filter((x + 0.3 * noise).reshape(3, 8, 8), sigma=(0, 1.0, 1.0)).reshape(3, 64)
+    np.testing.assert_allclose(model.corrupt(x, Generator(5)), want, rtol=1e-5, atol=1e-6)
+    noisy_blur = DenoisingAutoencoder(64, corruption="blur+gaussian", level=(1.0, 0.3), image_shape=(8, 8))
+    assert not np.allclose(noisy_blur.corrupt(x, Generator(5)), want, atol=1e-3)   # the order matters
+    with pytest.raises(ValueError, match="2 corruptions need 2 levels"):
+        DenoisingAutoencoder(64, corruption="gaussian+blur", level=(0.3,), image_shape=(8, 8))
+    with pytest.raises(ValueError, match="joined by"):
+        DenoisingAutoencoder(64, corruption="gaussian+fog")
