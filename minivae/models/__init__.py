@@ -15,6 +15,7 @@ from .gan import GAN, VAEDisl
 from .iwae import IWAE
 from .linear_ae import LinearAutoencoder
 from .masked_ae import MaskedAutoencoder
+from .mixture_vae import MixturePosteriorVAE
 from .sparse_ae import SparseAutoencoder
 from .vae import VAE, BetaVAE, kl_warmup
 from .vaegan import VAEGAN
@@ -25,12 +26,12 @@ MODELS = {
     "masked-ae": MaskedAutoencoder, "vae": VAE, "beta-vae": BetaVAE, "cvae": ConditionalVAE,
     "iwae": IWAE, "aae": AdversarialAutoencoder, "vaegan": VAEGAN,
     "conv-ae": ConvAutoencoder, "conv-vae": ConvVAE, "gan": GAN, "vae-disl": VAEDisl,
-    "classifier": ConvClassifier, "dr-vae": DRVAE,
+    "classifier": ConvClassifier, "dr-vae": DRVAE, "mog-vae": MixturePosteriorVAE,
 }
 
 
 SIZES = ("x_dim", "z_dim", "z_dims", "hidden", "disc_hidden", "n_classes", "k", "n_samples", "channels",
-         "image_shape")
+         "image_shape", "components", "prior_components")
 MAX_PARAMETERS = 2 ** 30   # 4 GiB of float32 weights, and Adam keeps two more copies
 
 
