@@ -19,7 +19,7 @@ from .priors import PRIORS, mixture_of_gaussians
 
 class AdversarialAutoencoder(AutoencoderBase):
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="relu", prior="gaussian",
-                 likelihood="gaussian", disc_hidden=(64, 64), n_classes=None, generator=None):
+                 likelihood="gaussian", disc_hidden=(64, 64), n_classes=None, batchnorm=False, generator=None):
         super().__init__()
         if prior not in PRIORS:
             raise ValueError(f"AdversarialAutoencoder: prior must be one of {sorted(PRIORS)}, got {prior!r}")
@@ -29,8 +29,8 @@ class AdversarialAutoencoder(AutoencoderBase):
             raise ValueError("AdversarialAutoencoder: labels need the mixture prior (one component per class)")
         self.x_dim, self.z_dim, self.prior, self.n_classes = x_dim, z_dim, prior, n_classes
         self.generator = generator or backend.default_generator()
-        self.encoder = MLP([x_dim, *hidden, z_dim], activation, generator=generator)
-        self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, generator=generator)
+        self.encoder = MLP([x_dim, *hidden, z_dim], activation, batchnorm=batchnorm, generator=generator)
+        self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, batchnorm=batchnorm, generator=generator)
         label_dim = 0 if n_classes is None else n_classes + 1
         self.discriminator = MLP([z_dim + label_dim, *disc_hidden, 1], "relu", generator=generator)
         self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)

@@ -38,12 +38,12 @@ class Autoencoder(AutoencoderBase):
     """The deep MLP autoencoder; ``code_activation`` squashes the code (none by default)."""
 
     def __init__(self, x_dim, z_dim=2, hidden=(64,), activation="relu", likelihood="gaussian",
-                 code_activation=None, generator=None):
+                 code_activation=None, batchnorm=False, generator=None):
         super().__init__()
         self.x_dim, self.z_dim = x_dim, z_dim
-        self.encoder = MLP([x_dim, *hidden, z_dim], activation, out_activation=code_activation,
+        self.encoder = MLP([x_dim, *hidden, z_dim], activation, out_activation=code_activation, batchnorm=batchnorm,
                            generator=generator)
-        self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, generator=generator)
+        self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, batchnorm=batchnorm, generator=generator)
         self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
 
     def encode(self, x, y=None):

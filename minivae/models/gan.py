@@ -36,7 +36,8 @@ class GAN(Model):
     has_encoder = False
 
     def __init__(self, x_dim, z_dim=16, hidden=(64, 64), activation="relu", likelihood="bernoulli",
-                 disc_hidden=(64, 32), networks="mlp", channels=(32, 64), image_shape=None, generator=None):
+                 disc_hidden=(64, 32), networks="mlp", channels=(32, 64), image_shape=None, batchnorm=False,
+                 generator=None):
         super().__init__()
         self.x_dim, self.z_dim = x_dim, z_dim
         self.generator = generator or backend.default_generator()
@@ -44,7 +45,7 @@ class GAN(Model):
             self.decoder = ConvDecoder(z_dim, image_shape_of(x_dim, image_shape, "GAN"), channels, activation,
                                        generator)
         else:
-            self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, generator=generator)
+            self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, batchnorm=batchnorm, generator=generator)
         self.features, self.head = discriminator(x_dim, networks, disc_hidden, channels, image_shape, generator,
                                                  "GAN")
         self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)

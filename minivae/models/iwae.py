@@ -20,7 +20,7 @@ from .vae import log_prior
 
 class IWAE(Model):
     def __init__(self, x_dim, z_dims=(50,), hidden=((200, 200),), k=5, activation="tanh",
-                 likelihood="bernoulli", sigma=None, generator=None):
+                 likelihood="bernoulli", sigma=None, batchnorm=False, generator=None):
         super().__init__()
         z_dims, hidden = list(z_dims), [tuple(h) for h in hidden]
         if len(z_dims) != len(hidden):
@@ -32,9 +32,10 @@ class IWAE(Model):
         self.generator = generator or backend.default_generator()
         ins = [x_dim] + z_dims[:-1]
         # q(h_l | h_{l-1}) and p(h_{l-1} | h_l); the last decoder outputs x's parameters
-        self.q = ModuleList([MLP([i, *h, 2 * z], activation, generator=generator)
+        self.q = ModuleList([MLP([i, *h, 2 * z], activation, batchnorm=batchnorm, generator=generator)
                              for i, h, z in zip(ins, hidden, z_dims)])
-        self.p = ModuleList([MLP([z, *reversed(h), i if l == 0 else 2 * i], activation, generator=generator)
+        self.p = ModuleList([MLP([z, *reversed(h), i if l == 0 else 2 * i], activation, batchnorm=batchnorm,
+                                 generator=generator)
                              for l, (i, h, z) in enumerate(zip(ins, hidden, z_dims))])
         self.likelihood = Likelihood(likelihood, x_dim, sigma)
 

@@ -13,11 +13,11 @@ class MaskedAutoencoder(AutoencoderBase):
     """The encoder sees the visible entries (hidden ones set to 0) and the mask itself."""
 
     def __init__(self, x_dim, z_dim=16, hidden=(64,), mask_ratio=0.5, activation="relu",
-                 likelihood="gaussian", generator=None):
+                 likelihood="gaussian", batchnorm=False, generator=None):
         super().__init__()
         self.x_dim, self.z_dim, self.mask_ratio = x_dim, z_dim, mask_ratio
-        self.encoder = MLP([2 * x_dim, *hidden, z_dim], activation, generator=generator)
-        self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, generator=generator)
+        self.encoder = MLP([2 * x_dim, *hidden, z_dim], activation, batchnorm=batchnorm, generator=generator)
+        self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, batchnorm=batchnorm, generator=generator)
         self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
 
     def decode(self, z, y=None):

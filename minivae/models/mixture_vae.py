@@ -26,8 +26,10 @@ class MixturePosteriorVAE(VAE):
 
     def networks(self, hidden, activation, generator):
         c, d = self.components, self.z_dim
-        return (MLP([self.encoder_in(), *hidden, c * (2 * d + 1)], activation, generator=generator),
-                MLP([self.decoder_in(), *reversed(hidden), self.x_dim], activation, generator=generator))
+        return (MLP([self.encoder_in(), *hidden, c * (2 * d + 1)], activation, batchnorm=self.batchnorm,
+                    generator=generator),
+                MLP([self.decoder_in(), *reversed(hidden), self.x_dim], activation, batchnorm=self.batchnorm,
+                    generator=generator))
 
     def posterior(self, x):
         """(logits (n, C), mu (n, C, d), logvar (n, C, d)) of q(z|x)."""

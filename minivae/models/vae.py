@@ -28,8 +28,9 @@ from .priors import MixturePrior
 class VAE(Model):
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="tanh", likelihood="gaussian",
                  sigma=None, beta=1.0, n_samples=1, kl="analytic", prior="gaussian", prior_components=10,
-                 learn_prior=False, generator=None):
+                 learn_prior=False, batchnorm=False, generator=None):
         super().__init__()
+        self.batchnorm = batchnorm
         if kl not in ("analytic", "sample"):
             raise ValueError(f"{type(self).__name__}: kl must be 'analytic' or 'sample', got {kl!r}")
         if prior not in ("gaussian", "mixture"):
@@ -50,8 +51,10 @@ class VAE(Model):
 
     def networks(self, hidden, activation, generator):
         """The encoder (to mu and log-variance, 2 z_dim outputs) and the decoder."""
-        return (MLP([self.encoder_in(), *hidden, 2 * self.z_dim], activation, generator=generator),
-                MLP([self.decoder_in(), *reversed(hidden), self.x_dim], activation, generator=generator))
+        return (MLP([self.encoder_in(), *hidden, 2 * self.z_dim], activation, batchnorm=self.batchnorm,
+                    generator=generator),
+                MLP([self.decoder_in(), *reversed(hidden), self.x_dim], activation, batchnorm=self.batchnorm,
+                    generator=generator))
 
     def encoder_in(self):
         return self.x_dim

@@ -29,13 +29,13 @@ from .likelihood import Likelihood
 class VAEGAN(Model):
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="relu", likelihood="gaussian",
                  disc_hidden=(64, 32), gamma=1e-2, networks="mlp", channels=(32, 64), image_shape=None,
-                 generator=None):
+                 batchnorm=False, generator=None):
         super().__init__()
         self.x_dim, self.z_dim, self.gamma = x_dim, z_dim, gamma
         self.generator = generator or backend.default_generator()
         if networks == "mlp":
-            self.encoder = MLP([x_dim, *hidden, 2 * z_dim], activation, generator=generator)
-            self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, generator=generator)
+            self.encoder = MLP([x_dim, *hidden, 2 * z_dim], activation, batchnorm=batchnorm, generator=generator)
+            self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, batchnorm=batchnorm, generator=generator)
             self.features = MLP([x_dim, *disc_hidden], "relu", out_activation="relu", generator=generator)  # D_l
             self.head = MLP([disc_hidden[-1], 1], generator=generator)
         elif networks == "conv":
