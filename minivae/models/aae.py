@@ -7,6 +7,10 @@ Players, updated in turn on each batch:
   generator       (the encoder) fool D:  -log D(encode(x))
 Label-informed: D also sees the label as a one-hot vector with an extra class for unlabeled
 points (y = -1), and labelled prior samples come from the mixture component of their label.
+Style and content (``label_to_decoder``, Makhzani et al.'s Fig. 7): the decoder gets the label
+as a one-hot vector beside the code, so the code, matched to N(0, I), is left to hold what
+the label does not say (the style); decoding one code with each label redraws the input in
+each class.
 """
 import numpy as np
 
@@ -19,19 +23,25 @@ from .priors import PRIORS, mixture_of_gaussians
 
 class AdversarialAutoencoder(AutoencoderBase):
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="relu", prior="gaussian",
-                 likelihood="gaussian", disc_hidden=(64, 64), n_classes=None, batchnorm=False, generator=None):
+                 likelihood="gaussian", disc_hidden=(64, 64), n_classes=None, label_to_decoder=False,
+                 batchnorm=False, generator=None):
         super().__init__()
         if prior not in PRIORS:
             raise ValueError(f"AdversarialAutoencoder: prior must be one of {sorted(PRIORS)}, got {prior!r}")
         if prior != "gaussian" and z_dim != 2:
             raise ValueError(f"AdversarialAutoencoder: the {prior} prior is 2-D, got z_dim {z_dim}")
-        if n_classes is not None and prior != "mixture":
+        if label_to_decoder and n_classes is None:
+            raise ValueError("AdversarialAutoencoder: label_to_decoder needs n_classes")
+        if n_classes is not None and not label_to_decoder and prior != "mixture":
             raise ValueError("AdversarialAutoencoder: labels need the mixture prior (one component per class)")
         self.x_dim, self.z_dim, self.prior, self.n_classes = x_dim, z_dim, prior, n_classes
+        self.label_to_decoder = label_to_decoder
+        self.label_informed = n_classes is not None and not label_to_decoder   # labels go to D
         self.generator = generator or backend.default_generator()
         self.encoder = MLP([x_dim, *hidden, z_dim], activation, batchnorm=batchnorm, generator=generator)
-        self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, batchnorm=batchnorm, generator=generator)
-        label_dim = 0 if n_classes is None else n_classes + 1
+        self.decoder = MLP([z_dim + (n_classes if label_to_decoder else 0), *reversed(hidden), x_dim], activation,
+                           batchnorm=batchnorm, generator=generator)
+        label_dim = n_classes + 1 if self.label_informed else 0
         self.discriminator = MLP([z_dim + label_dim, *disc_hidden, 1], "relu", generator=generator)
         self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
 
@@ -39,7 +49,17 @@ class AdversarialAutoencoder(AutoencoderBase):
         return self.encoder(x)
 
     def decode(self, z, y=None):
-        return self.decoder(z)
+        if not self.label_to_decoder:
+            return self.decoder(z)
+        if y is None:
+            raise ValueError("AdversarialAutoencoder: with label_to_decoder, decoding needs the labels y")
+        y = np.asarray(backend.to_device(y, "cpu")) if hasattr(y, "dtype") else np.asarray(y)
+        if y.shape != (z.shape[0],) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= self.n_classes:
+            raise ValueError(f"AdversarialAutoencoder: y must be {z.shape[0]} labels in [0, {self.n_classes})")
+        return self.decoder(F.concat([z, self.constant(np.eye(self.n_classes, dtype=np.float32)[y])], axis=1))
+
+    def reconstruction_error(self, x, z, y=None):
+        return -self.likelihood.log_prob(x, self.decode(z, y))
 
     def sample_prior(self, n, y=None):
         if self.prior == "gaussian":
@@ -51,7 +71,7 @@ class AdversarialAutoencoder(AutoencoderBase):
 
     def critic(self, z, y=None):
         """D's logit that z came from the prior."""
-        if self.n_classes is not None:
+        if self.label_informed:
             y = np.full(z.shape[0], -1) if y is None else np.asarray(y)
             z = F.concat([z, self.constant(np.eye(self.n_classes + 1, dtype=np.float32)[y])], axis=1)
         return self.discriminator(z)
@@ -69,9 +89,9 @@ class AdversarialAutoencoder(AutoencoderBase):
         ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
         out = {}
         if player in (None, "autoencoder"):
-            out["autoencoder"] = self.reconstruction_error(x, z).mean()
+            out["autoencoder"] = self.reconstruction_error(x, z, y).mean()
         if player in (None, "discriminator"):
-            real = self.critic(self.constant(self.sample_prior(n, y)), y)
+            real = self.critic(self.constant(self.sample_prior(n, y if self.label_informed else None)), y)
             out["discriminator"] = F.bce_with_logits(real, ones) + F.bce_with_logits(self.critic(z.detach(), y), zeros)
         if player in (None, "generator"):
             out["generator"] = F.bce_with_logits(self.critic(z, y), ones)
@@ -84,5 +104,10 @@ class AdversarialAutoencoder(AutoencoderBase):
 
     def sample(self, n, y=None):
         from ..core import no_grad
+        if self.label_to_decoder and y is None:   # a class per sample, drawn uniformly
+            y = np.asarray(backend.to_device(self.generator.integers(self.n_classes, n), "cpu"))
+        elif self.label_to_decoder:
+            y = np.broadcast_to(np.asarray(y), (n,))
         with no_grad():
-            return self.data_mean(self.decode(self.constant(self.sample_prior(n, y)))).numpy()
+            return self.data_mean(self.decode(self.constant(self.sample_prior(
+                n, y if self.label_informed else None)), y)).numpy()

@@ -73,3 +73,28 @@ def test_asking_for_one_player_computes_only_its_loss():
     only = model.losses(x, player="generator")
     assert set(only) == {"generator"}
     np.testing.assert_allclose(only["generator"].item(), everything["generator"].item(), rtol=1e-6)
+
+
+def test_label_to_decoder_feeds_the_one_hot_label_beside_the_code():
+    """Style and content: the decoder reads [z, one_hot(y)]; the discriminator sees codes only;
+    decoding one code with two labels gives two images; labels are required and checked."""
+    import pytest
+    mv.manual_seed(0)
+    model = AdversarialAutoencoder(6, 2, hidden=(8,), n_classes=3, label_to_decoder=True)
+    assert model.decoder[0].weight.shape == (5, 8) and model.discriminator[0].weight.shape[0] == 2
+    x = np.random.default_rng(0).random((4, 6)).astype(np.float32)
+    y = np.array([0, 1, 2, 1])
+    z = model.encode(mv.tensor(x))
+    by_hand = model.decoder(mv.functional.concat([z, mv.tensor(np.eye(3, dtype=np.float32)[y])], axis=1))
+    np.testing.assert_allclose(model.decode(z, y).numpy(), by_hand.numpy(), rtol=1e-6)
+    assert not np.allclose(model.decode(z, np.zeros(4, int)).numpy(), model.decode(z, np.ones(4, int)).numpy())
+    loss = model.losses(x, y, player="autoencoder")["autoencoder"]
+    (g,) = mv.grad(loss, [model.decoder[0].weight])
+    assert np.abs(g.numpy()[2:]).sum() > 0                  # the label rows of the first layer learn
+    assert model.sample(5, 2).shape == (5, 6)
+    with pytest.raises(ValueError, match="needs the labels y"):
+        model.decode(z)
+    with pytest.raises(ValueError, match=r"labels in \[0, 3\)"):
+        model.decode(z, np.array([0, 1, 3, 1]))
+    with pytest.raises(ValueError, match="label_to_decoder needs n_classes"):
+        AdversarialAutoencoder(6, 2, label_to_decoder=True)
