@@ -125,7 +125,7 @@ def model_kwargs(s, data):
         kwargs["z_dims"] = latent
     elif len(latent) != 1:
         raise ValueError(f"{name} has one latent layer; latent_dim {latent} names {len(latent)}")
-    else:
+    elif "z_dim" in accepted:   # (the naive Monte Carlo toy's latent space is fixed)
         kwargs["z_dim"] = latent[0]
     if "hidden" in accepted:
         wide = data.x_dim > 100

@@ -16,6 +16,7 @@ from .iwae import IWAE
 from .linear_ae import LinearAutoencoder
 from .masked_ae import MaskedAutoencoder
 from .mixture_vae import MixturePosteriorVAE
+from .naive_mc import NaiveMonteCarlo
 from .sparse_ae import SparseAutoencoder
 from .vae import VAE, BetaVAE, kl_warmup
 from .vaegan import VAEGAN
@@ -27,6 +28,7 @@ MODELS = {
     "iwae": IWAE, "aae": AdversarialAutoencoder, "vaegan": VAEGAN,
     "conv-ae": ConvAutoencoder, "conv-vae": ConvVAE, "gan": GAN, "vae-disl": VAEDisl,
     "classifier": ConvClassifier, "dr-vae": DRVAE, "mog-vae": MixturePosteriorVAE,
+    "naive-mc": NaiveMonteCarlo,
 }
 
 
