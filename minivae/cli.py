@@ -227,6 +227,7 @@ def _train_settings(args):
              "activation": args.activation, "likelihood": args.likelihood, "k": args.k, "beta": args.beta,
              "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "adam_eps": args.adam_eps,
              "staged": args.staged, "warmup": args.warmup, "patience": args.patience, "seed": args.seed,
+             "optimizer": args.optimizer, "labels_fraction": args.labels_fraction,
              "options": dict(args.set) if args.set else None}
     saved = None
     if args.resume:
@@ -266,6 +267,9 @@ def train(args):
         config.write(os.path.join(out, "config.json"), s)
     labelled = data.y_train is not None and data.y_train.dtype.kind in "iu"
     labels = data.y_train if s["model"] == "cvae" or (s["model"] == "dr-vae" and labelled) else None
+    if s["model"] == "aae" and s["labels_fraction"] is not None:   # semi-supervised: the rest are unknown, -1
+        hidden = np.random.default_rng(s["seed"]).random(len(data.y_train)) >= s["labels_fraction"]
+        labels = np.where(hidden, -1, data.y_train)
     if s["model"] == "dr-vae" and labels is None and not args.resume:
         _classifier_first(model, s, out, args.quiet)
     history = fit(model, data.train, labels, data.valid, data.y_valid if labels is not None else None,
@@ -484,6 +488,8 @@ def parser():
     t.add_argument("--adam-eps", type=_positive(float), help="Adam's epsilon (default 1e-8; the IWAE paper: 1e-4)")
     t.add_argument("--warmup", type=int, help="KL warm-up epochs (default 0)")
     t.add_argument("--patience", type=_positive(int), help="early stopping after N epochs without improvement")
+    t.add_argument("--labels-fraction", type=float,
+                   help="aae: train label-informed with this fraction of the labels, the rest unknown (-1)")
     t.add_argument("--staged", action="store_true", default=None, help="the IWAE paper's learning-rate stages")
     t.add_argument("--binarize", action="store_true", default=None,
                    help="binarize grey levels (dynamic binarization)")

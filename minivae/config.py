@@ -30,7 +30,7 @@ DEFAULTS = {
     "latent_dim": [2], "hidden": None, "activation": None, "likelihood": None, "k": None, "beta": None,
     "options": {},
     "epochs": 10, "batch_size": 100, "lr": 1e-3, "optimizer": "adam", "adam_eps": 1e-8, "staged": False, "warmup": 0,
-    "patience": None, "seed": 0,
+    "patience": None, "seed": 0, "labels_fraction": None,
 }
 OPTIMIZERS = ("adam", "sgd", "adagrad")
 MODEL_SETTINGS = ("k", "beta", "activation", "likelihood")   # settings that are model arguments
@@ -82,6 +82,10 @@ def _checked(s):
             raise ValueError(f"{key} must be a{'n integer' if kind is int else ' number'}, got {s[key]!r}")
     if s["epochs"] < 1 or s["batch_size"] < 1 or s["lr"] <= 0 or s["adam_eps"] <= 0 or s["warmup"] < 0:
         raise ValueError("epochs, batch_size, lr and adam_eps must be positive, warmup 0 or more")
+    fraction = s["labels_fraction"]
+    if fraction is not None and (isinstance(fraction, bool) or not isinstance(fraction, (int, float))
+                                 or not 0 < fraction <= 1):
+        raise ValueError(f"labels_fraction must be a number in (0, 1], got {fraction!r}")
     if s["optimizer"] not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {s['optimizer']!r}")
     if not isinstance(s["options"], dict):
@@ -146,7 +150,19 @@ def model_kwargs(s, data):
                       "gaussian: the data are not binary (--binarize or --likelihood bernoulli for a Bernoulli decoder)")
         else:
             reason = f"{s['likelihood']}: as asked"
+    if s["labels_fraction"] is not None:
+        if name not in ("aae", "cvae"):
+            raise ValueError(f"labels_fraction applies to aae (label-informed, the rest labelled -1: unknown); "
+                             f"{name} takes no labels")
+        if name == "aae" and kwargs.get("label_to_decoder"):
+            raise ValueError("labels_fraction: the style/content AAE needs every label")
+    if name == "aae" and s["labels_fraction"] is not None:
+        if data.y_train is None or data.y_train.dtype.kind not in "iu" or int(data.y_train.min()) < 0:
+            raise ValueError(f"aae with labels_fraction needs labeled data; {data.name} has no class labels")
+        kwargs["n_classes"] = int(data.y_train.max()) + 1
     if name == "cvae":
+        if s["labels_fraction"] not in (None, 1, 1.0):
+            raise ValueError("cvae needs every label: labels_fraction must be 1 for it")
         if data.y_train is None or data.y_train.dtype.kind not in "iu":
             raise ValueError(f"cvae needs labeled data; {data.name} has no integer labels")
         low = min(int(y.min()) for y in (data.y_train, data.y_valid) if y is not None and len(y))

@@ -341,3 +341,25 @@ def test_dr_vae_on_unlabelled_images_trains_its_classifier_on_other_labelled_one
                "--quiet", "--no-pictures", "--out", str(out))
     assert run.returncode == 0, run.stderr
     assert "labelled images of sprites first" in run.stdout and (out / "classifier.npz").exists()
+
+
+def test_the_optimizer_flag_reaches_the_run(tmp_path):
+    from minivae.train import read_checkpoint
+    run = _run("train", "ae", "--data", "ring", "--optimizer", "adagrad", "--epochs", "1", "--quiet", "--no-pictures",
+               "--out", str(tmp_path / "r"))
+    assert run.returncode == 0, run.stderr
+    assert read_checkpoint(str(tmp_path / "r" / "checkpoint.npz"))[0]["settings"]["optimizer"] == "adagrad"
+
+
+def test_a_semi_supervised_aae_from_the_command_line(tmp_path):
+    from minivae.train import load_model
+    out = tmp_path / "semi"
+    run = _run("train", "aae", "--data", "mixture", "--set", "prior=mixture", "--labels-fraction", "0.2", "--epochs",
+               "1", "--quiet", "--no-pictures", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    model, header = load_model(str(out / "checkpoint.npz"))
+    assert model.label_informed and header["config"]["labels_fraction"] == 0.2
+    _user_error(_run("train", "vae", "--data", "mixture", "--labels-fraction", "0.5", "--out", str(tmp_path / "v")),
+                "labels_fraction applies to aae")
+    _user_error(_run("train", "aae", "--data", "ring", "--labels-fraction", "0.5", "--out", str(tmp_path / "w")),
+                "needs labeled data")

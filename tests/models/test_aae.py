@@ -98,3 +98,15 @@ def test_label_to_decoder_feeds_the_one_hot_label_beside_the_code():
         model.decode(z, np.array([0, 1, 3, 1]))
     with pytest.raises(ValueError, match="label_to_decoder needs n_classes"):
         AdversarialAutoencoder(6, 2, label_to_decoder=True)
+
+
+def test_unlabelled_points_are_the_extra_class_for_the_discriminator():
+    """Semi-supervised: y = -1 marks an unknown label; D sees the one-hot of the extra class
+    (the last column), and the prior sample for it comes from any component."""
+    mv.manual_seed(0)
+    model = AdversarialAutoencoder(4, 2, hidden=(8,), prior="mixture", n_classes=3)
+    seen = {}
+    real = model.discriminator.forward
+    model.discriminator.forward = lambda z: seen.setdefault("inputs", z.numpy()) is None or real(z)
+    model.critic(mv.tensor(np.zeros((3, 2), np.float32)), np.array([0, -1, 2]))
+    np.testing.assert_array_equal(seen["inputs"][:, 2:], [[1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]])
