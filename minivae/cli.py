@@ -310,6 +310,20 @@ def _classifier_first(model, s, out, quiet):
         log=lambda r: print(_epoch_line({"stage": type(stage).__name__, **r}, "loss"), flush=True)))
 
 
+def figure(args):
+    from . import figures
+    if args.list:
+        for name, what in figures.describe().items():
+            print(f"{name:22s} {what}")
+        return 0
+    if args.name not in figures.FIGURES:
+        raise UserError(f"unknown figure {args.name!r}; choose from {', '.join(figures.FIGURES)} (or --list)")
+    out = args.out or f"{args.name}.png"
+    _check_output(out, args.force)
+    print(f"wrote {figures.FIGURES[args.name](out, seed=args.seed)}")
+    return 0
+
+
 def _checked(model, header, data, split):
     x, y = data.split(split)
     if x.shape[1] != model.x_dim:
@@ -524,6 +538,15 @@ def parser():
     g.add_argument("name", help="mnist")
     g.add_argument("--data-dir", help="where to put them (default: $MINIVAE_DATA, else ./data)")
     g.set_defaults(run=download_)
+
+    f = sub.add_parser("figure", help="draw one of the lectures' figures (training what it needs)",
+                       formatter_class=_Help)
+    f.add_argument("name", nargs="?", help="the figure (--list names them)")
+    f.add_argument("--list", action="store_true", help="name every figure and what it shows")
+    f.add_argument("--out", help="the PNG to write (default: NAME.png)")
+    f.add_argument("--seed", type=_seed, default=0)
+    f.add_argument("--force", action="store_true", help="replace an existing picture")
+    f.set_defaults(run=figure)
 
     b = sub.add_parser("bench", help="run the benchmark suite (from a source checkout)")
     b.add_argument("--only", help="one script of bench/, e.g. vae_step.py")
