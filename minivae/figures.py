@@ -6,7 +6,9 @@ seeded, and writes one PNG. ``FIGURES`` maps each name to (function, what it sho
 import numpy as np
 
 from . import backend, latent, plot
+from .core import no_grad
 from .data import load_dataset, ring
+from .data.toy import gaussian_bump
 from .models import create
 from .models.denoising_ae import corrupt
 from .train import fit
@@ -76,7 +78,88 @@ def denoise_before_after(path, seed=0):
     return plot._save(fig, path)
 
 
-FIGURES = {"naive-mc-density": naive_mc_density, "attribute-edit": attribute_edit,
+def ae_vs_vae_codes(path, seed=0):
+    """The bump (a Gaussian bump on 32 pixels whose centre is the hidden variable): the 2-D
+    codes of a plain autoencoder and of a VAE, coloured by the centre. The autoencoder's
+    codes need not be smooth in the centre or fill any region; the VAE's prior makes them."""
+    x, centre = gaussian_bump(3000, seed=seed)
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+    for ax, name in zip(axes, ("ae", "vae")):
+        backend.manual_seed(seed)
+        model = create(name, x_dim=32, z_dim=2, hidden=[64], likelihood="gaussian",
+                       **({"activation": "tanh"} if name == "vae" else {}))
+        _quiet_fit(model, x, epochs=20, batch_size=100, lr=2e-3, seed=seed)
+        with no_grad():
+            codes = model.code(model.as_input(x)).numpy()
+        ax.scatter(codes[:, 0], codes[:, 1], c=centre, s=3, cmap="viridis")
+        ax.set_title(f"{name}: codes coloured by the bump's centre")
+    return plot._save(fig, path)
+
+
+def vae_mixture_prior(path, seed=0):
+    """A VAE with a learned 8-component Gaussian-mixture prior on the mixture toy data: the
+    codes of the data over the prior's components (means and one-sigma circles)."""
+    backend.manual_seed(seed)
+    data = load_dataset("mixture", n=4000, seed=seed)
+    model = create("vae", x_dim=2, z_dim=2, hidden=[64, 64], prior="mixture", prior_components=8, learn_prior=True)
+    _quiet_fit(model, data.train, epochs=20, batch_size=100, lr=2e-3, seed=seed)
+    with no_grad():
+        codes = model.code(model.as_input(data.valid)).numpy()
+    means, logvars = model.prior.means.numpy(), model.prior.logvars.numpy()
+    plt = plot._pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(codes[:, 0], codes[:, 1], c=data.y_valid, s=3, cmap="tab10")
+    angle = np.linspace(0, 2 * np.pi, 60)
+    for m, v in zip(means, np.exp(0.5 * logvars)):
+        ax.plot(m[0] + v[0] * np.cos(angle), m[1] + v[1] * np.sin(angle), "k-", lw=0.8)
+    ax.set(aspect="equal", title="codes and the learned mixture prior")
+    return plot._save(fig, path)
+
+
+def aae_mixture(path, seed=0):
+    """The adversarial autoencoder with a 10-Gaussian mixture prior, on the mixture toy data:
+    its codes against samples of the prior it was pushed to."""
+    backend.manual_seed(seed)
+    data = load_dataset("mixture", n=4000, seed=seed)
+    model = create("aae", x_dim=2, z_dim=2, hidden=[64, 64], prior="mixture")
+    _quiet_fit(model, data.train, epochs=20, batch_size=100, lr=1e-3, seed=seed)
+    with no_grad():
+        codes = model.code(model.as_input(data.valid)).numpy()
+    prior = model.sample_prior(len(codes))
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
+    axes[0].scatter(prior[:, 0], prior[:, 1], s=2, c="gray")
+    axes[0].set_title("samples of p(z)")
+    axes[1].scatter(codes[:, 0], codes[:, 1], s=2, c=data.y_valid, cmap="tab10")
+    axes[1].set_title("codes of the data")
+    for ax in axes:
+        ax.set_aspect("equal")
+    return plot._save(fig, path)
+
+
+def pca_vs_ae(path, seed=0):
+    """The first lecture's comparison on the sprites: 16-dimensional codes of the linear
+    (PCA) autoencoder and of a deep autoencoder, their reconstructions side by side."""
+    data = load_dataset("sprites", n=6000, seed=seed)
+    rows = [(data.valid[:10], "input")]
+    for name, kwargs in (("linear-ae", {}), ("ae", {"hidden": [512, 128], "likelihood": "bernoulli"})):
+        backend.manual_seed(seed)
+        model = create(name, x_dim=784, z_dim=16, **kwargs)
+        _quiet_fit(model, data.train, epochs=10, batch_size=100, lr=2e-3, seed=seed)
+        rows.append((model.reconstruct(data.valid[:10]), "PCA (linear AE)" if name == "linear-ae" else "deep AE"))
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(3, 10, figsize=(10, 3.4))
+    for r, (images, label) in enumerate(rows):
+        axes[r, 0].set_title(label, loc="left", fontsize=9)
+        for ax, image in zip(axes[r], images):
+            ax.imshow(np.clip(image, 0, 1).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+            ax.axis("off")
+    return plot._save(fig, path)
+
+
+FIGURES = {"naive-mc-density": naive_mc_density, "ae-vs-vae-codes": ae_vs_vae_codes, "pca-vs-ae": pca_vs_ae,
+           "vae-mixture-prior": vae_mixture_prior, "aae-mixture": aae_mixture, "attribute-edit": attribute_edit,
            "denoise-before-after": denoise_before_after}
 
 
