@@ -68,14 +68,7 @@ def denoise_before_after(path, seed=0):
     clean = data.valid[:8]
     noisy = np.clip(corrupt(clean, "gaussian+blur", (0.3, 1.0), (28, 28), backend.Generator(seed)), 0, 1)
     rows = [(clean, "clean"), (noisy, "blur(x + eps)"), (model.reconstruct(noisy), "denoised")]
-    plt = plot._pyplot()
-    fig, axes = plt.subplots(3, 8, figsize=(8, 3.4))
-    for r, (images, label) in enumerate(rows):
-        axes[r, 0].set_title(label, loc="left", fontsize=9)
-        for ax, image in zip(axes[r], images):
-            ax.imshow(image.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
-            ax.axis("off")
-    return plot._save(fig, path)
+    return _rows_of_images(rows, path)
 
 
 def ae_vs_vae_codes(path, seed=0):
@@ -148,8 +141,42 @@ def pca_vs_ae(path, seed=0):
         model = create(name, x_dim=784, z_dim=16, **kwargs)
         _quiet_fit(model, data.train, epochs=10, batch_size=100, lr=2e-3, seed=seed)
         rows.append((model.reconstruct(data.valid[:10]), "PCA (linear AE)" if name == "linear-ae" else "deep AE"))
+    return _rows_of_images(rows, path)
+
+
+def mask_inpaint(path, seed=0):
+    """The masked autoencoder on the sprites: each input with a block hidden (grey), and the
+    hidden block filled in by the model."""
+    backend.manual_seed(seed)
+    data = load_dataset("sprites", n=6000, seed=seed)
+    model = create("masked-ae", x_dim=784, z_dim=32, hidden=[512], mask_ratio=0.5, likelihood="bernoulli")
+    _quiet_fit(model, data.train, epochs=8, batch_size=100, lr=1e-3, seed=seed)
+    x = data.valid[:8]
+    visible = np.ones((8, 28, 28), np.float32)
+    visible[:, 8:20, 14:] = 0.0                                   # the right half of the middle rows
+    visible = visible.reshape(8, 784)
+    shown = np.where(visible > 0, x, 0.5)
+    rows = [(x, "input"), (shown, "hidden block in grey"), (model.inpaint(x, visible), "inpainted")]
+    return _rows_of_images(rows, path)
+
+
+def iwae_sir(path, seed=0):
+    """Burda et al.'s Fig. 3 on the sprites: reconstructions from single draws of q(z|x)
+    against sampling-importance-resampling among k = 50 draws (q_IW), for an IWAE."""
+    backend.manual_seed(seed)
+    data = load_dataset("sprites", n=6000, seed=seed)
+    model = create("iwae", x_dim=784, z_dims=[8], hidden=[[256]], k=5)
+    _quiet_fit(model, data.train, epochs=6, batch_size=100, lr=1e-3, seed=seed)
+    x = data.valid[:8]
+    rows = [(x, "input")]
+    rows += [(latent.posterior_samples(model, x, 1)[:, 0], "a draw from q(z|x)") for _ in range(2)]
+    rows += [(model.sir_reconstruct(x, 50), "SIR among 50 draws") for _ in range(2)]
+    return _rows_of_images(rows, path)
+
+
+def _rows_of_images(rows, path):
     plt = plot._pyplot()
-    fig, axes = plt.subplots(3, 10, figsize=(10, 3.4))
+    fig, axes = plt.subplots(len(rows), len(rows[0][0]), figsize=(len(rows[0][0]), 1.15 * len(rows)))
     for r, (images, label) in enumerate(rows):
         axes[r, 0].set_title(label, loc="left", fontsize=9)
         for ax, image in zip(axes[r], images):
@@ -160,7 +187,7 @@ def pca_vs_ae(path, seed=0):
 
 FIGURES = {"naive-mc-density": naive_mc_density, "ae-vs-vae-codes": ae_vs_vae_codes, "pca-vs-ae": pca_vs_ae,
            "vae-mixture-prior": vae_mixture_prior, "aae-mixture": aae_mixture, "attribute-edit": attribute_edit,
-           "denoise-before-after": denoise_before_after}
+           "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir}
 
 
 def describe():
