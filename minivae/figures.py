@@ -110,25 +110,47 @@ def vae_mixture_prior(path, seed=0):
     return plot._save(fig, path)
 
 
-def aae_mixture(path, seed=0):
-    """The adversarial autoencoder with a 10-Gaussian mixture prior, on the mixture toy data:
-    its codes against samples of the prior it was pushed to."""
+def _aae_codes(path, prior, labels_fraction, seed, title, epochs=20):
     backend.manual_seed(seed)
     data = load_dataset("mixture", n=4000, seed=seed)
-    model = create("aae", x_dim=2, z_dim=2, hidden=[64, 64], prior="mixture")
-    _quiet_fit(model, data.train, epochs=20, batch_size=100, lr=1e-3, seed=seed)
+    informed = labels_fraction is not None
+    model = create("aae", x_dim=2, z_dim=2, hidden=[64, 64], prior=prior,
+                   n_classes=int(data.y_train.max()) + 1 if informed else None)
+    labels = None
+    if informed:   # the rest of the labels are unknown: -1, the discriminator's extra class
+        hidden = np.random.default_rng(seed).random(len(data.y_train)) >= labels_fraction
+        labels = np.where(hidden, -1, data.y_train)
+    _quiet_fit(model, data.train, labels, epochs=epochs, batch_size=100, lr=1e-3, seed=seed)
     with no_grad():
         codes = model.code(model.as_input(data.valid)).numpy()
-    prior = model.sample_prior(len(codes))
+    prior_samples = model.sample_prior(len(codes))
     plt = plot._pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
-    axes[0].scatter(prior[:, 0], prior[:, 1], s=2, c="gray")
+    axes[0].scatter(prior_samples[:, 0], prior_samples[:, 1], s=2, c="gray")
     axes[0].set_title("samples of p(z)")
     axes[1].scatter(codes[:, 0], codes[:, 1], s=2, c=data.y_valid, cmap="tab10")
-    axes[1].set_title("codes of the data")
+    axes[1].set_title(title)
     for ax in axes:
         ax.set_aspect("equal")
     return plot._save(fig, path)
+
+
+def aae_gaussian(path, seed=0):
+    """The adversarial autoencoder with a 2-D Gaussian prior on the mixture toy data: its
+    codes (coloured by the cluster they came from) against samples of the prior."""
+    return _aae_codes(path, "gaussian", None, seed, "codes of the data, by cluster")
+
+
+def aae_mixture(path, seed=0):
+    """The adversarial autoencoder with a 10-Gaussian mixture prior, on the mixture toy data:
+    its codes against samples of the prior it was pushed to."""
+    return _aae_codes(path, "mixture", None, seed, "codes of the data, by cluster")
+
+
+def aae_label_informed(path, seed=0):
+    """The label-informed AAE with a tenth of the labels (the rest unknown): labelled codes
+    go to their class's mixture component, and the unlabelled ones follow."""
+    return _aae_codes(path, "mixture", 0.1, seed, "codes, 10% of labels given", epochs=60)
 
 
 def pca_vs_ae(path, seed=0):
@@ -186,7 +208,8 @@ def _rows_of_images(rows, path):
 
 
 FIGURES = {"naive-mc-density": naive_mc_density, "ae-vs-vae-codes": ae_vs_vae_codes, "pca-vs-ae": pca_vs_ae,
-           "vae-mixture-prior": vae_mixture_prior, "aae-mixture": aae_mixture, "attribute-edit": attribute_edit,
+           "vae-mixture-prior": vae_mixture_prior, "aae-gaussian": aae_gaussian, "aae-mixture": aae_mixture,
+           "aae-label-informed": aae_label_informed, "attribute-edit": attribute_edit,
            "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir}
 
 
