@@ -54,7 +54,7 @@ def test_models_lists_the_registry():
     out = _run("models")
     assert out.returncode == 0 and out.stdout.split() == [
         "ae", "linear-ae", "sparse-ae", "denoising-ae", "contractive-ae", "masked-ae", "vae", "beta-vae",
-        "cvae", "iwae", "aae", "vaegan", "conv-ae", "conv-vae", "gan", "vae-disl", "classifier", "dr-vae", "mog-vae", "naive-mc"]
+        "cvae", "iwae", "aae", "vaegan", "conv-ae", "conv-vae", "gan", "vae-disl", "classifier", "dr-vae", "mog-vae", "naive-mc", "clustering-aae"]
 
 
 def test_train_resume_eval_sample(tmp_path):

@@ -8,6 +8,7 @@ from .base import Model
 from .contractive_ae import ContractiveAutoencoder
 from .conv import ConvAutoencoder, ConvVAE
 from .classifier import ConvClassifier
+from .clustering_aae import ClusteringAAE
 from .cvae import ConditionalVAE
 from .denoising_ae import DenoisingAutoencoder
 from .dr_vae import DRVAE
@@ -28,12 +29,12 @@ MODELS = {
     "iwae": IWAE, "aae": AdversarialAutoencoder, "vaegan": VAEGAN,
     "conv-ae": ConvAutoencoder, "conv-vae": ConvVAE, "gan": GAN, "vae-disl": VAEDisl,
     "classifier": ConvClassifier, "dr-vae": DRVAE, "mog-vae": MixturePosteriorVAE,
-    "naive-mc": NaiveMonteCarlo,
+    "naive-mc": NaiveMonteCarlo, "clustering-aae": ClusteringAAE,
 }
 
 
 SIZES = ("x_dim", "z_dim", "z_dims", "hidden", "disc_hidden", "n_classes", "k", "n_samples", "channels",
-         "image_shape", "components", "prior_components")
+         "image_shape", "components", "prior_components", "n_clusters")
 MAX_PARAMETERS = 2 ** 30   # 4 GiB of float32 weights, and Adam keeps two more copies
 
 

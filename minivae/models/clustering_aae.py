@@ -1,0 +1,101 @@
+"""Unsupervised clustering with an adversarial autoencoder (Makhzani et al. 2016, Sec. 6):
+the encoder gives a categorical code y (softmax over K clusters) and a style code z; the
+decoder reconstructs from both; one adversary pushes y towards one-hot draws of a uniform
+categorical, another pushes z towards N(0, I). The cluster of x is argmax y.
+
+Players, in turn on each batch:
+  autoencoder     -log p(x | decode(y, z))
+  discriminators  -log D_cat(one-hot) - log(1 - D_cat(y))  -log D_gauss(N(0, I)) - log(1 - D_gauss(z))
+  generator       (the encoder) -log D_cat(y) - log D_gauss(z)
+"""
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from .. import backend, functional as F
+from ..core import no_grad
+from ..nn import MLP
+from .autoencoder import AutoencoderBase
+from .likelihood import Likelihood
+
+
+class ClusteringAAE(AutoencoderBase):
+    def __init__(self, x_dim, n_clusters=10, z_dim=2, hidden=(64, 64), activation="relu", likelihood="gaussian",
+                 disc_hidden=(64, 64), batchnorm=False, generator=None):
+        super().__init__()
+        if n_clusters < 2:
+            raise ValueError(f"ClusteringAAE: n_clusters must be at least 2, got {n_clusters}")
+        self.x_dim, self.z_dim, self.n_clusters = x_dim, z_dim, n_clusters
+        self.generator = generator or backend.default_generator()
+        self.encoder = MLP([x_dim, *hidden, n_clusters + z_dim], activation, batchnorm=batchnorm, generator=generator)
+        self.decoder = MLP([n_clusters + z_dim, *reversed(hidden), x_dim], activation, batchnorm=batchnorm,
+                           generator=generator)
+        self.d_cat = MLP([n_clusters, *disc_hidden, 1], "relu", generator=generator)
+        self.d_gauss = MLP([z_dim, *disc_hidden, 1], "relu", generator=generator)
+        self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
+
+    def heads(self, x):
+        """(y, z): the cluster probabilities (softmax) and the style code."""
+        logits, z = F.split(self.encoder(x), [self.n_clusters], axis=-1)
+        return F.softmax(logits, axis=-1), z
+
+    def encode(self, x, y=None):
+        return F.concat(list(self.heads(x)), axis=-1)
+
+    def code(self, x, y=None):
+        return self.heads(x)[1]
+
+    def decode(self, z, y=None):
+        return self.decoder(z)
+
+    def players(self):
+        return {"autoencoder": self.encoder.parameters() + self.decoder.parameters(),
+                "discriminator": self.d_cat.parameters() + self.d_gauss.parameters(),
+                "generator": self.encoder.parameters()}
+
+    def losses(self, x, y=None, player=None):
+        x = self.as_input(x)
+        n = x.shape[0]
+        cat, z = self.heads(x)
+        ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
+        out = {}
+        if player in (None, "autoencoder"):
+            out["autoencoder"] = -self.likelihood.log_prob(x, self.decode(F.concat([cat, z], axis=-1))).mean()
+        if player in (None, "discriminator"):
+            k = np.asarray(backend.to_device(self.generator.integers(self.n_clusters, n), "cpu"))
+            onehot = self.constant(np.eye(self.n_clusters, dtype=np.float32)[k])
+            gauss = self.constant(self.generator.normal((n, self.z_dim)))
+            out["discriminator"] = (F.bce_with_logits(self.d_cat(onehot), ones)
+                                    + F.bce_with_logits(self.d_cat(cat.detach()), zeros)
+                                    + F.bce_with_logits(self.d_gauss(gauss), ones)
+                                    + F.bce_with_logits(self.d_gauss(z.detach()), zeros))
+        if player in (None, "generator"):
+            out["generator"] = F.bce_with_logits(self.d_cat(cat), ones) + F.bce_with_logits(self.d_gauss(z), ones)
+        return out
+
+    def loss(self, x, y=None):
+        terms = self.losses(x, y)
+        return terms["autoencoder"], {"recon": terms["autoencoder"], **terms}
+
+    def cluster(self, x):
+        """argmax y: each input's cluster."""
+        with no_grad():
+            return self.heads(self.as_input(x))[0].numpy().argmax(-1)
+
+    def sample(self, n, y=None):
+        k = np.asarray(backend.to_device(self.generator.integers(self.n_clusters, n), "cpu")) if y is None \
+            else np.broadcast_to(np.asarray(y), (n,))
+        code = np.concatenate([np.eye(self.n_clusters, dtype=np.float32)[k],
+                               np.asarray(backend.to_device(self.generator.normal((n, self.z_dim)), "cpu"))], 1)
+        with no_grad():
+            return self.data_mean(self.decode(self.constant(code))).numpy()
+
+
+def clustering_accuracy(clusters, labels):
+    """The fraction of inputs whose cluster, matched one-to-one to a class by the Hungarian
+    algorithm (the matching that maximizes agreement), is their class."""
+    clusters, labels = np.asarray(clusters), np.asarray(labels)
+    k = max(clusters.max(), labels.max()) + 1
+    counts = np.zeros((k, k), np.int64)
+    np.add.at(counts, (clusters, labels), 1)
+    rows, cols = linear_sum_assignment(-counts)
+    return counts[rows, cols].sum() / len(labels)
