@@ -153,6 +153,25 @@ def aae_label_informed(path, seed=0):
     return _aae_codes(path, "mixture", 0.1, seed, "codes, 10% of labels given", epochs=60)
 
 
+def aae_clustering(path, seed=0):
+    """Unsupervised clustering by an adversarial autoencoder on the mixture toy data: each
+    point coloured by the cluster its categorical code picks, beside the true clusters, with
+    the Hungarian-matched accuracy."""
+    from .models.clustering_aae import clustering_accuracy
+    backend.manual_seed(seed)
+    data = load_dataset("mixture", n=4000, seed=seed)
+    model = create("clustering-aae", x_dim=2, n_clusters=int(data.y_train.max()) + 1, z_dim=2, hidden=[64, 64])
+    _quiet_fit(model, data.train, epochs=30, batch_size=100, lr=1e-3, seed=seed)
+    found = model.cluster(data.valid)
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
+    for ax, colours, title in ((axes[0], data.y_valid, "true clusters"),
+                               (axes[1], found, f"found, accuracy {clustering_accuracy(found, data.y_valid):.2f}")):
+        ax.scatter(data.valid[:, 0], data.valid[:, 1], c=colours, s=3, cmap="tab10")
+        ax.set(aspect="equal", title=title)
+    return plot._save(fig, path)
+
+
 def pca_vs_ae(path, seed=0):
     """The first lecture's comparison on the sprites: 16-dimensional codes of the linear
     (PCA) autoencoder and of a deep autoencoder, their reconstructions side by side."""
@@ -209,7 +228,7 @@ def _rows_of_images(rows, path):
 
 FIGURES = {"naive-mc-density": naive_mc_density, "ae-vs-vae-codes": ae_vs_vae_codes, "pca-vs-ae": pca_vs_ae,
            "vae-mixture-prior": vae_mixture_prior, "aae-gaussian": aae_gaussian, "aae-mixture": aae_mixture,
-           "aae-label-informed": aae_label_informed, "attribute-edit": attribute_edit,
+           "aae-label-informed": aae_label_informed, "aae-clustering": aae_clustering, "attribute-edit": attribute_edit,
            "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir}
 
 
