@@ -13,8 +13,11 @@ from minivae.data import ring
 SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
 
 
-def arguments(description, epochs=20):
+def arguments(description, epochs=20, extra=()):
+    """The examples' flags, and ``extra`` ones given as (flag, argparse keywords)."""
     parser = argparse.ArgumentParser(description=description)
+    for flag, kwargs in extra:
+        parser.add_argument(flag, **kwargs)
     parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--data", choices=["toy", "mnist"], default="toy",
                         help="toy data, or MNIST from ../shared/data (when present)")
