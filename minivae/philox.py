@@ -91,12 +91,12 @@ class Philox(_FromUniforms):
         return philox4x32(counter, key, xp=xp).reshape(-1)[:n]
 
     def uniform(self, shape, low=0.0, high=1.0, dtype=backend.DEFAULT_DTYPE):
-        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        shape = _shape(shape)
         u = _uniform(self.words(int(np.prod(shape))), dtype).reshape(shape)
         return u if (low, high) == (0.0, 1.0) else u * (high - low) + low
 
     def normal(self, shape, mean=0.0, std=1.0, dtype=backend.DEFAULT_DTYPE):
-        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        shape = _shape(shape)
         n = int(np.prod(shape))
         w = self.words(n + n % 2)
         u1, u2 = _uniform(w[0::2], np.float64), _uniform(w[1::2], np.float64)

@@ -422,14 +422,23 @@ __device__ __forceinline__ double philox_uniform(unsigned int w) {   // (w >> 9 
     return ((double)(w >> 9) + 0.5) * (1.0 / 8388608.0);
 }
 
+// The four words of block b of draw ``off``: counter (b lo, b hi, off lo, off hi), key seed.
+__device__ __forceinline__ void philox_block(long long b, unsigned long long off, unsigned long long seed,
+                                             unsigned int c[4]) {
+    c[0] = (unsigned int)b;
+    c[1] = (unsigned int)((unsigned long long)b >> 32);
+    c[2] = (unsigned int)off;
+    c[3] = (unsigned int)(off >> 32);
+    philox4x32_10(c, (unsigned int)seed, (unsigned int)(seed >> 32));
+}
+
 template <typename T>
 __global__ void philox_normal(T* out, long long n, unsigned long long seed, const unsigned long long* offset) {
     unsigned long long off = *offset;
     for (long long b = blockIdx.x * (long long)blockDim.x + threadIdx.x; b * 4 < n;
          b += (long long)gridDim.x * blockDim.x) {
-        unsigned int c[4] = {(unsigned int)b, (unsigned int)((unsigned long long)b >> 32),
-                             (unsigned int)off, (unsigned int)(off >> 32)};
-        philox4x32_10(c, (unsigned int)seed, (unsigned int)(seed >> 32));
+        unsigned int c[4];
+        philox_block(b, off, seed, c);
         for (int pair = 0; pair < 2; ++pair) {      // Box-Muller in double, as the reference
             double r = sqrt(-2.0 * log(philox_uniform(c[2 * pair])));
             double a = 6.283185307179586 * philox_uniform(c[2 * pair + 1]);
@@ -445,9 +454,8 @@ __global__ void philox_uniform(T* out, long long n, unsigned long long seed, con
     unsigned long long off = *offset;
     for (long long b = blockIdx.x * (long long)blockDim.x + threadIdx.x; b * 4 < n;
          b += (long long)gridDim.x * blockDim.x) {
-        unsigned int c[4] = {(unsigned int)b, (unsigned int)((unsigned long long)b >> 32),
-                             (unsigned int)off, (unsigned int)(off >> 32)};
-        philox4x32_10(c, (unsigned int)seed, (unsigned int)(seed >> 32));
+        unsigned int c[4];
+        philox_block(b, off, seed, c);
         for (int j = 0; j < 4 && 4 * b + j < n; ++j) out[4 * b + j] = (T)philox_uniform(c[j]);
     }
 }

@@ -7,19 +7,20 @@ import numpy as np
 from .module import THREADS, blocks, kernel
 
 
-def normal(shape, seed, offset, dtype=np.float32):
-    """A draw of normals; ``offset`` is a one-element uint64 CuPy array, bumped after."""
+def _draw(name, shape, seed, offset, dtype):
+    """One draw from kernel ``name``; ``offset`` is a one-element uint64 CuPy array, bumped after."""
     out = cp.empty(shape, dtype)
     n = out.size
-    kernel("philox_normal", dtype)(blocks((n + 3) // 4), (THREADS,), (out, np.int64(n), np.uint64(seed), offset))
+    kernel(name, dtype)(blocks((n + 3) // 4), (THREADS,), (out, np.int64(n), np.uint64(seed), offset))
     kernel("advance_counter")((1,), (1,), (offset,))
     return out
+
+
+def normal(shape, seed, offset, dtype=np.float32):
+    """A draw of normals (Box-Muller on pairs of words, as ``Philox.normal``)."""
+    return _draw("philox_normal", shape, seed, offset, dtype)
 
 
 def uniform(shape, seed, offset, dtype=np.float32):
     """A draw of uniforms in (0, 1), the words in order as ``Philox.uniform``."""
-    out = cp.empty(shape, dtype)
-    n = out.size
-    kernel("philox_uniform", dtype)(blocks((n + 3) // 4), (THREADS,), (out, np.int64(n), np.uint64(seed), offset))
-    kernel("advance_counter")((1,), (1,), (offset,))
-    return out
+    return _draw("philox_uniform", shape, seed, offset, dtype)

@@ -19,10 +19,11 @@ import numpy as np
 
 from .. import backend, functional as F
 from ..core import no_grad
-from ..nn import MLP, Linear
-from ..nn.convnet import ConvDecoder, ConvEncoder, ConvFeatures, features_size
+from ..nn import MLP
+from ..nn.convnet import ConvDecoder, ConvEncoder
 from .base import Model
 from .conv import image_shape_of
+from .gan import discriminator
 from .likelihood import Likelihood
 
 
@@ -33,19 +34,15 @@ class VAEGAN(Model):
         super().__init__()
         self.x_dim, self.z_dim, self.gamma = x_dim, z_dim, gamma
         self.generator = generator or backend.default_generator()
+        self.features, self.head = discriminator(x_dim, networks, disc_hidden, channels, image_shape, generator,
+                                                 "VAEGAN")                                         # D_l, D's logit
         if networks == "mlp":
             self.encoder = MLP([x_dim, *hidden, 2 * z_dim], activation, batchnorm=batchnorm, generator=generator)
             self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, batchnorm=batchnorm, generator=generator)
-            self.features = MLP([x_dim, *disc_hidden], "relu", out_activation="relu", generator=generator)  # D_l
-            self.head = MLP([disc_hidden[-1], 1], generator=generator)
-        elif networks == "conv":
+        else:
             shape = image_shape_of(x_dim, image_shape, "VAEGAN")
             self.encoder = ConvEncoder(shape, channels, 2 * z_dim, activation, generator)
             self.decoder = ConvDecoder(z_dim, shape, channels, activation, generator)
-            self.features = ConvFeatures(shape, channels, "relu", generator)                           # D_l
-            self.head = Linear(features_size(shape, list(channels)), 1, generator=generator)
-        else:
-            raise ValueError(f"VAEGAN: networks must be 'mlp' or 'conv', got {networks!r}")
         self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
 
     def encode(self, x, y=None):

@@ -31,6 +31,7 @@ class StepGraphs:
         self.warm = set()      # players whose step has run eagerly once (kernels compiled, Adam's counter made)
         self.shape = None
         self.failed = None     # why steps run eagerly
+        self.recording = False
 
     @contextlib.contextmanager
     def running(self):
@@ -73,9 +74,11 @@ class StepGraphs:
         try:
             with self.cp.cuda.using_allocator(self.pool.malloc):
                 self.stream.begin_capture()
+                self.recording = True
                 try:
                     loss = step(Tensor(static), None)
                 finally:
+                    self.recording = False
                     graph = self.stream.end_capture()
         except Exception as error:  # noqa: BLE001  (any failure to record: train eagerly, say why)
             _set_step_counts(optimizer, counts)

@@ -133,9 +133,19 @@ def _optimizers(model, lr, adam, graphs, optimizer="adam"):
     return {name: optim.Adam(params, lr=lr, device_steps=True, **(adam or {})) for name, params in players.items()}
 
 
-def _step(model, opt, name):
+class _NonFinite(Exception):
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+
+
+def _step(model, opt, name, recording=lambda: False):
+    """One player's step. A loss that is NaN or infinite stops it before the update, so the
+    model keeps its last good parameters; a step being recorded as a CUDA graph cannot read
+    its loss, which is checked after each replay instead."""
     def step(xb, yb):
         loss = model.losses(xb, yb, player=name)[name]
+        if not recording() and not math.isfinite(value := loss.item()):
+            raise _NonFinite(name, value)
         model.zero_grad()
         loss.backward()
         opt.step()
@@ -148,8 +158,9 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
     settings = {"seed": seed, "batch_size": batch_size, "lr": lr, "schedule": schedule,
                 "warmup_epochs": warmup_epochs, "optimizer": optimizer}
     opts = _optimizers(model, lr, adam, graphs, optimizer)
-    steps = {name: _step(model, opt, name) for name, opt in opts.items()}
     recorder = StepGraphs(say=lambda line: print(line, flush=True)) if graphs else None
+    steps = {name: _step(model, opt, name, lambda: recorder is not None and recorder.recording)
+             for name, opt in opts.items()}
     beta = getattr(model, "beta", None)
     history, start_epoch, best = [], 1, math.inf
     checkpoint = os.path.join(out, "checkpoint.npz") if out else None
@@ -210,13 +221,16 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
             for idx in batches:
                 xb, yb = x_all[to_batch(idx)], None if y_all is None else y_all[idx]
                 for name, opt in opts.items():
-                    loss = recorder.step(name, steps[name], opt, xb, yb) if recorder else steps[name](xb, yb)
-                    value = loss.item()
-                    if not math.isfinite(value):
+                    try:
+                        loss = recorder.step(name, steps[name], opt, xb, yb) if recorder else steps[name](xb, yb)
+                        value = loss.item()
+                        if not math.isfinite(value):   # read after a replay
+                            raise _NonFinite(name, value)
+                    except _NonFinite as bad:
                         bar.close()
-                        raise TrainingDiverged(f"the {name} loss became {value} in epoch {epoch}; "
+                        raise TrainingDiverged(f"the {bad.name} loss became {bad.value} in epoch {epoch}; "
                                                + (f"the last good checkpoint is {checkpoint}" if checkpoint and
-                                                  os.path.exists(checkpoint) else "nothing was saved"))
+                                                  os.path.exists(checkpoint) else "nothing was saved")) from None
                     totals[name] = totals.get(name, 0.0) + value * len(idx)
                 seen += len(idx)
                 bar.update(len(idx), {k: v / seen for k, v in totals.items()})

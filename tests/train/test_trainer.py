@@ -154,3 +154,16 @@ def test_the_optimizer_can_be_sgd_or_adagrad_as_in_aevb(name, tmp_path):
             resume=True)
     with pytest.raises(ValueError, match="optimizer must be one of"):
         fit(model, x, optimizer="rmsprop", progress=False)
+
+
+def test_a_non_finite_loss_stops_before_the_update():
+    """The model keeps the parameters it had when the loss became NaN: no NaN step is taken."""
+    mv.manual_seed(0)
+    model = create("vae", x_dim=2, z_dim=2, hidden=(16,))
+    x = DATA.train[:200].copy()
+    x[150] = 1e30   # the batch holding it makes the loss infinite
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    with pytest.raises(TrainingDiverged), np.errstate(over="ignore"):
+        fit(model, x, epochs=1, batch_size=200, progress=False, log=lambda s: None)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
