@@ -227,7 +227,7 @@ def _train_settings(args):
              "activation": args.activation, "likelihood": args.likelihood, "k": args.k, "beta": args.beta,
              "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "adam_eps": args.adam_eps,
              "staged": args.staged, "warmup": args.warmup, "patience": args.patience, "seed": args.seed,
-             "optimizer": args.optimizer, "labels_fraction": args.labels_fraction,
+             "optimizer": args.optimizer, "loss_scale": args.loss_scale, "labels_fraction": args.labels_fraction,
              "options": dict(args.set) if args.set else None}
     saved = None
     if args.resume:
@@ -278,7 +278,8 @@ def train(args):
                   schedule="staged" if s["staged"] else None, progress=not args.quiet,
                   log=lambda r: print(_epoch_line(r, name), flush=True), force=args.force,
                   adam={"eps": s["adam_eps"]} if s["optimizer"] == "adam" else None, config=s,
-                  graphs=False if args.eager or s["optimizer"] != "adam" else None, optimizer=s["optimizer"])
+                  graphs=False if args.eager or s["optimizer"] != "adam" else None, optimizer=s["optimizer"],
+                  loss_scale=s["loss_scale"])
     if not args.no_pictures:
         for path in _pictures(model, data, out, history):
             print(f"wrote {path}")
@@ -320,7 +321,10 @@ def figure(args):
         raise UserError(f"unknown figure {args.name!r}; choose from {', '.join(figures.FIGURES)} (or --list)")
     out = args.out or f"{args.name}.png"
     _check_output(out, args.force)
-    print(f"wrote {figures.FIGURES[args.name](out, seed=args.seed)}")
+    try:
+        print(f"wrote {figures.draw(args.name, out, args.seed, args.data_dir)}")
+    except ValueError as e:
+        raise UserError(str(e)) from None
     return 0
 
 
@@ -499,6 +503,9 @@ def parser():
     t.add_argument("--lr", type=_positive(float), help="Adam's learning rate (default 1e-3)")
     t.add_argument("--optimizer", choices=["adam", "sgd", "adagrad"],
                    help="default adam; AEVB's Algorithm 1 names SGD and Adagrad")
+    t.add_argument("--loss-scale", choices=["example", "dataset"],
+                   help="descend the batch's mean loss (example, the default) or N/M times its sum, "
+                        "the estimate of the whole data set's bound (dataset: AEVB Eq. 8)")
     t.add_argument("--adam-eps", type=_positive(float), help="Adam's epsilon (default 1e-8; the IWAE paper: 1e-4)")
     t.add_argument("--warmup", type=int, help="KL warm-up epochs (default 0)")
     t.add_argument("--patience", type=_positive(int), help="early stopping after N epochs without improvement")
@@ -545,6 +552,8 @@ def parser():
     f.add_argument("--list", action="store_true", help="name every figure and what it shows")
     f.add_argument("--out", help="the PNG to write (default: NAME.png)")
     f.add_argument("--seed", type=_seed, default=0)
+    f.add_argument("--data-dir", help="where a figure that needs real data (aae-style: labelled MNIST) "
+                   "finds it (default: $MINIVAE_DATA, else ./data)")
     f.add_argument("--force", action="store_true", help="replace an existing picture")
     f.set_defaults(run=figure)
 

@@ -12,6 +12,7 @@ runs/x/config.json`` repeats a run.
     k = 50                          epochs = 3280
     batch_size = 20                 lr = 1e-3
     adam_eps = 1e-4                 staged = true             # optimizer = "adam" | "sgd" | "adagrad"
+    loss_scale = "example"          # or "dataset": N/M times the batch sum (AEVB Eq. 8)
     [options]                       # any other constructor argument of the model
     sigma = 0.1
 """
@@ -29,7 +30,7 @@ DEFAULTS = {
     "model": None, "data": None, "data_dir": None, "limit": None, "binarize": False,
     "latent_dim": [2], "hidden": None, "activation": None, "likelihood": None, "k": None, "beta": None,
     "options": {},
-    "epochs": 10, "batch_size": 100, "lr": 1e-3, "optimizer": "adam", "adam_eps": 1e-8, "staged": False, "warmup": 0,
+    "epochs": 10, "batch_size": 100, "lr": 1e-3, "optimizer": "adam", "loss_scale": "example", "adam_eps": 1e-8, "staged": False, "warmup": 0,
     "patience": None, "seed": 0, "labels_fraction": None,
 }
 OPTIMIZERS = ("adam", "sgd", "adagrad")
@@ -86,6 +87,8 @@ def _checked(s):
     if fraction is not None and (isinstance(fraction, bool) or not isinstance(fraction, (int, float))
                                  or not 0 < fraction <= 1):
         raise ValueError(f"labels_fraction must be a number in (0, 1], got {fraction!r}")
+    if s["loss_scale"] not in ("example", "dataset"):
+        raise ValueError(f"loss_scale must be 'example' or 'dataset', got {s['loss_scale']!r}")
     if s["optimizer"] not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {s['optimizer']!r}")
     if not isinstance(s["options"], dict):

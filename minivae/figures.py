@@ -1,7 +1,8 @@
 """The lectures' figures, each reproduced by one command: ``minivae figure NAME``.
 
 Each figure trains what it needs on generated data with a small budget (seconds on 2 cores),
-seeded, and writes one PNG. ``FIGURES`` maps each name to (function, what it shows).
+seeded, and writes one PNG; those that need real data (``NEEDS_DATA``) read it from a data
+folder. ``FIGURES`` maps each name to its function, whose docstring says what it shows.
 """
 import numpy as np
 
@@ -172,6 +173,35 @@ def aae_clustering(path, seed=0):
     return plot._save(fig, path)
 
 
+def aae_style(path, seed=0, data_dir=None):
+    """Makhzani et al.'s Fig. 7 on labelled MNIST (from the data folder): style and content.
+    The label goes to the decoder beside a 2-D code matched to N(0, I); each row decodes one
+    input's code with each of the ten labels: the label draws the digit, the code its style."""
+    backend.manual_seed(seed)
+    try:
+        data = load_dataset("mnist", data_dir)
+    except ValueError as e:
+        raise ValueError(f"aae-style needs MNIST's labelled images: {e}") from None
+    binary = lambda x: (x > 0.5).astype(np.float32)
+    model = create("aae", x_dim=784, z_dim=2, hidden=[512, 512], likelihood="bernoulli", n_classes=10,
+                   label_to_decoder=True)
+    _quiet_fit(model, binary(data.train), data.y_train, epochs=10, batch_size=100, lr=1e-3, seed=seed)
+    x = binary(data.valid[:6])
+    with no_grad():
+        z = model.code(model.as_input(x))
+        drawn = [model.data_mean(model.decode(z, np.full(len(x), k))).numpy() for k in range(10)]
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(len(x), 11, figsize=(11, 1.1 * len(x) + 0.4))
+    for i in range(len(x)):
+        for j, image in enumerate([x[i]] + [d[i] for d in drawn]):
+            axes[i, j].imshow(image.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+            axes[i, j].axis("off")
+    for j, title in enumerate(["input"] + [f"y = {k}" for k in range(10)]):
+        axes[0, j].set_title(title, fontsize=9)
+    fig.suptitle("one code (the style) decoded with each label (the content)")
+    return plot._save(fig, path)
+
+
 def pca_vs_ae(path, seed=0):
     """The first lecture's comparison on the sprites: 16-dimensional codes of the linear
     (PCA) autoencoder and of a deep autoencoder, their reconstructions side by side."""
@@ -228,8 +258,16 @@ def _rows_of_images(rows, path):
 
 FIGURES = {"naive-mc-density": naive_mc_density, "ae-vs-vae-codes": ae_vs_vae_codes, "pca-vs-ae": pca_vs_ae,
            "vae-mixture-prior": vae_mixture_prior, "aae-gaussian": aae_gaussian, "aae-mixture": aae_mixture,
-           "aae-label-informed": aae_label_informed, "aae-clustering": aae_clustering, "attribute-edit": attribute_edit,
+           "aae-label-informed": aae_label_informed, "aae-style": aae_style, "aae-clustering": aae_clustering, "attribute-edit": attribute_edit,
            "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir}
+
+
+NEEDS_DATA = {"aae-style"}
+
+
+def draw(name, path, seed=0, data_dir=None):
+    """Draw the figure ``name`` into ``path``; the data folder goes to those that need one."""
+    return FIGURES[name](path, seed=seed, **({"data_dir": data_dir} if name in NEEDS_DATA else {}))
 
 
 def describe():

@@ -345,10 +345,11 @@ def test_dr_vae_on_unlabelled_images_trains_its_classifier_on_other_labelled_one
 
 def test_the_optimizer_flag_reaches_the_run(tmp_path):
     from minivae.train import read_checkpoint
-    run = _run("train", "ae", "--data", "ring", "--optimizer", "adagrad", "--epochs", "1", "--quiet", "--no-pictures",
-               "--out", str(tmp_path / "r"))
+    run = _run("train", "ae", "--data", "ring", "--optimizer", "adagrad", "--loss-scale", "dataset", "--epochs", "1",
+               "--quiet", "--no-pictures", "--out", str(tmp_path / "r"))
     assert run.returncode == 0, run.stderr
-    assert read_checkpoint(str(tmp_path / "r" / "checkpoint.npz"))[0]["settings"]["optimizer"] == "adagrad"
+    settings = read_checkpoint(str(tmp_path / "r" / "checkpoint.npz"))[0]["settings"]
+    assert settings["optimizer"] == "adagrad" and settings["loss_scale"] == "dataset"
 
 
 def test_a_semi_supervised_aae_from_the_command_line(tmp_path):

@@ -1,4 +1,5 @@
 """Each lecture figure is drawn by one command, within seconds, into a PNG."""
+import os
 import subprocess
 import sys
 
@@ -7,14 +8,17 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from minivae import figures  # noqa: E402
+from shared import SHARED  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))
 def test_each_figure_writes_a_png(name, tmp_path):
+    if name in figures.NEEDS_DATA and not os.path.exists(os.path.join(SHARED, "mnist_test_gray.npz")):
+        pytest.skip("../shared/data/mnist_test_gray.npz is absent")
     path = tmp_path / f"{name}.png"
-    assert figures.FIGURES[name](str(path)) == str(path)
+    assert figures.draw(name, str(path), data_dir=SHARED) == str(path)
     with open(path, "rb") as f:
         assert f.read(8) == PNG
 
@@ -33,3 +37,6 @@ def test_the_command_lists_draws_and_refuses_in_one_line(tmp_path):
     assert again.returncode == 2 and "exists; pass --force" in again.stderr and "Traceback" not in again.stderr
     unknown = _cli("no-such-figure")
     assert unknown.returncode == 2 and "unknown figure" in unknown.stderr
+    no_data = _cli("aae-style", "--out", tmp_path / "style.png", "--data-dir", tmp_path)
+    assert no_data.returncode == 2 and "aae-style needs MNIST's labelled images" in no_data.stderr
+    assert len(no_data.stderr.strip().splitlines()) == 1 and not (tmp_path / "style.png").exists()

@@ -26,14 +26,20 @@ def sprites(n, seed=0):
     scale = rng.uniform(0.5, 1.0, n)
     rotation = rng.uniform(0, 2 * np.pi, n)
     pos = rng.uniform(0.3, 0.7, (n, 2))
+    factors = np.stack([shape, scale, rotation, pos[:, 0], pos[:, 1]], 1)
+    return draw(factors), factors.astype(np.float32)
+
+
+def draw(factors):
+    """The (n, 784) images of the sprites with the given (n, 5) factors."""
+    factors = np.asarray(factors, np.float64)
     grid = (np.arange(SIZE) + 0.5) / SIZE
     gx, gy = np.meshgrid(grid, grid)
-    images = np.zeros((n, SIZE, SIZE), np.float32)
-    for i in range(n):
-        dx, dy = gx - pos[i, 0], gy - pos[i, 1]
-        c, s = np.cos(rotation[i]), np.sin(rotation[i])
-        radius = 0.3 * scale[i]
+    images = np.zeros((len(factors), SIZE, SIZE), np.float32)
+    for i, (shape, scale, rotation, px, py) in enumerate(factors):
+        dx, dy = gx - px, gy - py
+        c, s = np.cos(rotation), np.sin(rotation)
+        radius = 0.3 * scale
         u, v = (c * dx + s * dy) / radius, (-s * dx + c * dy) / radius
-        images[i] = _inside(SHAPES[shape[i]], u, v)
-    factors = np.stack([shape, scale, rotation, pos[:, 0], pos[:, 1]], 1).astype(np.float32)
-    return images.reshape(n, SIZE * SIZE), factors
+        images[i] = _inside(SHAPES[int(shape)], u, v)
+    return images.reshape(len(factors), SIZE * SIZE)

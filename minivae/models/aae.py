@@ -6,7 +6,8 @@ Players, updated in turn on each batch:
   discriminator   tell prior from codes: -log D(z ~ p) - log(1 - D(encode(x)))
   generator       (the encoder) fool D:  -log D(encode(x))
 Label-informed: D also sees the label as a one-hot vector with an extra class for unlabeled
-points (y = -1), and labelled prior samples come from the mixture component of their label.
+points (y = -1), and labelled prior samples come from their label's mixture component, or
+their label's segment of the swiss roll.
 Style and content (``label_to_decoder``, Makhzani et al.'s Fig. 7): the decoder gets the label
 as a one-hot vector beside the code, so the code, matched to N(0, I), is left to hold what
 the label does not say (the style); decoding one code with each label redraws the input in
@@ -18,7 +19,9 @@ from .. import backend, functional as F
 from ..nn import MLP
 from .autoencoder import AutoencoderBase
 from .likelihood import Likelihood
-from .priors import PRIORS, mixture_of_gaussians
+from .priors import PRIORS, mixture_of_gaussians, swiss_roll
+
+LABELLED_PRIORS = {"mixture": mixture_of_gaussians, "swiss_roll": swiss_roll}
 
 
 class AdversarialAutoencoder(AutoencoderBase):
@@ -32,11 +35,14 @@ class AdversarialAutoencoder(AutoencoderBase):
             raise ValueError(f"AdversarialAutoencoder: the {prior} prior is 2-D, got z_dim {z_dim}")
         if label_to_decoder and n_classes is None:
             raise ValueError("AdversarialAutoencoder: label_to_decoder needs n_classes")
-        if n_classes is not None and not label_to_decoder and prior != "mixture":
-            raise ValueError("AdversarialAutoencoder: labels need the mixture prior (one component per class)")
+        self.label_informed = n_classes is not None and not label_to_decoder   # labels go to D
+        if self.label_informed and prior not in LABELLED_PRIORS:
+            raise ValueError("AdversarialAutoencoder: labels need the mixture or swiss_roll prior (a component "
+                             "or a segment per class)")
+        if self.label_informed and n_classes > 10:
+            raise ValueError(f"AdversarialAutoencoder: the labelled priors have 10 parts, got {n_classes} classes")
         self.x_dim, self.z_dim, self.prior, self.n_classes = x_dim, z_dim, prior, n_classes
         self.label_to_decoder = label_to_decoder
-        self.label_informed = n_classes is not None and not label_to_decoder   # labels go to D
         self.generator = generator or backend.default_generator()
         self.encoder = MLP([x_dim, *hidden, z_dim], activation, batchnorm=batchnorm, generator=generator)
         self.decoder = MLP([z_dim + (n_classes if label_to_decoder else 0), *reversed(hidden), x_dim], activation,
@@ -64,9 +70,9 @@ class AdversarialAutoencoder(AutoencoderBase):
     def sample_prior(self, n, y=None):
         if self.prior == "gaussian":
             return self.generator.normal((n, self.z_dim))
-        if self.prior == "mixture":
-            labels = None if y is None else np.where(np.asarray(y) >= 0, y, self.generator.integers(10, n))
-            return mixture_of_gaussians(n, generator=self.generator, labels=labels)
+        if self.prior in LABELLED_PRIORS and y is not None:   # an unknown label (-1): any class's part
+            anyone = np.asarray(backend.to_device(self.generator.integers(10, n), "cpu"))
+            return LABELLED_PRIORS[self.prior](n, generator=self.generator, labels=np.where(np.asarray(y) >= 0, y, anyone))
         return PRIORS[self.prior](n, generator=self.generator)
 
     def critic(self, z, y=None):

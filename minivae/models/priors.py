@@ -1,6 +1,7 @@
 """Priors p(z). Those an adversarial autoencoder's codes are matched to (Makhzani et al.
 2016): a 2-D standard Gaussian, a mixture of 10 Gaussians on a circle, and a swiss roll; each
-draws ``(n, 2)`` samples, and the mixture can say which component a sample came from. And a
+draws ``(n, 2)`` samples, and the mixture and the roll take labels (a component or a segment
+per class). And a
 VAE's Gaussian-mixture prior with a density (``MixturePrior``), fixed or learned."""
 import numpy as np
 
@@ -21,9 +22,14 @@ def mixture_of_gaussians(n, components=10, radius=4.0, std=0.5, generator=None, 
     return (centre + std * rng.normal((n, 2), dtype=np.float64)).astype(backend.DEFAULT_DTYPE)
 
 
-def swiss_roll(n, noise=0.05, generator=None):
+def swiss_roll(n, noise=0.05, generator=None, labels=None, components=10):
+    """A spiral; ``labels`` puts each sample on its label's segment (one of ``components``
+    equal pieces of the roll, as Makhzani et al.'s labelled swiss roll, Fig. 6)."""
     rng = generator or backend.default_generator()
-    t = 1.5 * np.pi * (1 + 2 * rng.uniform((n,), dtype=np.float64))
+    u = np.asarray(backend.to_device(rng.uniform((n,), dtype=np.float64), "cpu"))
+    if labels is not None:
+        u = (np.asarray(labels) % components + u) / components
+    t = 1.5 * np.pi * (1 + 2 * u)
     x = np.stack([t * np.cos(t), t * np.sin(t)], 1) / 5.0
     return (x + noise * rng.normal((n, 2), dtype=np.float64)).astype(backend.DEFAULT_DTYPE)
 

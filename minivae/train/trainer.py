@@ -62,7 +62,7 @@ def format_record(record):
 def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100, lr=1e-3, seed=0,
         out=None, resume=False, patience=None, warmup_epochs=0, schedule=None, progress=True,
         log=lambda record: print(format_record(record), flush=True), adam=None, force=False, config=None,
-        graphs=None, optimizer="adam"):
+        graphs=None, optimizer="adam", loss_scale="example"):
     """Train ``model`` and return the history (a dict per epoch).
 
     out            folder for checkpoint.npz, best.npz and metrics.jsonl (none: keep nothing)
@@ -72,6 +72,10 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
     schedule       None, or "staged" for the IWAE paper's 3^i epochs at lr 10^(-i/7)
     log            called with each epoch's record (a dict)
     optimizer      "adam" (default), or "sgd" or "adagrad", which AEVB's Algorithm 1 names
+    loss_scale     "example": each step descends the batch's mean loss; "dataset": N/M times the
+                   batch's sum, AEVB's estimate of the whole data set's bound (Eq. 8, N examples
+                   in batches of M), which sets the step size of SGD and Adagrad as Algorithm 1
+                   does (Adam's steps hardly change). The losses logged are per example either way.
     adam           other settings of the optimizer, e.g. {"eps": 1e-4} for Adam as in the IWAE paper
     force          resume although seed, batch_size, lr, schedule or warm-up differ from the
                    run's (the continuation is then no longer the uninterrupted run)
@@ -93,6 +97,8 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         raise ValueError(f"fit: schedule must be None or 'staged', got {schedule!r}")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"fit: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    if loss_scale not in ("example", "dataset"):
+        raise ValueError(f"fit: loss_scale must be 'example' or 'dataset', got {loss_scale!r}")
     if optimizer != "adam" and graphs:
         raise ValueError("fit: CUDA graphs keep Adam's step count on the device; use optimizer='adam' or graphs=False")
     graphs = False if optimizer != "adam" else _graphs_wanted(graphs, model, adam)
@@ -102,7 +108,8 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
             if graphs and noise is not None and not isinstance(noise, DevicePhilox):   # drawn inside the graph
                 model.generator = DevicePhilox(seed)
             return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-                        warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer)
+                        warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer,
+                        loss_scale)
         finally:
             if noise is not None:
                 model.generator = noise
@@ -138,28 +145,30 @@ class _NonFinite(Exception):
         self.name, self.value = name, value
 
 
-def _step(model, opt, name, recording=lambda: False):
-    """One player's step. A loss that is NaN or infinite stops it before the update, so the
-    model keeps its last good parameters; a step being recorded as a CUDA graph cannot read
-    its loss, which is checked after each replay instead."""
+def _step(model, opt, name, recording=lambda: False, scale=1.0):
+    """One player's step, descending ``scale`` times its mean loss over the batch. A loss that
+    is NaN or infinite stops it before the update, so the model keeps its last good
+    parameters; a step being recorded as a CUDA graph cannot read its loss, which is checked
+    after each replay instead."""
     def step(xb, yb):
         loss = model.losses(xb, yb, player=name)[name]
         if not recording() and not math.isfinite(value := loss.item()):
             raise _NonFinite(name, value)
         model.zero_grad()
-        loss.backward()
+        (loss * scale if scale != 1.0 else loss).backward()
         opt.step()
         return loss
     return step
 
 
 def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-         warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer):
+         warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer, loss_scale):
     settings = {"seed": seed, "batch_size": batch_size, "lr": lr, "schedule": schedule,
-                "warmup_epochs": warmup_epochs, "optimizer": optimizer}
+                "warmup_epochs": warmup_epochs, "optimizer": optimizer, "loss_scale": loss_scale}
     opts = _optimizers(model, lr, adam, graphs, optimizer)
     recorder = StepGraphs(say=lambda line: print(line, flush=True)) if graphs else None
-    steps = {name: _step(model, opt, name, lambda: recorder is not None and recorder.recording)
+    scale = float(len(x)) if loss_scale == "dataset" else 1.0   # N/M times the sum = N times the mean
+    steps = {name: _step(model, opt, name, lambda: recorder is not None and recorder.recording, scale)
              for name, opt in opts.items()}
     beta = getattr(model, "beta", None)
     history, start_epoch, best = [], 1, math.inf
@@ -176,7 +185,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         if set(optim_states) != set(opts):
             raise ValueError(f"fit: {checkpoint} holds optimizer states for {sorted(optim_states)}, "
                              f"this model's players are {sorted(opts)}")
-        saved = {"optimizer": "adam", **header.get("settings", {})}   # runs before the choice were Adam's
+        saved = {"optimizer": "adam", "loss_scale": "example", **header.get("settings", {})}   # older runs
         changed = {k: (saved[k], v) for k, v in settings.items() if k in saved and saved[k] != v}
         if changed and not force:
             raise ValueError("fit: resuming with " + ", ".join(f"{k} {new} (the run has {old})"
@@ -199,7 +208,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         model.before_fit(x, y, lambda stage, data, epochs, labels=None: fit(
             stage.to(model.device), data, labels, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
             progress=progress, log=lambda record: log({"stage": type(stage).__name__, **record}), adam=adam,
-            graphs=graphs, optimizer=optimizer))
+            graphs=graphs, optimizer=optimizer, loss_scale=loss_scale))
     x_all, y_all, to_batch = _on_device(model.device, x, y)
     generators = {id(g): g for g in (backend.default_generator(), getattr(model, "generator", None)) if g}
     stale = 0

@@ -1,13 +1,9 @@
-import os
 
 import numpy as np
 import pytest
 
 from minivae.data import NAMES, load_dataset
-
-SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data")
-needs_shared = pytest.mark.skipif(not os.path.exists(os.path.join(SHARED, "binarized_mnist.npz")),
-                                  reason="../shared/data is absent")
+from shared import SHARED, needs_shared
 
 
 @pytest.mark.parametrize("name", ["ring", "bump", "swiss-roll", "mixture", "pinwheel", "sprites"])

@@ -28,6 +28,14 @@ def test_swiss_roll_is_a_spiral():
     assert 0.9 < r.min() and r.max() < 2.9
 
 
+def test_labelled_swiss_roll_draws_from_each_labels_segment():
+    labels = np.arange(2000) % 10
+    z = swiss_roll(2000, noise=0.0, generator=Generator(0), labels=labels)
+    t = np.linalg.norm(z, axis=1) * 5.0                        # t / 5 is the radius on the roll
+    u = (t / (1.5 * np.pi) - 1) / 2                            # t = 1.5 pi (1 + 2 u), u in [0, 1)
+    np.testing.assert_array_equal(np.floor(u * 10).astype(int), labels)
+
+
 def test_aae_with_swiss_roll_prior_draws_from_it():
     model = AdversarialAutoencoder(3, 2, prior="swiss_roll")
     z = model.sample_prior(1000)

@@ -156,6 +156,30 @@ def test_the_optimizer_can_be_sgd_or_adagrad_as_in_aevb(name, tmp_path):
         fit(model, x, optimizer="rmsprop", progress=False)
 
 
+def test_the_dataset_loss_scale_steps_on_n_over_m_times_the_batch_sum(tmp_path):
+    """AEVB's Eq. 8: with N examples in batches of M, the step descends (N/M) sum_i L(x_i) =
+    N times the batch mean; under SGD that is the mean's step at N times the rate. The logged
+    losses stay per example."""
+    x = DATA.train[:96]
+    runs = {}
+    for scale, lr in (("dataset", 1e-3), ("example", 1e-3 * 96), ("example", 1e-3)):
+        mv.manual_seed(0)
+        model = create("ae", x_dim=2, z_dim=1, hidden=(8,))
+        history = fit(model, x, epochs=2, batch_size=32, lr=lr, optimizer="sgd", loss_scale=scale, progress=False,
+                      log=lambda r: None, out=str(tmp_path / f"{scale}-{lr}"))
+        runs[scale, lr] = model.state_dict(), next(v for k, v in history[0].items() if k.startswith("train_"))
+    (scaled, loss_scaled), (by_rate, _), (plain, loss_plain) = runs.values()
+    for key in scaled:
+        np.testing.assert_allclose(scaled[key], by_rate[key], rtol=1e-4, atol=1e-6, err_msg=key)
+    assert not np.allclose(scaled["encoder.0.weight"], plain["encoder.0.weight"])
+    assert loss_scaled < 10 * loss_plain                                  # per example, not summed
+    with pytest.raises(ValueError, match="loss_scale must be 'example' or 'dataset'"):
+        fit(model, x, loss_scale="sum", progress=False)
+    with pytest.raises(ValueError, match="loss_scale example \\(the run has dataset"):
+        fit(model, x, epochs=3, batch_size=32, lr=1e-3, optimizer="sgd", progress=False, log=lambda r: None,
+            out=str(tmp_path / "dataset-0.001"), resume=True)
+
+
 def test_a_non_finite_loss_stops_before_the_update():
     """The model keeps the parameters it had when the loss became NaN: no NaN step is taken."""
     mv.manual_seed(0)
