@@ -1,7 +1,9 @@
 """Unsupervised clustering with an adversarial autoencoder (Makhzani et al. 2016, Sec. 6):
 the encoder gives a categorical code y (softmax over K clusters) and a style code z; the
 decoder reconstructs from both; one adversary pushes y towards one-hot draws of a uniform
-categorical, another pushes z towards N(0, I). The cluster of x is argmax y.
+categorical, another pushes z towards N(0, I). The cluster of x is argmax y. Batch
+normalization in the encoder and decoder is on by default ("crucial", the paper says; here,
+without it, MNIST's codes fell into one or two clusters).
 
 Players, in turn on each batch:
   autoencoder     -log p(x | decode(y, z))
@@ -20,7 +22,7 @@ from .likelihood import Likelihood
 
 class ClusteringAAE(AutoencoderBase):
     def __init__(self, x_dim, n_clusters=10, z_dim=2, hidden=(64, 64), activation="relu", likelihood="gaussian",
-                 disc_hidden=(64, 64), batchnorm=False, generator=None):
+                 disc_hidden=(64, 64), batchnorm=True, generator=None):
         super().__init__()
         if n_clusters < 2:
             raise ValueError(f"ClusteringAAE: n_clusters must be at least 2, got {n_clusters}")
