@@ -203,15 +203,20 @@ def aae_style(path, seed=0, data_dir=None):
 
 
 def pca_vs_ae(path, seed=0):
-    """The first lecture's comparison on the sprites: 16-dimensional codes of the linear
-    (PCA) autoencoder and of a deep autoencoder, their reconstructions side by side."""
+    """The first lecture's comparison (Hinton and Salakhutdinov's Fig. 2) on the sprites:
+    30-dimensional codes of PCA (the tied linear autoencoder), logistic PCA (a linear code
+    decoded through a sigmoid, Bernoulli error) and a deep autoencoder, their
+    reconstructions side by side, each row with its mean squared error."""
     data = load_dataset("sprites", n=6000, seed=seed)
     rows = [(data.valid[:10], "input")]
-    for name, kwargs in (("linear-ae", {}), ("ae", {"hidden": [512, 128], "likelihood": "bernoulli"})):
+    for name, kwargs, label in (("linear-ae", {}, "PCA (linear AE)"),
+                                ("ae", {"hidden": [], "likelihood": "bernoulli"}, "logistic PCA"),
+                                ("ae", {"hidden": [512, 128], "likelihood": "bernoulli"}, "deep AE")):
         backend.manual_seed(seed)
-        model = create(name, x_dim=784, z_dim=16, **kwargs)
+        model = create(name, x_dim=784, z_dim=30, **kwargs)
         _quiet_fit(model, data.train, epochs=10, batch_size=100, lr=2e-3, seed=seed)
-        rows.append((model.reconstruct(data.valid[:10]), "PCA (linear AE)" if name == "linear-ae" else "deep AE"))
+        error = float(((model.reconstruct(data.valid) - data.valid) ** 2).mean())
+        rows.append((model.reconstruct(data.valid[:10]), f"{label}: MSE {error:.4f}"))
     return _rows_of_images(rows, path)
 
 
