@@ -27,31 +27,24 @@ def _im2row(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups, rows):
     n_, h, w, c_ = x.shape
     cg = c_ // groups
     zero = x.dtype.type(0)
-    # Views are made as far out as they can be: making one costs more than a C = 1 copy
-    # (measured: 2.7 ms against 1.0 ms for 128 x 1 x 28 x 28 with views made per tap).
+    # Plain indexing, no views: making a view per pixel cost more than the copy (measured:
+    # 0.34 against 0.16 ms for 128 x 64 x 7 x 7, 0.60 against 0.45 ms for 128 x 32 x 14 x 14).
     for n in range(n_):
-        image = x[n]
         for p in range(oh):
             for q in range(ow):
                 at = (n * oh + p) * ow + q
                 for g in range(groups):
-                    out = rows[g, at]
                     for i in range(kh):
                         r = p * sh + i * dh - ph
-                        if r < 0 or r >= h:
-                            for k in range(i * kw * cg, (i + 1) * kw * cg):
-                                out[k] = zero
-                            continue
-                        line = image[r]
                         for j in range(kw):
                             s = q * sw + j * dw - pw
                             base = (i * kw + j) * cg
-                            if 0 <= s < w:
+                            if 0 <= r < h and 0 <= s < w:
                                 for c in range(cg):
-                                    out[base + c] = line[s, g * cg + c]
+                                    rows[g, at, base + c] = x[n, r, s, g * cg + c]
                             else:
                                 for c in range(cg):
-                                    out[base + c] = zero
+                                    rows[g, at, base + c] = zero
 
 
 @njit(cache=True)
@@ -59,23 +52,45 @@ def _row2im(rows, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups, x):
     n_, h, w, c_ = x.shape
     cg = c_ // groups
     for n in range(n_):
-        image = x[n]
         for p in range(oh):
             for q in range(ow):
                 at = (n * oh + p) * ow + q
                 for g in range(groups):
-                    row = rows[g, at]
                     for i in range(kh):
                         r = p * sh + i * dh - ph
-                        if r < 0 or r >= h:
-                            continue
-                        line = image[r]
                         for j in range(kw):
                             s = q * sw + j * dw - pw
-                            if 0 <= s < w:
+                            if 0 <= r < h and 0 <= s < w:
                                 base = (i * kw + j) * cg
                                 for c in range(cg):
-                                    line[s, g * cg + c] += row[base + c]
+                                    x[n, r, s, g * cg + c] += rows[g, at, base + c]
+
+
+# One channel (the first layer on grey images, the last of the decoder): a channel loop of
+# length one cost more than the copy itself, so the image is zero-padded once (no bounds
+# tests) and each tap copied alone (measured: 0.39 against 1.02 ms for 128 x 1 x 28 x 28,
+# 4 x 4 kernel, stride 2, padding 1).
+
+@njit(cache=True)
+def _im2row_1(xp, kh, kw, sh, sw, dh, dw, oh, ow, rows):
+    for n in range(xp.shape[0]):
+        for p in range(oh):
+            for q in range(ow):
+                at = (n * oh + p) * ow + q
+                for i in range(kh):
+                    for j in range(kw):
+                        rows[at, i * kw + j] = xp[n, p * sh + i * dh, q * sw + j * dw]
+
+
+@njit(cache=True)
+def _row2im_1(rows, kh, kw, sh, sw, dh, dw, oh, ow, xp):
+    for n in range(xp.shape[0]):
+        for p in range(oh):
+            for q in range(ow):
+                at = (n * oh + p) * ow + q
+                for i in range(kh):
+                    for j in range(kw):
+                        xp[n, p * sh + i * dh, q * sw + j * dw] += rows[at, i * kw + j]
 
 
 def _channels_last(a):
@@ -97,10 +112,15 @@ def _by_group(y, groups):
 
 def lower(x, kernel, stride, padding, dilation, out, groups):
     """rows(x): (G, N oh ow, kh kw C/G)."""
-    xh = _channels_last(x)
-    (kh, kw), (oh, ow) = kernel, out
-    rows = np.empty((groups, xh.shape[0] * oh * ow, kh * kw * (xh.shape[3] // groups)), xh.dtype)
-    _im2row(xh, kh, kw, *stride, *padding, *dilation, oh, ow, groups, rows)
+    (kh, kw), (oh, ow), (ph, pw) = kernel, out, padding
+    n, c, h, w = x.shape
+    rows = np.empty((groups, n * oh * ow, kh * kw * (c // groups)), x.dtype)
+    if c == 1:
+        xp = np.zeros((n, h + 2 * ph, w + 2 * pw), x.dtype)
+        xp[:, ph:ph + h, pw:pw + w] = x[:, 0]
+        _im2row_1(xp, kh, kw, *stride, *dilation, oh, ow, rows[0])
+    else:
+        _im2row(_channels_last(x), kh, kw, *stride, ph, pw, *dilation, oh, ow, groups, rows)
     return rows
 
 
@@ -116,9 +136,14 @@ def forward(x, w, kernel, stride, padding, dilation, out, groups, rows=None):
 def data_grad(gy, w, kernel, stride, padding, dilation, shape, groups):
     """convT(gy, W) into an image of ``shape`` (N, C, H, W): the adjoint of forward in x."""
     n, c, h, width = shape
+    (ph, pw) = padding
     rows = _by_group(gy, groups) @ _weight_rows(w, groups).transpose(0, 2, 1)   # (G, N L, K)
+    if c == 1:
+        xp = np.zeros((n, h + 2 * ph, width + 2 * pw), gy.dtype)
+        _row2im_1(np.ascontiguousarray(rows[0]), *kernel, *stride, *dilation, *gy.shape[2:], xp)
+        return xp[:, None, ph:ph + h, pw:pw + width].copy()
     x = np.zeros((n, h, width, c), gy.dtype)
-    _row2im(np.ascontiguousarray(rows), *kernel, *stride, *padding, *dilation, *gy.shape[2:], groups, x)
+    _row2im(np.ascontiguousarray(rows), *kernel, *stride, ph, pw, *dilation, *gy.shape[2:], groups, x)
     return x.transpose(0, 3, 1, 2)
 
 
