@@ -3,6 +3,8 @@
 The engine never names NumPy or CuPy directly; it asks this module. ``cpu`` arrays are
 NumPy arrays; ``cuda`` arrays are CuPy arrays, available when CuPy imports and sees a GPU.
 """
+import contextlib
+
 import numpy as np
 
 try:
@@ -143,6 +145,18 @@ def default_generator(device="cpu"):
     if device not in _default:
         _default[device] = Generator(None, device)
     return _default[device]
+
+
+@contextlib.contextmanager
+def default_generator_replaced(generator, device="cpu"):
+    """``generator`` as the default generator of ``device`` within the block (the trainer's
+    per-rank view of the draws: minivae.distributed.ShardedGenerator)."""
+    before = default_generator(device)
+    _default[device] = generator
+    try:
+        yield generator
+    finally:
+        _default[device] = before
 
 
 def manual_seed(seed):

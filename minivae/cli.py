@@ -5,6 +5,7 @@ ends in one line on stderr and exit status 2, and no existing file is overwritte
 --force says so.
 """
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ import time
 
 import numpy as np
 
-from . import backend, config, eval as evaluate, plot
+from . import backend, config, distributed, eval as evaluate, plot
 from .core import no_grad
 from .data import NAMES, load_dataset
 from .functional import iwae_bound
@@ -256,14 +257,16 @@ def train(args):
         raise UserError(f"a Bernoulli likelihood needs data in [0, 1]; {data.name} lies in "
                         f"[{data.train.min():.3g}, {data.train.max():.3g}]")
     check_sizes(s["model"], kwargs)
-    out = args.out if args.resume else _fresh_folder(args.out, f"runs/{s['model']}", args.force)
+    world = distributed.world()   # under mpiexec: rank 0 makes the folder and writes in it
+    out = args.out if args.resume else world.broadcast(
+        _fresh_folder(args.out, f"runs/{s['model']}", args.force) if world.rank == 0 else None)
     backend.manual_seed(s["seed"])
     model = create(s["model"], **kwargs).to(args.device)
     name = _loss_name(model)
     shape = {k: v for k, v in kwargs.items() if k in ("z_dim", "z_dims", "hidden", "activation", "k", "beta")}
     print(f"{s['model']} {shape} on {len(data.train)} examples of {data.name}"
           + (f"; likelihood {reason}" if reason else "") + f"; printing {name} per example", flush=True)
-    if not args.resume:
+    if not args.resume and world.rank == 0:
         config.write(os.path.join(out, "config.json"), s)
     labelled = data.y_train is not None and data.y_train.dtype.kind in "iu"
     labels = data.y_train if s["model"] == "cvae" or (s["model"] == "dr-vae" and labelled) else None
@@ -278,8 +281,10 @@ def train(args):
                   schedule="staged" if s["staged"] else None, progress=not args.quiet,
                   log=lambda r: print(_epoch_line(r, name), flush=True), force=args.force,
                   adam={"eps": s["adam_eps"]} if s["optimizer"] == "adam" else None, config=s,
-                  graphs=False if args.eager or s["optimizer"] != "adam" else None, optimizer=s["optimizer"],
-                  loss_scale=s["loss_scale"])
+                  graphs=False if args.eager or s["optimizer"] != "adam" or world.size > 1 else None,
+                  optimizer=s["optimizer"], loss_scale=s["loss_scale"], world=world)
+    if world.rank != 0:
+        return 0
     if not args.no_pictures:
         for path in _pictures(model, data, out, history):
             print(f"wrote {path}")
@@ -357,9 +362,12 @@ def eval_(args):
               "seed": args.seed, "model": header["model"]}
     if hasattr(model, "elbo_terms") or hasattr(model, "log_weights"):
         result["elbo"] = evaluate.elbo(model, x, labels)
-    if hasattr(model, "log_weights"):
-        result[f"L_{args.k}"] = float(evaluate.log_likelihood(model, x, k=args.k, y=labels,
-                                                              progress=not args.quiet).mean())
+    if hasattr(model, "log_weights"):   # under mpiexec, each rank scores its share of the examples
+        world = distributed.world()
+        result[f"L_{args.k}"] = float(evaluate.log_likelihood(model, x, k=args.k, y=labels, seed=args.seed,
+                                                              world=world, progress=not args.quiet).mean())
+        if world.rank != 0:
+            return 0
     result["active_units"] = evaluate.active_units(model, x, y=labels)[0]
     result["reconstruction_error"] = evaluate.reconstruction_error(model, x, y=labels)
     for k, v in result.items():
@@ -577,13 +585,30 @@ def main(argv=None):
     args = parser().parse_args(argv)
     backend.tune_malloc()
     try:
-        if getattr(args, "threads", None):
-            # two processes each running BLAS on every core oversubscribe the machine
-            # (two trainings here: 42 s an epoch each, against 4.3 s with one thread each)
-            from threadpoolctl import threadpool_limits
-            with threadpool_limits(limits=args.threads, user_api="blas"):
-                return args.run(args)
-        return args.run(args)
+        world = distributed.world()
+    except ValueError as e:
+        print(f"minivae: error: {e}", file=sys.stderr)
+        return 2
+    if world.size == 1:
+        return _run(args)
+    # One of several ranks: rank 0 speaks; a rank that fails says so and ends the job (MPI
+    # Abort), since the others would wait for it forever.
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(sys.stdout if world.rank == 0 else quiet):
+        try:
+            code = _run(args, raising=True)
+        except BaseException as e:   # noqa: B036 - every failure must end the whole job
+            user = isinstance(e, (ValueError, TypeError, OSError))
+            print(f"minivae: rank {world.rank} of {world.size}: "
+                  f"{'error: ' if user else ''}{e if user else repr(e)}", file=sys.stderr, flush=True)
+            world.abort(2 if user else 1)
+    return code
+
+
+def _run(args, raising=False):
+    if raising:
+        return _with_threads(args)
+    try:
+        return _with_threads(args)
     except TrainingDiverged as e:
         print(f"minivae: training stopped: {e}", file=sys.stderr)
         return 2
@@ -593,6 +618,16 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("minivae: interrupted", file=sys.stderr)
         return 130
+
+
+def _with_threads(args):
+    if getattr(args, "threads", None):
+        # two processes each running BLAS on every core oversubscribe the machine
+        # (two trainings here: 42 s an epoch each, against 4.3 s with one thread each)
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(limits=args.threads, user_api="blas"):
+            return args.run(args)
+    return args.run(args)
 
 
 if __name__ == "__main__":

@@ -7,22 +7,36 @@ from .. import backend, functional as F
 from ..core import no_grad
 
 
-def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=False):
+def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=False, seed=None, world=None):
     """L_k per example (Burda et al. 2016): logsumexp over k importance samples of
     log p(x, z) - log q(z|x), minus log k; it approaches log p(x) from below as k grows.
     The k samples are drawn ``chunk`` at a time and combined by a running log-sum-exp, so
-    k = 5000 fits in memory. ``progress``: a progress line on a terminal."""
+    k = 5000 fits in memory. ``progress``: a progress line on a terminal.
+
+    ``seed``: the draws for each batch of ``batch`` examples come from the generators
+    reseeded from (seed, the batch's index), so that an example's estimate does not depend
+    on which process scores it. ``world`` (minivae.distributed): each rank scores a
+    contiguous share of the batches, and every rank gets all the estimates, in order."""
     from ..train.progress import Progress
     if k < 1:
         raise ValueError(f"log_likelihood: k must be at least 1, got {k}")
     if not hasattr(model, "log_weights"):
         raise ValueError(f"log_likelihood: {type(model).__name__} has no importance weights "
                          "(use parzen_log_likelihood for models that only sample)")
-    out = np.empty(len(x))
+    starts = list(range(0, len(x), batch))
+    if world is not None and world.size > 1:
+        if seed is None:
+            raise ValueError("log_likelihood: scoring across ranks needs a seed (each batch's draws come from it)")
+        starts = starts[world.share(len(starts))]
+    generators = {id(g): g for g in (backend.default_generator(model.device), getattr(model, "generator", None)) if g}
+    out = []
     xp = backend.array_module(model.device)   # the chunks are combined where they are computed
-    bar = Progress((len(x) + batch - 1) // batch, f"L_{k}", progress)
+    bar = Progress(len(starts), f"L_{k}", progress and (world is None or world.rank == 0))
     with no_grad():
-        for start in range(0, len(x), batch):
+        for start in starts:
+            if seed is not None:
+                for g in generators.values():
+                    g.seed((seed * 1_000_003 + start // batch) % 2 ** 32)
             xb = model.as_input(x[start:start + batch])
             yb = None if y is None else y[start:start + batch]
             total = xp.full(len(xb), -np.inf)
@@ -30,10 +44,11 @@ def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=Fals
                 logw = model.log_weights(xb, min(chunk, k - done), y=yb)
                 logw = (logw[0] if isinstance(logw, tuple) else logw).data.astype(np.float64)
                 total = xp.logaddexp(total, _logsumexp(xp, logw))
-            out[start:start + len(xb)] = backend.to_device(total, "cpu") - math.log(k)
-            bar.update(len(xb), {"mean L_k": float(out[:start + len(xb)].mean())})
+            out.append(backend.to_device(total, "cpu") - math.log(k))
+            bar.update(len(xb), {"mean L_k": float(np.concatenate(out).mean())})
     bar.close()
-    return out
+    out = np.concatenate(out) if out else np.empty(0)
+    return np.concatenate(world.allgather(out)) if world is not None and world.size > 1 else out
 
 
 def _logsumexp(xp, a):

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from .. import backend, kernels, optim
+from .. import backend, distributed, kernels, optim
 from ..core import no_grad
 from ..models.vae import kl_warmup
 from ..philox import DevicePhilox
@@ -62,7 +62,7 @@ def format_record(record):
 def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100, lr=1e-3, seed=0,
         out=None, resume=False, patience=None, warmup_epochs=0, schedule=None, progress=True,
         log=lambda record: print(format_record(record), flush=True), adam=None, force=False, config=None,
-        graphs=None, optimizer="adam", loss_scale="example"):
+        graphs=None, optimizer="adam", loss_scale="example", world=None):
     """Train ``model`` and return the history (a dict per epoch).
 
     out            folder for checkpoint.npz, best.npz and metrics.jsonl (none: keep nothing)
@@ -83,6 +83,10 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
     config         the run's settings, saved in each checkpoint (see minivae.config)
     graphs         on a GPU, record each player's step as a CUDA graph and replay it
                    (train/graphs.py); None: where the model is on cuda with the fast kernels
+    world          the processes training this model together (minivae.distributed): each
+                   takes its share of every batch, the gradients are summed over them, and
+                   rank 0 alone writes ``out`` and calls ``log``; a last batch smaller than
+                   the world is left out. None: this process alone.
 
     While it runs, ``out`` is locked: a second run into the same folder is refused.
     """
@@ -99,20 +103,47 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         raise ValueError(f"fit: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
     if loss_scale not in ("example", "dataset"):
         raise ValueError(f"fit: loss_scale must be 'example' or 'dataset', got {loss_scale!r}")
+    world = world or distributed.World()
+    if world.size > 1 and graphs:
+        raise ValueError("fit: CUDA graphs are not recorded across ranks; use graphs=False")
+    if batch_size < world.size:
+        raise ValueError(f"fit: a batch of {batch_size} cannot be shared by {world.size} ranks")
     if optimizer != "adam" and graphs:
         raise ValueError("fit: CUDA graphs keep Adam's step count on the device; use optimizer='adam' or graphs=False")
-    graphs = False if optimizer != "adam" else _graphs_wanted(graphs, model, adam)
+    graphs = False if optimizer != "adam" or world.size > 1 else _graphs_wanted(graphs, model, adam)
     noise = getattr(model, "generator", None)
-    with run_folder(out) if out else contextlib.nullcontext():
+    with run_folder(out) if out and world.rank == 0 else contextlib.nullcontext(), \
+            _shared_draws(model, world) as shards:
         try:
             if graphs and noise is not None and not isinstance(noise, DevicePhilox):   # drawn inside the graph
                 model.generator = DevicePhilox(seed)
             return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
                         warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer,
-                        loss_scale)
+                        loss_scale, world, shards)
         finally:
             if noise is not None:
                 model.generator = noise
+
+
+@contextlib.contextmanager
+def _shared_draws(model, world):
+    """Across ranks, the model's and the default generators become ShardedGenerators (each
+    draw made for the global batch and cut to this rank's rows); alone, nothing changes."""
+    noise = getattr(model, "generator", None)
+    if world.size == 1:
+        yield []
+        return
+    shards = [distributed.ShardedGenerator(backend.default_generator(model.device))]
+    if noise is not None and noise is not shards[0].inner:
+        shards.append(distributed.ShardedGenerator(noise))
+    if noise is not None:
+        model.generator = shards[-1]
+    try:
+        with backend.default_generator_replaced(shards[0], model.device):
+            yield shards
+    finally:
+        if noise is not None:
+            model.generator = noise
 
 
 def _graphs_wanted(graphs, model, adam):
@@ -140,18 +171,56 @@ def _optimizers(model, lr, adam, graphs, optimizer="adam"):
     return {name: optim.Adam(params, lr=lr, device_steps=True, **(adam or {})) for name, params in players.items()}
 
 
+def _from_rank_0(world, read):
+    """``read()`` on rank 0, its result (or its error) on every rank."""
+    if world.size == 1:
+        return read()
+    result = None
+    if world.rank == 0:
+        try:
+            result = ("ok", read())
+        except (ValueError, OSError) as e:
+            result = ("error", str(e))
+    kind, value = world.broadcast(result)
+    if kind == "error":
+        raise ValueError(value)
+    return value
+
+
+def _same_start(model, x, y, settings, world):
+    """Refuse a world whose ranks were given other models, data or settings (before any
+    step), then start every rank from rank 0's parameters and buffers."""
+    spec = json.loads(json.dumps(getattr(model, "spec", None) or {"class": type(model).__name__}))
+    world.check_same("models", spec)
+    world.check_same("training settings", settings)
+    world.check_same("training data", (np.shape(x), distributed.digest([x])))
+    world.check_same("labels", None if y is None else distributed.digest([np.asarray(y)]))
+    state = world.broadcast(model.state_dict() if world.rank == 0 else None)
+    if world.rank != 0:
+        model.load_state_dict(state)
+
+
 class _NonFinite(Exception):
     def __init__(self, name, value):
         self.name, self.value = name, value
 
 
-def _step(model, opt, name, recording=lambda: False, scale=1.0):
+def _step(model, opt, name, recording=lambda: False, scale=1.0, world=None, params=None):
     """One player's step, descending ``scale`` times its mean loss over the batch. A loss that
     is NaN or infinite stops it before the update, so the model keeps its last good
     parameters; a step being recorded as a CUDA graph cannot read its loss, which is checked
-    after each replay instead."""
-    def step(xb, yb):
+    after each replay instead. Across ranks, each weighs its share of the batch by its size
+    (``share``) and the gradients and the loss are summed over the world before the update."""
+    def step(xb, yb, share=1.0):
         loss = model.losses(xb, yb, player=name)[name]
+        if world is not None and world.size > 1:
+            model.zero_grad()
+            (loss * (scale * share)).backward()
+            value = world.sum_gradients(params, loss.item() * share)
+            if not math.isfinite(value):
+                raise _NonFinite(name, value)
+            opt.step()
+            return value
         if not recording() and not math.isfinite(value := loss.item()):
             raise _NonFinite(name, value)
         model.zero_grad()
@@ -162,21 +231,23 @@ def _step(model, opt, name, recording=lambda: False, scale=1.0):
 
 
 def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-         warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer, loss_scale):
+         warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer, loss_scale, world, shards):
     settings = {"seed": seed, "batch_size": batch_size, "lr": lr, "schedule": schedule,
                 "warmup_epochs": warmup_epochs, "optimizer": optimizer, "loss_scale": loss_scale}
     opts = _optimizers(model, lr, adam, graphs, optimizer)
     recorder = StepGraphs(say=lambda line: print(line, flush=True)) if graphs else None
     scale = float(len(x)) if loss_scale == "dataset" else 1.0   # N/M times the sum = N times the mean
-    steps = {name: _step(model, opt, name, lambda: recorder is not None and recorder.recording, scale)
-             for name, opt in opts.items()}
+    players = model.players()
+    steps = {name: _step(model, opt, name, lambda: recorder is not None and recorder.recording, scale, world,
+                         players[name]) for name, opt in opts.items()}
+    writes = bool(out) and world.rank == 0
     beta = getattr(model, "beta", None)
     history, start_epoch, best = [], 1, math.inf
     checkpoint = os.path.join(out, "checkpoint.npz") if out else None
     if resume:
         if not checkpoint or not os.path.exists(checkpoint):
             raise ValueError(f"fit: nothing to resume in {out!r} (no checkpoint.npz)")
-        header, state, optim_states = read_checkpoint(checkpoint)
+        header, state, optim_states = _from_rank_0(world, lambda: read_checkpoint(checkpoint))
         spec = getattr(model, "spec", None)
         spec = None if spec is None else json.loads(json.dumps(spec))   # as the checkpoint stores it
         if spec is not None and header.get("model") not in (None, spec):
@@ -198,7 +269,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         for name, opt in opts.items():
             opt.load_state_dict(optim_states[name])
         history, start_epoch = header["history"], header["epoch"] + 1
-    elif out and os.path.exists(os.path.join(out, "metrics.jsonl")):   # a fresh run: a fresh log
+    elif writes and os.path.exists(os.path.join(out, "metrics.jsonl")):   # a fresh run: a fresh log
         i = 1
         while os.path.exists(os.path.join(out, f"metrics-previous-{i}.jsonl")):
             i += 1
@@ -208,7 +279,9 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         model.before_fit(x, y, lambda stage, data, epochs, labels=None: fit(
             stage.to(model.device), data, labels, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
             progress=progress, log=lambda record: log({"stage": type(stage).__name__, **record}), adam=adam,
-            graphs=graphs, optimizer=optimizer, loss_scale=loss_scale))
+            graphs=graphs, optimizer=optimizer, loss_scale=loss_scale, world=world))
+    if world.size > 1:
+        _same_start(model, x, y, settings, world)
     x_all, y_all, to_batch = _on_device(model.device, x, y)
     generators = {id(g): g for g in (backend.default_generator(), getattr(model, "generator", None)) if g}
     stale = 0
@@ -221,18 +294,27 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
             opt.lr = optim.staged_lr(epoch - 1, lr) if schedule == "staged" else lr
         order = np.random.default_rng(_epoch_seed(seed, epoch)).permutation(len(x))
         batches = [order[i:i + batch_size] for i in range(0, len(x), batch_size)]
-        bar = Progress(len(batches), f"epoch {epoch}/{epochs}", progress)
+        if world.size > 1:   # a last batch the ranks cannot all share is left out
+            batches = [idx for idx in batches if len(idx) >= world.size]
+        bar = Progress(len(batches), f"epoch {epoch}/{epochs}", progress and world.rank == 0)
         totals, seen, start = {}, 0, time.perf_counter()
         model.train()
         if recorder:
             recorder.forget()
         with recorder.running() if recorder else contextlib.nullcontext():
             for idx in batches:
+                part, share = world.share(len(idx)), 1.0
+                if world.size > 1:
+                    share = (part.stop - part.start) / len(idx)
+                    for g in shards:
+                        g.shard(part, len(idx))
+                    idx = idx[part]
                 xb, yb = x_all[to_batch(idx)], None if y_all is None else y_all[idx]
                 for name, opt in opts.items():
                     try:
-                        loss = recorder.step(name, steps[name], opt, xb, yb) if recorder else steps[name](xb, yb)
-                        value = loss.item()
+                        loss = recorder.step(name, steps[name], opt, xb, yb) if recorder else \
+                            steps[name](xb, yb, share) if world.size > 1 else steps[name](xb, yb)
+                        value = loss if isinstance(loss, float) else loss.item()
                         if not math.isfinite(value):   # read after a replay
                             raise _NonFinite(name, value)
                     except _NonFinite as bad:
@@ -240,20 +322,26 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
                         raise TrainingDiverged(f"the {bad.name} loss became {bad.value} in epoch {epoch}; "
                                                + (f"the last good checkpoint is {checkpoint}" if checkpoint and
                                                   os.path.exists(checkpoint) else "nothing was saved")) from None
-                    totals[name] = totals.get(name, 0.0) + value * len(idx)
-                seen += len(idx)
-                bar.update(len(idx), {k: v / seen for k, v in totals.items()})
+                    totals[name] = totals.get(name, 0.0) + value * len(idx) / share
+                seen += round(len(idx) / share)
+                bar.update(round(len(idx) / share), {k: v / seen for k, v in totals.items()})
         bar.close()
         model.eval()
-        record = {"epoch": epoch, **{f"train_{k}": v / len(x) for k, v in totals.items()},
+        for g in shards:   # validation: every rank alike, on the whole set
+            g.shard(None, None)
+        if world.size > 1:
+            world.check_same(f"parameters after epoch {epoch}", distributed.digest(
+                [p.data for p in model.parameters()]))
+        record = {"epoch": epoch, **{f"train_{k}": v / seen for k, v in totals.items()},
                   "seconds": time.perf_counter() - start, "lr": next(iter(opts.values())).lr}
         if beta is not None:
             record["beta"] = model.beta
         if valid is not None:
             record.update({f"valid_{k}": v for k, v in _evaluate(model, valid, y_valid, batch_size).items()})
         history.append(record)
-        log(record)
-        if out:
+        if world.rank == 0:
+            log(record)
+        if writes:
             meta = {"model": getattr(model, "spec", None), "epoch": epoch, "history": history, "seed": seed,
                     "settings": settings, **({"config": config} if config else {}),
                     "generators": [str(g.get_state()) for g in generators.values()]}
@@ -268,7 +356,8 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
             else:
                 stale += 1
                 if patience is not None and stale >= patience:
-                    print(f"early stopping: no improvement in {patience} epochs (best {best:.4f})", flush=True)
+                    if world.rank == 0:
+                        print(f"early stopping: no improvement in {patience} epochs (best {best:.4f})", flush=True)
                     break
     if beta is not None:
         model.beta = beta

@@ -1,0 +1,61 @@
+"""What tests/test_distributed.py runs under ``mpiexec -n N``: a few epochs of a model on
+the ring (or, with ``eval``, L_k of an untrained VAE), rank 0 writing the result to OUT.npz.
+
+    python distributed_job.py train MODEL [RANK_WITH_OTHER_DATA] OUT.npz
+    python distributed_job.py eval OUT.npz
+    python distributed_job.py fail RANK STEP minivae train ...   (the command line, whose rank
+                                                               RANK raises at its step STEP)
+"""
+import sys
+
+import numpy as np
+
+import minivae as mv
+from minivae import distributed
+from minivae.data import load_dataset
+from minivae.eval import log_likelihood
+from minivae.models import create
+from minivae.train import fit
+
+MODELS = {"vae": dict(x_dim=2, z_dim=2, hidden=(16,)),
+          "aae": dict(x_dim=2, z_dim=2, hidden=(16,), prior="mixture"),
+          "masked-ae": dict(x_dim=2, z_dim=2, hidden=(16,), mask_ratio=0.3)}
+
+
+def run(mode, *args, world=None):
+    """The job: its result, the same in one process (world None) as across ranks."""
+    world = world or distributed.World()
+    data = load_dataset("ring", n=1200)
+    mv.manual_seed(0)
+    if mode == "eval":
+        model = create("vae", x_dim=2, z_dim=2, hidden=(16,))
+        return {"L_k": log_likelihood(model, data.valid, k=20, batch=16, seed=3, world=world)}
+    name, other_data_on = args[0], (int(args[1]) if len(args) > 1 else None)
+    x = data.train + (1.0 if world.rank == other_data_on else 0.0)
+    model = create(name, **MODELS[name])
+    fit(model, x, epochs=2, batch_size=64, lr=1e-2, seed=0, progress=False, log=lambda r: None, world=world)
+    return {k: np.asarray(v) for k, v in model.state_dict().items()}
+
+
+def fail(rank, step, argv):
+    from minivae import cli
+    from minivae.models.vae import VAE
+    losses, calls = VAE.losses, []
+
+    def failing(self, *args, **kwargs):
+        calls.append(1)
+        if distributed.world().rank == rank and len(calls) == step:
+            raise RuntimeError(f"rank {rank} broke at step {step}")
+        return losses(self, *args, **kwargs)
+    VAE.losses = failing
+    return cli.main(argv)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "fail":
+        sys.exit(fail(int(sys.argv[2]), int(sys.argv[3]), sys.argv[5:]))
+    mode, out, rest = sys.argv[1], sys.argv[-1], sys.argv[2:-1]
+    world = distributed.world()
+    result = run(mode, *rest, world=world)
+    if world.rank == 0:
+        np.savez(out, **result)

@@ -1,0 +1,171 @@
+"""Data parallelism (minivae/distributed.py): what a world of one process does, the sharded
+draws, and, under ``mpiexec -n 2`` (and 4) on this machine, that ranks train as one process
+does, refuse a mismatched world, end the job naming a rank that fails, resume, and score
+L_k in order. The MPI tests skip with a message where mpi4py or mpiexec is missing."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minivae as mv
+from minivae import distributed
+from minivae.backend import Generator
+from minivae.data import load_dataset
+from minivae.models import create
+from minivae.train import fit, load_model
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from distributed_job import run  # noqa: E402
+
+
+class _Rank(distributed.World):
+    """A world's geometry without MPI, for the pure parts."""
+
+    def __init__(self, rank, size):
+        self.rank, self.size = rank, size
+
+
+@pytest.mark.parametrize("n, size", [(10, 3), (64, 2), (5, 5), (7, 4)])
+def test_the_shares_partition_a_batch_in_rank_order(n, size):
+    shares = [_Rank(r, size).share(n) for r in range(size)]
+    covered = np.concatenate([np.arange(n)[s] for s in shares])
+    np.testing.assert_array_equal(covered, np.arange(n))
+    lengths = [s.stop - s.start for s in shares]
+    assert max(lengths) - min(lengths) <= 1
+
+
+@pytest.mark.parametrize("draw", ["normal", "uniform", "integers", "bernoulli_scalar", "bernoulli_array"])
+def test_sharded_draws_are_the_whole_batchs_draws_cut_to_the_ranks_rows(draw):
+    """Each rank's draw is its rows of the draw a single process makes for the whole batch,
+    whichever axis holds the batch, and the generators stay in step."""
+    total, part = 10, slice(4, 7)
+    p = np.random.default_rng(1).random((3, 5)).astype(np.float32)
+    make = {"normal": lambda g, n: g.normal((2, n, 5)), "uniform": lambda g, n: g.uniform((n, 4)),
+            "integers": lambda g, n: g.integers(9, n),
+            "bernoulli_scalar": lambda g, n: g.bernoulli(0.3, (n, 6)),
+            "bernoulli_array": lambda g, n: g.bernoulli(p if n == 3 else np.resize(p, (n, 5)), (n, 5))}[draw]
+    whole = make(Generator(5), total)
+    sharded = distributed.ShardedGenerator(Generator(5))
+    sharded.shard(part, total)
+    mine = make(sharded, 3)
+    axis = 1 if draw == "normal" else 0
+    expected = whole[(slice(None),) * axis + (part,)]
+    if draw == "bernoulli_array":   # same uniforms, compared with this rank's own p
+        expected = (Generator(5).uniform((total, 5), dtype=np.float64)[part] < p).astype(np.float32)
+    np.testing.assert_array_equal(mine, expected)
+    reference = Generator(5)
+    make(reference, total)
+    np.testing.assert_array_equal(sharded.inner.normal(4), reference.normal(4))   # still in step
+
+
+def test_a_world_of_one_trains_as_fit_alone():
+    data = load_dataset("ring", n=600)
+    states = []
+    for world in (None, distributed.World()):
+        mv.manual_seed(0)
+        model = create("vae", x_dim=2, z_dim=2, hidden=(8,))
+        fit(model, data.train, epochs=1, batch_size=50, progress=False, log=lambda r: None, world=world)
+        states.append(model.state_dict())
+    for key in states[0]:
+        np.testing.assert_array_equal(states[0][key], states[1][key])
+
+
+def test_outside_mpiexec_the_world_is_one_process():
+    assert not distributed.launched() or os.environ.get("PMI_SIZE") == "1"
+    assert distributed.world().size == 1 and distributed.world().rank == 0
+
+
+# ---- under mpiexec --------------------------------------------------------------------
+
+def _mpiexec():
+    near = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    return near if os.path.exists(near) else shutil.which("mpiexec")
+
+
+needs_mpi = pytest.mark.skipif(_mpiexec() is None or not __import__("importlib").util.find_spec("mpi4py"),
+                               reason="mpi4py or mpiexec is missing (pip install 'minivae[mpi]')")
+
+
+def _launch(n, *args, timeout=240):
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([_mpiexec(), "-n", str(n), sys.executable, *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, env=env, cwd=HERE)
+
+
+def _cli(n, *args):
+    return _launch(n, "-m", "minivae.cli", *args) if n > 1 else subprocess.run(
+        [sys.executable, "-m", "minivae.cli", *map(str, args)], capture_output=True, text=True, timeout=240)
+
+
+@needs_mpi
+@pytest.mark.parametrize("model, ranks", [("vae", 2), ("aae", 2), ("masked-ae", 2), ("vae", 4)])
+def test_ranks_train_as_one_process_does(model, ranks, tmp_path):
+    """1 and N ranks, the same global batches and seed: the same parameters after 2 epochs
+    (38 steps) but for the order of float sums. The VAE draws noise, the AAE prior samples
+    and labels, the masked autoencoder masks from the default generator."""
+    out = tmp_path / "params.npz"
+    job = _launch(ranks, "distributed_job.py", "train", model, out)
+    assert job.returncode == 0, job.stderr
+    alone = run("train", model)
+    with np.load(out) as together:
+        for key, value in alone.items():
+            np.testing.assert_allclose(together[key], value, rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+@needs_mpi
+def test_a_rank_given_other_data_is_refused_before_training(tmp_path):
+    job = _launch(2, "distributed_job.py", "train", "vae", 1, tmp_path / "params.npz", timeout=60)
+    assert job.returncode != 0 and "rank 1 of 2 has other training data than rank 0" in job.stderr
+    assert not (tmp_path / "params.npz").exists()
+
+
+@needs_mpi
+def test_a_failing_rank_ends_the_job_naming_it_and_the_checkpoint_stays(tmp_path):
+    out = tmp_path / "run"
+    job = _launch(2, "distributed_job.py", "fail", 1, 120, "minivae", "train", "vae", "--data", "ring", "--epochs",
+                  "5", "--quiet", "--no-pictures", "--out", out, timeout=120)
+    assert job.returncode != 0
+    assert "minivae: rank 1 of 2: RuntimeError('rank 1 broke at step 120')" in job.stderr
+    model, header = load_model(str(out / "checkpoint.npz"))
+    assert header["epoch"] == 1 and np.isfinite(model.encoder[0].weight.numpy()).all()
+
+
+@needs_mpi
+def test_resuming_under_mpi_continues_the_run(tmp_path):
+    common = ["train", "vae", "--data", "ring", "--quiet", "--no-pictures", "--batch-size", "50"]
+    assert _cli(2, *common, "--epochs", "3", "--out", tmp_path / "straight").returncode == 0
+    assert _cli(2, *common, "--epochs", "2", "--out", tmp_path / "split").returncode == 0
+    resumed = _cli(2, *common, "--epochs", "3", "--out", tmp_path / "split", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.count("epoch   3") == 1          # rank 0 alone speaks
+    a, _ = load_model(str(tmp_path / "straight" / "checkpoint.npz"))
+    b, _ = load_model(str(tmp_path / "split" / "checkpoint.npz"))
+    for (key, p), q in zip(a.state_dict().items(), b.state_dict().values()):
+        np.testing.assert_array_equal(p, q, err_msg=key)
+
+
+@needs_mpi
+def test_l_k_is_scored_in_shares_and_gathered_in_order(tmp_path):
+    """Per example, the same estimates from 1, 2 and 4 ranks (each batch's draws seeded by
+    its index); at the command line the same mean."""
+    alone = run("eval")["L_k"]
+    for ranks in (2, 4):
+        job = _launch(ranks, "distributed_job.py", "eval", tmp_path / f"lk{ranks}.npz")
+        assert job.returncode == 0, job.stderr
+        with np.load(tmp_path / f"lk{ranks}.npz") as together:
+            np.testing.assert_array_equal(together["L_k"], alone)
+    assert _cli(1, "train", "vae", "--data", "ring", "--epochs", "1", "--quiet", "--no-pictures",
+                "--out", tmp_path / "r").returncode == 0
+    means = []
+    for ranks in (1, 2):
+        job = _cli(ranks, "eval", tmp_path / "r" / "checkpoint.npz", "--k", "20", "--quiet", "--limit", "300",
+                   "--out", tmp_path / f"eval{ranks}.json")
+        assert job.returncode == 0, job.stderr
+        with open(tmp_path / f"eval{ranks}.json") as f:
+            means.append(json.load(f)["L_20"])
+    assert means[0] == pytest.approx(means[1], rel=1e-6)
