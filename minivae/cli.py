@@ -426,8 +426,9 @@ def bench(args):
     if not os.path.isdir(root):
         raise UserError("the benchmarks live in the source checkout's bench/ folder, not in an installed package")
     scripts = ["engine_overhead.py", "kernels.py", "threads.py", "vae_step.py", "iwae_step.py"]
-    if args.only and args.only not in scripts + ["quality.py", "gpu_step.py"]:
-        raise UserError(f"no benchmark {args.only!r}; choose from {', '.join(scripts + ['quality.py', 'gpu_step.py'])}")
+    others = ["quality.py", "gpu_step.py", "conv_step.py", "scaling.py"]   # long, or needing a GPU, torch or MPI
+    if args.only and args.only not in scripts + others:
+        raise UserError(f"no benchmark {args.only!r}; choose from {', '.join(scripts + others)}")
     for script in scripts if not args.only else [args.only]:
         print(f"== bench/{script}", flush=True)
         code = subprocess.call([sys.executable, os.path.join(root, script)])
