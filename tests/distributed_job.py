@@ -5,6 +5,7 @@ the ring (or, with ``eval``, L_k of an untrained VAE), rank 0 writing the result
     python distributed_job.py eval OUT.npz
     python distributed_job.py fail RANK STEP minivae train ...   (the command line, whose rank
                                                                RANK raises at its step STEP)
+    python distributed_job.py drift RANK OUT.npz   (training, RANK's parameters nudged once)
 """
 import sys
 
@@ -37,6 +38,20 @@ def run(mode, *args, world=None):
     return {k: np.asarray(v) for k, v in model.state_dict().items()}
 
 
+def drift(rank):
+    """Training in which ``rank`` alone nudges a weight after its fifth update."""
+    from minivae.optim import Adam
+    step, calls = Adam.step, []
+
+    def nudged(self):
+        step(self)
+        calls.append(1)
+        if distributed.world().rank == rank and len(calls) == 5:
+            self.params[0].data[...] += 1e-3
+    Adam.step = nudged
+    return run("train", "vae", world=distributed.world())
+
+
 def fail(rank, step, argv):
     from minivae import cli
     from minivae.models.vae import VAE
@@ -56,6 +71,6 @@ if __name__ == "__main__":
         sys.exit(fail(int(sys.argv[2]), int(sys.argv[3]), sys.argv[5:]))
     mode, out, rest = sys.argv[1], sys.argv[-1], sys.argv[2:-1]
     world = distributed.world()
-    result = run(mode, *rest, world=world)
+    result = drift(int(rest[0])) if mode == "drift" else run(mode, *rest, world=world)
     if world.rank == 0:
         np.savez(out, **result)

@@ -125,6 +125,14 @@ def test_a_rank_given_other_data_is_refused_before_training(tmp_path):
 
 
 @needs_mpi
+def test_ranks_whose_parameters_drift_apart_are_stopped_at_the_epochs_end(tmp_path):
+    job = _launch(2, "distributed_job.py", "drift", 1, tmp_path / "params.npz", timeout=60)
+    assert job.returncode != 0
+    assert "rank 1 of 2 has other parameters after epoch 1 than rank 0" in job.stderr
+    assert not (tmp_path / "params.npz").exists()
+
+
+@needs_mpi
 def test_a_failing_rank_ends_the_job_naming_it_and_the_checkpoint_stays(tmp_path):
     out = tmp_path / "run"
     job = _launch(2, "distributed_job.py", "fail", 1, 120, "minivae", "train", "vae", "--data", "ring", "--epochs",
@@ -169,3 +177,21 @@ def test_l_k_is_scored_in_shares_and_gathered_in_order(tmp_path):
         with open(tmp_path / f"eval{ranks}.json") as f:
             means.append(json.load(f)["L_20"])
     assert means[0] == pytest.approx(means[1], rel=1e-6)
+
+
+@pytest.mark.cuda
+@needs_mpi
+def test_device_arrays_are_summed_by_nccl():
+    """A world of one through NCCL's all-reduce on the device: the flat buffer's round trip
+    (gradients out and back, the loss, a gradient no rank has) on the GPU."""
+    if not mv.cuda_available():
+        pytest.skip("needs CuPy and a GPU")
+    from mpi4py import MPI
+    world = distributed.MPIWorld(MPI.COMM_WORLD)
+    a = mv.backend.to_device(np.arange(6, dtype=np.float32), "cuda")
+    np.testing.assert_array_equal(mv.backend.to_device(world.sum_(a), "cpu"), np.arange(6))
+    params = [mv.nn.Parameter(mv.tensor(np.ones((2, 3), np.float32), device="cuda").data) for _ in range(2)]
+    params[0].grad = mv.tensor(np.full((2, 3), 2.0, np.float32), device="cuda")
+    assert world.sum_gradients(params, 1.5) == 1.5
+    np.testing.assert_array_equal(params[0].grad.numpy(), np.full((2, 3), 2.0))
+    assert params[1].grad is None
