@@ -592,6 +592,8 @@ def main(argv=None):
         return 2
     if world.size == 1:
         return _run(args)
+    if args.run not in (train, eval_):   # nothing to share: rank 0 does it alone
+        return _run(args) if world.rank == 0 else 0
     # One of several ranks: rank 0 speaks; a rank that fails says so and ends the job (MPI
     # Abort), since the others would wait for it forever.
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(sys.stdout if world.rank == 0 else quiet):

@@ -160,7 +160,8 @@ def test_resuming_under_mpi_continues_the_run(tmp_path):
 @needs_mpi
 def test_l_k_is_scored_in_shares_and_gathered_in_order(tmp_path):
     """Per example, the same estimates from 1, 2 and 4 ranks (each batch's draws seeded by
-    its index); at the command line the same mean."""
+    its index); at the command line the same mean; and `sample`, with nothing to share, run
+    by rank 0 alone."""
     alone = run("eval")["L_k"]
     for ranks in (2, 4):
         job = _launch(ranks, "distributed_job.py", "eval", tmp_path / f"lk{ranks}.npz")
@@ -177,6 +178,9 @@ def test_l_k_is_scored_in_shares_and_gathered_in_order(tmp_path):
         with open(tmp_path / f"eval{ranks}.json") as f:
             means.append(json.load(f)["L_20"])
     assert means[0] == pytest.approx(means[1], rel=1e-6)
+    drawn = _cli(2, "sample", tmp_path / "r" / "checkpoint.npz", "-n", "8", "--out", tmp_path / "s.npy")
+    assert drawn.returncode == 0 and drawn.stdout.count("wrote") == 1, drawn.stderr   # rank 0 alone
+    assert np.load(tmp_path / "s.npy").shape == (8, 2)
 
 
 @pytest.mark.cuda
