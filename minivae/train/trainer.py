@@ -303,17 +303,18 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
             recorder.forget()
         with recorder.running() if recorder else contextlib.nullcontext():
             for idx in batches:
-                part, share = world.share(len(idx)), 1.0
-                if world.size > 1:
-                    share = (part.stop - part.start) / len(idx)
+                batch, share = len(idx), 1.0
+                if world.size > 1:   # this rank's rows, weighted by their share of the batch
+                    part = world.share(batch)
+                    share = (part.stop - part.start) / batch
                     for g in shards:
-                        g.shard(part, len(idx))
+                        g.shard(part, batch)
                     idx = idx[part]
                 xb, yb = x_all[to_batch(idx)], None if y_all is None else y_all[idx]
                 for name, opt in opts.items():
                     try:
                         loss = recorder.step(name, steps[name], opt, xb, yb) if recorder else \
-                            steps[name](xb, yb, share) if world.size > 1 else steps[name](xb, yb)
+                            steps[name](xb, yb, share)
                         value = loss if isinstance(loss, float) else loss.item()
                         if not math.isfinite(value):   # read after a replay
                             raise _NonFinite(name, value)
@@ -322,9 +323,9 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
                         raise TrainingDiverged(f"the {bad.name} loss became {bad.value} in epoch {epoch}; "
                                                + (f"the last good checkpoint is {checkpoint}" if checkpoint and
                                                   os.path.exists(checkpoint) else "nothing was saved")) from None
-                    totals[name] = totals.get(name, 0.0) + value * len(idx) / share
-                seen += round(len(idx) / share)
-                bar.update(round(len(idx) / share), {k: v / seen for k, v in totals.items()})
+                    totals[name] = totals.get(name, 0.0) + value * batch
+                seen += batch
+                bar.update(batch, {k: v / seen for k, v in totals.items()})
         bar.close()
         model.eval()
         for g in shards:   # validation: every rank alike, on the whole set
