@@ -287,6 +287,13 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     return ACTIVATIONS[activation](y, slope)
 
 
+def channels_last(device):
+    """Whether the convolutions on ``device`` keep images channels-last in memory (the CPU
+    kernels do, kernels/cpu/conv.py; the CUDA kernels and the reference path work in NCHW):
+    a layer that makes an image for them does best to lay it out the same way."""
+    return device == "cpu" and kernels.lookup("conv2d_forward", device) is not None
+
+
 def _channel_bias(bias, channels, op):
     if bias.shape != (channels,):
         raise ValueError(f"{op}: bias must have shape ({channels},), got {bias.shape}")

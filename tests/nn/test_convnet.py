@@ -1,0 +1,54 @@
+"""nn/convnet.py: the dense layers between images and vectors read and write whichever
+memory layout the convolutions keep, with the same values and gradients either way."""
+import numpy as np
+import pytest
+
+import minivae as mv
+from minivae.nn.convnet import ImageLinear, LinearToImage
+
+
+def _grads(loss, *tensors):
+    return [g.numpy() for g in mv.grad(loss, list(tensors))]
+
+
+@pytest.mark.parametrize("activation", ["identity", "relu"])
+def test_image_linear_is_flatten_then_linear_in_either_layout(activation):
+    rng = np.random.default_rng(0)
+    layer = ImageLinear((3, 4, 5), 6, activation=activation, dtype=np.float64)
+    layer.bias.data[:] = rng.standard_normal(6)
+    x = rng.standard_normal((2, 3, 4, 5))
+    by_hand = np.maximum(x.reshape(2, -1) @ layer.weight.numpy() + layer.bias.numpy(), 0 if activation == "relu"
+                         else -np.inf)
+    seen = []
+    for memory in (x, np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)):   # NCHW, channels-last
+        xt = mv.Tensor(memory, requires_grad=True)
+        y = layer(xt)
+        np.testing.assert_allclose(y.numpy(), by_hand, rtol=1e-12, atol=1e-12)
+        seen.append(_grads((y * y).sum(), xt, layer.weight, layer.bias))
+    for a, b in zip(*seen):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"expected images \(3, 4, 5\), got \(4, 3, 5\)"):
+        layer(mv.tensor(np.zeros((2, 4, 3, 5))))
+
+
+def test_linear_to_image_is_linear_then_unflatten_in_either_layout():
+    rng = np.random.default_rng(1)
+    layer = LinearToImage(5, (3, 4, 2), activation="relu", dtype=np.float64)
+    layer.bias.data[:] = rng.standard_normal(24)
+    z = rng.standard_normal((3, 5))
+    by_hand = np.maximum(z @ layer.weight.numpy() + layer.bias.numpy(), 0).reshape(3, 3, 4, 2)
+    weights = mv.tensor(rng.standard_normal((3, 3, 4, 2)))   # a loss that tells the positions apart
+    seen = []
+    for mode in ("fast", "reference"):
+        mv.set_kernels(mode)
+        try:
+            zt = mv.Tensor(z, requires_grad=True)
+            y = layer(zt)
+            channels_last = y.data.transpose(0, 2, 3, 1).flags.c_contiguous
+            assert channels_last == (mode == "fast") and y.shape == (3, 3, 4, 2)
+            np.testing.assert_allclose(y.numpy(), by_hand, rtol=1e-12, atol=1e-12)
+            seen.append(_grads((y * weights).sum(), zt, layer.weight, layer.bias))
+        finally:
+            mv.set_kernels("fast")
+    for a, b in zip(*seen):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
