@@ -6,7 +6,11 @@ pixel by pixel:
   L_llike   = -log N(D_l(x); D_l(x~), I),  x~ = decode(z), z ~ q(z|x)
   L_GAN     = log D(x) + log(1 - D(x~)) + log(1 - D(x_p)),  x_p = decode(z_p), z_p ~ p(z)
 Players: the encoder minimizes L_prior + L_llike; the decoder gamma * L_llike - L_GAN (as
--log D(x~) - log D(x_p), the non-saturating form); the discriminator -L_GAN.
+-log D(x~) - log D(x_p), the non-saturating form); the discriminator -L_GAN. gamma = 1e-2 is
+the authors' code's default (``recon_vs_gan_weight`` in andersbll/autoencoding_beyond_pixels,
+model/aegan.py, which weighs the decoder's two gradients gamma and 1 - gamma); their 64 x 64
+face runs used 1e-6 to 5e-5, for a feature error summed over far more features than a
+28 x 28 image's discriminator has.
 
 ``networks="conv"`` builds the paper's kind of networks for images: convolutional encoder,
 decoder and discriminator, with D_l the discriminator's last convolution (flattened) and a
