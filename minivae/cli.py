@@ -438,10 +438,13 @@ def bench(args):
 
 
 def _cores():
+    """The cores this process may use, shared among the MPI ranks on this machine when
+    mpiexec started several here (each rank's BLAS on every core would oversubscribe them)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:   # not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return max(1, cores // distributed.ranks_here())
 
 
 def _sizes(text):
@@ -578,7 +581,7 @@ def parser():
         command.add_argument("--device", choices=backend.DEVICES, default="cpu",
                              help="where the model computes (cuda needs CuPy and a GPU)")
         command.add_argument("--threads", type=_positive(int), default=_cores(),
-                             help="BLAS threads (default: the cores this process may use)")
+                             help="BLAS threads (default: the cores this process may use, shared by the MPI ranks here)")
     return p
 
 

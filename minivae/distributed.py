@@ -128,6 +128,14 @@ class MPIWorld(World):
                              f"{'have' if len(differ) > 1 else 'has'} other {what} than rank 0")
 
 
+def ranks_here():
+    """How many ranks of this job the launcher started on this machine (1 outside MPI)."""
+    for key in ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"):
+        if os.environ.get(key, "").isdigit():
+            return max(1, int(os.environ[key]))
+    return 1
+
+
 def launched():
     """Whether an MPI launcher started this process as one of several."""
     return any(int(os.environ.get(k) or 1) > 1 for k in LAUNCHERS)

@@ -75,6 +75,16 @@ def test_a_world_of_one_trains_as_fit_alone():
         np.testing.assert_array_equal(states[0][key], states[1][key])
 
 
+@pytest.mark.parametrize("env, expected", [({}, 1), ({"MPI_LOCALNRANKS": "2"}, 2),
+                                           ({"OMPI_COMM_WORLD_LOCAL_SIZE": "4"}, 4), ({"MPI_LOCALNRANKS": ""}, 1)])
+def test_the_ranks_on_this_machine_come_from_the_launcher(env, expected, monkeypatch):
+    for key in ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert distributed.ranks_here() == expected
+
+
 def test_outside_mpiexec_the_world_is_one_process():
     assert not distributed.launched() or os.environ.get("PMI_SIZE") == "1"
     assert distributed.world().size == 1 and distributed.world().rank == 0
