@@ -6,6 +6,7 @@ the ring (or, with ``eval``, L_k of an untrained VAE), rank 0 writing the result
     python distributed_job.py fail RANK STEP minivae train ...   (the command line, whose rank
                                                                RANK raises at its step STEP)
     python distributed_job.py drift RANK OUT.npz   (training, RANK's parameters nudged once)
+    python distributed_job.py die RANK OUT.npz     (training, RANK killed by SIGKILL at a step)
 """
 import sys
 
@@ -52,6 +53,22 @@ def drift(rank):
     return run("train", "vae", world=distributed.world())
 
 
+def die(rank):
+    """Training in which ``rank`` is killed (SIGKILL, nothing said) at its fifth step."""
+    import os
+    import signal
+    from minivae.models.vae import VAE
+    losses, calls = VAE.losses, []
+
+    def dying(self, *args, **kwargs):
+        calls.append(1)
+        if distributed.world().rank == rank and len(calls) == 5:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return losses(self, *args, **kwargs)
+    VAE.losses = dying
+    return run("train", "vae", world=distributed.world())
+
+
 def fail(rank, step, argv):
     from minivae import cli
     from minivae.models.vae import VAE
@@ -71,6 +88,7 @@ if __name__ == "__main__":
         sys.exit(fail(int(sys.argv[2]), int(sys.argv[3]), sys.argv[5:]))
     mode, out, rest = sys.argv[1], sys.argv[-1], sys.argv[2:-1]
     world = distributed.world()
-    result = drift(int(rest[0])) if mode == "drift" else run(mode, *rest, world=world)
+    result = {"drift": drift, "die": die}[mode](int(rest[0])) if mode in ("drift", "die") else \
+        run(mode, *rest, world=world)
     if world.rank == 0:
         np.savez(out, **result)

@@ -143,6 +143,12 @@ def test_ranks_whose_parameters_drift_apart_are_stopped_at_the_epochs_end(tmp_pa
 
 
 @needs_mpi
+def test_a_rank_killed_mid_training_ends_the_job_rather_than_hanging_it(tmp_path):
+    job = _launch(2, "distributed_job.py", "die", 1, tmp_path / "params.npz", timeout=60)
+    assert job.returncode != 0 and not (tmp_path / "params.npz").exists()
+
+
+@needs_mpi
 def test_a_failing_rank_ends_the_job_naming_it_and_the_checkpoint_stays(tmp_path):
     out = tmp_path / "run"
     job = _launch(2, "distributed_job.py", "fail", 1, 120, "minivae", "train", "vae", "--data", "ring", "--epochs",
