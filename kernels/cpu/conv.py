@@ -124,13 +124,22 @@ def lower(x, kernel, stride, padding, dilation, out, groups):
     return rows
 
 
+def _owned_channels_last(shape, dtype, zero=False):
+    """An (N, C, H, W) array over channels-last memory of its own (not a view), so that the
+    engine can hand it on as a gradient without copying it."""
+    n, c, h, w = shape
+    layout = np.empty((n, h, w, c), dtype).transpose(0, 3, 1, 2)   # only its strides are read
+    return (np.zeros_like if zero else np.empty_like)(layout, order="K")
+
+
 def forward(x, w, kernel, stride, padding, dilation, out, groups, rows=None):
-    """(y, rows): conv(x, W) as an NCHW view of channels-last memory, and the lowered x
-    (kept by the op for the weight gradient)."""
+    """(y, rows): conv(x, W) as NCHW over channels-last memory, and the lowered x (kept by
+    the op for the weight gradient)."""
     rows = lower(x, kernel, stride, padding, dilation, out, groups) if rows is None else rows
-    y = rows @ _weight_rows(w, groups)                                     # (G, N L, O/G)
-    y = y[0] if groups == 1 else y.transpose(1, 0, 2)
-    return np.ascontiguousarray(y).reshape(x.shape[0], *out, -1).transpose(0, 3, 1, 2), rows
+    y = _owned_channels_last((x.shape[0], w.shape[0]) + tuple(out), x.dtype)
+    by_pixel = y.transpose(0, 2, 3, 1).reshape(-1, groups, w.shape[0] // groups).transpose(1, 0, 2)
+    np.matmul(rows, _weight_rows(w, groups), out=by_pixel)                 # (G, N L, O/G)
+    return y, rows
 
 
 def data_grad(gy, w, kernel, stride, padding, dilation, shape, groups):
@@ -142,9 +151,10 @@ def data_grad(gy, w, kernel, stride, padding, dilation, shape, groups):
         xp = np.zeros((n, h + 2 * ph, width + 2 * pw), gy.dtype)
         _row2im_1(np.ascontiguousarray(rows[0]), *kernel, *stride, *dilation, *gy.shape[2:], xp)
         return xp[:, None, ph:ph + h, pw:pw + width].copy()
-    x = np.zeros((n, h, width, c), gy.dtype)
-    _row2im(np.ascontiguousarray(rows), *kernel, *stride, ph, pw, *dilation, *gy.shape[2:], groups, x)
-    return x.transpose(0, 3, 1, 2)
+    x = _owned_channels_last(shape, gy.dtype, zero=True)
+    _row2im(np.ascontiguousarray(rows), *kernel, *stride, ph, pw, *dilation, *gy.shape[2:], groups,
+            x.transpose(0, 2, 3, 1))
+    return x
 
 
 def weight_grad(x, gy, kernel, stride, padding, dilation, groups, rows=None):
