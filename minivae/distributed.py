@@ -74,6 +74,9 @@ class MPIWorld(World):
         self.MPI, self.comm = MPI, comm
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
         self._nccl = None
+        if backend.cuda_available():   # one GPU per rank, chosen before any array is made
+            import cupy
+            cupy.cuda.Device(rank_here() % cupy.cuda.runtime.getDeviceCount()).use()
 
     def sum_(self, array):
         if backend.device_of(array) == "cuda":
@@ -85,9 +88,7 @@ class MPIWorld(World):
     def _device_sum(self, array):
         import cupy
         from cupy.cuda import nccl
-        if self._nccl is None:   # one GPU per rank; the id made on rank 0 and sent over MPI
-            local = int(os.environ.get("MPI_LOCALRANKID", os.environ.get("OMPI_COMM_WORLD_LOCAL_RANK", self.rank)))
-            cupy.cuda.Device(local % cupy.cuda.runtime.getDeviceCount()).use()
+        if self._nccl is None:   # the id made on rank 0 and sent over MPI
             uid = self.comm.bcast(nccl.get_unique_id() if self.rank == 0 else None)
             self._nccl = nccl.NcclCommunicator(self.size, uid, self.rank)
         kinds = {np.dtype(np.float32): nccl.NCCL_FLOAT32, np.dtype(np.float64): nccl.NCCL_FLOAT64}
@@ -126,6 +127,14 @@ class MPIWorld(World):
             ranks = ", ".join(map(str, differ))
             raise ValueError(f"rank{'s' if len(differ) > 1 else ''} {ranks} of {self.size} "
                              f"{'have' if len(differ) > 1 else 'has'} other {what} than rank 0")
+
+
+def rank_here():
+    """This rank's index among the ranks on this machine (0 outside MPI)."""
+    for key in ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK"):
+        if os.environ.get(key, "").isdigit():
+            return int(os.environ[key])
+    return 0
 
 
 def ranks_here():

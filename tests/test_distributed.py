@@ -78,11 +78,13 @@ def test_a_world_of_one_trains_as_fit_alone():
 @pytest.mark.parametrize("env, expected", [({}, 1), ({"MPI_LOCALNRANKS": "2"}, 2),
                                            ({"OMPI_COMM_WORLD_LOCAL_SIZE": "4"}, 4), ({"MPI_LOCALNRANKS": ""}, 1)])
 def test_the_ranks_on_this_machine_come_from_the_launcher(env, expected, monkeypatch):
-    for key in ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"):
+    for key in ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    assert distributed.ranks_here() == expected
+        monkeypatch.setenv(key.replace("LOCALNRANKS", "LOCALRANKID").replace("LOCAL_SIZE", "LOCAL_RANK"),
+                           str(int(value) - 1) if value else "")
+    assert distributed.ranks_here() == expected and distributed.rank_here() == expected - 1
 
 
 def test_outside_mpiexec_the_world_is_one_process():
