@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -598,7 +599,11 @@ def main(argv=None):
     if args.run not in (train, eval_):   # nothing to share: rank 0 does it alone
         return _run(args) if world.rank == 0 else 0
     # One of several ranks: rank 0 speaks; a rank that fails says so and ends the job (MPI
-    # Abort), since the others would wait for it forever.
+    # Abort), since the others would wait for it forever. A rank killed outright says
+    # nothing, and mpiexec names only its PID: the first line says which is which.
+    where = world.allgather(f"pid {os.getpid()} on {socket.gethostname()}")
+    if world.rank == 0:
+        print(f"minivae: {world.size} ranks; " + "; ".join(f"rank {r}: {w}" for r, w in enumerate(where)), flush=True)
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(sys.stdout if world.rank == 0 else quiet):
         try:
             code = _run(args, raising=True)

@@ -3,10 +3,9 @@ the ring (or, with ``eval``, L_k of an untrained VAE), rank 0 writing the result
 
     python distributed_job.py train MODEL [RANK_WITH_OTHER_DATA] OUT.npz
     python distributed_job.py eval OUT.npz
-    python distributed_job.py fail RANK STEP minivae train ...   (the command line, whose rank
-                                                               RANK raises at its step STEP)
     python distributed_job.py drift RANK OUT.npz   (training, RANK's parameters nudged once)
-    python distributed_job.py die RANK OUT.npz     (training, RANK killed by SIGKILL at a step)
+    python distributed_job.py fail RANK STEP raise|kill minivae train ...
+        (the command line, whose rank RANK raises, or is killed, at its step STEP)
 """
 import sys
 
@@ -53,23 +52,11 @@ def drift(rank):
     return run("train", "vae", world=distributed.world())
 
 
-def die(rank):
-    """Training in which ``rank`` is killed (SIGKILL, nothing said) at its fifth step."""
+def fail(rank, step, how, argv):
+    """The command line ``argv``, in which ``rank`` raises (``how`` "raise") or is killed by
+    SIGKILL, saying nothing ("kill"), at its step ``step``."""
     import os
     import signal
-    from minivae.models.vae import VAE
-    losses, calls = VAE.losses, []
-
-    def dying(self, *args, **kwargs):
-        calls.append(1)
-        if distributed.world().rank == rank and len(calls) == 5:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return losses(self, *args, **kwargs)
-    VAE.losses = dying
-    return run("train", "vae", world=distributed.world())
-
-
-def fail(rank, step, argv):
     from minivae import cli
     from minivae.models.vae import VAE
     losses, calls = VAE.losses, []
@@ -77,6 +64,8 @@ def fail(rank, step, argv):
     def failing(self, *args, **kwargs):
         calls.append(1)
         if distributed.world().rank == rank and len(calls) == step:
+            if how == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
             raise RuntimeError(f"rank {rank} broke at step {step}")
         return losses(self, *args, **kwargs)
     VAE.losses = failing
@@ -85,10 +74,9 @@ def fail(rank, step, argv):
 
 if __name__ == "__main__":
     if sys.argv[1] == "fail":
-        sys.exit(fail(int(sys.argv[2]), int(sys.argv[3]), sys.argv[5:]))
+        sys.exit(fail(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[6:]))
     mode, out, rest = sys.argv[1], sys.argv[-1], sys.argv[2:-1]
     world = distributed.world()
-    result = {"drift": drift, "die": die}[mode](int(rest[0])) if mode in ("drift", "die") else \
-        run(mode, *rest, world=world)
+    result = drift(int(rest[0])) if mode == "drift" else run(mode, *rest, world=world)
     if world.rank == 0:
         np.savez(out, **result)
