@@ -22,9 +22,11 @@ import numpy as np
 
 from . import backend
 
-M0, M1 = 0xD2511F53, 0xCD9E8D57          # the multipliers
-W0, W1 = 0x9E3779B9, 0xBB67AE85          # the key's increments (golden ratio, sqrt(3) - 1)
-MASK = 0xFFFFFFFF
+# NumPy scalars, not Python ints: under NumPy 1.x's value-based casting a 0-d uint64 array
+# plus a Python int is a float64, which no bitwise operation takes.
+M0, M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)      # the multipliers
+W0, W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)      # the key's increments (golden ratio, sqrt(3) - 1)
+MASK, HIGH = np.uint64(0xFFFFFFFF), np.uint64(32)
 
 
 def philox4x32(counter, key, rounds=10, xp=np):
@@ -35,7 +37,7 @@ def philox4x32(counter, key, rounds=10, xp=np):
         if r:
             k = [(k[0] + W0) & MASK, (k[1] + W1) & MASK]
         p0, p1 = M0 * c[0], M1 * c[2]      # 32 x 32 -> 64 bits: exact in uint64
-        c = [(p1 >> 32) ^ c[1] ^ k[0], p1 & MASK, (p0 >> 32) ^ c[3] ^ k[1], p0 & MASK]
+        c = [(p1 >> HIGH) ^ c[1] ^ k[0], p1 & MASK, (p0 >> HIGH) ^ c[3] ^ k[1], p0 & MASK]
     return xp.stack(c, axis=1).astype(xp.uint32)
 
 
@@ -84,9 +86,9 @@ class Philox(_FromUniforms):
         blocks = (n + 3) // 4
         counter = xp.zeros((blocks, 4), dtype=xp.uint64)
         counter[:, 0] = xp.arange(blocks, dtype=xp.uint64) & MASK
-        counter[:, 1] = xp.arange(blocks, dtype=xp.uint64) >> 32
-        counter[:, 2], counter[:, 3] = self.offset & MASK, self.offset >> 32
-        key = xp.asarray([self.key & MASK, self.key >> 32], dtype=xp.uint64)
+        counter[:, 1] = xp.arange(blocks, dtype=xp.uint64) >> HIGH
+        counter[:, 2], counter[:, 3] = self.offset & 0xFFFFFFFF, self.offset >> 32     # Python ints
+        key = xp.asarray([self.key & 0xFFFFFFFF, self.key >> 32], dtype=xp.uint64)
         self.offset += 1
         return philox4x32(counter, key, xp=xp).reshape(-1)[:n]
 
