@@ -29,7 +29,7 @@ def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=Fals
             raise ValueError("log_likelihood: scoring across ranks needs a seed (each batch's draws come from it)")
         starts = starts[world.share(len(starts))]
     generators = {id(g): g for g in (backend.default_generator(model.device), getattr(model, "generator", None)) if g}
-    out = []
+    out, summed, seen = [], 0.0, 0
     xp = backend.array_module(model.device)   # the chunks are combined where they are computed
     bar = Progress(len(starts), f"L_{k}", progress and (world is None or world.rank == 0))
     with no_grad():
@@ -45,7 +45,8 @@ def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=Fals
                 logw = (logw[0] if isinstance(logw, tuple) else logw).data.astype(np.float64)
                 total = xp.logaddexp(total, _logsumexp(xp, logw))
             out.append(backend.to_device(total, "cpu") - math.log(k))
-            bar.update(len(xb), {"mean L_k": float(np.concatenate(out).mean())})
+            summed, seen = summed + float(out[-1].sum()), seen + len(xb)
+            bar.update(len(xb), {"mean L_k": summed / seen})
     bar.close()
     out = np.concatenate(out) if out else np.empty(0)
     return np.concatenate(world.allgather(out)) if world is not None and world.size > 1 else out

@@ -49,8 +49,9 @@ class StepGraphs:
         self.graphs = {}
 
     def step(self, player, step, optimizer, x, y):
-        """``step(x, y)`` (forward, backward, update; returns the loss Tensor) for this batch:
-        replayed from the graph, recorded now, or run eagerly. Returns the loss Tensor."""
+        """``step(x, y)`` (forward, backward, update) for this batch: replayed from the graph,
+        recorded now, or run eagerly. Returns what the step returns when run eagerly, and the
+        graph's loss Tensor (filled by each replay) when recorded or replayed."""
         if self.shape is None:
             self.shape = x.shape
         if self.failed is None and y is not None:

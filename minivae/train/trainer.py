@@ -210,7 +210,8 @@ def _step(model, opt, name, recording=lambda: False, scale=1.0, world=None, para
     is NaN or infinite stops it before the update, so the model keeps its last good
     parameters; a step being recorded as a CUDA graph cannot read its loss, which is checked
     after each replay instead. Across ranks, each weighs its share of the batch by its size
-    (``share``) and the gradients and the loss are summed over the world before the update."""
+    (``share``) and the gradients and the loss are summed over the world before the update.
+    Returns the loss as the float it read, or, while recording, the Tensor a replay fills."""
     def step(xb, yb, share=1.0):
         loss = model.losses(xb, yb, player=name)[name]
         if world is not None and world.size > 1:
@@ -221,12 +222,13 @@ def _step(model, opt, name, recording=lambda: False, scale=1.0, world=None, para
                 raise _NonFinite(name, value)
             opt.step()
             return value
-        if not recording() and not math.isfinite(value := loss.item()):
+        value = None if recording() else loss.item()
+        if value is not None and not math.isfinite(value):
             raise _NonFinite(name, value)
         model.zero_grad()
         (loss * scale if scale != 1.0 else loss).backward()
         opt.step()
-        return loss
+        return loss if value is None else value
     return step
 
 
@@ -315,7 +317,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
                     try:
                         loss = recorder.step(name, steps[name], opt, xb, yb) if recorder else \
                             steps[name](xb, yb, share)
-                        value = loss if isinstance(loss, float) else loss.item()
+                        value = loss if isinstance(loss, float) else loss.item()   # a replay's loss
                         if not math.isfinite(value):   # read after a replay
                             raise _NonFinite(name, value)
                     except _NonFinite as bad:
