@@ -5,6 +5,7 @@ import pytest
 
 import minivae as mv
 import minivae.functional as F
+from cuda_graph import recorded
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not mv.cuda_available(), reason="needs CuPy and a GPU")]
 
@@ -54,12 +55,8 @@ def test_a_convolution_recorded_in_a_cuda_graph_matches_eager():
         y.backward(mv.Tensor(gy))
         return y.data, xs.grad.data, ws.grad.data
     eager = [a.copy() for a in run()]
-    stream = cp.cuda.Stream(non_blocking=True)
-    with stream:
-        stream.begin_capture()
-        recorded = run()
-        graph = stream.end_capture()
+    graph, stream, replayed = recorded(run)
     graph.launch(stream)
     stream.synchronize()
-    for got, want in zip(recorded, eager):
+    for got, want in zip(replayed, eager):
         np.testing.assert_allclose(cp.asnumpy(got), cp.asnumpy(want), rtol=1e-4, atol=1e-4)

@@ -4,6 +4,7 @@ import pytest
 
 import minivae as mv
 import minivae.functional as F
+from cuda_graph import recorded
 
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not mv.cuda_available(), reason="needs CuPy and a GPU")]
@@ -177,11 +178,8 @@ def test_a_captured_step_draws_fresh_noise_and_counts_its_steps():
     p, m, v = cp.asarray(p0), cp.zeros(300), cp.zeros(300)
     step, offset = cp.zeros(1, cp.uint64), cp.zeros(1, cp.uint64)
     normal((300,), 1, cp.zeros(1, cp.uint64), np.float64)                    # load the module outside the capture
-    stream = cp.cuda.Stream(non_blocking=True)
-    with stream:
-        stream.begin_capture()
-        step_counted(p, normal((300,), 1, offset, np.float64), m, v, 1e-2, 0.9, 0.999, 1e-8, 0.0, step)
-        graph = stream.end_capture()
+    graph, stream, _ = recorded(lambda: step_counted(p, normal((300,), 1, offset, np.float64), m, v, 1e-2, 0.9,
+                                                     0.999, 1e-8, 0.0, step))
     for _ in range(3):
         graph.launch(stream)
     stream.synchronize()

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import minivae as mv
+from cuda_graph import recorded
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not mv.cuda_available(), reason="needs CuPy and a GPU")]
 
@@ -59,14 +60,10 @@ def test_a_dense_layer_recorded_in_a_cuda_graph_matches_eager(activation):
         return y, xs, ws, bs
     eager = [t.data if i == 0 else t.grad.data for i, t in enumerate(run())]
     run()                                          # compile outside the capture
-    stream = cp.cuda.Stream(non_blocking=True)
-    with stream:
-        stream.begin_capture()
-        recorded = run()
-        graph = stream.end_capture()
+    graph, stream, replayed = recorded(run)
     graph.launch(stream)
     stream.synchronize()
-    for want, got in zip(eager, [t.data if i == 0 else t.grad.data for i, t in enumerate(recorded)]):
+    for want, got in zip(eager, [t.data if i == 0 else t.grad.data for i, t in enumerate(replayed)]):
         np.testing.assert_allclose(cp.asnumpy(got), cp.asnumpy(want), rtol=1e-4, atol=1e-4)
 
 
