@@ -210,23 +210,23 @@ def _step(model, opt, name, recording=lambda: False, scale=1.0, world=None, para
     is NaN or infinite stops it before the update, so the model keeps its last good
     parameters; a step being recorded as a CUDA graph cannot read its loss, which is checked
     after each replay instead. Across ranks, each weighs its share of the batch by its size
-    (``share``) and the gradients and the loss are summed over the world before the update.
+    (``share``), and the gradients and the loss are summed over the world before the update
+    (and checked after the sum: a rank stopping alone would leave the others waiting).
     Returns the loss as the float it read, or, while recording, the Tensor a replay fills."""
+    ranks = world is not None and world.size > 1
+
     def step(xb, yb, share=1.0):
         loss = model.losses(xb, yb, player=name)[name]
-        if world is not None and world.size > 1:
-            model.zero_grad()
-            (loss * (scale * share)).backward()
-            value = world.sum_gradients(params, loss.item() * share)
-            if not math.isfinite(value):
-                raise _NonFinite(name, value)
-            opt.step()
-            return value
         value = None if recording() else loss.item()
-        if value is not None and not math.isfinite(value):
+        if not ranks and value is not None and not math.isfinite(value):
             raise _NonFinite(name, value)
         model.zero_grad()
-        (loss * scale if scale != 1.0 else loss).backward()
+        weight = scale * share
+        (loss * weight if weight != 1.0 else loss).backward()
+        if ranks:
+            value = world.sum_gradients(params, value * share)
+            if not math.isfinite(value):
+                raise _NonFinite(name, value)
         opt.step()
         return loss if value is None else value
     return step
