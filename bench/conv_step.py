@@ -6,7 +6,9 @@ one process, interleaved rounds, medians:
   on logits, sum-reduced negative ELBO, Adam lr 1e-3, float32), batch 128, the same
   weights and noise in both (the first losses must agree);
 - each convolution of that model alone, forward + backward (conv2d 1->32 and 32->64,
-  conv_transpose2d 64->32 and 32->1), with the products' GEMM time beside it;
+  conv_transpose2d 64->32 and 32->1), and beside it the floor of a lowering design: the
+  op's three products alone, as GEMMs on already-lowered rows in preallocated buffers
+  (rows @ W, gy @ W^T, rows^T @ gy);
 - minivae's reference path (NCHW im2col) for the step, to show what the kernels buy.
 
 On a GPU (--device cuda: CuPy, PyTorch with CUDA) the same, both on the device, each timed
@@ -113,7 +115,27 @@ def op_impls(xshape, wshape, transposed, rng, device="cpu"):
         y = theirs(xt, wt, None, 2, 1)
         (y * y).sum().backward()
         return y
-    return {"minivae": minivae_op, "pytorch": torch_op}
+    return {"minivae": minivae_op, "pytorch": torch_op, "gemm_floor": gemm_floor(xshape, wshape, transposed, rng, device)}
+
+
+def gemm_floor(xshape, wshape, transposed, rng, device):
+    """The op's three products on lowered rows: (M, K) @ (K, O) and its two adjoints, where
+    the rows are the image on the many-pixel side (the input of conv2d, the output of
+    conv_transpose2d) and O the channels on the other side."""
+    n, c, h, w = xshape
+    small, big = wshape[:2]   # (out, in) for conv2d, (in, out) for conv_transpose2d
+    pixels = n * (h // 2) * (w // 2) if not transposed else n * h * w
+    k = wshape[2] * wshape[3] * big
+    xp = np if device == "cpu" else __import__("cupy")
+    f32 = lambda *shape: xp.asarray(rng.standard_normal(shape).astype(np.float32))
+    rows, weight, gy = f32(pixels, k), f32(k, small), f32(pixels, small)
+    y, grows, gw = xp.empty((pixels, small), xp.float32), xp.empty((pixels, k), xp.float32), xp.empty((k, small), xp.float32)
+
+    def products():
+        xp.matmul(rows, weight, out=y)
+        xp.matmul(gy, weight.T, out=grows)
+        xp.matmul(rows.T, gy, out=gw)
+    return products
 
 
 def main():
@@ -150,7 +172,8 @@ def main():
         t = {k: v * 1e3 for k, v in time_interleaved(op_impls(xshape, wshape, transposed, rng, args.device),
                                                      args.repeats, args.steps, sync=sync).items()}
         rows[name] = {"input": xshape, "weight": wshape, "transposed": transposed, "median_ms": t,
-                      "ratio_minivae_over_pytorch": t["minivae"] / t["pytorch"]}
+                      "ratio_minivae_over_pytorch": t["minivae"] / t["pytorch"],
+                      "ratio_gemm_floor_over_pytorch": t["gemm_floor"] / t["pytorch"]}
         print(f"{name} {xshape} forward + backward: " + "  ".join(f"{k} {v:.2f} ms" for k, v in t.items()), flush=True)
     import torch
     path = write_result("conv_step" if args.device == "cpu" else "conv_step_gpu", {"device": args.device,

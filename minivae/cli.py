@@ -275,7 +275,7 @@ def train(args):
         hidden = np.random.default_rng(s["seed"]).random(len(data.y_train)) >= s["labels_fraction"]
         labels = np.where(hidden, -1, data.y_train)
     if s["model"] == "dr-vae" and labels is None and not args.resume:
-        _classifier_first(model, s, out, args.quiet)
+        _classifier_first(model, s, out, args.quiet, world)
     history = fit(model, data.train, labels, data.valid, data.y_valid if labels is not None else None,
                   epochs=s["epochs"], batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"], out=out,
                   resume=args.resume, patience=s["patience"], warmup_epochs=s["warmup"],
@@ -293,10 +293,11 @@ def train(args):
     return 0
 
 
-def _classifier_first(model, s, out, quiet):
+def _classifier_first(model, s, out, quiet, world):
     """DR-VAE on unlabelled data: its classifier learns from the labelled MNIST test set
     (mnist_test_gray.npz in the data folder) when the images are 28 x 28 and it is there, else
-    from the sprites' shapes; it is saved in the run folder, where the VAE's training finds it."""
+    from the sprites' shapes; it is saved in the run folder, where the VAE's training finds it.
+    Under mpiexec the ranks share its batches, as they do the VAE's."""
     if model.classifier_file and os.path.exists(model.classifier_file):
         return
     source = None
@@ -314,7 +315,7 @@ def _classifier_first(model, s, out, quiet):
     print(f"dr-vae: its classifier learns from {len(source.train)} labelled images of {source.name} first", flush=True)
     model.before_fit(source.train, source.y_train, lambda stage, x, epochs, labels=None: fit(
         stage, x, labels, epochs=epochs, batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"], progress=not quiet,
-        log=lambda r: print(_epoch_line({"stage": type(stage).__name__, **r}, "loss"), flush=True)))
+        log=lambda r: print(_epoch_line({"stage": type(stage).__name__, **r}, "loss"), flush=True), world=world))
 
 
 def figure(args):

@@ -6,6 +6,9 @@ the ring (or, with ``eval``, L_k of an untrained VAE), rank 0 writing the result
     python distributed_job.py drift RANK OUT.npz   (training, RANK's parameters nudged once)
     python distributed_job.py fail RANK STEP raise|kill minivae train ...
         (the command line, whose rank RANK raises, or is killed, at its step STEP)
+    python distributed_job.py rows minivae train ...
+        (the command line; then each rank prints on stderr how many rows its DR-VAE
+        classifier's loss saw: "rank R classifier rows N")
 """
 import sys
 
@@ -72,7 +75,23 @@ def fail(rank, step, how, argv):
     return cli.main(argv)
 
 
+def classifier_rows(argv):
+    from minivae import cli
+    from minivae.models.classifier import ConvClassifier
+    loss, rows = ConvClassifier.loss, []
+
+    def counted(self, x, y=None):
+        rows.append(len(x))
+        return loss(self, x, y)
+    ConvClassifier.loss = counted
+    status = cli.main(argv)
+    print(f"rank {distributed.world().rank} classifier rows {sum(rows)}", file=sys.stderr, flush=True)
+    return status
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "rows":
+        sys.exit(classifier_rows(sys.argv[3:]))
     if sys.argv[1] == "fail":
         sys.exit(fail(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[6:]))
     mode, out, rest = sys.argv[1], sys.argv[-1], sys.argv[2:-1]

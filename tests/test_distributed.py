@@ -182,6 +182,29 @@ def test_resuming_under_mpi_continues_the_run(tmp_path):
 
 
 @needs_mpi
+def test_dr_vaes_classifier_is_trained_once_by_the_ranks_together(tmp_path):
+    """On unlabelled data the command line trains DR-VAE's classifier first: the two ranks
+    share its batches (each sees half the rows one process sees) and save what one process
+    trains."""
+    data = tmp_path / "digits.npz"
+    np.savez(data, x=(np.random.default_rng(0).random((128, 784)) < 0.2).astype(np.float32))
+    rows, classifiers = {}, {}
+    for n in (1, 2):
+        out = tmp_path / f"run{n}"
+        job = _launch(n, "distributed_job.py", "rows", "minivae", "train", "dr-vae", "--data", data, "--data-dir",
+                      tmp_path, "--epochs", "1", "--latent-dim", "4", "--set", "channels=[4,8]", "--set",
+                      "classifier_channels=[4,8]", "--set", "classifier_epochs=1", "--quiet", "--no-pictures",
+                      "--out", out)
+        assert job.returncode == 0, job.stderr
+        rows[n] = sorted(int(line.split()[-1]) for line in job.stderr.splitlines() if "classifier rows" in line)
+        with np.load(out / "classifier.npz") as f:
+            classifiers[n] = dict(f)
+    assert len(rows[2]) == 2 and rows[2][0] == rows[2][1] and 0.45 * rows[1][0] <= rows[2][0] <= 0.5 * rows[1][0]
+    for key, value in classifiers[1].items():
+        np.testing.assert_allclose(classifiers[2][key], value, rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+@needs_mpi
 def test_l_k_is_scored_in_shares_and_gathered_in_order(tmp_path):
     """Per example, the same estimates from 1, 2 and 4 ranks (each batch's draws seeded by
     its index); at the command line the same mean; and `sample`, with nothing to share, run
