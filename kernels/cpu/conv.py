@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from ..activations import CODES, TANH
-from .dense import _act_grad_bias, _bias_act
+from .dense import _act_grad_bias, _bias_act, column_sums
 
 
 @njit(cache=True)
@@ -184,15 +184,16 @@ def _epilogue(matrix, b, activation, slope):
         np.tanh(matrix, out=matrix)
 
 
-def _epilogue_grad(gy, y, activation, slope):
-    """(gz, db) for NCHW gy and y whose memory is channels-last; gz NCHW over such memory."""
+def _epilogue_grad(gy, y, activation, slope, need_bias):
+    """(gz, db) for NCHW gy and y whose memory is channels-last; gz NCHW over such memory,
+    db None where not needed (an act' of 1 leaves only its sum to compute)."""
     n, c, h, w = y.shape
-    gy2, y2 = _channels_last(gy).reshape(-1, c), _channels_last(y).reshape(-1, c)
     if activation == "identity":
-        return gy, gy2.sum(0)
+        return gy, (column_sums(_channels_last(gy).reshape(-1, c)) if need_bias else None)
+    gy2, y2 = _channels_last(gy).reshape(-1, c), _channels_last(y).reshape(-1, c)
     gz, db = np.empty_like(gy2), np.empty(c, y.dtype)
     _act_grad_bias(gy2, y2, CODES[activation], y.dtype.type(slope), gz, db)
-    return gz.reshape(n, h, w, c).transpose(0, 3, 1, 2), db
+    return gz.reshape(n, h, w, c).transpose(0, 3, 1, 2), (db if need_bias else None)
 
 
 def forward_act(x, w, b, activation, slope, kernel, stride, padding, dilation, out, groups):
@@ -204,23 +205,26 @@ def forward_act(x, w, b, activation, slope, kernel, stride, padding, dilation, o
 
 def backward_act(x, w, y, gy, activation, slope, kernel, stride, padding, dilation, groups, need, rows=None):
     """(dx, dw, db) of act(conv(x, W) + b), None where not needed."""
-    gz, db = _epilogue_grad(gy, y, activation, slope)
+    gz, db = _epilogue_grad(gy, y, activation, slope, need[2])
     dx = data_grad(gz, w, kernel, stride, padding, dilation, x.shape, groups) if need[0] else None
     dw = weight_grad(x, gz, kernel, stride, padding, dilation, groups, rows) if need[1] else None
-    return dx, dw, (db if need[2] else None)
+    return dx, dw, db
 
 
 def transpose_act(y, w, b, activation, slope, kernel, stride, padding, dilation, shape, groups):
-    """act(convT(y, W) + b) into an image of ``shape``."""
+    """(act(convT(y, W) + b) into an image of ``shape``, y over channels-last memory): the
+    op keeps the second for the weight gradient, which reads y channels-last again (a copy
+    where y came in NCHW)."""
+    y = _channels_last(y).transpose(0, 3, 1, 2)
     out = data_grad(y, w, kernel, stride, padding, dilation, shape, groups)
     _epilogue(_pixels(out), b, activation, slope)
-    return out
+    return out, y
 
 
 def transpose_backward_act(y, w, out, gout, activation, slope, kernel, stride, padding, dilation, groups, need):
     """(dy, dw, db) of act(convT(y, W) + b): convT's adjoints are conv (in y) and wgrad."""
-    gz, db = _epilogue_grad(gout, out, activation, slope)
+    gz, db = _epilogue_grad(gout, out, activation, slope, need[2])
     dy, rows = (forward(gz, w, kernel, stride, padding, dilation, y.shape[2:], groups) if need[0]
                 else (None, None))
     dw = weight_grad(gz, y, kernel, stride, padding, dilation, groups, rows) if need[1] else None
-    return dy, dw, (db if need[2] else None)
+    return dy, dw, db

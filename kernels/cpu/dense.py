@@ -59,6 +59,13 @@ def _act_grad_bias(gy, y, act, slope, gz, db):
             db[j] += g
 
 
+def column_sums(g):
+    """Sums over the rows of a C-contiguous matrix, as a GEMV with ones: NumPy's axis-0 sum
+    does not vectorize across rows (0.41 against 0.04 ms for 25088 x 32 float32, 0.13
+    against 0.02 ms for 6272 x 64, on the 2-core development machine)."""
+    return np.ones(g.shape[0], g.dtype) @ g
+
+
 def forward(x, W, b, activation, slope=0.01):
     y = np.empty((x.shape[0], W.shape[1]), dtype=np.result_type(x, W))
     np.matmul(x, W, out=y)
@@ -73,7 +80,7 @@ def backward(x, W, y, gy, activation, slope=0.01, need=(True, True, True)):
     """(dX, dW, db) for the needed inputs, None for the rest."""
     gy = np.ascontiguousarray(gy, dtype=y.dtype)
     if activation == "identity":   # act' = 1: gz is gy itself, no copy
-        gz, db = gy, gy.sum(axis=0)
+        gz, db = gy, (column_sums(gy) if need[2] else None)
     else:
         gz = np.empty(gy.shape, dtype=y.dtype)
         db = np.empty(gy.shape[1], dtype=y.dtype)

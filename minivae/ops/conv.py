@@ -165,11 +165,13 @@ class WeightGrad(Function):
 
 class ConvAct(Fused):
     """act(conv(x, W) + b), or act(convT(x, W) + b) with ``size``: the products, the bias and
-    the activation in one kernel call, as the dense layer does (ops/dense.py)."""
+    the activation in one kernel call, as the dense layer does (ops/dense.py). The kernel
+    hands back what its backward reads besides y: the lowered x of conv, the input of convT
+    in the kernel's layout."""
 
     def __init__(self, g, activation, slope, size=None):
         self.g, self.activation, self.slope, self.size = g, activation, slope, size
-        self.rows = self.y = None
+        self.kept = self.y = None
 
     def reference(self, x, w, b):
         y = (Conv(self.g) if self.size is None else ConvTranspose(self.g, self.size))(x, w)
@@ -177,10 +179,10 @@ class ConvAct(Fused):
 
     def forward(self, x, w, b):
         if self.size is None:
-            self.y, self.rows = kernels.lookup("conv2d_act_forward", self.device)(
+            self.y, self.kept = kernels.lookup("conv2d_act_forward", self.device)(
                 x, w, b, self.activation, self.slope, *self.g.args, self.g.out_size(x.shape[2:]), self.g.groups)
         else:
-            self.y = kernels.lookup("conv_transpose2d_act_forward", self.device)(
+            self.y, self.kept = kernels.lookup("conv_transpose2d_act_forward", self.device)(
                 x, w, b, self.activation, self.slope, *self.g.args, (x.shape[0], w.shape[1] * self.g.groups)
                 + self.size, self.g.groups)
         return self.y
@@ -189,13 +191,13 @@ class ConvAct(Fused):
         x, w = self.inputs[0].data, self.inputs[1].data
         if self.size is None:
             return kernels.lookup("conv2d_act_backward", self.device)(
-                x, w, self.y, gy, self.activation, self.slope, *self.g.args, self.g.groups, self.needs_grad, self.rows)
+                x, w, self.y, gy, self.activation, self.slope, *self.g.args, self.g.groups, self.needs_grad, self.kept)
         return kernels.lookup("conv_transpose2d_act_backward", self.device)(
-            x, w, self.y, gy, self.activation, self.slope, *self.g.args, self.g.groups, self.needs_grad)
+            self.kept, w, self.y, gy, self.activation, self.slope, *self.g.args, self.g.groups, self.needs_grad)
 
     def release(self):
         super().release()
-        self.rows = self.y = None
+        self.kept = self.y = None
 
 
 def _fused(op, x, weight, activation, slope):

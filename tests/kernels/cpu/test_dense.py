@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import minivae as mv
+from minivae.kernels.cpu.dense import column_sums
 import minivae.functional as F
 from minivae.testing import gradcheck, gradgradcheck
 from strategies import TOL, assert_paths_agree, both_paths, dtypes, matrices
@@ -66,3 +67,11 @@ def test_leaky_relu_with_a_negative_slope():
             np.testing.assert_array_equal(x.grad.numpy(), [[-0.5, 1.0]])
         finally:
             mv.set_kernels("fast")
+
+
+@given(st.integers(1, 3000), st.integers(1, 40), st.sampled_from([np.float32, np.float64]))
+def test_column_sums_are_the_sums_over_rows(n, m, dtype):
+    g = np.random.default_rng(n * m).standard_normal((n, m)).astype(dtype)
+    got = column_sums(g)
+    assert got.dtype == dtype and got.shape == (m,)
+    np.testing.assert_allclose(got, g.astype(np.float64).sum(0), rtol=0, atol=(1e-4 if dtype == np.float32 else 1e-12) * np.sqrt(n))
