@@ -23,28 +23,51 @@ from .dense import _act_grad_bias, _bias_act, column_sums
 
 
 @njit(cache=True)
-def _im2row(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups, rows):
-    n_, h, w, c_ = x.shape
+def _lower_image(img, n, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups, rows):
+    """Image n of the batch, channels-last (H, W, C), into its oh ow rows."""
+    h, w, c_ = img.shape
     cg = c_ // groups
-    zero = x.dtype.type(0)
+    zero = img.dtype.type(0)
     # Plain indexing, no views: making a view per pixel cost more than the copy (measured:
     # 0.34 against 0.16 ms for 128 x 64 x 7 x 7, 0.60 against 0.45 ms for 128 x 32 x 14 x 14).
+    for p in range(oh):
+        for q in range(ow):
+            at = (n * oh + p) * ow + q
+            for g in range(groups):
+                for i in range(kh):
+                    r = p * sh + i * dh - ph
+                    for j in range(kw):
+                        s = q * sw + j * dw - pw
+                        base = (i * kw + j) * cg
+                        if 0 <= r < h and 0 <= s < w:
+                            for c in range(cg):
+                                rows[g, at, base + c] = img[r, s, g * cg + c]
+                        else:
+                            for c in range(cg):
+                                rows[g, at, base + c] = zero
+
+
+@njit(cache=True)
+def _im2row(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups, rows):
+    """x channels-last (N, H, W, C)."""
+    for n in range(x.shape[0]):
+        _lower_image(x[n], n, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups, rows)
+
+
+@njit(cache=True)
+def _im2row_staged(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups, rows):
+    """x (N, C, H, W) in any other layout (a user's NCHW array): each image is copied
+    channels-last into a buffer that stays in cache, then lowered (measured, caches cold:
+    1.05 against 1.97 ms for a whole-batch layout copy and then the lowering, 128 x 32 x
+    14 x 14; 0.63 against 0.91 ms for 128 x 64 x 7 x 7)."""
+    n_, c_, h, w = x.shape
+    img = np.empty((h, w, c_), x.dtype)
     for n in range(n_):
-        for p in range(oh):
-            for q in range(ow):
-                at = (n * oh + p) * ow + q
-                for g in range(groups):
-                    for i in range(kh):
-                        r = p * sh + i * dh - ph
-                        for j in range(kw):
-                            s = q * sw + j * dw - pw
-                            base = (i * kw + j) * cg
-                            if 0 <= r < h and 0 <= s < w:
-                                for c in range(cg):
-                                    rows[g, at, base + c] = x[n, r, s, g * cg + c]
-                            else:
-                                for c in range(cg):
-                                    rows[g, at, base + c] = zero
+        for c in range(c_):
+            for r in range(h):
+                for s in range(w):
+                    img[r, s, c] = x[n, c, r, s]
+        _lower_image(img, n, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups, rows)
 
 
 @njit(cache=True)
@@ -93,6 +116,10 @@ def _row2im_1(rows, kh, kw, sh, sw, dh, dw, oh, ow, xp):
                         xp[n, p * sh + i * dh, q * sw + j * dw] += rows[at, i * kw + j]
 
 
+def _is_channels_last(a):
+    return a.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
 def _channels_last(a):
     """(N, C, H, W) as a C-contiguous (N, H, W, C) array: free when a is such memory already."""
     return np.ascontiguousarray(a.transpose(0, 2, 3, 1))
@@ -119,8 +146,10 @@ def lower(x, kernel, stride, padding, dilation, out, groups):
         xp = np.zeros((n, h + 2 * ph, w + 2 * pw), x.dtype)
         xp[:, ph:ph + h, pw:pw + w] = x[:, 0]
         _im2row_1(xp, kh, kw, *stride, *dilation, oh, ow, rows[0])
+    elif _is_channels_last(x):
+        _im2row(x.transpose(0, 2, 3, 1), kh, kw, *stride, ph, pw, *dilation, oh, ow, groups, rows)
     else:
-        _im2row(_channels_last(x), kh, kw, *stride, ph, pw, *dilation, oh, ow, groups, rows)
+        _im2row_staged(x, kh, kw, *stride, ph, pw, *dilation, oh, ow, groups, rows)
     return rows
 
 

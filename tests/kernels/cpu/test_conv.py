@@ -28,6 +28,31 @@ def test_the_one_channel_lowering_is_the_general_one(n, size, k, s, p, d, seed):
     np.testing.assert_array_equal(rows, general)
 
 
+@given(st.integers(1, 2), st.integers(1, 3), st.integers(2, 8), st.integers(1, 3), st.integers(1, 2), st.integers(0, 2),
+       st.integers(1, 2), st.integers(0, 2 ** 32 - 1))
+def test_every_input_layout_lowers_to_the_same_rows(n, groups, size, k, s, p, d, seed):
+    """Channels-last memory is lowered as it lies; NCHW and strided inputs are staged one
+    image at a time."""
+    out = ((size + 2 * p - d * (k - 1) - 1) // s + 1,) * 2
+    if out[0] < 1:
+        return
+    x = np.random.default_rng(seed).standard_normal((n, 2 * groups, size, 2 * size)).astype(np.float32)
+    layouts = {"nchw": x[..., ::2].copy(), "channels-last": np.ascontiguousarray(x[..., ::2].transpose(0, 2, 3, 1))
+               .transpose(0, 3, 1, 2), "strided": x[..., ::2]}
+    lowered = {name: conv.lower(a, (k, k), (s, s), (p, p), (d, d), out, groups) for name, a in layouts.items()}
+    for name, rows in lowered.items():
+        np.testing.assert_array_equal(rows, lowered["nchw"], err_msg=name)
+    n_, c_ = x.shape[:2]   # and the rows are the definition's: rows[g, (n, p, q), (i, j, c)]
+    xp = np.pad(layouts["nchw"], ((0, 0), (0, 0), (p, p), (p, p)))
+    for i in range(k):
+        for j in range(k):
+            tap = xp[:, :, i * d:i * d + s * (out[0] - 1) + 1:s, j * d:j * d + s * (out[1] - 1) + 1:s]
+            for g in range(groups):
+                cg = c_ // groups
+                want = tap[:, g * cg:(g + 1) * cg].transpose(0, 2, 3, 1).reshape(-1, cg)
+                np.testing.assert_array_equal(lowered["nchw"][g, :, (i * k + j) * cg:(i * k + j + 1) * cg], want)
+
+
 def test_outputs_and_input_gradients_own_channels_last_memory():
     """So that the engine hands them on without a copy, and the next layer reads them as
     they lie."""
