@@ -9,7 +9,7 @@ rows[g, (n, p, q), (i, j, c)] = x[n, s p + d i - pad, s q + d j - pad, g C/group
 that the inner copy runs over a pixel's channels, contiguous on both sides. The GEMMs then
 produce channels-last outputs; they are returned as NCHW views of that memory (no copy),
 NumPy's elementwise ops keep the layout, and the next layer reads them channels-last for
-free. Serial, like the other kernels: BLAS owns the cores (bench/threads.py).
+free. An input in another layout (a user's NCHW array) is staged one image at a time. Serial, like the other kernels: BLAS owns the cores (bench/threads.py).
 
     forward      y  = rows(x) @ W_k                        (G, N L, O/G)
     data_grad    x' = row2im(gy @ W_k^T)                    the adjoint of rows()
