@@ -14,7 +14,8 @@ alone otherwise, so the same code runs both ways.
 Results do not depend on the number of ranks beyond the order of float sums: each random
 draw is made for the whole global batch, alike on every rank, and each rank keeps its rows
 (``ShardedGenerator``), so the noise a given example sees is the one it sees in a
-one-process run. Batch normalization is the exception: its statistics are each rank's own.
+one-process run; batch normalization takes the global batch's statistics, summing over the
+ranks in its forward pass and again in its backward (``World.total``).
 """
 import hashlib
 import os
@@ -23,6 +24,7 @@ import sys
 import numpy as np
 
 from . import backend
+from .core import Function
 from .ops import Tensor
 
 LAUNCHERS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")   # MPICH/Hydra, Open MPI, Intel MPI
@@ -58,6 +60,11 @@ class World:
         """Sum the parameters' gradients and ``loss`` (a float) over the world with one
         reduction over a flat buffer; a gradient no rank has stays None. Returns the loss."""
         return loss
+
+    def total(self, v):
+        """``v`` summed over the world: a number, or a Tensor, differentiably (every rank's
+        loss depends on every rank's v through the sum)."""
+        return v
 
     def check_same(self, what, value):
         """Refuse to go on unless every rank has the same ``value`` (compared by rank 0's):
@@ -120,6 +127,9 @@ class MPIWorld(World):
             start += p.size
         return float(flat[-1])
 
+    def total(self, v):
+        return _RankSum(self)(v) if isinstance(v, Tensor) else self.comm.allreduce(v, op=self.MPI.SUM)
+
     def check_same(self, what, value):
         everyone = self.allgather(value)
         differ = [r for r, v in enumerate(everyone) if v != everyone[0]]
@@ -127,6 +137,20 @@ class MPIWorld(World):
             ranks = ", ".join(map(str, differ))
             raise ValueError(f"rank{'s' if len(differ) > 1 else ''} {ranks} of {self.size} "
                              f"{'have' if len(differ) > 1 else 'has'} other {what} than rank 0")
+
+
+class _RankSum(Function):
+    """s = the sum over the ranks of each rank's x. Each rank's loss reaches every x through
+    s, so the adjoint is the same sum, of the gradients that reach s."""
+
+    def __init__(self, world):
+        self.world = world
+
+    def forward(self, x):
+        return self.world.sum_(x.copy())
+
+    def backward(self, gs):
+        return _RankSum(self.world)(gs)
 
 
 def rank_here():

@@ -4,6 +4,7 @@ the ring (or, with ``eval``, L_k of an untrained VAE), rank 0 writing the result
     python distributed_job.py train MODEL [RANK_WITH_OTHER_DATA] OUT.npz
     python distributed_job.py eval OUT.npz
     python distributed_job.py drift RANK OUT.npz   (training, RANK's parameters nudged once)
+    python distributed_job.py stop RANK OUT.npz    (early stopping, RANK's validation worsening)
     python distributed_job.py fail RANK STEP raise|kill minivae train ...
         (the command line, whose rank RANK raises, or is killed, at its step STEP)
     python distributed_job.py rows minivae train ...
@@ -23,7 +24,12 @@ from minivae.train import fit
 
 MODELS = {"vae": dict(x_dim=2, z_dim=2, hidden=(16,)),
           "aae": dict(x_dim=2, z_dim=2, hidden=(16,), prior="mixture"),
-          "masked-ae": dict(x_dim=2, z_dim=2, hidden=(16,), mask_ratio=0.3)}
+          "masked-ae": dict(x_dim=2, z_dim=2, hidden=(16,), mask_ratio=0.3),
+          "clustering-aae": dict(x_dim=2, z_dim=2, hidden=(16,), n_clusters=3)}
+# Batch norm follows Linear layers with biases, whose gradient is zero but for the float
+# noise of the sums; Adam divides by its size and steps by lr whatever it is, so the order
+# of the sums (one process or several) would move those biases apart. SGD leaves them be.
+OPTIMIZERS = {"clustering-aae": "sgd"}
 
 
 def run(mode, *args, world=None):
@@ -37,8 +43,25 @@ def run(mode, *args, world=None):
     name, other_data_on = args[0], (int(args[1]) if len(args) > 1 else None)
     x = data.train + (1.0 if world.rank == other_data_on else 0.0)
     model = create(name, **MODELS[name])
-    fit(model, x, epochs=2, batch_size=64, lr=1e-2, seed=0, progress=False, log=lambda r: None, world=world)
+    fit(model, x, epochs=2, batch_size=64, lr=1e-2, seed=0, progress=False, log=lambda r: None, world=world,
+        optimizer=OPTIMIZERS.get(name, "adam"))
     return {k: np.asarray(v) for k, v in model.state_dict().items()}
+
+
+def stop(rank):
+    """Early stopping with patience 1, where ``rank`` sees its validation loss grow and the
+    others see theirs fall."""
+    from minivae.train import trainer
+    evaluate, world = trainer._evaluate, distributed.world()
+    epochs = iter(range(1, 100))
+    sign = 1.0 if world.rank == rank else -1.0
+    trainer._evaluate = lambda *args: {**evaluate(*args), "loss": sign * next(epochs)}
+    data = load_dataset("ring", n=1200)
+    mv.manual_seed(0)
+    model = create("vae", **MODELS["vae"])
+    history = fit(model, data.train, valid=data.valid, epochs=4, batch_size=64, lr=1e-2, seed=0, patience=1,
+                  progress=False, log=lambda r: None, world=world)
+    return {"epochs": len(history)}
 
 
 def drift(rank):
@@ -96,6 +119,7 @@ if __name__ == "__main__":
         sys.exit(fail(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[6:]))
     mode, out, rest = sys.argv[1], sys.argv[-1], sys.argv[2:-1]
     world = distributed.world()
-    result = drift(int(rest[0])) if mode == "drift" else run(mode, *rest, world=world)
+    result = drift(int(rest[0])) if mode == "drift" else stop(int(rest[0])) if mode == "stop" else \
+        run(mode, *rest, world=world)
     if world.rank == 0:
         np.savez(out, **result)

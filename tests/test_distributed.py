@@ -115,11 +115,13 @@ def _cli(n, *args):
 
 
 @needs_mpi
-@pytest.mark.parametrize("model, ranks", [("vae", 2), ("aae", 2), ("masked-ae", 2), ("vae", 4)])
+@pytest.mark.parametrize("model, ranks", [("vae", 2), ("aae", 2), ("masked-ae", 2), ("clustering-aae", 2),
+                                          ("vae", 4)])
 def test_ranks_train_as_one_process_does(model, ranks, tmp_path):
-    """1 and N ranks, the same global batches and seed: the same parameters after 2 epochs
-    (38 steps) but for the order of float sums. The VAE draws noise, the AAE prior samples
-    and labels, the masked autoencoder masks from the default generator."""
+    """1 and N ranks, the same global batches and seed: the same parameters and buffers
+    after 2 epochs (38 steps) but for the order of float sums. The VAE draws noise, the AAE
+    prior samples and labels, the masked autoencoder masks from the default generator; the
+    clustering AAE's batch norm takes the global batch's statistics."""
     out = tmp_path / "params.npz"
     job = _launch(ranks, "distributed_job.py", "train", model, out)
     assert job.returncode == 0, job.stderr
@@ -142,6 +144,16 @@ def test_ranks_whose_parameters_drift_apart_are_stopped_at_the_epochs_end(tmp_pa
     assert job.returncode != 0
     assert "rank 1 of 2 has other parameters after epoch 1 than rank 0" in job.stderr
     assert not (tmp_path / "params.npz").exists()
+
+
+@needs_mpi
+def test_the_ranks_stop_early_together(tmp_path):
+    """Rank 0 decides: rank 1, whose validation worsens, going its own way would leave rank 0
+    waiting for it in the next step's sum (the job would hang until the timeout)."""
+    job = _launch(2, "distributed_job.py", "stop", 1, tmp_path / "stop.npz", timeout=60)
+    assert job.returncode == 0, job.stderr
+    with np.load(tmp_path / "stop.npz") as result:
+        assert int(result["epochs"]) == 4
 
 
 @needs_mpi

@@ -5,11 +5,18 @@ from .module import Module
 from .parameter import Parameter
 
 
+def _alone(v):
+    return v
+
+
 class _BatchNorm(Module):
     """y = gamma (x - mean) / sqrt(var + eps) + beta per channel (axis 1), the statistics taken
     over every other axis (Ioffe & Szegedy 2015). Training uses the batch's statistics and
-    updates running ones (the variance unbiased, as PyTorch); eval uses the running ones."""
+    updates running ones (the variance unbiased, as PyTorch); eval uses the running ones.
+    In a data-parallel fit ``world`` is set, and the statistics are those of the global
+    batch: each sum goes over the ranks' rows (minivae.distributed)."""
     ndim = None
+    world = None
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=backend.DEFAULT_DTYPE):
         super().__init__()
@@ -27,12 +34,13 @@ class _BatchNorm(Module):
         axes = (0,) + tuple(range(2, x.ndim))
         per_channel = (1, -1) + (1,) * (x.ndim - 2)
         if self.training:
-            n = x.size // x.shape[1]
+            total = _alone if self.world is None else self.world.total
+            n = total(x.size // x.shape[1])
             if n < 2:
                 raise ValueError(f"{name}: training needs at least 2 values per channel")
-            mean = x.mean(axes, keepdims=True)
+            mean = total(x.sum(axes, keepdims=True)) / n
             centered = x - mean
-            var = (centered * centered).mean(axes, keepdims=True)
+            var = total((centered * centered).sum(axes, keepdims=True)) / n
             m, dtype = self.momentum, self.running_mean.dtype  # the buffers keep their dtype
             self.set_buffer("running_mean", ((1 - m) * self.running_mean + m * mean.data.reshape(-1)).astype(dtype))
             self.set_buffer("running_var", ((1 - m) * self.running_var

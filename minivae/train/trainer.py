@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from .. import backend, distributed, kernels, optim
+from .. import backend, distributed, kernels, nn, optim
 from ..core import no_grad
 from ..models.vae import kl_warmup
 from ..philox import DevicePhilox
@@ -113,7 +113,7 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
     graphs = False if optimizer != "adam" or world.size > 1 else _graphs_wanted(graphs, model, adam)
     noise = getattr(model, "generator", None)
     with run_folder(out) if out and world.rank == 0 else contextlib.nullcontext(), \
-            _shared_draws(model, world) as shards:
+            _shared_draws(model, world) as shards, _shared_statistics(model, world):
         try:
             if graphs and noise is not None and not isinstance(noise, DevicePhilox):   # drawn inside the graph
                 model.generator = DevicePhilox(seed)
@@ -144,6 +144,21 @@ def _shared_draws(model, world):
     finally:
         if noise is not None:
             model.generator = noise
+
+
+@contextlib.contextmanager
+def _shared_statistics(model, world):
+    """Across ranks, batch normalization takes the global batch's statistics, as one
+    process would: its layers sum over the world (nn/batchnorm.py)."""
+    norms = [m for _, m in model.named_modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))] \
+        if world.size > 1 else []
+    for m in norms:
+        m.world = world
+    try:
+        yield
+    finally:
+        for m in norms:
+            m.world = None
 
 
 def _graphs_wanted(graphs, model, adam):
@@ -358,10 +373,12 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
                 best, stale = record["valid_loss"], 0
             else:
                 stale += 1
-                if patience is not None and stale >= patience:
-                    if world.rank == 0:
-                        print(f"early stopping: no improvement in {patience} epochs (best {best:.4f})", flush=True)
-                    break
+            # Rank 0 decides for all: a rank that stopped alone would leave the others
+            # waiting in the next step's sum for ever.
+            if world.broadcast(patience is not None and stale >= patience):
+                if world.rank == 0:
+                    print(f"early stopping: no improvement in {patience} epochs (best {best:.4f})", flush=True)
+                break
     if beta is not None:
         model.beta = beta
     return history
