@@ -209,7 +209,9 @@ class ShardedGenerator:
     Each draw is made at the global batch's size on every rank alike, so the ranks'
     generators stay in step and an example sees the noise it sees in a one-process run.
     The batch axis of a draw is the first axis of its shape whose length is this rank's
-    share; a draw with no such axis (a fixed-size sample) is the same on every rank.
+    share, so the models draw with the batch axis first (an axis before it of the same
+    length would be taken for it); a draw with no such axis (a fixed-size sample) is the
+    same on every rank.
     """
 
     def __init__(self, inner):

@@ -25,7 +25,9 @@ from minivae.train import fit
 MODELS = {"vae": dict(x_dim=2, z_dim=2, hidden=(16,)),
           "aae": dict(x_dim=2, z_dim=2, hidden=(16,), prior="mixture"),
           "masked-ae": dict(x_dim=2, z_dim=2, hidden=(16,), mask_ratio=0.3),
-          "clustering-aae": dict(x_dim=2, z_dim=2, hidden=(16,), n_clusters=3)}
+          "clustering-aae": dict(x_dim=2, z_dim=2, hidden=(16,), n_clusters=3),
+          "vae-32-draws": dict(x_dim=2, z_dim=2, hidden=(16,), n_samples=32)}   # as many as a rank's rows
+REGISTERED_AS = {"vae-32-draws": "vae"}
 # Batch norm follows Linear layers with biases, whose gradient is zero but for the float
 # noise of the sums; Adam divides by its size and steps by lr whatever it is, so the order
 # of the sums (one process or several) would move those biases apart. SGD leaves them be.
@@ -42,7 +44,7 @@ def run(mode, *args, world=None):
         return {"L_k": log_likelihood(model, data.valid, k=20, batch=16, seed=3, world=world)}
     name, other_data_on = args[0], (int(args[1]) if len(args) > 1 else None)
     x = data.train + (1.0 if world.rank == other_data_on else 0.0)
-    model = create(name, **MODELS[name])
+    model = create(REGISTERED_AS.get(name, name), **MODELS[name])
     fit(model, x, epochs=2, batch_size=64, lr=1e-2, seed=0, progress=False, log=lambda r: None, world=world,
         optimizer=OPTIMIZERS.get(name, "adam"))
     return {k: np.asarray(v) for k, v in model.state_dict().items()}

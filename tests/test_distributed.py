@@ -116,12 +116,14 @@ def _cli(n, *args):
 
 @needs_mpi
 @pytest.mark.parametrize("model, ranks", [("vae", 2), ("aae", 2), ("masked-ae", 2), ("clustering-aae", 2),
-                                          ("vae", 4)])
+                                          ("vae-32-draws", 2), ("vae", 4)])
 def test_ranks_train_as_one_process_does(model, ranks, tmp_path):
     """1 and N ranks, the same global batches and seed: the same parameters and buffers
     after 2 epochs (38 steps) but for the order of float sums. The VAE draws noise, the AAE
     prior samples and labels, the masked autoencoder masks from the default generator; the
-    clustering AAE's batch norm takes the global batch's statistics."""
+    clustering AAE's batch norm takes the global batch's statistics. With 32 draws of z per
+    example, as many as each rank's rows, the draws' batch axis is not the first of length 32
+    unless the batch comes first."""
     out = tmp_path / "params.npz"
     job = _launch(ranks, "distributed_job.py", "train", model, out)
     assert job.returncode == 0, job.stderr

@@ -83,7 +83,9 @@ class VAE(Model):
         """(-E_q log p(x|z), KL) per example, from L = n_samples draws of z."""
         mu, logvar = self.encode(x, y)
         L, (n, d) = self.n_samples, mu.shape
-        eps = self.noise((L, n, d)) if eps is None else eps
+        # drawn batch axis first, as every draw is: a data-parallel fit cuts draws on the
+        # first axis of its rank's rows (minivae.distributed.ShardedGenerator)
+        eps = self.noise((n, L, d)).swapaxes(0, 1) if eps is None else eps
         if L == 1 and self.kl == "analytic":
             z, kl = F.reparameterize_kl(mu, logvar, eps.reshape(n, d))   # the fused op
             return -self.likelihood.log_prob(x, self.decode(z, y)), kl
