@@ -1,7 +1,8 @@
 """What tests/test_distributed.py runs under ``mpiexec -n N``: a few epochs of a model on
 the ring (or, with ``eval``, L_k of an untrained VAE), rank 0 writing the result to OUT.npz.
 
-    python distributed_job.py train MODEL [RANK_WITH_OTHER_DATA] OUT.npz
+    python distributed_job.py train MODEL [RANK_WITH_OTHER_DATA [valid]] OUT.npz
+        (with "valid", that rank's validation data differ, not its training data)
     python distributed_job.py eval OUT.npz
     python distributed_job.py drift RANK OUT.npz   (training, RANK's parameters nudged once)
     python distributed_job.py stop RANK OUT.npz    (early stopping, RANK's validation worsening)
@@ -43,10 +44,12 @@ def run(mode, *args, world=None):
         model = create("vae", x_dim=2, z_dim=2, hidden=(16,))
         return {"L_k": log_likelihood(model, data.valid, k=20, batch=16, seed=3, world=world)}
     name, other_data_on = args[0], (int(args[1]) if len(args) > 1 else None)
-    x = data.train + (1.0 if world.rank == other_data_on else 0.0)
+    which = args[2] if len(args) > 2 else "train"
+    shift = {which: 1.0 if world.rank == other_data_on else 0.0}
+    x, valid = data.train + shift.get("train", 0.0), data.valid + shift.get("valid", 0.0)
     model = create(REGISTERED_AS.get(name, name), **MODELS[name])
-    fit(model, x, epochs=2, batch_size=64, lr=1e-2, seed=0, progress=False, log=lambda r: None, world=world,
-        optimizer=OPTIMIZERS.get(name, "adam"))
+    fit(model, x, valid=valid, epochs=2, batch_size=64, lr=1e-2, seed=0, progress=False, log=lambda r: None,
+        world=world, optimizer=OPTIMIZERS.get(name, "adam"))
     return {k: np.asarray(v) for k, v in model.state_dict().items()}
 
 

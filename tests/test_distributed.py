@@ -134,9 +134,10 @@ def test_ranks_train_as_one_process_does(model, ranks, tmp_path):
 
 
 @needs_mpi
-def test_a_rank_given_other_data_is_refused_before_training(tmp_path):
-    job = _launch(2, "distributed_job.py", "train", "vae", 1, tmp_path / "params.npz", timeout=60)
-    assert job.returncode != 0 and "rank 1 of 2 has other training data than rank 0" in job.stderr
+@pytest.mark.parametrize("which, named", [("train", "training data"), ("valid", "validation data")])
+def test_a_rank_given_other_data_is_refused_before_training(which, named, tmp_path):
+    job = _launch(2, "distributed_job.py", "train", "vae", 1, which, tmp_path / "params.npz", timeout=60)
+    assert job.returncode != 0 and f"rank 1 of 2 has other {named} than rank 0" in job.stderr
     assert not (tmp_path / "params.npz").exists()
 
 

@@ -202,14 +202,16 @@ def _from_rank_0(world, read):
     return value
 
 
-def _same_start(model, x, y, settings, world):
+def _same_start(model, x, y, valid, settings, world):
     """Refuse a world whose ranks were given other models, data or settings (before any
-    step), then start every rank from rank 0's parameters and buffers."""
+    step), then start every rank from rank 0's parameters and buffers. The validation set
+    too: every rank scores it, and the ranks must agree on when to stop."""
     spec = json.loads(json.dumps(getattr(model, "spec", None) or {"class": type(model).__name__}))
     world.check_same("models", spec)
     world.check_same("training settings", settings)
     world.check_same("training data", (np.shape(x), distributed.digest([x])))
     world.check_same("labels", None if y is None else distributed.digest([np.asarray(y)]))
+    world.check_same("validation data", None if valid is None else (np.shape(valid), distributed.digest([valid])))
     state = world.broadcast(model.state_dict() if world.rank == 0 else None)
     if world.rank != 0:
         model.load_state_dict(state)
@@ -298,7 +300,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
             progress=progress, log=lambda record: log({"stage": type(stage).__name__, **record}), adam=adam,
             graphs=graphs, optimizer=optimizer, loss_scale=loss_scale, world=world))
     if world.size > 1:
-        _same_start(model, x, y, settings, world)
+        _same_start(model, x, y, valid, settings, world)
     x_all, y_all, to_batch = _on_device(model.device, x, y)
     generators = {id(g): g for g in (backend.default_generator(), getattr(model, "generator", None)) if g}
     stale = 0
