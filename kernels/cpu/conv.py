@@ -201,9 +201,8 @@ def weight_grad(x, gy, kernel, stride, padding, dilation, groups, rows=None):
 
 def _pixels(y):
     """The (pixels, channels) matrix over an NCHW y's channels-last memory (a view)."""
-    m = y.transpose(0, 2, 3, 1)
-    assert m.flags.c_contiguous, "the products return channels-last memory"
-    return m.reshape(-1, y.shape[1])
+    assert _is_channels_last(y), "the products return channels-last memory"
+    return y.transpose(0, 2, 3, 1).reshape(-1, y.shape[1])
 
 
 def _epilogue(matrix, b, activation, slope):

@@ -188,10 +188,10 @@ class ConvAct(Fused):
         return self.y
 
     def backward_kernel(self, gy):
-        x, w = self.inputs[0].data, self.inputs[1].data
+        w = self.inputs[1].data
         if self.size is None:
             return kernels.lookup("conv2d_act_backward", self.device)(
-                x, w, self.y, gy, self.activation, self.slope, *self.g.args, self.g.groups, self.needs_grad, self.kept)
+                self.inputs[0].data, w, self.y, gy, self.activation, self.slope, *self.g.args, self.g.groups, self.needs_grad, self.kept)
         return kernels.lookup("conv_transpose2d_act_backward", self.device)(
             self.kept, w, self.y, gy, self.activation, self.slope, *self.g.args, self.g.groups, self.needs_grad)
 
