@@ -109,7 +109,7 @@ def minivae_trainer(params, x, loss_of, device="cpu", graphs=False, lr=1e-3):
         loss = loss_of(p, xb)
         opt.zero_grad()
         loss.backward()
-        opt.step()
+        opt.step(gate=loss.data) if graphs else opt.step()   # gated on the device, as the trainer's
         return loss
     if not graphs:
         return lambda: one(xt)
@@ -120,5 +120,5 @@ def minivae_trainer(params, x, loss_of, device="cpu", graphs=False, lr=1e-3):
 
     def step():
         with recorder.stream:
-            return recorder.step("model", one, opt, xt.data, None)
+            return recorder.step("model", one, opt, xt, None)
     return step

@@ -3,26 +3,31 @@ its step recorded as a CUDA graph and replayed (the trainer's machinery), PyTorc
 PyTorch with its step captured in a CUDA graph, and JAX jit (when installed; its default
 fp32 matmul precision on this GPU, and "highest").
 
-- the VAE step of bench/vae_step.py at batch 128, 1024, 4096, 16384;
-- the IWAE paper's model (bench/iwae_step.py) at batch 20 with k = 5 and k = 50;
-- L_5000 of 10k binarized-MNIST-sized images through IWAE.log_weights in chunks;
+- vae: the VAE step of bench/vae_step.py at each --batch;
+- iwae: the IWAE paper's model (bench/iwae_step.py) at each --iwae-batch and --k;
+- gemm: our GEMM (what every product inside a recorded step uses) against cuBLAS on the
+  VAE step's products at each --batch;
+- l5000: L_5000 of --l5000 binarized-MNIST-sized images through IWAE.log_weights in chunks;
 - kernel launches per step (torch.profiler's CUPTI trace sees CuPy's kernels too).
 
 Host-timed: each timed block of steps is followed by a device synchronize; medians over
-interleaved repeats. fp32 everywhere except where a row says TF32.
+interleaved repeats. fp32 everywhere except where a row says TF32. A row that fails is
+recorded with its error and the others still run.
 
-Usage: python bench/gpu_step.py [--batch 128 1024 4096 16384] [--k 5 50] [--repeats 7]
-       [--steps 50] [--l5000 10000]
-Writes bench/results/gpu_step.json (device, CUDA, CuPy, PyTorch and JAX versions, precision
+Usage: python bench/gpu_step.py [--only vae iwae gemm l5000] [--batch 128 1024 4096 16384]
+       [--iwae-batch 20] [--k 5 50] [--repeats 7] [--steps 50] [--l5000 10000] [--name gpu_step]
+Writes bench/results/<name>.json (device, CUDA, CuPy, PyTorch and JAX versions, precision
 of each implementation).
 """
 import argparse
 import os
 import sys
 import time
+import traceback
 
 import numpy as np
 
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")   # JAX would take 75% of the GPU at import
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import iwae_step  # noqa: E402
 import numpy_vae  # noqa: E402
@@ -125,6 +130,31 @@ def iwae_row(batch, k, sync, repeats, steps):
             **compare(impls, sync, repeats, steps, f"IWAE batch {batch} k={k}")}
 
 
+def gemm_row(batch, sync, repeats, steps):
+    """Our GEMM (fused.cu, split K where tiles are few) against cuBLAS on the VAE step's
+    products: layer 1 (784 -> 400) forward, its weight gradient x^T gz, and layer 4's
+    (400 -> 784) data gradient gz W^T."""
+    import cupy as cp
+    from minivae.kernels.cuda.gemm import gemm
+    rng = np.random.default_rng(0)
+    x, gz1 = (cp.asarray(rng.standard_normal(s, dtype=np.float32)) for s in ((batch, 784), (batch, 400)))
+    w1, w4, gz4 = (cp.asarray(rng.standard_normal(s, dtype=np.float32)) for s in ((784, 400), (400, 784),
+                                                                                  (batch, 784)))
+    products = {"x W1": ((x, w1), {}), "x^T gz (dW1)": ((x, gz1), {"trans_a": True}),
+                "gz W4^T (dx)": ((gz4, w4), {"trans_b": True})}
+    out = {}
+    for what, ((a, b), kw) in products.items():
+        ours = lambda: gemm(a, b, **kw)
+        theirs = lambda: (a.T if kw.get("trans_a") else a) @ (b.T if kw.get("trans_b") else b)
+        err = float(cp.abs(ours() - theirs()).max() / cp.abs(theirs()).max())
+        ms = {k: v * 1e3 for k, v in time_interleaved({"own_gemm": ours, "cublas": theirs}, repeats, steps,
+                                                       pause=0.01, sync=sync).items()}
+        out[what] = {"median_ms": ms, "own_over_cublas": ms["own_gemm"] / ms["cublas"], "max_rel_diff": err}
+    print(f"GEMM batch {batch}: " + "  ".join(f"{k} {v['own_over_cublas']:.2f}x cuBLAS" for k, v in out.items()),
+          flush=True)
+    return {"what": "own GEMM vs cuBLAS", "batch": batch, "products": out}
+
+
 def l5000_row(n, sync):
     """L_5000 (Burda et al.'s test bound) of n images with the paper's model on the GPU."""
     from minivae.eval import log_likelihood
@@ -142,13 +172,27 @@ def l5000_row(n, sync):
     return {"what": "L_5000", "images": n, "seconds": seconds}
 
 
+def _row(make, what):
+    """A row, or its error: one failing row must not cost the others (GPU time is scarce)."""
+    try:
+        return make()
+    except Exception as error:  # noqa: BLE001
+        traceback.print_exc()
+        print(f"{what}: FAILED: {type(error).__name__}: {error}", flush=True)
+        return {"what": what, "error": f"{type(error).__name__}: {error}"}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", choices=["vae", "iwae", "gemm", "l5000"],
+                        default=["vae", "iwae", "gemm", "l5000"])
     parser.add_argument("--batch", type=int, nargs="+", default=[128, 1024, 4096, 16384])
+    parser.add_argument("--iwae-batch", type=int, nargs="+", default=[20])
     parser.add_argument("--k", type=int, nargs="+", default=[5, 50])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--steps", type=int, default=50)
-    parser.add_argument("--l5000", type=int, default=10000, help="images for L_5000 (0: skip)")
+    parser.add_argument("--l5000", type=int, default=10000, help="images for L_5000")
+    parser.add_argument("--name", default="gpu_step", help="results file: bench/results/NAME.json")
     args = parser.parse_args()
     if not mv.cuda_available():
         sys.exit("gpu_step: needs CuPy and a GPU")
@@ -156,10 +200,16 @@ def main():
     import torch
     torch.backends.cuda.matmul.allow_tf32 = False
     sync = cp.cuda.Device().synchronize
-    rows = [vae_row(b, sync, args.repeats, args.steps) for b in args.batch]
-    rows += [iwae_row(20, k, sync, args.repeats, args.steps) for k in args.k]
-    if args.l5000:
-        rows.append(l5000_row(args.l5000, sync))
+    rows = []
+    if "vae" in args.only:
+        rows += [_row(lambda: vae_row(b, sync, args.repeats, args.steps), f"VAE batch {b}") for b in args.batch]
+    if "iwae" in args.only:
+        rows += [_row(lambda: iwae_row(b, k, sync, args.repeats, args.steps), f"IWAE batch {b} k={k}")
+                 for b in args.iwae_batch for k in args.k]
+    if "gemm" in args.only:
+        rows += [_row(lambda: gemm_row(b, sync, args.repeats, args.steps), f"GEMM batch {b}") for b in args.batch]
+    if "l5000" in args.only:
+        rows.append(_row(lambda: l5000_row(args.l5000, sync), "L_5000"))
     versions = {"cuda_runtime": cp.cuda.runtime.runtimeGetVersion(), "cupy": cp.__version__, "torch": torch.__version__}
     try:
         import jax
@@ -167,10 +217,12 @@ def main():
     except ImportError:
         pass
     props = cp.cuda.runtime.getDeviceProperties(0)
-    path = write_result("gpu_step", {"device": props["name"].decode(), **versions, "precision": PRECISION,
-                                     "repeats": args.repeats, "steps_per_repeat": args.steps,
-                                     "statistic": "median, host-timed with a device synchronize", "results": rows})
+    path = write_result(args.name, {"device": props["name"].decode(), **versions, "precision": PRECISION,
+                                    "repeats": args.repeats, "steps_per_repeat": args.steps,
+                                    "statistic": "median, host-timed with a device synchronize", "results": rows})
     print(f"wrote {path}")
+    if any("error" in row for row in rows):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

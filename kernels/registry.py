@@ -78,6 +78,9 @@ def tf32():
 
 
 def lookup(op, device):
+    if not isinstance(device, str):   # a raw array's .device (CuPy's Device, unhashable): pass Tensors
+        raise TypeError(f"kernels.lookup: device must be 'cpu' or 'cuda', got {device!r}; ops take Tensors, "
+                        "not raw arrays")
     if _checked_mode() == "reference":
         return None
     key = (op, device)

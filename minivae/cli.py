@@ -311,11 +311,19 @@ def _classifier_first(model, s, out, quiet, world):
         raise UserError(f"dr-vae: these data have no labels, and the labelled {source.name} images do not fit "
                         f"this model ({source.x_dim} values, {int(source.y_train.max()) + 1} classes); train on "
                         "labelled data or --set classifier_file=a trained classifier's .npz")
-    model.classifier_file = model.classifier_file or os.path.join(out, "classifier.npz")
+    path = model.classifier_file or os.path.join(out, "classifier.npz")
     print(f"dr-vae: its classifier learns from {len(source.train)} labelled images of {source.name} first", flush=True)
-    model.before_fit(source.train, source.y_train, lambda stage, x, epochs, labels=None: fit(
-        stage, x, labels, epochs=epochs, batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"], progress=not quiet,
-        log=lambda r: print(_epoch_line({"stage": type(stage).__name__, **r}, "loss"), flush=True), world=world))
+    # Rank 0 alone writes the file (two writers raced: rank 0's run-folder lock clears
+    # temporary files, another rank's among them); the others wait for it to be whole.
+    model.classifier_file = path if world.rank == 0 else None
+    try:
+        model.before_fit(source.train, source.y_train, lambda stage, x, epochs, labels=None: fit(
+            stage, x, labels, epochs=epochs, batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"],
+            progress=not quiet, log=lambda r: print(_epoch_line({"stage": type(stage).__name__, **r}, "loss"),
+                                                    flush=True), world=world))
+    finally:
+        model.classifier_file = path
+    world.broadcast(None)
 
 
 def figure(args):

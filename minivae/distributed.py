@@ -96,6 +96,7 @@ class MPIWorld(World):
         import cupy
         from cupy.cuda import nccl
         if self._nccl is None:   # the id made on rank 0 and sent over MPI
+            one_gpu_per_rank(ranks_here(), cupy.cuda.runtime.getDeviceCount())
             uid = self.comm.bcast(nccl.get_unique_id() if self.rank == 0 else None)
             self._nccl = nccl.NcclCommunicator(self.size, uid, self.rank)
         kinds = {np.dtype(np.float32): nccl.NCCL_FLOAT32, np.dtype(np.float64): nccl.NCCL_FLOAT64}
@@ -151,6 +152,14 @@ class _RankSum(Function):
 
     def backward(self, gs):
         return _RankSum(self.world)(gs)
+
+
+def one_gpu_per_rank(ranks, gpus):
+    """Refuse more ranks on a machine than it has GPUs: NCCL sums over one GPU per rank, and
+    two ranks on one GPU are refused by NCCL itself ("Duplicate GPU") deep in its setup."""
+    if ranks > gpus:
+        raise ValueError(f"{ranks} ranks on this machine share {gpus} GPU{'s' * (gpus != 1)}: summing on the "
+                         f"device takes one GPU per rank; start at most {gpus} per machine, or train on the cpu")
 
 
 def rank_here():

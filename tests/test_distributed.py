@@ -261,3 +261,12 @@ def test_device_arrays_are_summed_by_nccl():
     assert world.sum_gradients(params, 1.5) == 1.5
     np.testing.assert_array_equal(params[0].grad.numpy(), np.full((2, 3), 2.0))
     assert params[1].grad is None
+
+
+def test_more_ranks_than_gpus_on_a_machine_are_refused_in_one_line():
+    from minivae.distributed import one_gpu_per_rank
+    one_gpu_per_rank(1, 1)
+    one_gpu_per_rank(2, 8)
+    with pytest.raises(ValueError, match="^4 ranks on this machine share 1 GPU: summing on the device takes one "
+                                         "GPU per rank; start at most 1 per machine, or train on the cpu$"):
+        one_gpu_per_rank(4, 1)

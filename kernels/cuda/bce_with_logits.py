@@ -9,6 +9,8 @@ def forward(logits, target, total=False):
     logits = contiguous(logits, logits.dtype)
     target = contiguous(target, logits.dtype)
     loss, grad = cp.empty_like(logits), cp.empty_like(logits)
+    if logits.size == 0:
+        return (loss.sum() if total else loss), grad
     kernel("bce_with_logits", logits.dtype)(blocks(logits.size), (THREADS,),
                                            (logits, target, loss, grad, np.int64(logits.size)))
     return (loss.sum() if total else loss), grad

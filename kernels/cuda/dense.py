@@ -23,6 +23,8 @@ def forward(x, W, b, activation, slope=0.01):
     y = cp.empty((x.shape[0], W.shape[1]), dtype=cp.result_type(x, W))
     cp.matmul(x, W, out=y)
     n, m = y.shape
+    if y.size == 0:
+        return y
     kernel("dense_bias_act", y.dtype)(
         blocks(n * m), (THREADS,),
         (y, contiguous(b, y.dtype), np.int64(n), np.int32(m), np.int32(CODES[activation]), y.dtype.type(slope)))
@@ -34,9 +36,10 @@ def backward(x, W, y, gy, activation, slope=0.01, need=(True, True, True)):
     gy = contiguous(gy, y.dtype)
     gz = cp.empty_like(gy)
     db = cp.zeros(m, y.dtype)
-    grid = ((m + 31) // 32, min((n + 7) // 8, 128))
-    kernel("dense_act_grad_bias", y.dtype)(
-        grid, (32, 8), (gy, y, gz, db, np.int32(n), np.int32(m), np.int32(CODES[activation]), y.dtype.type(slope)))
+    if y.size:   # else nothing to sum (a zero-size grid is an error)
+        grid = ((m + 31) // 32, min((n + 7) // 8, 128))
+        kernel("dense_act_grad_bias", y.dtype)(
+            grid, (32, 8), (gy, y, gz, db, np.int32(n), np.int32(m), np.int32(CODES[activation]), y.dtype.type(slope)))
     if own_gemm():
         dx = gemm(gz, W, trans_b=True, tf32=tf32()) if need[0] else None
         dw = gemm(x, gz, trans_a=True, tf32=tf32()) if need[1] else None

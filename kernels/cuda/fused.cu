@@ -212,14 +212,25 @@ __global__ void adam_amsgrad_step(T* p, const T* g, T* m, T* v, T* v_max, long l
     adam_pass<T, true>(p, g, m, v, v_max, size, lr_c1, b1, a1, b2, a2, eps, wd, inv_c2);
 }
 
-// For a captured step: t is read on the device (and bumped by advance_counter, captured too),
+// For a captured step: t is read on the device (and bumped by advance_step, captured too),
 // so every replay applies the right bias corrections 1 - b^t without a host value baked in.
+// lr, b1 and b2 come as doubles, so that the corrections are the eager step's (adam_step's
+// are computed in double on the host). With ``gated``, a step whose loss (*gate) is not
+// finite changes nothing, neither t nor p, m, v: a replayed step cannot be stopped from the
+// host before its update, so the update itself keeps the last good parameters.
 template <typename T>
-__global__ void adam_step_counted(T* p, const T* g, T* m, T* v, long long size, T lr, T b1, T a1, T b2,
-                                  T a2, T eps, T wd, const unsigned long long* step) {
+__global__ void advance_step(unsigned long long* step, const T* gate, int gated) {
+    if (!gated || isfinite(*gate)) *step += 1;
+}
+
+template <typename T>
+__global__ void adam_step_counted(T* p, const T* g, T* m, T* v, long long size, double lr, double b1, double b2,
+                                  T eps, T wd, const unsigned long long* step, const T* gate, int gated) {
+    if (gated && !isfinite(*gate)) return;
     double t = (double)(*step);
-    T lr_c1 = (T)(lr / (1.0 - pow((double)b1, t))), inv_c2 = (T)(1.0 / (1.0 - pow((double)b2, t)));
-    adam_pass<T, false>(p, g, m, v, nullptr, size, lr_c1, b1, a1, b2, a2, eps, wd, inv_c2);
+    T lr_c1 = (T)(lr / (1.0 - pow(b1, t))), inv_c2 = (T)(1.0 / (1.0 - pow(b2, t)));
+    adam_pass<T, false>(p, g, m, v, nullptr, size, lr_c1, (T)b1, (T)(1.0 - b1), (T)b2, (T)(1.0 - b2), eps, wd,
+                        inv_c2);
 }
 
 // ---- GEMM with the dense epilogue: C = act(op(A) op(B) + bias) --------------------------
@@ -229,45 +240,78 @@ __global__ void adam_step_counted(T* p, const T* g, T* m, T* v, long long size, 
 // per block of 256 threads, each thread 4 x 4 outputs strided by 16, K in steps of 16
 // through shared memory; loads are laid out so that consecutive threads read consecutive
 // addresses for either orientation. Out-of-range elements load as 0, so any M, N, K work.
+// Grid: (row tiles, column tiles, K slices). Row tiles go on x, whose limit is 2^31 - 1
+// (y and z stop at 65,535). Split K: when the tiles are too few to fill the GPU and K is
+// long (a weight gradient, K = the batch), slice z sums K in [z k_chunk, (z + 1) k_chunk)
+// and, with more than one slice, writes its partial tile to C + z M N (a workspace);
+// gemm_split_k_sum then adds the slices in order and applies the epilogue: no atomics, so
+// the sum is the same on every run and the launches can be captured.
+template <typename T>
+__device__ __forceinline__ void gemm_store(T* C, T v, int i, int j, int M, int N, const T* bias, int has_bias,
+                                           int act, T slope) {
+    if (gridDim.z > 1) C[(long long)blockIdx.z * M * N + (long long)i * N + j] = v;   // a slice's partial sum
+    else C[(long long)i * N + j] = activate(v + (has_bias ? bias[j] : T(0)), act, slope);
+}
+
 template <typename T, bool TA, bool TB>
 __global__ void gemm_bias_act(const T* A, const T* B, const T* bias, T* C, int M, int N, int K,
-                              int lda, int ldb, int has_bias, int act, T slope) {
+                              int lda, int ldb, int k_chunk, int has_bias, int act, T slope) {
     __shared__ T As[16][65];   // As[k][i]
     __shared__ T Bs[16][65];   // Bs[k][j]
     const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
-    const int row0 = blockIdx.y * 64, col0 = blockIdx.x * 64;
+    const int row0 = blockIdx.x * 64, col0 = blockIdx.y * 64;
+    const int k_lo = blockIdx.z * k_chunk, k_hi = min(K, k_lo + k_chunk);
     T acc[4][4];
+#pragma unroll
     for (int r = 0; r < 4; ++r)
+#pragma unroll
         for (int c = 0; c < 4; ++c) acc[r][c] = T(0);
-    for (int k0 = 0; k0 < K; k0 += 16) {
+    for (int k0 = k_lo; k0 < k_hi; k0 += 16) {
         for (int l = threadIdx.x; l < 1024; l += 256) {
             int i = TA ? l % 64 : l / 16, k = TA ? l / 64 : l % 16;
             int gi = row0 + i, gk = k0 + k;
-            As[k][i] = (gi < M && gk < K) ? (TA ? A[(long long)gk * lda + gi] : A[(long long)gi * lda + gk]) : T(0);
+            As[k][i] = (gi < M && gk < k_hi) ? (TA ? A[(long long)gk * lda + gi] : A[(long long)gi * lda + gk]) : T(0);
         }
         for (int l = threadIdx.x; l < 1024; l += 256) {
             int j = TB ? l / 16 : l % 64, k = TB ? l % 16 : l / 64;
             int gj = col0 + j, gk = k0 + k;
-            Bs[k][j] = (gj < N && gk < K) ? (TB ? B[(long long)gj * ldb + gk] : B[(long long)gk * ldb + gj]) : T(0);
+            Bs[k][j] = (gj < N && gk < k_hi) ? (TB ? B[(long long)gj * ldb + gk] : B[(long long)gk * ldb + gj]) : T(0);
         }
         __syncthreads();
+#pragma unroll
         for (int k = 0; k < 16; ++k) {
             T a[4], b[4];
+#pragma unroll
             for (int r = 0; r < 4; ++r) a[r] = As[k][ty + 16 * r];
+#pragma unroll
             for (int c = 0; c < 4; ++c) b[c] = Bs[k][tx + 16 * c];
+#pragma unroll
             for (int r = 0; r < 4; ++r)
+#pragma unroll
                 for (int c = 0; c < 4; ++c) acc[r][c] += a[r] * b[c];
         }
         __syncthreads();
     }
+#pragma unroll
     for (int r = 0; r < 4; ++r) {
         int i = row0 + ty + 16 * r;
-        if (i >= M) continue;
+#pragma unroll
         for (int c = 0; c < 4; ++c) {
             int j = col0 + tx + 16 * c;
-            if (j >= N) continue;
-            C[(long long)i * N + j] = activate(acc[r][c] + (has_bias ? bias[j] : T(0)), act, slope);
+            if (i < M && j < N) gemm_store(C, acc[r][c], i, j, M, N, bias, has_bias, act, slope);
         }
+    }
+}
+
+// The slices' partial sums (splits, M, N) added in slice order, then bias and activation.
+template <typename T>
+__global__ void gemm_split_k_sum(const T* partial, const T* bias, T* C, long long size, int N, int splits,
+                                 int has_bias, int act, T slope) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < size;
+         i += (long long)gridDim.x * blockDim.x) {
+        T v = T(0);
+        for (int s = 0; s < splits; ++s) v += partial[s * size + i];
+        C[i] = activate(v + (has_bias ? bias[i % N] : T(0)), act, slope);
     }
 }
 
@@ -278,38 +322,59 @@ __global__ void gemm_bias_act(const T* A, const T* B, const T* bias, T* C, int M
 // addition so that a truncating accumulator is covered too:
 //     |C_tf32 - C|_ij <= (2u + u^2 + K 2^-23 (1 + u)^2) (|op(A)| |op(B)|)_ij
 // A 64 x 64 tile of C per block of 128 threads: four warps, each 32 x 32 = 2 x 4 mma tiles;
-// shared tiles padded so that the fragment loads hit 32 distinct banks.
+// shared tiles padded so that the fragment loads hit 32 distinct banks. The loops over
+// fragments are unrolled so that the accumulators stay in registers (ptxas: no stack
+// frame). Older GPUs compile an empty body (the instructions do not exist there), so the
+// module still builds for them; kernels/cuda/gemm.py refuses TF32 below sm_80.
 __device__ __forceinline__ unsigned int to_tf32(float x) {
-    unsigned int u;
+    unsigned int u = 0;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(u) : "f"(x));
+#endif
     return u;
+}
+
+__device__ __forceinline__ void mma_tf32(float* d, const unsigned int* a, const unsigned int* b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
 }
 
 template <bool TA, bool TB>
 __global__ void gemm_tf32_bias_act(const float* A, const float* B, const float* bias, float* C, int M, int N,
-                                   int K, int lda, int ldb, int has_bias, int act, float slope) {
+                                   int K, int lda, int ldb, int k_chunk, int has_bias, int act, float slope) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     __shared__ float As[64][20];   // As[i][k]
     __shared__ float Bs[16][72];   // Bs[k][j]
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-    const int row0 = blockIdx.y * 64, col0 = blockIdx.x * 64, wm = (warp / 2) * 32, wn = (warp % 2) * 32;
+    const int row0 = blockIdx.x * 64, col0 = blockIdx.y * 64, wm = (warp / 2) * 32, wn = (warp % 2) * 32;
+    const int k_lo = blockIdx.z * k_chunk, k_hi = min(K, k_lo + k_chunk);
     float acc[2][4][4];
+#pragma unroll
     for (int mi = 0; mi < 2; ++mi)
+#pragma unroll
         for (int ni = 0; ni < 4; ++ni)
+#pragma unroll
             for (int r = 0; r < 4; ++r) acc[mi][ni][r] = 0.f;
-    for (int k0 = 0; k0 < K; k0 += 16) {
+    for (int k0 = k_lo; k0 < k_hi; k0 += 16) {
         for (int l = threadIdx.x; l < 1024; l += 128) {
             int i = TA ? l % 64 : l / 16, k = TA ? l / 64 : l % 16;
             int gi = row0 + i, gk = k0 + k;
-            As[i][k] = (gi < M && gk < K) ? (TA ? A[(long long)gk * lda + gi] : A[(long long)gi * lda + gk]) : 0.f;
+            As[i][k] = (gi < M && gk < k_hi) ? (TA ? A[(long long)gk * lda + gi] : A[(long long)gi * lda + gk]) : 0.f;
         }
         for (int l = threadIdx.x; l < 1024; l += 128) {
             int j = TB ? l / 16 : l % 64, k = TB ? l % 16 : l / 64;
             int gj = col0 + j, gk = k0 + k;
-            Bs[k][j] = (gj < N && gk < K) ? (TB ? B[(long long)gj * ldb + gk] : B[(long long)gk * ldb + gj]) : 0.f;
+            Bs[k][j] = (gj < N && gk < k_hi) ? (TB ? B[(long long)gj * ldb + gk] : B[(long long)gk * ldb + gj]) : 0.f;
         }
         __syncthreads();
+#pragma unroll
         for (int kk = 0; kk < 16; kk += 8) {
             unsigned int a[2][4], b[4][2];
+#pragma unroll
             for (int mi = 0; mi < 2; ++mi) {   // A fragment: rows g, g + 8; columns t, t + 4
                 int r = wm + 16 * mi + g;
                 a[mi][0] = to_tf32(As[r][kk + t]);
@@ -317,41 +382,41 @@ __global__ void gemm_tf32_bias_act(const float* A, const float* B, const float* 
                 a[mi][2] = to_tf32(As[r][kk + t + 4]);
                 a[mi][3] = to_tf32(As[r + 8][kk + t + 4]);
             }
+#pragma unroll
             for (int ni = 0; ni < 4; ++ni) {   // B fragment: rows t, t + 4; column g
                 int c = wn + 8 * ni + g;
                 b[ni][0] = to_tf32(Bs[kk + t][c]);
                 b[ni][1] = to_tf32(Bs[kk + t + 4][c]);
             }
+#pragma unroll
             for (int mi = 0; mi < 2; ++mi)
-                for (int ni = 0; ni < 4; ++ni) {
-                    float* d = acc[mi][ni];
-                    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
-                                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
-                                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                                 : "r"(a[mi][0]), "r"(a[mi][1]), "r"(a[mi][2]), "r"(a[mi][3]),
-                                   "r"(b[ni][0]), "r"(b[ni][1]));
-                }
+#pragma unroll
+                for (int ni = 0; ni < 4; ++ni) mma_tf32(acc[mi][ni], a[mi], b[ni]);
         }
         __syncthreads();
     }
+#pragma unroll
     for (int mi = 0; mi < 2; ++mi)   // C fragment: rows g, g + 8; columns 2t, 2t + 1
+#pragma unroll
         for (int ni = 0; ni < 4; ++ni)
+#pragma unroll
             for (int r = 0; r < 4; ++r) {
                 int i = row0 + wm + 16 * mi + g + 8 * (r / 2), j = col0 + wn + 8 * ni + 2 * t + r % 2;
-                if (i < M && j < N)
-                    C[(long long)i * N + j] = activate(acc[mi][ni][r] + (has_bias ? bias[j] : 0.f), act, slope);
+                if (i < M && j < N) gemm_store(C, acc[mi][ni][r], i, j, M, N, bias, has_bias, act, slope);
             }
+#endif
 }
 
 template __global__ void gemm_tf32_bias_act<false, false>(const float*, const float*, const float*, float*, int, int,
-                                                          int, int, int, int, int, float);
+                                                          int, int, int, int, int, int, float);
 template __global__ void gemm_tf32_bias_act<false, true>(const float*, const float*, const float*, float*, int, int,
-                                                         int, int, int, int, int, float);
+                                                         int, int, int, int, int, int, float);
 template __global__ void gemm_tf32_bias_act<true, false>(const float*, const float*, const float*, float*, int, int,
-                                                         int, int, int, int, int, float);
+                                                         int, int, int, int, int, int, float);
 
 #define INSTANTIATE_GEMM(T, TA, TB) \
-    template __global__ void gemm_bias_act<T, TA, TB>(const T*, const T*, const T*, T*, int, int, int, int, int, int, int, T);
+    template __global__ void gemm_bias_act<T, TA, TB>(const T*, const T*, const T*, T*, int, int, int, int, int, int, \
+                                                      int, int, T);
 INSTANTIATE_GEMM(float, false, false)
 INSTANTIATE_GEMM(float, false, true)
 INSTANTIATE_GEMM(float, true, false)
@@ -418,7 +483,7 @@ __device__ __forceinline__ void philox4x32_10(unsigned int c[4], unsigned int k0
     }
 }
 
-__device__ __forceinline__ double philox_uniform(unsigned int w) {   // (w >> 9 + 1/2) / 2^23
+__device__ __forceinline__ double word_to_uniform(unsigned int w) {   // (w >> 9 + 1/2) / 2^23
     return ((double)(w >> 9) + 0.5) * (1.0 / 8388608.0);
 }
 
@@ -440,8 +505,8 @@ __global__ void philox_normal(T* out, long long n, unsigned long long seed, cons
         unsigned int c[4];
         philox_block(b, off, seed, c);
         for (int pair = 0; pair < 2; ++pair) {      // Box-Muller in double, as the reference
-            double r = sqrt(-2.0 * log(philox_uniform(c[2 * pair])));
-            double a = 6.283185307179586 * philox_uniform(c[2 * pair + 1]);
+            double r = sqrt(-2.0 * log(word_to_uniform(c[2 * pair])));
+            double a = 6.283185307179586 * word_to_uniform(c[2 * pair + 1]);
             long long i = 4 * b + 2 * pair;
             if (i < n) out[i] = (T)(r * cos(a));
             if (i + 1 < n) out[i + 1] = (T)(r * sin(a));
@@ -456,7 +521,7 @@ __global__ void philox_uniform(T* out, long long n, unsigned long long seed, con
          b += (long long)gridDim.x * blockDim.x) {
         unsigned int c[4];
         philox_block(b, off, seed, c);
-        for (int j = 0; j < 4 && 4 * b + j < n; ++j) out[4 * b + j] = (T)philox_uniform(c[j]);
+        for (int j = 0; j < 4 && 4 * b + j < n; ++j) out[4 * b + j] = (T)word_to_uniform(c[j]);
     }
 }
 
@@ -470,6 +535,7 @@ extern "C" __global__ void advance_counter(unsigned long long* counter) { *count
     template __global__ void reparameterize_kl_backward<T>(const T*, const T*, const T*, const T*, \
                                                            const T*, T*, T*, long long, int, T, T); \
     template __global__ void iwae_weights<T>(const T*, T*, T*, int, T);                             \
+    template __global__ void gemm_split_k_sum<T>(const T*, const T*, T*, long long, int, int, int, int, T); \
     template __global__ void bce_with_logits<T>(const T*, const T*, T*, T*, long long);             \
     template __global__ void adam_step<T>(T*, const T*, T*, T*, long long, T, T, T, T, T, T, T, T);   \
     template __global__ void adam_amsgrad_step<T>(T*, const T*, T*, T*, T*, long long, T, T, T, T, T, T, T, T); \
@@ -479,7 +545,8 @@ extern "C" __global__ void advance_counter(unsigned long long* counter) { *count
                                        int, int);                                                              \
     template __global__ void col2im<T>(const T*, T*, int, int, int, int, int, int, int, int, int, int, int, int,  \
                                        int, int);                                                              \
-    template __global__ void adam_step_counted<T>(T*, const T*, T*, T*, long long, T, T, T, T, T, T, T,         \
-                                                  const unsigned long long*);
+    template __global__ void adam_step_counted<T>(T*, const T*, T*, T*, long long, double, double, double, T, T, \
+                                                  const unsigned long long*, const T*, int);                     \
+    template __global__ void advance_step<T>(unsigned long long*, const T*, int);
 INSTANTIATE(float)
 INSTANTIATE(double)

@@ -2,12 +2,40 @@
 steps that must be captured in a CUDA graph, where CuPy refuses cuBLAS. Transposed operands
 are read in place (kernel variants), never copied. fp32 (or fp64) arithmetic, or, opt-in
 for float32, TF32 tensor cores (fused.cu states the error bound: about 2^-10 relative to
-|op(A)| |op(B)|)."""
+|op(A)| |op(B)|).
+
+Few output tiles over a long K (a weight gradient, K = the batch) would leave most of the
+GPU idle, each block looping over all of K: ``split_k`` then cuts K into slices, one per
+grid.z, whose partial tiles a second kernel adds in a fixed order (no atomics)."""
+import functools
+
 import cupy as cp
 import numpy as np
 
 from ..activations import CODES
-from .module import CTYPES, GEMM_VARIANTS, contiguous, gemm_name, _module
+from .module import CTYPES, GEMM_VARIANTS, THREADS, blocks, contiguous, gemm_name, kernel, _module
+
+TILE, K_STEP = 64, 16
+
+
+def split_k(m, n, k, sms):
+    """(slices, K per slice) for an m x n output over inner size k on a GPU of ``sms``
+    multiprocessors: one slice when the tiles alone fill the GPU or K is short, else enough
+    slices of at least 256 (a multiple of 16) to give every multiprocessor a block. The
+    workspace, slices x m x n, stays under (sms + tiles) tiles."""
+    tiles = -(-m // TILE) * -(-n // TILE)
+    if tiles >= sms or k < 512:
+        return 1, max(k, 1)
+    slices = min(-(-sms // tiles), k // 256)
+    chunk = -(-(-(-k // slices)) // K_STEP) * K_STEP
+    return -(-k // chunk), chunk
+
+
+@functools.lru_cache(maxsize=None)
+def _device(index):
+    """(multiprocessors, compute capability as an int, e.g. 90) of a GPU."""
+    device = cp.cuda.Device(index)
+    return device.attributes["MultiProcessorCount"], int(device.compute_capability)
 
 
 def gemm(a, b, trans_a=False, trans_b=False, bias=None, activation="identity", slope=0.01, tf32=False):
@@ -22,11 +50,23 @@ def gemm(a, b, trans_a=False, trans_b=False, bias=None, activation="identity", s
     if k != k2:
         raise ValueError(f"gemm: inner dimensions differ: {a.shape}{'^T' * trans_a} @ {b.shape}{'^T' * trans_b}")
     out = cp.empty((m, n), dtype)
-    has_bias = bias is not None
-    bias = contiguous(bias, dtype) if has_bias else cp.zeros(1, dtype)
+    if m == 0 or n == 0:   # nothing to launch (a zero-size grid is an error)
+        return out
+    sms, arch = _device(cp.cuda.Device().id)
     tf32 = tf32 and dtype == np.float32
+    if tf32 and arch < 80:
+        raise ValueError(f"gemm: TF32 needs a GPU of compute capability 8.0 or later; this one is {arch / 10:.1f}")
+    has_bias = bias is not None
+    bias = contiguous(bias, dtype) if has_bias else out   # not read without has_bias
+    slices, chunk = split_k(m, n, k, sms)
+    target = out if slices == 1 else cp.empty((slices, m, n), dtype)
+    act, slope = np.int32(CODES[activation]), dtype.type(slope)
     function = _module().get_function(gemm_name("tf32" if tf32 else CTYPES[np.dtype(dtype)], trans_a, trans_b))
-    function(((n + 63) // 64, (m + 63) // 64), (128 if tf32 else 256,),
-             (a, b, bias, out, np.int32(m), np.int32(n), np.int32(k), np.int32(a.shape[1]), np.int32(b.shape[1]),
-              np.int32(has_bias), np.int32(CODES[activation]), dtype.type(slope)))
+    function((-(-m // TILE), -(-n // TILE), slices), (128 if tf32 else 256,),
+             (a, b, bias, target, np.int32(m), np.int32(n), np.int32(k), np.int32(a.shape[1]), np.int32(b.shape[1]),
+              np.int32(chunk), np.int32(has_bias), act, slope))
+    if slices > 1:
+        kernel("gemm_split_k_sum", dtype)(blocks(m * n), (THREADS,),
+                                          (target, bias, out, np.int64(m * n), np.int32(n), np.int32(slices),
+                                           np.int32(has_bias), act, slope))
     return out

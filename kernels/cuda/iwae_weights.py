@@ -9,9 +9,13 @@ from .module import contiguous, kernel
 
 def forward(logw):
     n, k = logw.shape
+    if k == 0:   # as minivae.ops.iwae_bound: L_k of no samples is undefined
+        raise ValueError(f"iwae_weights: k = 0 samples in log-weights of shape {logw.shape}")
     logw = contiguous(logw, logw.dtype)
     out = cp.empty(n, logw.dtype)
     weights = cp.empty_like(logw)
+    if n == 0:   # no rows, no blocks (a zero-size grid is an error)
+        return out, weights
     threads = min(256, 32 * ((k + 31) // 32))
     kernel("iwae_weights", logw.dtype)((n,), (threads,), (logw, out, weights, cp.int32(k), logw.dtype.type(math.log(k))))
     return out, weights

@@ -9,7 +9,7 @@ import numpy as np
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fused.cu")
 KERNELS = ("dense_bias_act", "dense_act_grad_bias", "reparameterize_kl_forward",
            "reparameterize_kl_backward", "iwae_weights", "bce_with_logits", "adam_step", "adam_amsgrad_step", "philox_normal",
-           "philox_uniform", "adam_step_counted", "im2col", "col2im")
+           "philox_uniform", "adam_step_counted", "im2col", "col2im", "gemm_split_k_sum", "advance_step")
 CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 PLAIN = ("advance_counter",)   # extern "C" kernels, looked up by their own names
 THREADS = 256
@@ -22,7 +22,7 @@ def _module():
     names = [f"{k}<{t}>" for k in KERNELS for t in CTYPES.values()]
     names += [gemm_name(t, ta, tb) for t in CTYPES.values() for ta, tb in GEMM_VARIANTS]
     names += [gemm_name("tf32", ta, tb) for ta, tb in GEMM_VARIANTS]
-    return cp.RawModule(code=code, options=("-std=c++14",), name_expressions=names)
+    return cp.RawModule(code=code, options=("-std=c++17",), name_expressions=names)
 
 
 GEMM_VARIANTS = ((False, False), (False, True), (True, False))   # op(A) op(B): the dense layer's three products

@@ -11,7 +11,8 @@ def _draw(name, shape, seed, offset, dtype):
     """One draw from kernel ``name``; ``offset`` is a one-element uint64 CuPy array, bumped after."""
     out = cp.empty(shape, dtype)
     n = out.size
-    kernel(name, dtype)(blocks((n + 3) // 4), (THREADS,), (out, np.int64(n), np.uint64(seed), offset))
+    if n:   # an empty draw still takes its offset, as the reference's does
+        kernel(name, dtype)(blocks((n + 3) // 4), (THREADS,), (out, np.int64(n), np.uint64(seed), offset))
     kernel("advance_counter")((1,), (1,), (offset,))
     return out
 

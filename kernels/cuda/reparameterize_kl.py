@@ -12,6 +12,8 @@ def forward(mu, logvar, eps, lo, hi):
     mu, logvar, eps = (contiguous(a, mu.dtype) for a in (mu, logvar, eps))
     z = cp.empty_like(mu)
     kl = cp.empty(n, mu.dtype)
+    if n == 0:   # no rows, no blocks (a zero-size grid is an error)
+        return z, kl
     rows_per_block = THREADS // 32
     kernel("reparameterize_kl_forward", mu.dtype)(
         ((n + rows_per_block - 1) // rows_per_block,), (THREADS,),
@@ -24,6 +26,8 @@ def backward(mu, logvar, eps, gz, gkl, lo, hi):
     t = mu.dtype.type
     mu, logvar, eps, gz, gkl = (contiguous(a, mu.dtype) for a in (mu, logvar, eps, gz, gkl))
     gmu, glv = cp.empty_like(mu), cp.empty_like(mu)
+    if mu.size == 0:
+        return gmu, glv
     kernel("reparameterize_kl_backward", mu.dtype)(
         blocks(n * d), (THREADS,), (mu, logvar, eps, gz, gkl, gmu, glv, np.int64(n), np.int32(d), t(lo), t(hi)))
     return gmu, glv

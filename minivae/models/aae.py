@@ -92,7 +92,7 @@ class AdversarialAutoencoder(AutoencoderBase):
         x = self.as_input(x)
         z = self.encode(x)
         n = x.shape[0]
-        ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
+        ones, zeros = self.filled((n, 1), 1.0), self.filled((n, 1), 0.0)
         out = {}
         if player in (None, "autoencoder"):
             out["autoencoder"] = self.reconstruction_error(x, z, y).mean()

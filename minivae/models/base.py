@@ -57,6 +57,27 @@ class Model(Module):
         array = array if hasattr(array, "dtype") else np.asarray(array)
         return Tensor(backend.to_device(array, self.device))
 
+    def filled(self, shape, value):
+        """A constant tensor of ``value`` made on the model's device (a GAN's targets), with
+        no copy from the host, which a step recorded as a CUDA graph cannot make."""
+        return Tensor(backend.array_module(self.device).full(shape, value, backend.DEFAULT_DTYPE))
+
+    def one_hot(self, k, classes):
+        """Rows of the identity for integer codes ``k`` (host or device), on the model's device."""
+        xp = backend.array_module(self.device)
+        k = backend.to_device(k if hasattr(k, "dtype") else np.asarray(k), self.device)
+        return Tensor(xp.eye(classes, dtype=backend.DEFAULT_DTYPE)[k])
+
+    def to(self, device):
+        """Move the model; noise drawn with the default generator is then drawn on the new
+        device (by its default generator), not on the host and copied. A generator the
+        model was given stays."""
+        super().to(device)
+        noise = getattr(self, "generator", None)
+        if noise is not None and noise is backend.default_generator(noise.device) and noise.device != device:
+            self.generator = backend.default_generator(device)
+        return self
+
     def as_input(self, x, dim=None, name="x"):
         """A float tensor of shape (n, dim) on the model's device, or a ValueError that names
         the problem. Data may be NumPy or CuPy; tensors are moved, not checked."""

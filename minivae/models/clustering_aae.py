@@ -58,13 +58,12 @@ class ClusteringAAE(AutoencoderBase):
         x = self.as_input(x)
         n = x.shape[0]
         cat, z = self.heads(x)
-        ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
+        ones, zeros = self.filled((n, 1), 1.0), self.filled((n, 1), 0.0)
         out = {}
         if player in (None, "autoencoder"):
             out["autoencoder"] = -self.likelihood.log_prob(x, self.decode(F.concat([cat, z], axis=-1))).mean()
         if player in (None, "discriminator"):
-            k = np.asarray(backend.to_device(self.generator.integers(self.n_clusters, n), "cpu"))
-            onehot = self.constant(np.eye(self.n_clusters, dtype=np.float32)[k])
+            onehot = self.one_hot(self.generator.integers(self.n_clusters, n), self.n_clusters)
             gauss = self.constant(self.generator.normal((n, self.z_dim)))
             out["discriminator"] = (F.bce_with_logits(self.d_cat(onehot), ones)
                                     + F.bce_with_logits(self.d_cat(cat.detach()), zeros)

@@ -64,7 +64,7 @@ class GAN(Model):
         x = self.as_input(x)
         n = x.shape[0]
         fake = self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim)))))
-        ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
+        ones, zeros = self.filled((n, 1), 1.0), self.filled((n, 1), 0.0)
         d = lambda v: self.head(self.features(v))
         out = {}
         if player in (None, "discriminator"):

@@ -24,19 +24,19 @@ class MaskedAutoencoder(AutoencoderBase):
         return self.decoder(z)
 
     def encode(self, x, y=None, visible=None):
-        visible = np.ones(x.shape, np.float32) if visible is None else visible
+        visible = backend.array_module(self.device).ones(x.shape, np.float32) if visible is None else visible
         return self.encoder(F.concat([x * visible, self.constant(visible)], axis=1))
 
     def loss(self, x, y=None):
         x = self.as_input(x)
-        visible = (backend.default_generator().uniform(x.shape) >= self.mask_ratio).astype(np.float32)
+        visible = (backend.default_generator(self.device).uniform(x.shape) >= self.mask_ratio).astype(np.float32)
         hidden = 1.0 - visible
         out = self.decode(self.encode(x, visible=visible))
         if self.likelihood.kind == "bernoulli":
             error = F.bce_with_logits(out, x, reduction="none")
         else:
             error = (out - x) ** 2 * 0.5
-        recon = ((error * hidden).sum(-1) / np.maximum(hidden.sum(-1), 1.0)).mean()
+        recon = ((error * hidden).sum(-1) / backend.array_module(self.device).maximum(hidden.sum(-1), 1.0)).mean()
         return recon, {"recon_hidden": recon}
 
     def inpaint(self, x, visible):

@@ -16,9 +16,10 @@ def gaussian(n, generator=None):
 def mixture_of_gaussians(n, components=10, radius=4.0, std=0.5, generator=None, labels=None):
     """Gaussians centred on a circle; ``labels`` fixes the component of each sample."""
     rng = generator or backend.default_generator()
-    k = rng.integers(components, n) if labels is None else np.asarray(labels) % components
+    xp = backend.array_module(rng.device)   # drawn where the generator draws: no host copy
+    k = rng.integers(components, n) if labels is None else xp.asarray(labels) % components
     angle = 2 * np.pi * k / components
-    centre = radius * np.stack([np.cos(angle), np.sin(angle)], 1)
+    centre = radius * xp.stack([xp.cos(angle), xp.sin(angle)], 1)
     return (centre + std * rng.normal((n, 2), dtype=np.float64)).astype(backend.DEFAULT_DTYPE)
 
 
@@ -26,11 +27,12 @@ def swiss_roll(n, noise=0.05, generator=None, labels=None, components=10):
     """A spiral; ``labels`` puts each sample on its label's segment (one of ``components``
     equal pieces of the roll, as Makhzani et al.'s labelled swiss roll, Fig. 6)."""
     rng = generator or backend.default_generator()
-    u = np.asarray(backend.to_device(rng.uniform((n,), dtype=np.float64), "cpu"))
+    xp = backend.array_module(rng.device)
+    u = rng.uniform((n,), dtype=np.float64)
     if labels is not None:
-        u = (np.asarray(labels) % components + u) / components
+        u = (xp.asarray(labels) % components + u) / components
     t = 1.5 * np.pi * (1 + 2 * u)
-    x = np.stack([t * np.cos(t), t * np.sin(t)], 1) / 5.0
+    x = xp.stack([t * xp.cos(t), t * xp.sin(t)], 1) / 5.0
     return (x + noise * rng.normal((n, 2), dtype=np.float64)).astype(backend.DEFAULT_DTYPE)
 
 

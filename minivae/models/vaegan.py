@@ -75,7 +75,7 @@ class VAEGAN(Model):
             z, kl = F.reparameterize_kl(mu, logvar, self.generator.normal(mu.shape))
             x_tilde = self.data_mean(self.decode(z))
             x_p = self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim)))))
-        ones, zeros = np.ones((n, 1), np.float32), np.zeros((n, 1), np.float32)
+        ones, zeros = self.filled((n, 1), 1.0), self.filled((n, 1), 0.0)
         d = lambda v: self.head(self.features(v))
         f_x, out = self.features(x), {}
         if player in (None, "encoder", "decoder"):

@@ -41,10 +41,11 @@ class _BatchNorm(Module):
             mean = total(x.sum(axes, keepdims=True)) / n
             centered = x - mean
             var = total((centered * centered).sum(axes, keepdims=True)) / n
-            m, dtype = self.momentum, self.running_mean.dtype  # the buffers keep their dtype
-            self.set_buffer("running_mean", ((1 - m) * self.running_mean + m * mean.data.reshape(-1)).astype(dtype))
-            self.set_buffer("running_var", ((1 - m) * self.running_var
-                                            + m * var.data.reshape(-1) * (n / (n - 1))).astype(dtype))
+            # In place, keeping their dtype: a step recorded as a CUDA graph writes to the
+            # arrays it was recorded with on every replay, and evaluation must read those.
+            m, running_mean, running_var = self.momentum, self.running_mean, self.running_var
+            running_mean[...] = (1 - m) * running_mean + m * mean.data.reshape(-1)
+            running_var[...] = (1 - m) * running_var + m * var.data.reshape(-1) * (n / (n - 1))
             inv_std = 1.0 / ops.sqrt(var + self.eps)
         else:
             xp = backend.array_module(x.device)

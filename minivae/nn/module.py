@@ -41,9 +41,6 @@ class Module:
         """State that is saved with the module but not trained (e.g. running statistics)."""
         self._buffers[name] = array
 
-    def set_buffer(self, name, array):
-        self._buffers[name] = array
-
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
@@ -122,9 +119,8 @@ class Module:
             if name in own:   # in place: a parameter that is a view (FlatOptimizer) stays one
                 own[name].data[...] = array
                 own[name].bump_version()
-            else:
-                m, key = buffers[name]
-                m._buffers[key] = array.copy()
+            else:             # in place too: a recorded CUDA graph keeps the buffer's address
+                target[...] = array
         return self
 
     def save(self, path):

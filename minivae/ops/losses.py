@@ -57,12 +57,9 @@ class BCEWithLogits(Fused):
     def backward_kernel(self, g):
         if self.reduction != "none":
             g = g * g.dtype.type(self.scale)   # a 0-d gradient for a reduced loss
-        if g.ndim == 0 and g == 1:
-            gl = self.dlogits[...]             # d(sum)/dl itself, no pass over the data; a
-                                               # view, so that a leaf's .grad copies what we keep
-        else:
-            gl = g * self.dlogits
-        return (gl if self.needs_grad[0] else None,
+        # Always the product, even where g is 1: telling would read g back from the device
+        # (a sync per step, and refused inside a CUDA-graph capture).
+        return (g * self.dlogits if self.needs_grad[0] else None,
                 -g * self.inputs[0].data if self.needs_grad[1] else None)
 
     def release(self):

@@ -12,7 +12,9 @@ class Adam(Optimizer):
 
     ``device_steps`` (GPU): t lives in device memory too and the update kernel bumps and
     reads it there, so that a step recorded in a CUDA graph applies the next bias
-    corrections on each replay (``replayed`` keeps the host count in step)."""
+    corrections on each replay (``replayed`` keeps the host count in step). Such a step
+    may be gated: ``step(gate=loss)`` changes nothing, on the device, where ``loss`` is not
+    finite, so that a replayed step keeps the last good parameters."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False, device_steps=False):
@@ -25,6 +27,22 @@ class Adam(Optimizer):
             if amsgrad or devices != {"cuda"} or kernels.lookup("adam_step_counted", "cuda") is None:
                 raise ValueError("Adam: device_steps needs parameters on cuda, the fast kernels and no amsgrad; "
                                  f"got devices {sorted(devices)}, amsgrad={amsgrad}, kernels {kernels.kernel_mode()}")
+            bad = [i for i, p in enumerate(self.params) if not p.data.flags.c_contiguous]
+            if bad:   # the kernel updates p in place: a copy would leave the parameter as it was
+                raise ValueError(f"Adam: device_steps updates parameters in place; parameters {bad} are not "
+                                 "C-contiguous")
+        self._gate = None
+
+    def step(self, gate=None):
+        """One step; ``gate`` (device_steps only): a one-element array, the step's loss, that
+        the update kernels read, skipping the step on the device where it is not finite."""
+        if gate is not None and not self.device_steps:
+            raise ValueError("Adam: a gated step needs device_steps (the eager step checks its loss on the host)")
+        self._gate = gate
+        try:
+            super().step()
+        finally:
+            self._gate = None
 
     def update(self, p, g, state):
         b1, b2 = self.betas
@@ -35,7 +53,7 @@ class Adam(Optimizer):
             if "device_step" not in state:   # made eagerly, before any capture
                 state["device_step"] = backend.array_module("cuda").asarray([t - 1], dtype="uint64")
             kernels.lookup("adam_step_counted", "cuda")(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay,
-                                                         state["device_step"])
+                                                         state["device_step"], self._gate)
             return
         fused = kernels.lookup("adam_step", backend.device_of(p))
         if fused is not None and p.flags.c_contiguous and p.dtype == g.dtype:

@@ -49,11 +49,13 @@ class FlatOptimizer:
         for p in self.params:
             p.grad = None
 
-    def step(self):
+    def step(self, **kwargs):
+        """Gather the gradients, then one step of the wrapped optimizer (``kwargs``: its own,
+        such as Adam's ``gate``)."""
         for p, where in zip(self.params, self.slices):
             self.grads[where] = 0 if p.grad is None else p.grad.data.reshape(-1)
         self.flat.grad = Tensor(self.grads)
-        self.inner.step()
+        self.inner.step(**kwargs)
         for p in self.params:
             p.bump_version()
 

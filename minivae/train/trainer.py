@@ -46,13 +46,19 @@ DEVICE_DATA_LIMIT = 2 ** 30   # bytes of training data copied to the device once
 
 
 def _on_device(device, x, y):
-    """(x, y, index) for minibatches: on a GPU the training data moves to the device once
-    when it is small enough, and a batch is gathered there; otherwise each batch moves
-    (Model.as_input). Labels stay on the host, where models make their one-hot codes."""
-    if device == "cpu" or backend.device_of(x) == device or x.nbytes > DEVICE_DATA_LIMIT:
+    """(x, y, index) for minibatches: on a GPU the training data moves to the device once,
+    as C-contiguous float32, when it is there already or small enough, and a batch is
+    gathered there; otherwise each batch moves (Model.as_input). Labels stay on the host,
+    where models make their one-hot codes."""
+    if device == "cpu" or (backend.device_of(x) != device and x.nbytes > DEVICE_DATA_LIMIT):
         return x, y, lambda idx: idx
-    return backend.to_device(np.ascontiguousarray(x, np.float32), device), y, \
-        lambda idx: backend.to_device(idx, device)
+    if backend.device_of(x) != device:   # cast on the host: no float64 copy on the device
+        x = backend.to_device(np.ascontiguousarray(x, backend.DEFAULT_DTYPE), device)
+    x = backend.array_module(device).ascontiguousarray(x, dtype=backend.DEFAULT_DTYPE)
+    return x, y, lambda idx: backend.to_device(idx, device)
+
+
+READ_EVERY = 32   # replayed steps between reads of their losses (each read waits for the GPU)
 
 
 def format_record(record):
@@ -225,10 +231,12 @@ class _NonFinite(Exception):
 def _step(model, opt, name, recording=lambda: False, scale=1.0, world=None, params=None):
     """One player's step, descending ``scale`` times its mean loss over the batch. A loss that
     is NaN or infinite stops it before the update, so the model keeps its last good
-    parameters; a step being recorded as a CUDA graph cannot read its loss, which is checked
-    after each replay instead. Across ranks, each weighs its share of the batch by its size
-    (``share``), and the gradients and the loss are summed over the world before the update
-    (and checked after the sum: a rank stopping alone would leave the others waiting).
+    parameters; a step being recorded as a CUDA graph cannot read its loss, so its update is
+    gated on the device instead (skipped where the loss is not finite), and the trainer
+    reads the replays' losses every READ_EVERY steps. Across ranks, each weighs its share of
+    the batch by its size (``share``), and the gradients and the loss are summed over the
+    world before the update (and checked after the sum: a rank stopping alone would leave
+    the others waiting).
     Returns the loss as the float it read, or, while recording, the Tensor a replay fills."""
     ranks = world is not None and world.size > 1
 
@@ -244,8 +252,11 @@ def _step(model, opt, name, recording=lambda: False, scale=1.0, world=None, para
             value = world.sum_gradients(params, value * share)
             if not math.isfinite(value):
                 raise _NonFinite(name, value)
+        if value is None:
+            opt.step(gate=loss.data)
+            return loss
         opt.step()
-        return loss if value is None else value
+        return value
     return step
 
 
@@ -317,11 +328,12 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
             batches = [idx for idx in batches if len(idx) >= world.size]
         bar = Progress(len(batches), f"epoch {epoch}/{epochs}", progress and world.rank == 0)
         totals, seen, start = {}, 0, time.perf_counter()
+        unread = {}   # player -> the device sum of replayed losses x batch sizes, not yet read
         model.train()
         if recorder:
             recorder.forget()
         with recorder.running() if recorder else contextlib.nullcontext():
-            for idx in batches:
+            for i, idx in enumerate(batches, 1):
                 batch, share = len(idx), 1.0
                 if world.size > 1:   # this rank's rows, weighted by their share of the batch
                     part = world.share(batch)
@@ -330,19 +342,27 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
                         g.shard(part, batch)
                     idx = idx[part]
                 xb, yb = x_all[to_batch(idx)], None if y_all is None else y_all[idx]
-                for name, opt in opts.items():
-                    try:
+                try:
+                    for name, opt in opts.items():
                         loss = recorder.step(name, steps[name], opt, xb, yb) if recorder else \
                             steps[name](xb, yb, share)
-                        value = loss if isinstance(loss, float) else loss.item()   # a replay's loss
-                        if not math.isfinite(value):   # read after a replay
-                            raise _NonFinite(name, value)
-                    except _NonFinite as bad:
-                        bar.close()
-                        raise TrainingDiverged(f"the {bad.name} loss became {bad.value} in epoch {epoch}; "
-                                               + (f"the last good checkpoint is {checkpoint}" if checkpoint and
-                                                  os.path.exists(checkpoint) else "nothing was saved")) from None
-                    totals[name] = totals.get(name, 0.0) + value * batch
+                        if isinstance(loss, float):   # checked before its update
+                            totals[name] = totals.get(name, 0.0) + loss * batch
+                        else:                         # a replay's: summed on the device, read below
+                            part = loss.data * batch
+                            unread[name] = part if name not in unread else unread[name] + part
+                    if unread and (i % READ_EVERY == 0 or i == len(batches)):
+                        for name, total in unread.items():
+                            value = float(total)
+                            if not math.isfinite(value):
+                                raise _NonFinite(name, value)
+                            totals[name] = totals.get(name, 0.0) + value
+                        unread = {}
+                except _NonFinite as bad:
+                    bar.close()
+                    raise TrainingDiverged(f"the {bad.name} loss became {bad.value} in epoch {epoch}; "
+                                           + (f"the last good checkpoint is {checkpoint}" if checkpoint and
+                                              os.path.exists(checkpoint) else "nothing was saved")) from None
                 seen += batch
                 bar.update(batch, {k: v / seen for k, v in totals.items()})
         bar.close()

@@ -46,3 +46,12 @@ def test_environment_variable():
     assert out.returncode == 0, out.stderr
     out = _python("import minivae.kernels as k; k.lookup('dense_forward', 'cpu')", MINIVAE_KERNELS="warp")
     assert out.returncode != 0 and "MINIVAE_KERNELS must be one of fast, reference, got 'warp'" in out.stderr
+
+
+def test_a_device_that_is_not_a_name_is_refused_clearly():
+    from minivae import kernels
+
+    class Device:   # CuPy's Device: compared, never hashed
+        __hash__ = None
+    with pytest.raises(TypeError, match="ops take Tensors, not raw arrays"):
+        kernels.lookup("dense_forward", Device())

@@ -46,3 +46,17 @@ def test_batchnorm2d_normalizes_each_channel_over_batch_and_pixels():
     assert gradcheck(lambda t: bn(t) ** 3, np.random.default_rng(3).standard_normal((2, 3, 2, 2)))
     with pytest.raises(ValueError, match="expected shape"):
         bn(mv.tensor(np.ones((4, 3))))
+
+
+def test_running_statistics_are_updated_in_place():
+    """A training step recorded as a CUDA graph writes to the arrays it was recorded with:
+    rebinding the buffers would leave evaluation reading arrays no replay updates."""
+    bn = nn.BatchNorm1d(3)
+    mean, var = bn.running_mean, bn.running_var
+    x = np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32) * 2 + 1
+    bn(mv.tensor(x))
+    assert bn.running_mean is mean and bn.running_var is var
+    np.testing.assert_allclose(mean, 0.1 * x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(var, 0.9 + 0.1 * x.var(0, ddof=1), rtol=1e-5)
+    bn.load_state_dict({**bn.state_dict(), "running_mean": np.full(3, 7.0, np.float32)})
+    assert bn.running_mean is mean and (mean == 7).all()

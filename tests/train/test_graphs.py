@@ -1,11 +1,8 @@
 """The recorded training step: its control flow with a stand-in for CuPy's streams (here,
 without a GPU), and the real thing against eager steps where a GPU is."""
-import contextlib
-import sys
-import types
-
 import numpy as np
 import pytest
+from fake_cupy import install
 
 import minivae as mv
 from minivae.data import load_dataset
@@ -15,51 +12,9 @@ from minivae.train import fit
 cuda = pytest.mark.skipif(not mv.cuda_available(), reason="needs CuPy and a GPU")
 
 
-class FakeCupy:
-    """Streams that log what they are asked; a "recording" runs the step once on the CPU, a
-    launch runs nothing (so a replay shows up only in the log and the host counts)."""
-
-    def __init__(self):
-        self.log = []
-        log = self.log
-
-        class Stream:
-            def __init__(self, non_blocking):
-                self.capturing = False
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                return False
-
-            def begin_capture(self):
-                self.capturing = True
-                log.append("begin")
-
-            def end_capture(self):
-                self.capturing = False
-                log.append("end")
-                return types.SimpleNamespace(launch=lambda stream: log.append("launch"))
-
-            def synchronize(self):
-                pass
-
-        @contextlib.contextmanager
-        def using_allocator(malloc):
-            log.append("own pool")
-            yield
-
-        self.cuda = types.SimpleNamespace(Stream=Stream, MemoryPool=lambda: types.SimpleNamespace(malloc=None),
-                                          using_allocator=using_allocator,
-                                          Device=lambda: types.SimpleNamespace(synchronize=lambda: None))
-
-
 @pytest.fixture
 def fake(monkeypatch):
-    cp = FakeCupy()
-    monkeypatch.setitem(sys.modules, "cupy", cp)
-    return cp
+    return install(monkeypatch)
 
 
 def _parts():
@@ -69,7 +24,8 @@ def _parts():
     seen = []
 
     def step(x, y):
-        seen.append(np.array(x.data if hasattr(x, "data") and not isinstance(x, np.ndarray) else x))
+        assert isinstance(x, mv.Tensor)   # the recorder hands the step a Tensor on the device
+        seen.append(np.array(x.data))
         loss = model.loss(x)[0]
         model.zero_grad()
         loss.backward()
@@ -87,7 +43,7 @@ def test_warm_up_eagerly_then_record_once_then_replay(fake):
     graphs.step("model", step, opt, batches[0], None)     # eagerly: kernels compiled, counters made
     assert fake.log == [] and opt.inner.steps == 1
     recorded = graphs.step("model", step, opt, batches[1], None)
-    assert fake.log == ["own pool", "begin", "end", "launch"] and opt.inner.steps == 2
+    assert fake.log == ["allocator ('pool', 0)", "begin", "end", "launch"] and opt.inner.steps == 2
     np.testing.assert_array_equal(seen[1], batches[1])   # recorded on the static copy of the batch
     for i, x in enumerate(batches[2:], 3):
         assert graphs.step("model", step, opt, x, None) is recorded   # the graph's loss, read after replay
@@ -152,15 +108,55 @@ def _train_on(device, graphs, generator, epochs=2):
 
 @pytest.mark.cuda
 @cuda
-def test_replayed_steps_match_eager_steps_with_the_same_noise(capsys):
+def test_replayed_steps_match_eager_steps_with_the_same_noise(capsys, monkeypatch):
+    """Stable by construction: the eager steps use our GEMM too (not cuBLAS, whose sums go in
+    another order), so what differs is only the order of the bias gradients' atomic adds;
+    the losses must agree closely, the parameters (where Adam magnifies float noise in
+    near-zero gradients) to a looser bound."""
+    from minivae.kernels.cuda import dense
     from minivae.philox import DevicePhilox
+    monkeypatch.setattr(dense, "own_gemm", lambda: True)
     eager, eager_history = _train_on("cuda", False, DevicePhilox(0))
     replayed, history = _train_on("cuda", True, DevicePhilox(0))
     assert "training eagerly" not in capsys.readouterr().out
-    for (name, a), b in zip(eager.state_dict().items(), replayed.state_dict().values()):
-        np.testing.assert_allclose(b, a, rtol=1e-4, atol=2e-4, err_msg=name)
     for h, e in zip(history, eager_history):
         assert h["train_loss"] == pytest.approx(e["train_loss"], rel=1e-5)
+    for (name, a), b in zip(eager.state_dict().items(), replayed.state_dict().values()):
+        np.testing.assert_allclose(b, a, rtol=1e-3, atol=1e-3, err_msg=name)
+
+
+@pytest.mark.cuda
+@cuda
+def test_a_non_finite_loss_in_a_replayed_step_keeps_the_last_good_parameters():
+    """The replays' losses are read only every few steps, after their updates are queued:
+    the update itself is skipped on the device where the loss is not finite."""
+    from minivae.train.trainer import TrainingDiverged, _epoch_seed
+    mv.manual_seed(0)
+    model = create("vae", x_dim=2, z_dim=2, hidden=(16,)).to("cuda")
+    x = DATA.train.copy()
+    order = np.random.default_rng(_epoch_seed(0, 1)).permutation(len(x))   # the trainer's first epoch
+    x[order[192:256]] = np.nan   # batch 4: after the eager step and the recording, a replay
+    with pytest.raises(TrainingDiverged, match="the model loss became nan in epoch 1"):
+        fit(model, x, epochs=1, batch_size=64, progress=False, log=lambda r: None, graphs=True)
+    assert all(np.isfinite(v).all() for v in model.state_dict().values())
+
+
+@pytest.mark.cuda
+@cuda
+def test_batch_norm_statistics_are_those_the_replays_computed():
+    """The running statistics are updated in place, so the arrays evaluation reads are the
+    ones each replay writes: a recorded fit and an eager one end with the same statistics."""
+    from minivae.philox import DevicePhilox
+    runs = []
+    for graphs in (False, True):
+        mv.manual_seed(0)
+        model = create("vae", x_dim=2, z_dim=2, hidden=(16,), batchnorm=True).to("cuda")
+        model.generator = DevicePhilox(0)
+        fit(model, DATA.train, epochs=2, batch_size=64, progress=False, log=lambda r: None, graphs=graphs)
+        runs.append({k: v for k, v in model.state_dict().items() if "running" in k})
+    assert runs[0]
+    for name, eager in runs[0].items():
+        np.testing.assert_allclose(runs[1][name], eager, rtol=1e-3, atol=1e-4, err_msg=name)
 
 
 @pytest.mark.cuda
@@ -181,3 +177,93 @@ def test_a_model_with_labels_trains_eagerly_and_says_so(capsys):
     model = ConditionalVAE(2, int(data.y_train.max()) + 1, z_dim=2, hidden=(8,)).to("cuda")
     fit(model, data.train, data.y_train, epochs=1, batch_size=50, progress=False, log=lambda r: None)
     assert "training eagerly, without CUDA graphs: the model's labels" in capsys.readouterr().out
+
+
+def test_each_players_graph_records_into_a_pool_of_its_own(fake):
+    from minivae.train.graphs import StepGraphs
+    _, opt, step, _ = _parts()
+    graphs = StepGraphs(say=pytest.fail)
+    x = np.full((4, 3), 0.5, np.float32)
+    for player in ("a", "b", "a", "b"):
+        graphs.step(player, step, opt, x, None)
+    assert [line for line in fake.log if line.startswith("allocator")] == ["allocator ('pool', 0)",
+                                                                            "allocator ('pool', 1)"]
+
+
+def test_a_host_batch_of_another_dtype_becomes_a_float32_device_array_before_recording(fake):
+    from minivae.train.graphs import StepGraphs
+    _, opt, step, seen = _parts()
+    graphs = StepGraphs(say=pytest.fail)
+    x = np.asfortranarray(np.full((4, 3), 0.25))            # float64, not C-contiguous
+    for _ in range(3):
+        graphs.step("model", step, opt, x, None)
+    static = graphs.graphs["model"][1]
+    assert static.dtype == np.float32 and static.flags.c_contiguous
+    assert all(s.dtype == np.float32 for s in seen)
+
+
+def test_a_failed_capture_reports_the_steps_error_and_forgets_what_it_made(fake):
+    from minivae.train.graphs import StepGraphs
+    _, opt, step, _ = _parts()
+    said = []
+    graphs = StepGraphs(say=said.append)
+    x = np.full((4, 3), 0.5, np.float32)
+    graphs.step("model", step, opt, x, None)
+    before = {k: v.copy() if hasattr(v, "copy") else v for k, v in opt.inner.state[0].items()}
+    fake.capture_error = RuntimeError("cudaErrorStreamCaptureInvalidated")   # what end_capture says after
+
+    def fails(x, y):
+        if fake.capturing:   # a buffer made inside the capture (never written), then a refusal
+            opt.inner.state[0]["m"] = np.full_like(opt.inner.state[0]["m"], np.nan)
+            raise NotImplementedError("calling cuBLAS API during stream capture is currently unsupported")
+        return step(x, y)
+    graphs.step("model", fails, opt, x, None)
+    assert said == ["training eagerly, without CUDA graphs: NotImplementedError: calling cuBLAS API during "
+                    "stream capture is currently unsupported"]
+    assert np.isfinite(opt.inner.state[0]["m"]).all()                # the capture's buffer is gone
+    assert opt.inner.state[0]["step"] == before["step"] + 1          # then one eager step from the old state
+
+
+def test_an_end_capture_error_alone_is_reported(fake):
+    from minivae.train.graphs import StepGraphs
+    _, opt, step, _ = _parts()
+    said = []
+    graphs = StepGraphs(say=said.append)
+    x = np.full((4, 3), 0.5, np.float32)
+    graphs.step("model", step, opt, x, None)
+    fake.capture_error = RuntimeError("operation not permitted when stream is capturing")
+    graphs.step("model", step, opt, x, None)
+    assert said == ["training eagerly, without CUDA graphs: RuntimeError: operation not permitted when stream "
+                    "is capturing"]
+
+
+def test_a_recorded_step_gates_its_update_on_its_loss():
+    """While recording, the trainer's step cannot read its loss: it hands the loss to the
+    optimizer, whose kernels skip the update on the device where it is not finite."""
+    from minivae.train.trainer import _step
+    model = create("vae", x_dim=3, z_dim=2, hidden=[4])
+    calls = []
+
+    class Optimizer:
+        def step(self, **kwargs):
+            calls.append(kwargs)
+    x = np.full((4, 3), 0.5, np.float32)
+    recording = [True]
+    step = _step(model, Optimizer(), "model", lambda: recording[0])
+    loss = step(x, None)
+    assert isinstance(loss, mv.Tensor) and calls[0]["gate"] is loss.data
+    recording[0] = False
+    assert isinstance(step(x, None), float) and calls[1] == {}
+
+
+@pytest.mark.cuda
+@cuda
+@pytest.mark.parametrize("name, kwargs", [("gan", {}), ("aae", {}), ("aae", {"prior": "mixture"}),
+                                          ("clustering-aae", {"n_clusters": 3}), ("vaegan", {})])
+def test_adversarial_models_record_their_steps(capsys, name, kwargs):
+    """Their targets and prior draws are made on the device: no copy from the host, which
+    a capture refuses, so every player's step is recorded rather than run eagerly."""
+    mv.manual_seed(0)
+    model = create(name, x_dim=2, z_dim=2, hidden=(16,), **kwargs).to("cuda")
+    fit(model, DATA.train, epochs=1, batch_size=64, progress=False, log=lambda r: None, graphs=True)
+    assert "training eagerly" not in capsys.readouterr().out

@@ -187,3 +187,59 @@ def test_a_captured_step_draws_fresh_noise_and_counts_its_steps():
     expected = _host_adam(p0, [host.normal(300, dtype=np.float64) for _ in range(3)])
     assert int(step[0]) == 3 and int(offset[0]) == 3
     np.testing.assert_allclose(cp.asnumpy(p), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_a_gated_adam_step_changes_nothing_where_its_loss_is_not_finite():
+    import cupy as cp
+    from minivae.kernels.cuda.adam import step_counted
+    rng = np.random.default_rng(10)
+    p0, grads = rng.standard_normal(257), [rng.standard_normal(257) for _ in range(3)]
+    p, m, v, step = cp.asarray(p0), cp.zeros(257), cp.zeros(257), cp.zeros(1, cp.uint64)
+    losses = [1.0, float("nan"), 2.0]
+    grad, gate = cp.zeros(257), cp.zeros((), cp.float64)
+    graph, stream, _ = recorded(lambda: step_counted(p, grad, m, v, 1e-2, 0.9, 0.999, 1e-8, 0.0, step, gate=gate))
+    for g, loss in zip(grads, losses):
+        grad[...] = cp.asarray(g)
+        gate[...] = loss
+        graph.launch(stream)
+    stream.synchronize()
+    assert int(step[0]) == 2   # the NaN step neither counted nor moved p, m, v
+    np.testing.assert_allclose(cp.asnumpy(p), _host_adam(p0, [grads[0], grads[2]]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("m, n, k", [(400, 20, 16384), (32, 9, 25088), (3, 5, 700)])
+def test_split_k_gemm_matches_cublas(m, n, k):
+    import cupy as cp
+    from minivae.kernels.cuda.gemm import gemm, split_k
+    assert split_k(m, n, k, cp.cuda.Device().attributes["MultiProcessorCount"])[0] > 1
+    rng = np.random.default_rng(11)
+    a, b = cp.asarray(rng.standard_normal((k, m))), cp.asarray(rng.standard_normal((k, n)))
+    bias = cp.asarray(rng.standard_normal(n))
+    got = gemm(a, b, trans_a=True, bias=bias, activation="relu")
+    np.testing.assert_allclose(cp.asnumpy(got), cp.asnumpy(cp.maximum(a.T @ b + bias, 0)), rtol=1e-10, atol=1e-9)
+
+
+def test_a_gemm_with_more_row_tiles_than_grid_y_allows():
+    import cupy as cp
+    from minivae.kernels.cuda.gemm import gemm
+    a, b = cp.ones((65536 * 64 + 5, 2), cp.float32), cp.full((2, 3), 0.5, cp.float32)
+    out = gemm(a, b)
+    assert float(out.min()) == float(out.max()) == 1.0
+
+
+def test_empty_inputs_launch_nothing_and_give_empty_results():
+    import cupy as cp
+    e = mv.tensor(np.zeros((0, 4), np.float32), device="cuda", requires_grad=True)
+    W = mv.tensor(np.ones((4, 3), np.float32), device="cuda", requires_grad=True)
+    y = F.dense(e, W, activation="tanh")
+    y.sum().backward()
+    assert y.shape == (0, 3) and float(cp.abs(W.grad.data).max()) == 0.0
+    z, kl = F.reparameterize_kl(e, e, cp.zeros((0, 4), cp.float32))
+    assert z.shape == (0, 4) and kl.shape == (0,)
+
+
+def test_a_model_moved_to_the_gpu_draws_its_noise_there():
+    from minivae.models import create
+    model = create("vae", x_dim=3, z_dim=2, hidden=[4]).to("cuda")
+    assert model.generator.device == "cuda"
+    assert mv.backend.device_of(model.generator.normal((2, 2))) == "cuda"

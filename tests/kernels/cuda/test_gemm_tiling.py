@@ -10,46 +10,66 @@ BM = BN = 64
 BK, THREADS = 16, 256
 
 
-def replay(A, B, M, N, K, ta, tb):
+def slices(K, chunk):
+    """The K range of each grid.z slice: [z chunk, min(K, (z + 1) chunk))."""
+    chunk = chunk or max(K, 1)
+    return [(lo, min(K, lo + chunk)) for lo in range(0, max(K, 1), chunk)]
+
+
+def split_k_sum(partial):
+    """gemm_split_k_sum: the slices' partial tiles added in slice order."""
+    total = np.zeros(partial.shape[1:])
+    for p in partial:
+        total = total + p
+    return total
+
+
+def replay(A, B, M, N, K, ta, tb, chunk=None):
     lda, ldb = A.shape[1], B.shape[1]
     a, b = A.reshape(-1), B.reshape(-1)
-    C = np.full((M, N), np.nan)
+    ranges = slices(K, chunk)
+    P = np.full((len(ranges), M, N), np.nan)
     l = np.arange(1024)
     tx, ty = np.arange(THREADS) % 16, np.arange(THREADS) // 16
-    for by in range((M + BM - 1) // BM):
-        for bx in range((N + BN - 1) // BN):
-            row0, col0 = by * BM, bx * BN
-            acc = np.zeros((THREADS, 4, 4))
-            for k0 in range(0, K, BK):
-                As, Bs = np.zeros((16, 65)), np.zeros((16, 65))
-                i, k = (l % 64, l // 64) if ta else (l // 16, l % 16)
-                gi, gk = row0 + i, k0 + k
-                ok = (gi < M) & (gk < K)
-                As[k[ok], i[ok]] = a[((gk * lda + gi) if ta else (gi * lda + gk))[ok]]
-                j, k = (l // 16, l % 16) if tb else (l % 64, l // 64)
-                gj, gk = col0 + j, k0 + k
-                ok = (gj < N) & (gk < K)
-                Bs[k[ok], j[ok]] = b[((gj * ldb + gk) if tb else (gk * ldb + gj))[ok]]
-                for kk in range(BK):
-                    av = np.stack([As[kk, ty + 16 * r] for r in range(4)], 1)
-                    bv = np.stack([Bs[kk, tx + 16 * c] for c in range(4)], 1)
-                    acc += av[:, :, None] * bv[:, None, :]
-            for r in range(4):
-                for c in range(4):
-                    i, j = row0 + ty + 16 * r, col0 + tx + 16 * c
-                    ok = (i < M) & (j < N)
-                    C[i[ok], j[ok]] = acc[ok, r, c]
-    return C
+    for bx in range((M + BM - 1) // BM):          # row tiles on grid.x
+        for by in range((N + BN - 1) // BN):      # column tiles on grid.y
+            for bz, (k_lo, k_hi) in enumerate(ranges):
+                row0, col0 = bx * BM, by * BN
+                acc = np.zeros((THREADS, 4, 4))
+                for k0 in range(k_lo, k_hi, BK):
+                    As, Bs = np.zeros((16, 65)), np.zeros((16, 65))
+                    i, k = (l % 64, l // 64) if ta else (l // 16, l % 16)
+                    gi, gk = row0 + i, k0 + k
+                    ok = (gi < M) & (gk < k_hi)
+                    As[k[ok], i[ok]] = a[((gk * lda + gi) if ta else (gi * lda + gk))[ok]]
+                    j, k = (l // 16, l % 16) if tb else (l % 64, l // 64)
+                    gj, gk = col0 + j, k0 + k
+                    ok = (gj < N) & (gk < k_hi)
+                    Bs[k[ok], j[ok]] = b[((gj * ldb + gk) if tb else (gk * ldb + gj))[ok]]
+                    for kk in range(BK):
+                        av = np.stack([As[kk, ty + 16 * r] for r in range(4)], 1)
+                        bv = np.stack([Bs[kk, tx + 16 * c] for c in range(4)], 1)
+                        acc += av[:, :, None] * bv[:, None, :]
+                for r in range(4):
+                    for c in range(4):
+                        i, j = row0 + ty + 16 * r, col0 + tx + 16 * c
+                        ok = (i < M) & (j < N)
+                        P[bz, i[ok], j[ok]] = acc[ok, r, c]
+    return split_k_sum(P)
 
 
-@pytest.mark.parametrize("m, k, n", [(1, 1, 1), (7, 20, 50), (65, 17, 63), (130, 33, 1)])
+CASES = [(1, 1, 1, None), (7, 20, 50, None), (65, 17, 63, None), (130, 33, 1, None), (3, 0, 2, None),
+         (65, 100, 63, 32), (7, 50, 3, 16), (2, 47, 70, 16)]   # the last three split K
+
+
+@pytest.mark.parametrize("m, k, n, chunk", CASES)
 @pytest.mark.parametrize("ta, tb", [(False, False), (False, True), (True, False)])
-def test_the_tiles_cover_every_output_once_with_the_right_sum(m, k, n, ta, tb):
+def test_the_tiles_cover_every_output_once_with_the_right_sum(m, k, n, chunk, ta, tb):
     rng = np.random.default_rng(0)
     A = rng.standard_normal((k, m) if ta else (m, k))
     B = rng.standard_normal((n, k) if tb else (k, n))
     want = (A.T if ta else A) @ (B.T if tb else B)
-    np.testing.assert_allclose(replay(A, B, m, n, k, ta, tb), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(replay(A, B, m, n, k, ta, tb, chunk), want, rtol=1e-12, atol=1e-12)
 
 
 def mma_m16n8k8(a, b):
@@ -67,59 +87,62 @@ def mma_m16n8k8(a, b):
     return np.stack([D[g + 8 * (r // 2), 2 * t + r % 2] for r in range(4)], 1)
 
 
-def replay_tf32(A, B, M, N, K, ta, tb):
+def replay_tf32(A, B, M, N, K, ta, tb, chunk=None):
     lda, ldb = A.shape[1], B.shape[1]
     a, b = A.reshape(-1), B.reshape(-1)
-    C = np.full((M, N), np.nan)
+    ranges = slices(K, chunk)
+    P = np.full((len(ranges), M, N), np.nan)
     l = np.arange(1024)
     lane = np.arange(32)
     g, t = lane // 4, lane % 4
-    for by in range((M + BM - 1) // BM):
-        for bx in range((N + BN - 1) // BN):
-            row0, col0 = by * BM, bx * BN
-            acc = np.zeros((4, 2, 4, 32, 4))   # warp, mi, ni, lane, r
-            for k0 in range(0, K, BK):
-                As, Bs = np.zeros((64, 20)), np.zeros((16, 72))
-                i, k = (l % 64, l // 64) if ta else (l // 16, l % 16)
-                gi, gk = row0 + i, k0 + k
-                ok = (gi < M) & (gk < K)
-                As[i[ok], k[ok]] = a[((gk * lda + gi) if ta else (gi * lda + gk))[ok]]
-                j, k = (l // 16, l % 16) if tb else (l % 64, l // 64)
-                gj, gk = col0 + j, k0 + k
-                ok = (gj < N) & (gk < K)
-                Bs[k[ok], j[ok]] = b[((gj * ldb + gk) if tb else (gk * ldb + gj))[ok]]
-                As, Bs = tf32(As), tf32(Bs)
+    for bx in range((M + BM - 1) // BM):          # row tiles on grid.x
+        for by in range((N + BN - 1) // BN):
+            for bz, (k_lo, k_hi) in enumerate(ranges):
+                row0, col0 = bx * BM, by * BN
+                acc = np.zeros((4, 2, 4, 32, 4))   # warp, mi, ni, lane, r
+                for k0 in range(k_lo, k_hi, BK):
+                    As, Bs = np.zeros((64, 20)), np.zeros((16, 72))
+                    i, k = (l % 64, l // 64) if ta else (l // 16, l % 16)
+                    gi, gk = row0 + i, k0 + k
+                    ok = (gi < M) & (gk < k_hi)
+                    As[i[ok], k[ok]] = a[((gk * lda + gi) if ta else (gi * lda + gk))[ok]]
+                    j, k = (l // 16, l % 16) if tb else (l % 64, l // 64)
+                    gj, gk = col0 + j, k0 + k
+                    ok = (gj < N) & (gk < k_hi)
+                    Bs[k[ok], j[ok]] = b[((gj * ldb + gk) if tb else (gk * ldb + gj))[ok]]
+                    As, Bs = tf32(As), tf32(Bs)
+                    for warp in range(4):
+                        wm, wn = (warp // 2) * 32, (warp % 2) * 32
+                        for kk in (0, 8):
+                            for mi in range(2):
+                                r = wm + 16 * mi + g
+                                fa = np.stack([As[r, kk + t], As[r + 8, kk + t], As[r, kk + t + 4],
+                                               As[r + 8, kk + t + 4]], 1)
+                                for ni in range(4):
+                                    c = wn + 8 * ni + g
+                                    fb = np.stack([Bs[kk + t, c], Bs[kk + t + 4, c]], 1)
+                                    acc[warp, mi, ni] += mma_m16n8k8(fa, fb)
                 for warp in range(4):
                     wm, wn = (warp // 2) * 32, (warp % 2) * 32
-                    for kk in (0, 8):
-                        for mi in range(2):
-                            r = wm + 16 * mi + g
-                            fa = np.stack([As[r, kk + t], As[r + 8, kk + t], As[r, kk + t + 4], As[r + 8, kk + t + 4]], 1)
-                            for ni in range(4):
-                                c = wn + 8 * ni + g
-                                fb = np.stack([Bs[kk + t, c], Bs[kk + t + 4, c]], 1)
-                                acc[warp, mi, ni] += mma_m16n8k8(fa, fb)
-            for warp in range(4):
-                wm, wn = (warp // 2) * 32, (warp % 2) * 32
-                for mi in range(2):
-                    for ni in range(4):
-                        for r in range(4):
-                            i = row0 + wm + 16 * mi + g + 8 * (r // 2)
-                            j = col0 + wn + 8 * ni + 2 * t + r % 2
-                            ok = (i < M) & (j < N)
-                            C[i[ok], j[ok]] = acc[warp, mi, ni, ok, r]
-    return C
+                    for mi in range(2):
+                        for ni in range(4):
+                            for r in range(4):
+                                i = row0 + wm + 16 * mi + g + 8 * (r // 2)
+                                j = col0 + wn + 8 * ni + 2 * t + r % 2
+                                ok = (i < M) & (j < N)
+                                P[bz, i[ok], j[ok]] = acc[warp, mi, ni, ok, r]
+    return split_k_sum(P)
 
 
-@pytest.mark.parametrize("m, k, n", [(1, 1, 1), (7, 20, 50), (65, 17, 63), (130, 33, 1)])
+@pytest.mark.parametrize("m, k, n, chunk", CASES)
 @pytest.mark.parametrize("ta, tb", [(False, False), (False, True), (True, False)])
-def test_the_tf32_fragments_cover_every_output_once_with_the_right_sum(m, k, n, ta, tb):
+def test_the_tf32_fragments_cover_every_output_once_with_the_right_sum(m, k, n, chunk, ta, tb):
     """Exact in float64 arithmetic: the product of the TF32-rounded inputs."""
     rng = np.random.default_rng(1)
     A = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
     B = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
     want = tf32(A.T if ta else A).astype(np.float64) @ tf32(B.T if tb else B)
-    np.testing.assert_allclose(replay_tf32(A, B, m, n, k, ta, tb), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(replay_tf32(A, B, m, n, k, ta, tb, chunk), want, rtol=1e-12, atol=1e-12)
 
 
 def test_tf32_rounding_and_its_error_bound():

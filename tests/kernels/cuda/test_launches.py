@@ -1,0 +1,168 @@
+"""Every CUDA kernel wrapper (kernels/cuda/*.py) launched against fused.cu's signatures on
+the CPU (tests/fake_cupy.py): argument types of the exact C width, C-contiguous arrays of
+the kernel's dtype, no zero-size grid for empty inputs, no cuBLAS inside a capture. Runs
+without a GPU; the kernels' results are tested where there is one (the cuda-marked tests)."""
+import types
+
+import numpy as np
+import pytest
+from fake_cupy import forget_kernels, install, signatures
+
+DTYPES = [np.float32, np.float64]
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    cp = install(monkeypatch)
+    yield cp
+    forget_kernels()
+
+
+def _kernels():
+    from minivae.kernels.cuda import adam, bce_with_logits, conv, dense, gemm, iwae_weights, philox, \
+        reparameterize_kl
+    return types.SimpleNamespace(adam=adam, bce=bce_with_logits, conv=conv, dense=dense, gemm=gemm,
+                                 iwae=iwae_weights, philox=philox, rkl=reparameterize_kl)
+
+
+def _rand(*shape, dtype=np.float32):
+    return np.random.default_rng(0).standard_normal(shape).astype(dtype)
+
+
+def test_every_kernel_of_the_module_list_is_defined_in_fused_cu(fake):
+    from minivae.kernels.cuda import module
+    defined = signatures()
+    assert set(module.KERNELS) | set(module.PLAIN) <= set(defined)
+    module._module()
+    (compiled,) = fake.modules
+    assert "-std=c++17" in compiled.options   # NVRTC of CUDA 13 drops C++14
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("capturing", [False, True])
+@pytest.mark.parametrize("n", [0, 1, 37])
+def test_dense_launches(fake, dtype, capturing, n):
+    k = _kernels()
+    fake.capturing = capturing
+    x, W, b = _rand(n, 5, dtype=dtype), _rand(5, 3, dtype=dtype), _rand(3, dtype=dtype)
+    y = k.dense.forward(x, W, b, "tanh")
+    assert y.shape == (n, 3) and y.dtype == dtype
+    dx, dw, db = k.dense.backward(x, W, y, _rand(n, 3, dtype=dtype), "tanh")
+    assert dx.shape == (n, 5) and dw.shape == (5, 3) and db.shape == (3,)
+    if n == 0:   # nothing over the rows to compute; every launch had a grid
+        assert "dense_act_grad_bias" not in [launch.name for launch in fake.launches]
+
+
+@pytest.mark.parametrize("m, n, k", [(0, 4, 3), (4, 0, 3), (4, 3, 0), (65, 130, 17), (400, 20, 16384),
+                                     (32, 9, 25088), (5_000_000, 2, 3)])
+@pytest.mark.parametrize("trans_a, trans_b", [(False, False), (False, True), (True, False)])
+def test_gemm_launches(fake, m, n, k, trans_a, trans_b):
+    from minivae.kernels.cuda.gemm import gemm
+    big = m * k > 10 ** 7
+    a = np.empty((k, m) if trans_a else (m, k), np.float32) if big else _rand(*((k, m) if trans_a else (m, k)))
+    b = _rand(*((n, k) if trans_b else (k, n)))
+    for tf32 in (False, True):
+        out = gemm(a, b, trans_a, trans_b, bias=_rand(n), activation="relu", tf32=tf32)
+        assert out.shape == (m, n)
+    if m and n:   # row tiles on grid.x: over 65,535 of them launch (5M rows: 78,125 tiles)
+        assert fake.launches[0].grid[0] == -(-m // 64)
+
+
+def test_gemm_refuses_tf32_below_sm80(monkeypatch):
+    install(monkeypatch, compute_capability="75")
+    try:
+        from minivae.kernels.cuda.gemm import gemm
+        with pytest.raises(ValueError, match="TF32 needs a GPU of compute capability 8.0"):
+            gemm(_rand(3, 4), _rand(4, 2), tf32=True)
+        assert gemm(_rand(3, 4), _rand(4, 2)).shape == (3, 2)   # fp32 is fine there
+    finally:
+        forget_kernels()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [0, 3])
+def test_elementwise_and_row_kernels_launch(fake, dtype, n):
+    k = _kernels()
+    mu, lv, eps = _rand(n, 4, dtype=dtype), _rand(n, 4, dtype=dtype), _rand(n, 4, dtype=dtype)
+    z, kl = k.rkl.forward(mu, lv, eps, -30.0, 20.0)
+    assert z.shape == (n, 4) and kl.shape == (n,)
+    gmu, glv = k.rkl.backward(mu, lv, eps, _rand(n, 4, dtype=dtype), _rand(n, dtype=dtype), -30.0, 20.0)
+    assert gmu.shape == glv.shape == (n, 4)
+    out, weights = k.iwae.forward(_rand(n, 5, dtype=dtype))
+    assert out.shape == (n,) and weights.shape == (n, 5)
+    loss, grad = k.bce.forward(_rand(n, 6, dtype=dtype), _rand(n, 6, dtype=dtype), total=True)
+    assert grad.shape == (n, 6)
+    for draw in (k.philox.normal, k.philox.uniform):
+        assert draw((n, 3), 7, np.zeros(1, np.uint64), dtype).shape == (n, 3)
+
+
+def test_iwae_weights_of_no_samples_are_refused(fake):
+    k = _kernels()
+    with pytest.raises(ValueError, match="k = 0"):
+        k.iwae.forward(np.zeros((3, 0), np.float32))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", [0, 10])
+def test_adam_launches(fake, dtype, size):
+    k = _kernels()
+    p, g, m, v = (_rand(size, dtype=dtype) for _ in range(4))
+    k.adam.step(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.0, 3)
+    k.adam.step(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.0, 3, v_max=_rand(size, dtype=dtype))
+    step = np.zeros(1, np.uint64)
+    k.adam.step_counted(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.0, step)
+    k.adam.step_counted(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.0, step, gate=np.asarray(dtype(1.5)))
+    counted = [launch for launch in fake.launches if launch.name == "adam_step_counted"]
+    assert [launch.args[-1] for launch in counted] == ([np.int32(0), np.int32(1)] if size else [])
+    assert [launch.args[-1] for launch in fake.launches if launch.name == "advance_step"] == [0, 1]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("capturing", [False, True])
+def test_conv_launches(fake, dtype, capturing):
+    k = _kernels()
+    fake.capturing = capturing
+    x, w = _rand(2, 4, 9, 8, dtype=dtype), _rand(6, 2, 3, 3, dtype=dtype)
+    geometry = ((3, 3), (1, 1), (1, 1), (1, 1))
+    y, cols = k.conv.forward(x, w, *geometry, (9, 8), 2)
+    assert y.shape == (2, 6, 9, 8)
+    assert k.conv.data_grad(y, w, *geometry, x.shape, 2).shape == x.shape
+    assert k.conv.weight_grad(x, y, *geometry, 2, rows=cols).shape == w.shape
+
+
+def test_the_checker_catches_a_python_int_where_the_kernel_takes_an_int(fake):
+    from minivae.kernels.cuda.module import kernel
+    y = np.zeros((2, 3), np.float32)
+    launch = kernel("dense_bias_act", np.float32)
+    with pytest.raises(AssertionError, match="int 6 for a long long"):
+        launch((1,), (32,), (y, y[0].copy(), 6, np.int32(3), np.int32(0), np.float32(0)))
+    with pytest.raises(AssertionError, match="not C-contiguous"):
+        launch((1,), (32,), (y.T, y[0].copy(), np.int64(6), np.int32(3), np.int32(0), np.float32(0)))
+    with pytest.raises(AssertionError, match="zero-size"):
+        launch((0,), (32,), (y, y[0].copy(), np.int64(6), np.int32(3), np.int32(0), np.float32(0)))
+    fake.capturing = True
+    with pytest.raises(AssertionError, match="cuBLAS"):
+        fake.matmul(y, y.T)
+
+
+@pytest.mark.parametrize("m, n, k", [(400, 20, 16384), (32, 9, 25088), (64, 64, 600), (3, 3, 511),
+                                     (2000, 2000, 100000), (1, 1, 10 ** 6)])
+def test_split_k_fills_the_gpu_with_bounded_slices(fake, m, n, k):
+    from minivae.kernels.cuda.gemm import split_k
+    sms, tiles = 132, -(-m // 64) * -(-n // 64)
+    slices, chunk = split_k(m, n, k, sms)
+    assert chunk % 16 == 0 or slices == 1
+    assert (slices - 1) * chunk < k <= slices * chunk   # every slice has work, all of K is covered
+    if tiles >= sms or k < 512:
+        assert slices == 1
+    else:
+        assert slices > 1 and chunk >= 256 and slices * tiles <= sms + tiles   # the workspace stays small
+        assert slices * tiles >= min(sms, tiles * (k // 256)) * 0.9
+
+
+def test_a_weight_gradient_with_few_tiles_is_split_and_summed_in_a_second_launch(fake):
+    from minivae.kernels.cuda.gemm import gemm
+    gemm(_rand(16384, 400), _rand(16384, 20), trans_a=True)   # dW of a 400 x 20 layer at batch 16384
+    product, total = fake.launches
+    assert product.grid[:2] == (7, 1) and product.grid[2] > 1 and total.name == "gemm_split_k_sum"
+    assert total.args[0].shape == (product.grid[2], 400, 20)
