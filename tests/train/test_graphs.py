@@ -34,6 +34,18 @@ def _parts():
     return model, opt, step, seen
 
 
+def _warmed():
+    """A recorder whose one player has taken its eager first step on x: (graphs, what it
+    said, optimizer, step, batches the step saw, x)."""
+    from minivae.train.graphs import StepGraphs
+    _, opt, step, seen = _parts()
+    said = []
+    graphs = StepGraphs(say=said.append)
+    x = np.full((4, 3), 0.5, np.float32)
+    graphs.step("model", step, opt, x, None)
+    return graphs, said, opt, step, seen, x
+
+
 def test_warm_up_eagerly_then_record_once_then_replay(fake):
     from minivae.train.graphs import StepGraphs
     _, opt, step, seen = _parts()
@@ -58,12 +70,7 @@ def test_warm_up_eagerly_then_record_once_then_replay(fake):
 
 
 def test_a_step_that_cannot_be_recorded_runs_eagerly_and_says_why(fake):
-    from minivae.train.graphs import StepGraphs
-    _, opt, step, seen = _parts()
-    said = []
-    graphs = StepGraphs(say=said.append)
-    x = np.full((4, 3), 0.5, np.float32)
-    graphs.step("model", step, opt, x, None)
+    graphs, said, opt, step, seen, x = _warmed()
 
     def refuses(x, y):
         if fake.log[-1] == "begin":   # inside the recording: do half a step, then fail as cuBLAS does
@@ -203,12 +210,7 @@ def test_a_host_batch_of_another_dtype_becomes_a_float32_device_array_before_rec
 
 
 def test_a_failed_capture_reports_the_steps_error_and_forgets_what_it_made(fake):
-    from minivae.train.graphs import StepGraphs
-    _, opt, step, _ = _parts()
-    said = []
-    graphs = StepGraphs(say=said.append)
-    x = np.full((4, 3), 0.5, np.float32)
-    graphs.step("model", step, opt, x, None)
+    graphs, said, opt, step, _, x = _warmed()
     before = {k: v.copy() if hasattr(v, "copy") else v for k, v in opt.inner.state[0].items()}
     fake.capture_error = RuntimeError("cudaErrorStreamCaptureInvalidated")   # what end_capture says after
 
@@ -225,12 +227,7 @@ def test_a_failed_capture_reports_the_steps_error_and_forgets_what_it_made(fake)
 
 
 def test_an_end_capture_error_alone_is_reported(fake):
-    from minivae.train.graphs import StepGraphs
-    _, opt, step, _ = _parts()
-    said = []
-    graphs = StepGraphs(say=said.append)
-    x = np.full((4, 3), 0.5, np.float32)
-    graphs.step("model", step, opt, x, None)
+    graphs, said, opt, step, _, x = _warmed()
     fake.capture_error = RuntimeError("operation not permitted when stream is capturing")
     graphs.step("model", step, opt, x, None)
     assert said == ["training eagerly, without CUDA graphs: RuntimeError: operation not permitted when stream "

@@ -24,12 +24,27 @@ def split_k_sum(partial):
     return total
 
 
+def tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb):
+    """What a block's threads load for one step of K, in both kernels: flat thread slots
+    l < 1024 laid out by orientation, as ((row, k, value) of A's tile, (column, k, value) of
+    B's), the out-of-range ones (zeros in shared memory) left out."""
+    l = np.arange(1024)
+    i, ka = (l % 64, l // 64) if ta else (l // 16, l % 16)
+    gi, gk = row0 + i, k0 + ka
+    ok_a = (gi < M) & (gk < k_hi)
+    va = a[((gk * lda + gi) if ta else (gi * lda + gk))[ok_a]]
+    j, kb = (l // 16, l % 16) if tb else (l % 64, l // 64)
+    gj, gk = col0 + j, k0 + kb
+    ok_b = (gj < N) & (gk < k_hi)
+    vb = b[((gj * ldb + gk) if tb else (gk * ldb + gj))[ok_b]]
+    return (i[ok_a], ka[ok_a], va), (j[ok_b], kb[ok_b], vb)
+
+
 def replay(A, B, M, N, K, ta, tb, chunk=None):
     lda, ldb = A.shape[1], B.shape[1]
     a, b = A.reshape(-1), B.reshape(-1)
     ranges = slices(K, chunk)
     P = np.full((len(ranges), M, N), np.nan)
-    l = np.arange(1024)
     tx, ty = np.arange(THREADS) % 16, np.arange(THREADS) // 16
     for bx in range((M + BM - 1) // BM):          # row tiles on grid.x
         for by in range((N + BN - 1) // BN):      # column tiles on grid.y
@@ -38,14 +53,8 @@ def replay(A, B, M, N, K, ta, tb, chunk=None):
                 acc = np.zeros((THREADS, 4, 4))
                 for k0 in range(k_lo, k_hi, BK):
                     As, Bs = np.zeros((16, 65)), np.zeros((16, 65))
-                    i, k = (l % 64, l // 64) if ta else (l // 16, l % 16)
-                    gi, gk = row0 + i, k0 + k
-                    ok = (gi < M) & (gk < k_hi)
-                    As[k[ok], i[ok]] = a[((gk * lda + gi) if ta else (gi * lda + gk))[ok]]
-                    j, k = (l // 16, l % 16) if tb else (l % 64, l // 64)
-                    gj, gk = col0 + j, k0 + k
-                    ok = (gj < N) & (gk < k_hi)
-                    Bs[k[ok], j[ok]] = b[((gj * ldb + gk) if tb else (gk * ldb + gj))[ok]]
+                    (i, ka, va), (j, kb, vb) = tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb)
+                    As[ka, i], Bs[kb, j] = va, vb
                     for kk in range(BK):
                         av = np.stack([As[kk, ty + 16 * r] for r in range(4)], 1)
                         bv = np.stack([Bs[kk, tx + 16 * c] for c in range(4)], 1)
@@ -92,7 +101,6 @@ def replay_tf32(A, B, M, N, K, ta, tb, chunk=None):
     a, b = A.reshape(-1), B.reshape(-1)
     ranges = slices(K, chunk)
     P = np.full((len(ranges), M, N), np.nan)
-    l = np.arange(1024)
     lane = np.arange(32)
     g, t = lane // 4, lane % 4
     for bx in range((M + BM - 1) // BM):          # row tiles on grid.x
@@ -102,14 +110,8 @@ def replay_tf32(A, B, M, N, K, ta, tb, chunk=None):
                 acc = np.zeros((4, 2, 4, 32, 4))   # warp, mi, ni, lane, r
                 for k0 in range(k_lo, k_hi, BK):
                     As, Bs = np.zeros((64, 20)), np.zeros((16, 72))
-                    i, k = (l % 64, l // 64) if ta else (l // 16, l % 16)
-                    gi, gk = row0 + i, k0 + k
-                    ok = (gi < M) & (gk < k_hi)
-                    As[i[ok], k[ok]] = a[((gk * lda + gi) if ta else (gi * lda + gk))[ok]]
-                    j, k = (l // 16, l % 16) if tb else (l % 64, l // 64)
-                    gj, gk = col0 + j, k0 + k
-                    ok = (gj < N) & (gk < k_hi)
-                    Bs[k[ok], j[ok]] = b[((gj * ldb + gk) if tb else (gk * ldb + gj))[ok]]
+                    (i, ka, va), (j, kb, vb) = tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb)
+                    As[i, ka], Bs[kb, j] = va, vb
                     As, Bs = tf32(As), tf32(Bs)
                     for warp in range(4):
                         wm, wn = (warp // 2) * 32, (warp % 2) * 32
