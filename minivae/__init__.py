@@ -7,7 +7,7 @@ from .ops import Tensor, tensor
 
 __version__ = "0.1.0"
 
-_API = ("VAE", "BetaVAE", "IWAE", "Estimator", "load")
+_API = ("VAE", "BetaVAE", "IWAE", "ConditionalVAE", "Autoencoder", "AdversarialAutoencoder", "Estimator", "load")
 
 
 def __getattr__(name):
@@ -19,4 +19,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'minivae' has no attribute {name!r}")
 __all__ = ["Tensor", "tensor", "grad", "no_grad", "enable_grad", "set_grad_enabled",
            "manual_seed", "cuda_available", "functional", "nn", "optim", "set_kernels", "set_tf32", "kernel_info",
-           "VAE", "BetaVAE", "IWAE", "Estimator", "load"]
+           "VAE", "BetaVAE", "IWAE", "ConditionalVAE", "Autoencoder", "AdversarialAutoencoder", "Estimator", "load"]

@@ -108,45 +108,44 @@ def _epoch_line(record, name):
 
 
 def _pictures(model, data, out, history):
+    """The pictures the model declares (Model.pictures), then its training curves."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         print("pictures skipped: they need matplotlib (pip install 'minivae[plot]')")
         return []
-    written = []
+    wanted, written = set(model.pictures), []
     x, y = data.valid[:2000], None if data.y_valid is None else data.y_valid[:2000]
-    if not model.has_encoder:   # a GAN: its samples and its curves
-        samples = model.sample(64)
-        written.append(plot.image_grid(samples, os.path.join(out, "samples.png"), "samples", data.image_shape)
-                       if data.image_shape else plot.points(x, os.path.join(out, "samples.png"), "data and samples",
-                                                            samples))
-        return written + [plot.curves(history, os.path.join(out, "curves.png"))]
-    with_labels = getattr(model, "n_classes", None)
-    with no_grad():
-        codes = model.code(model.as_input(x), y if with_labels else None).numpy()
-    written.append(plot.latent_scatter(codes, os.path.join(out, "latent.png"),
-                                       None if y is None or y.ndim != 1 else y))
-    sample_y = np.arange(64) % with_labels if with_labels else None
-    samples = model.sample(64, sample_y)
-    recon = model.reconstruct(x[:32], y[:32] if with_labels else None)
+    with_labels = getattr(model, "n_classes", None) if model.labels else None
+    at = lambda name: os.path.join(out, f"{name}.png")
+    if "latent" in wanted:
+        with no_grad():
+            codes = model.code(model.as_input(x), y if with_labels else None).numpy()
+        written.append(plot.latent_scatter(codes, at("latent"), None if y is None or y.ndim != 1 else y))
+    samples = model.sample(64, np.arange(64) % with_labels if with_labels else None) if "samples" in wanted else None
+    recon = model.reconstruct(x[:32], y[:32] if with_labels else None) if "reconstructions" in wanted else None
     if data.image_shape:
-        written.append(plot.image_grid(samples, os.path.join(out, "samples.png"), "samples", data.image_shape))
-        written.append(plot.image_grid(np.concatenate([x[:32], recon]), os.path.join(out, "reconstructions.png"),
-                                       "inputs, then reconstructions", data.image_shape))
-        if getattr(model, "z_dim", 0) == 2 and not with_labels:
-            written.append(plot.manifold(model, os.path.join(out, "manifold.png"), shape=data.image_shape))
-        if not with_labels and hasattr(model, "z_dim"):
-            written.append(plot.traversal(model, x[0], os.path.join(out, "traversal.png"), shape=data.image_shape))
+        if samples is not None:
+            written.append(plot.image_grid(samples, at("samples"), "samples", data.image_shape))
+        if recon is not None:
+            written.append(plot.image_grid(np.concatenate([x[:32], recon]), at("reconstructions"),
+                                           "inputs, then reconstructions", data.image_shape))
+        if "manifold" in wanted and getattr(model, "z_dim", 0) == 2 and not with_labels:
+            written.append(plot.manifold(model, at("manifold"), shape=data.image_shape))
+        if "traversal" in wanted and not with_labels and hasattr(model, "z_dim"):
+            written.append(plot.traversal(model, x[0], at("traversal"), shape=data.image_shape))
     else:
-        written.append(plot.points(x, os.path.join(out, "samples.png"), "data and samples", samples))
-        written.append(plot.points(x[:32], os.path.join(out, "reconstructions.png"), "data and reconstructions",
-                                   recon, ("data", "reconstruction")))
-    if hasattr(model, "log_weights") and not with_labels:
+        if samples is not None:
+            written.append(plot.points(x, at("samples"), "data and samples", samples))
+        if recon is not None:
+            written.append(plot.points(x[:32], at("reconstructions"), "data and reconstructions", recon,
+                                       ("data", "reconstruction")))
+    if "weights" in wanted and hasattr(model, "log_weights") and not with_labels:
         with no_grad():
             logw = model.log_weights(model.as_input(x[:200]), 50)   # IWAE also returns its first-layer samples
             weights = iwae_bound(logw[0] if isinstance(logw, tuple) else logw)[1].numpy()
-        written.append(plot.weight_histogram(weights, os.path.join(out, "weights.png")))
-    written.append(plot.curves(history, os.path.join(out, "curves.png")))
+        written.append(plot.weight_histogram(weights, at("weights")))
+    written.append(plot.curves(history, at("curves")))
     return written
 
 
@@ -270,11 +269,12 @@ def train(args):
     if not args.resume and world.rank == 0:
         config.write(os.path.join(out, "config.json"), s)
     labelled = data.y_train is not None and data.y_train.dtype.kind in "iu"
-    labels = data.y_train if s["model"] == "cvae" or (s["model"] == "dr-vae" and labelled) else None
-    if s["model"] == "aae" and s["labels_fraction"] is not None:   # semi-supervised: the rest are unknown, -1
+    cls = type(model)   # what it does with labels, it declares (Model.labels)
+    labels = data.y_train if config.labels_used(cls, s["labels_fraction"], labelled) else None
+    if labels is not None and cls.labels == "semi-supervised":   # the rest are unknown, -1
         hidden = np.random.default_rng(s["seed"]).random(len(data.y_train)) >= s["labels_fraction"]
         labels = np.where(hidden, -1, data.y_train)
-    if s["model"] == "dr-vae" and labels is None and not args.resume:
+    if hasattr(model, "classifier_file") and labels is None and not args.resume:
         _classifier_first(model, s, out, args.quiet, world)
     history = fit(model, data.train, labels, data.valid, data.y_valid if labels is not None else None,
                   epochs=s["epochs"], batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"], out=out,
@@ -356,7 +356,7 @@ def eval_(args):
     model, header = load_model(args.checkpoint, args.device)
     if not model.has_encoder:
         raise UserError(f"{args.checkpoint} holds a {header['model']['name']}, which has no encoder and no "
-                        "likelihood to evaluate; `minivae sample` draws from it")
+                        "likelihood to evaluate" + ("; `minivae sample` draws from it" if model.generative else ""))
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)),
                                    f"eval-{args.split}-k{args.k}.json")
     _check_output(out, args.force)
@@ -366,7 +366,10 @@ def eval_(args):
     data = load_dataset(args.data or trained["data"], args.data_dir or trained.get("data_dir"))
     x, y = _checked(model, header, data, args.split)
     x = x[:args.limit] if args.limit else x
-    labels = y[:len(x)] if getattr(model, "n_classes", None) else None
+    if model.labels == "required" and (y is None or y.dtype.kind not in "iu"):
+        raise UserError(f"{args.checkpoint} holds a {header['model']['name']}, which needs class labels; "
+                        f"{data.name} has none (evaluate it on labelled data)")
+    labels = y[:len(x)] if y is not None and model.labels and getattr(model, "n_classes", None) else None
     backend.manual_seed(args.seed)
     result = {"checkpoint": args.checkpoint, "data": data.name, "split": args.split, "n": len(x),
               "seed": args.seed, "model": header["model"]}
@@ -394,6 +397,8 @@ CHUNK = 10000
 def sample(args):
     backend.array_module(args.device)
     model, header = load_model(args.checkpoint, args.device)
+    if not model.generative:
+        raise UserError(f"{args.checkpoint} holds a {header['model']['name']}, which draws no samples")
     _check_output(args.out, args.force)
     if not args.out.endswith((".png", ".npy")):
         raise UserError(f"--out {args.out}: write a picture (.png) or the samples themselves (.npy)")

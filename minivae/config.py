@@ -138,10 +138,10 @@ def model_kwargs(s, data):
         wide = data.x_dim > 100
         hidden = s["hidden"] if s["hidden"] is not None else ([400] if wide else [64, 64])
         nested = bool(hidden) and isinstance(hidden[0], list)
-        if name == "iwae":
+        if "z_dims" in accepted:   # a stack of stochastic layers: one list of sizes per layer
             hidden = hidden if nested else [hidden] * len(latent)
             if len(hidden) != len(latent):
-                raise ValueError(f"iwae: hidden names {len(hidden)} layers' sizes for {len(latent)} latent layers")
+                raise ValueError(f"{name}: hidden names {len(hidden)} layers' sizes for {len(latent)} latent layers")
         elif nested:
             raise ValueError(f"{name}: hidden is one list of sizes, got {hidden}")
         kwargs["hidden"] = hidden
@@ -153,28 +153,33 @@ def model_kwargs(s, data):
                       "gaussian: the data are not binary (--binarize or --likelihood bernoulli for a Bernoulli decoder)")
         else:
             reason = f"{s['likelihood']}: as asked"
-    if s["labels_fraction"] is not None:
-        if name not in ("aae", "cvae"):
-            raise ValueError(f"labels_fraction applies to aae (label-informed, the rest labelled -1: unknown); "
-                             f"{name} takes no labels")
-        if name == "aae" and kwargs.get("label_to_decoder"):
-            raise ValueError("labels_fraction: the style/content AAE needs every label")
-    if name == "aae" and s["labels_fraction"] is not None:
-        if data.y_train is None or data.y_train.dtype.kind not in "iu" or int(data.y_train.min()) < 0:
-            raise ValueError(f"aae with labels_fraction needs labeled data; {data.name} has no class labels")
-        kwargs["n_classes"] = int(data.y_train.max()) + 1
-    if name == "cvae":
-        if s["labels_fraction"] not in (None, 1, 1.0):
-            raise ValueError("cvae needs every label: labels_fraction must be 1 for it")
-        if data.y_train is None or data.y_train.dtype.kind not in "iu":
-            raise ValueError(f"cvae needs labeled data; {data.name} has no integer labels")
+    fraction, cls = s["labels_fraction"], MODELS[name]
+    if fraction is not None and cls.labels not in ("semi-supervised", "required"):
+        learners = ", ".join(m for m, c in MODELS.items() if c.labels == "semi-supervised")
+        raise ValueError(f"labels_fraction applies to {learners} (label-informed, the rest labelled -1: unknown); "
+                         f"{name} takes " + ("no labels" if cls.labels is None else "the labels the data have"))
+    if fraction not in (None, 1, 1.0) and (cls.labels == "required" or kwargs.get("label_to_decoder")):
+        raise ValueError(f"{name} needs every label" + (" (its decoder takes them)" if cls.labels != "required" else "")
+                         + ": labels_fraction must be 1 for it")
+    y = getattr(data, "y_train", None)
+    labelled = y is not None and y.dtype.kind in "iu"
+    if cls.labels == "required" or (cls.labels == "semi-supervised" and fraction is not None):
+        if not labelled:
+            raise ValueError(f"{name} needs labeled data; {data.name} has no integer labels")
         low = min(int(y.min()) for y in (data.y_train, data.y_valid) if y is not None and len(y))
         if low < 0:
-            raise ValueError(f"cvae needs class labels 0, 1, 2, ...; {data.name} has the label {low}")
+            raise ValueError(f"{name} needs class labels 0, 1, 2, ...; {data.name} has the label {low}")
+    if labels_used(cls, fraction, labelled):
         kwargs["n_classes"] = int(data.y_train.max()) + 1
-    if name == "dr-vae" and data.y_train is not None and data.y_train.dtype.kind in "iu":
-        kwargs["n_classes"] = int(data.y_train.max()) + 1   # its classifier's classes
     return kwargs, reason
+
+
+def labels_used(cls, fraction, labelled):
+    """Whether a model of class ``cls`` learns from the labels (its ``labels`` declaration):
+    always when it needs them, when the data have them for those that use them optionally,
+    and only when a fraction of them is asked for (the rest unknown) for the semi-supervised."""
+    return (cls.labels == "required" or (cls.labels == "optional" and labelled)
+            or (cls.labels == "semi-supervised" and fraction is not None and labelled))
 
 
 def write(path, settings):

@@ -57,3 +57,20 @@ def test_the_check_sees_imports():
     ops_dense = ROOT / "minivae" / "ops" / "dense.py"
     found = set(_imports("minivae.ops.dense", ops_dense))
     assert "minivae.kernels" in found and "minivae.ops.fused" in found
+
+
+def test_no_layer_above_the_models_branches_on_a_models_name():
+    """What a run does with labels, stages and likelihoods comes from the model's own
+    declarations (Model.labels, before_fit, ...), not from comparing its registered name.
+    figures.py is left out: choosing which models draw a lecture's figure is its work."""
+    from minivae.models import MODELS
+    found = []
+    for module, path in _modules():
+        if _layer_of(module) is None or _layer_of(module) <= LAYERS["models"] or module == "minivae.figures":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare):
+                names = [c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and c.value in MODELS]
+                if names:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} compares with {names}")
+    assert not found, "\n".join(found)

@@ -25,6 +25,7 @@ LABELLED_PRIORS = {"mixture": mixture_of_gaussians, "swiss_roll": swiss_roll}
 
 
 class AdversarialAutoencoder(AutoencoderBase):
+    labels = "semi-supervised"   # label-informed: a class's codes to its part of the prior
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="relu", prior="gaussian",
                  likelihood="gaussian", disc_hidden=(64, 64), n_classes=None, label_to_decoder=False,
                  batchnorm=False, generator=None):

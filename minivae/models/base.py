@@ -22,6 +22,17 @@ from ..ops import Tensor
 class Model(Module):
     x_dim = None
     has_encoder = True   # a GAN has none: nothing to encode, reconstruct or score
+    generative = True    # it samples; a classifier does not
+    # The pictures a run draws of it (the command line's train): codes, samples, inputs and
+    # their reconstructions, the decoder over a 2-D code grid, each unit swept, importance
+    # weights (the curves are always drawn).
+    pictures = ("latent", "samples", "reconstructions", "manifold", "traversal", "weights")
+    # What the model does with class labels y (0, 1, ..., n_classes - 1; its constructor then
+    # takes n_classes): None, it takes none; "required", one per example (a conditional VAE);
+    # "optional", it uses them where the data have them (DR-VAE's classifier); "semi-supervised",
+    # it learns from those it is given, -1 marking an unknown one, and a run gives them only
+    # when asked (--labels-fraction), since they change what the model learns.
+    labels = None
 
     def loss(self, x, y=None):
         raise NotImplementedError

@@ -11,6 +11,10 @@ from .conv import image_shape_of
 
 
 class ConvClassifier(Model):
+    labels = "required"
+    has_encoder = generative = False   # DR-VAE's first stage: it predicts, neither codes nor samples
+    pictures = ()
+
     def __init__(self, x_dim, n_classes=10, channels=(16, 32), image_shape=None, generator=None):
         super().__init__()
         self.x_dim, self.n_classes = x_dim, n_classes

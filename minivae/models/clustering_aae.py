@@ -43,8 +43,17 @@ class ClusteringAAE(AutoencoderBase):
     def encode(self, x, y=None):
         return F.concat(list(self.heads(x)), axis=-1)
 
+    # Its decoder takes the cluster with the style: no 2-D grid or sweep of the style alone.
+    pictures = ("latent", "samples", "reconstructions")
+
     def code(self, x, y=None):
+        """The style z, the part matched to N(0, I) (the cluster is ``cluster``)."""
         return self.heads(x)[1]
+
+    def reconstruct(self, x, y=None):
+        """x decoded from its whole code: the cluster probabilities and the style."""
+        with no_grad():
+            return self.data_mean(self.decode(self.encode(self.as_input(x)))).numpy()
 
     def decode(self, z, y=None):
         return self.decoder(z)

@@ -9,6 +9,8 @@ from .vae import VAE
 
 
 class ConditionalVAE(VAE):
+    labels = "required"
+
     def __init__(self, x_dim, n_classes, z_dim=2, **kwargs):
         self.n_classes = n_classes
         super().__init__(x_dim, z_dim, **kwargs)

@@ -15,6 +15,7 @@ from .vae import VAE
 
 
 class DRVAE(VAE):
+    labels = "optional"   # they train its classifier first (before_fit); without them, give classifier_file
     """``networks="conv"`` (default) or "mlp" for the VAE; the classifier is a ConvClassifier
     with ``classifier_channels``, trained for ``classifier_epochs`` on labelled data by
     ``fit`` (``before_fit``), or loaded from ``classifier_file`` (an .npz of its weights)."""

@@ -56,6 +56,8 @@ class GAN(Model):
     def data_mean(self, out):
         return self.likelihood.mean(out)
 
+    pictures = ("samples",)
+
     def players(self):
         return {"discriminator": self.features.parameters() + self.head.parameters(),
                 "generator": self.decoder.parameters()}
