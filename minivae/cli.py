@@ -229,7 +229,7 @@ def _train_settings(args):
              "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "adam_eps": args.adam_eps,
              "staged": args.staged, "warmup": args.warmup, "patience": args.patience, "seed": args.seed,
              "optimizer": args.optimizer, "loss_scale": args.loss_scale, "labels_fraction": args.labels_fraction,
-             "options": dict(args.set) if args.set else None}
+             "options": dict(args.set) if args.set else None, "pictures": False if args.no_pictures else None}
     saved = None
     if args.resume:
         if not args.out or not os.path.exists(os.path.join(args.out, "checkpoint.npz")):
@@ -238,7 +238,29 @@ def _train_settings(args):
         if saved is None and not (args.model and args.data):
             raise UserError(f"{args.out}/checkpoint.npz does not record its settings (an older run): "
                             "give the model and --data as the run was started")
-    return config.resolve(given, config.read_file(args.config) if args.config else None, saved)
+        _same_run(args.out, saved)
+    s = config.resolve(given, config.read_file(args.config) if args.config else None, saved)
+    if s["data_dir"] and not os.path.isabs(s["data_dir"]):   # found again from any folder (eval, --resume)
+        s["data_dir"] = os.path.abspath(s["data_dir"])
+    return s
+
+
+def _same_run(out, saved):
+    """A run folder is one run: its config.json (the record a user reads) and its checkpoint
+    (what --resume continues) must say the same, or the folder holds another run's
+    checkpoint, or a hand-edited record that the run would not follow."""
+    path = os.path.join(out, "config.json")
+    if saved is None or not os.path.exists(path):
+        return
+    try:
+        record = config.read_file(path)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    differ = sorted(k for k in set(record) | set(saved) if record.get(k) != saved.get(k))
+    if differ:
+        raise UserError(f"{out}: config.json and checkpoint.npz disagree on " + ", ".join(
+            f"{k} ({record.get(k)!r} against {saved.get(k)!r})" for k in differ) + "; the checkpoint is another "
+            "run's, or config.json was edited. Change a run's settings with flags on --resume, or start a new run")
 
 
 def train(args):
@@ -266,7 +288,7 @@ def train(args):
     shape = {k: v for k, v in kwargs.items() if k in ("z_dim", "z_dims", "hidden", "activation", "k", "beta")}
     print(f"{s['model']} {shape} on {len(data.train)} examples of {data.name}"
           + (f"; likelihood {reason}" if reason else "") + f"; printing {name} per example", flush=True)
-    if not args.resume and world.rank == 0:
+    if world.rank == 0:   # the folder's record of the run, as resumed too (flags may change epochs, say)
         config.write(os.path.join(out, "config.json"), s)
     labelled = data.y_train is not None and data.y_train.dtype.kind in "iu"
     cls = type(model)   # what it does with labels, it declares (Model.labels)
@@ -286,7 +308,7 @@ def train(args):
                   optimizer=s["optimizer"], loss_scale=s["loss_scale"], world=world)
     if world.rank != 0:
         return 0
-    if not args.no_pictures:
+    if s["pictures"]:
         for path in _pictures(model, data, out, history):
             print(f"wrote {path}")
     print(f"checkpoint: {os.path.join(out, 'checkpoint.npz')}")

@@ -31,7 +31,7 @@ DEFAULTS = {
     "latent_dim": [2], "hidden": None, "activation": None, "likelihood": None, "k": None, "beta": None,
     "options": {},
     "epochs": 10, "batch_size": 100, "lr": 1e-3, "optimizer": "adam", "loss_scale": "example", "adam_eps": 1e-8, "staged": False, "warmup": 0,
-    "patience": None, "seed": 0, "labels_fraction": None,
+    "patience": None, "seed": 0, "labels_fraction": None, "pictures": True,
 }
 OPTIMIZERS = ("adam", "sgd", "adagrad")
 MODEL_SETTINGS = ("k", "beta", "activation", "likelihood")   # settings that are model arguments

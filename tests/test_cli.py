@@ -364,3 +364,48 @@ def test_a_semi_supervised_aae_from_the_command_line(tmp_path):
                 "labels_fraction applies to aae")
     _user_error(_run("train", "aae", "--data", "ring", "--labels-fraction", "0.5", "--out", str(tmp_path / "w")),
                 "needs labeled data")
+
+
+# --- a run folder is one run (issue 21) ----------------------------------------------------
+
+def _one_epoch(tmp_path, name, model="vae", *extra):
+    out = tmp_path / name
+    run = _run("train", model, "--data", "ring", "--epochs", "1", "--quiet", "--out", str(out), *extra)
+    assert run.returncode == 0, run.stderr
+    return out
+
+
+def test_resume_refuses_another_runs_checkpoint_and_an_edited_record(tmp_path):
+    import shutil
+    vae, iwae = _one_epoch(tmp_path, "v", "vae", "--no-pictures"), _one_epoch(tmp_path, "i", "iwae", "--no-pictures")
+    shutil.copy(iwae / "checkpoint.npz", vae / "checkpoint.npz")   # another run's checkpoint in this folder
+    _user_error(_run("train", "--resume", "--out", str(vae), "--epochs", "2"),
+                r"config.json and checkpoint.npz disagree on .*model \('vae' against 'iwae'\)")
+    lines = (vae / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["epoch"] == 1   # its record untouched
+    edited = _one_epoch(tmp_path, "e", "vae", "--no-pictures")
+    record = json.loads((edited / "config.json").read_text())
+    (edited / "config.json").write_text(json.dumps({**record, "lr": 0.5}))
+    _user_error(_run("train", "--resume", "--out", str(edited), "--epochs", "2"),
+                r"disagree on lr \(0\.5 against 0\.001\).*config\.json was edited")
+
+
+def test_resume_refuses_a_checkpoint_with_nan_weights_at_once(tmp_path):
+    out = _one_epoch(tmp_path, "n", "vae", "--no-pictures")
+    with np.load(out / "checkpoint.npz", allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    name = next(k for k in arrays if k.startswith("model/") and arrays[k].dtype.kind == "f")
+    arrays[name] = np.full_like(arrays[name], np.nan)
+    np.savez(out / "checkpoint.npz", **arrays)
+    _user_error(_run("train", "--resume", "--out", str(out), "--epochs", "2"), r"holds NaN or infinite weights")
+
+
+def test_resume_keeps_no_pictures_and_the_data_folder_is_stored_absolute(tmp_path):
+    out = _one_epoch(tmp_path, "p", "vae", "--no-pictures", "--data-dir", "some/where")
+    assert json.loads((out / "config.json").read_text())["data_dir"] == os.path.abspath("some/where")
+    again = _run("train", "--resume", "--out", str(out), "--epochs", "2", "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert not list(out.glob("*.png"))
+    assert json.loads((out / "config.json").read_text())["epochs"] == 2   # the record follows the run
+    third = _run("train", "--resume", "--out", str(out), "--epochs", "3", "--quiet")   # and so resumes again
+    assert third.returncode == 0, third.stderr

@@ -278,6 +278,10 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         if not checkpoint or not os.path.exists(checkpoint):
             raise ValueError(f"fit: nothing to resume in {out!r} (no checkpoint.npz)")
         header, state, optim_states = _from_rank_0(world, lambda: read_checkpoint(checkpoint))
+        broken = sorted(k for k, v in state.items() if v.dtype.kind == "f" and not np.isfinite(v).all())
+        if broken:   # refused now, not after an epoch of NaN losses
+            raise ValueError(f"fit: {checkpoint} holds NaN or infinite weights in {', '.join(broken)}; "
+                             "nothing can be resumed from it")
         spec = getattr(model, "spec", None)
         spec = None if spec is None else json.loads(json.dumps(spec))   # as the checkpoint stores it
         if spec is not None and header.get("model") not in (None, spec):
