@@ -2,6 +2,7 @@
 ``load_dataset("path/to/file.npz")``. Files are looked for in ``data_dir``, else in
 $MINIVAE_DATA, else in ./data."""
 import dataclasses
+import functools
 import os
 
 import numpy as np
@@ -66,13 +67,19 @@ def data_dir(explicit=None):
     return explicit or os.environ.get("MINIVAE_DATA") or "data"
 
 
+@functools.lru_cache(maxsize=2)
+def _sprites(n, seed):
+    """Drawn once per (n, seed) in a process (10,000 take about 1.5 s); callers get copies."""
+    return sprites(n, seed)
+
+
 def load_dataset(name_or_path, data_dir_=None, n=10000, seed=0):
     """A Dataset; ``n`` and ``seed`` size and seed the generated ones."""
     if name_or_path in TOYS:
         x, y = TOYS[name_or_path](n, seed)
         return _split(name_or_path, x, y)
     if name_or_path == "sprites":
-        x, factors = sprites(n, seed)
+        x, factors = (a.copy() for a in _sprites(n, seed))
         ds = _split("sprites", x, factors[:, 0].astype(np.int64), image_shape=(28, 28), binary=True)
         ds.factors_train, ds.factors_valid = factors[:len(ds.train)], factors[len(ds.train):]
         ds.factor_names = FACTORS
