@@ -238,7 +238,6 @@ def _train_settings(args):
         if saved is None and not (args.model and args.data):
             raise UserError(f"{args.out}/checkpoint.npz does not record its settings (an older run): "
                             "give the model and --data as the run was started")
-        _same_run(args.out, saved)
     s = config.resolve(given, config.read_file(args.config) if args.config else None, saved)
     if s["data_dir"] and not os.path.isabs(s["data_dir"]):   # found again from any folder (eval, --resume)
         s["data_dir"] = os.path.abspath(s["data_dir"])
@@ -280,6 +279,8 @@ def train(args):
                         f"[{data.train.min():.3g}, {data.train.max():.3g}]")
     check_sizes(s["model"], kwargs)
     world = distributed.world()   # under mpiexec: rank 0 makes the folder and writes in it
+    if args.resume and world.rank == 0:   # rank 0 alone: it rewrites config.json below
+        _same_run(args.out, read_checkpoint(os.path.join(args.out, "checkpoint.npz"))[0].get("config"))
     out = args.out if args.resume else world.broadcast(
         _fresh_folder(args.out, f"runs/{s['model']}", args.force) if world.rank == 0 else None)
     backend.manual_seed(s["seed"])
