@@ -43,16 +43,19 @@ PRECISION = {"minivae": "fp32 (cuBLAS)", "minivae_graph": "fp32 (own GEMM)",
 
 
 def torch_graph_step(make_step):
-    """PyTorch's recipe: warm up on a side stream, capture forward + backward + Adam
-    (capturable) into a CUDAGraph, replay it."""
+    """PyTorch's recipe (the CUDA graphs section of its notes): warm up on a side stream (one
+    step makes Adam's state), set the grads to None, then capture forward + backward + Adam
+    (capturable) into a CUDAGraph, so that backward allocates the grads from the graph's
+    pool and every replay writes them afresh; replay it."""
     import torch
     step = make_step()
     side = torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(side):
-        for _ in range(3):
-            step()
+        step.optimizer.zero_grad(set_to_none=True)
+        step()
     torch.cuda.current_stream().wait_stream(side)
+    step.optimizer.zero_grad(set_to_none=True)
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
         loss = step()
@@ -88,16 +91,23 @@ def _value(loss):
 
 
 def compare(impls, sync, repeats, steps, what):
+    """Times the implementations whose loss agrees with PyTorch eager's a step or two in (the
+    same model and math everywhere); one that does not is left out of the timing, its loss
+    recorded as the row's error, and the row still comes back."""
     first = {name: _value(step()) for name, step in impls.items()}
     ref = first["pytorch"]
-    for name, loss in first.items():   # the same model and math everywhere (a step or two in)
-        assert abs(loss - ref) <= 2e-2 * abs(ref), (what, name, loss, ref)
+    wrong = {name: f"loss {loss!r} against PyTorch eager's {ref!r}" for name, loss in first.items()
+             if not abs(loss - ref) <= 2e-2 * abs(ref)}
+    for name, why in wrong.items():
+        print(f"{what}: {name} left out: {why}", flush=True)
+    impls = {name: step for name, step in impls.items() if name not in wrong}
     ms = {name: t * 1e3 for name, t in time_interleaved(impls, repeats, steps, pause=0.05, sync=sync).items()}
     launches = {name: launches_per_step(step, sync) for name, step in impls.items() if not name.startswith("jax")}
     print(f"{what}: " + "  ".join(f"{k} {v:.3f} ms" + (f" ({launches[k]:.0f} launches)" if k in launches else "")
                                   for k, v in ms.items()), flush=True)
-    return {"median_ms": ms, "kernel_launches_per_step": launches,
-            "ratios_to_pytorch": {k: v / ms["pytorch"] for k, v in ms.items()}}
+    row = {"median_ms": ms, "kernel_launches_per_step": launches,
+           "ratios_to_pytorch": {k: v / ms["pytorch"] for k, v in ms.items()}}
+    return {**row, "error": wrong} if wrong else row
 
 
 def vae_row(batch, sync, repeats, steps):

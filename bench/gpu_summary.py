@@ -24,6 +24,11 @@ def _ratios(row, keys):
     return "  ".join(f"{k} {ms[k]:.3f} ms" + (f" ({ms[k] / base:.2f}x)" if base else "") for k in keys if k in ms)
 
 
+def _left_out(row):
+    """The implementations a row timed without (their loss disagreed), named."""
+    return f"  (left out: {', '.join(row['error'])})" if isinstance(row.get("error"), dict) else ""
+
+
 def lines(out):
     result = []
     with open(os.path.join(out, "stages.tsv")) as f:
@@ -35,22 +40,23 @@ def lines(out):
         result.append(f"device: {step.get('device')}, CuPy {step.get('cupy')}, torch {step.get('torch')}, "
                       f"jax {step.get('jax', 'absent')}; ratios to PyTorch eager")
         for row in step["results"]:
-            if "error" in row:
+            if "median_ms" in row:
+                result.append(f"VAE b{row['batch']}: " + _ratios(row, ("minivae_graph", "minivae", "pytorch_graph",
+                                                                        "jax", "pytorch")) + _left_out(row))
+            elif "error" in row:
                 result.append(f"{row['what']}: FAILED {row['error']}"[:200])
             elif "products" in row:
                 result.append(f"GEMM b{row['batch']}: " + "  ".join(
                     f"{k} {v['own_over_cublas']:.2f}x cuBLAS" for k, v in row["products"].items()))
-            elif "median_ms" in row:
-                result.append(f"VAE b{row['batch']}: " + _ratios(row, ("minivae_graph", "minivae", "pytorch_graph",
-                                                                        "jax", "pytorch")))
     iwae = _load(out, "iwae_step_gpu.json")
     if iwae:
         for row in iwae["results"]:
-            if "error" in row:
-                result.append(f"{row['what']}: FAILED {row['error']}"[:200])
-            else:
+            if "median_ms" in row:
                 result.append(f"IWAE b{row['batch']} k{row['k']}: " + _ratios(row, ("minivae_graph", "minivae",
-                                                                                   "pytorch")))
+                                                                                   "pytorch_graph", "pytorch"))
+                              + _left_out(row))
+            else:
+                result.append(f"{row['what']}: FAILED {row['error']}"[:200])
     conv = _load(out, "conv_step_gpu.json")
     if conv:
         for what, row in conv.get("results", {}).items():

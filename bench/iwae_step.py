@@ -79,10 +79,12 @@ def torch_step(params, x, eps, device="cpu", capturable=False):
         logits = h @ p["Wd3"] + p["bd3"]
         log_px = -bce(logits, x_rep, reduction="none").sum(-1).reshape(B, k)
         loss = -(torch.logsumexp(log_px + log_p - log_q, 1) - math.log(k)).sum()
-        opt.zero_grad()
+        if not capturable:   # in a CUDA graph the grads are set to None once, before capture
+            opt.zero_grad()
         loss.backward()
         opt.step()
         return loss
+    step.optimizer = opt
     return step
 
 

@@ -66,10 +66,12 @@ def torch_step(params, x, eps, device="cpu", capturable=False):
         z = mu + torch.exp(0.5 * logvar) * et
         logits = torch.relu(z @ p["W3"] + p["b3"]) @ p["W4"] + p["b4"]
         loss = bce(logits, xt, reduction="sum") + 0.5 * (logvar.exp() + mu * mu - 1 - logvar).sum()
-        opt.zero_grad()
+        if not capturable:   # in a CUDA graph the grads are set to None once, before capture
+            opt.zero_grad()
         loss.backward()
         opt.step()
         return loss
+    step.optimizer = opt
     return step
 
 

@@ -26,6 +26,8 @@ KERNELS = {
     ("conv2d_act_backward", "cpu"): "cpu.conv:backward_act",
     ("conv_transpose2d_act_forward", "cpu"): "cpu.conv:transpose_act",
     ("conv_transpose2d_act_backward", "cpu"): "cpu.conv:transpose_backward_act",
+    ("philox_words", "cpu"): "cpu.philox:words",
+    ("philox_normal", "cpu"): "cpu.philox:normal",
     ("dense_forward", "cuda"): "cuda.dense:forward",
     ("dense_backward", "cuda"): "cuda.dense:backward",
     ("reparameterize_kl_forward", "cuda"): "cuda.reparameterize_kl:forward",

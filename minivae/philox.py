@@ -21,6 +21,7 @@ normals come in pairs from two uniforms by Box-Muller, r = sqrt(-2 log u1),
 import numpy as np
 
 from . import backend
+from .kernels.registry import lookup
 
 # NumPy scalars, not Python ints: under NumPy 1.x's value-based casting a 0-d uint64 array
 # plus a Python int is a float64, which no bitwise operation takes.
@@ -82,6 +83,10 @@ class Philox(_FromUniforms):
 
     def words(self, n):
         """n uint32 words of the next draw."""
+        fast = lookup("philox_words", self.device)
+        if fast is not None:
+            self.offset += 1
+            return fast(n, self.key, self.offset - 1)
         xp = backend.array_module(self.device)
         blocks = (n + 3) // 4
         counter = xp.zeros((blocks, 4), dtype=xp.uint64)
@@ -100,6 +105,11 @@ class Philox(_FromUniforms):
     def normal(self, shape, mean=0.0, std=1.0, dtype=backend.DEFAULT_DTYPE):
         shape = _shape(shape)
         n = int(np.prod(shape))
+        fast = lookup("philox_normal", self.device)
+        if fast is not None:
+            self.offset += 1
+            z = fast(n, self.key, self.offset - 1, dtype).reshape(shape)
+            return z if (mean, std) == (0.0, 1.0) else z * std + mean
         w = self.words(n + n % 2)
         u1, u2 = _uniform(w[0::2], np.float64), _uniform(w[1::2], np.float64)
         xp = backend.array_module(self.device)
@@ -149,3 +159,12 @@ class DevicePhilox(_FromUniforms):
 
 def _shape(shape):
     return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+def seeded(generator, seed, device):
+    """What a seeded run (a fit, an L_k) draws a model's noise from: the generator the user
+    gave the model, else a counter-based Philox keyed by ``seed``, whose draws are the same
+    bits on the CPU and the GPU, so that a seed gives one result on either device."""
+    if generator is not backend.default_generator(device):
+        return generator
+    return DevicePhilox(seed) if device == "cuda" else Philox(seed, device)

@@ -1,4 +1,5 @@
 """The minivae command, run as a user runs it."""
+import importlib.util
 import json
 import os
 import re
@@ -309,7 +310,7 @@ def test_train_eval_sample_on_the_gpu_match_the_cpu(tmp_path, capsys):
                              "--out", run, "--quiet")
         assert code == 0, err
         curves[device] = [json.loads(l)["valid_loss"] for l in (run / "metrics.jsonl").read_text().splitlines()]
-        assert (run / "traversal.png").exists()
+        assert (run / "samples.png").exists() or importlib.util.find_spec("matplotlib") is None   # points, not images
         code, _, err = _main(capsys, "eval", run / "checkpoint.npz", "--k", 50, "--limit", 100, "--device", device)
         assert code == 0, err
         code, _, err = _main(capsys, "sample", run / "checkpoint.npz", "-n", 3000, "--out", run / "s.npy",

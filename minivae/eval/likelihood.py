@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import backend, functional as F
 from ..core import no_grad
+from ..philox import seeded
 
 
 def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=False, seed=None, world=None):
@@ -16,8 +17,9 @@ def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=Fals
     ``seed``: the draws for each batch of ``batch`` examples come from the generators
     reseeded from (seed, the batch's index), so that an example's estimate does not depend
     on which process scores it. ``world`` (minivae.distributed): each rank scores a
-    contiguous share of the batches, and every rank gets all the estimates, in order."""
-    from ..train.progress import Progress
+    contiguous share of the batches, and every rank gets all the estimates, in order.
+    Seeded, a model that draws from the default generator draws from a counter-based
+    Philox instead (philox.seeded), so the estimates are those of the other device too."""
     if k < 1:
         raise ValueError(f"log_likelihood: k must be at least 1, got {k}")
     if not hasattr(model, "log_weights"):
@@ -28,6 +30,18 @@ def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=Fals
         if seed is None:
             raise ValueError("log_likelihood: scoring across ranks needs a seed (each batch's draws come from it)")
         starts = starts[world.share(len(starts))]
+    noise = getattr(model, "generator", None)
+    if noise is not None and seed is not None:
+        model.generator = seeded(noise, seed, model.device)
+    try:
+        return _log_likelihood(model, x, k, chunk, batch, y, progress, seed, world, starts)
+    finally:
+        if noise is not None:
+            model.generator = noise
+
+
+def _log_likelihood(model, x, k, chunk, batch, y, progress, seed, world, starts):
+    from ..train.progress import Progress
     generators = {id(g): g for g in (backend.default_generator(model.device), getattr(model, "generator", None)) if g}
     out, summed, seen = [], 0.0, 0
     xp = backend.array_module(model.device)   # the chunks are combined where they are computed

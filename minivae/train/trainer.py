@@ -15,7 +15,7 @@ import numpy as np
 from .. import backend, distributed, kernels, nn, optim
 from ..core import no_grad
 from ..models.vae import kl_warmup
-from ..philox import DevicePhilox
+from ..philox import DevicePhilox, seeded
 from .checkpoint import read_checkpoint, save_checkpoint
 from .graphs import StepGraphs
 from .lock import run_folder
@@ -118,17 +118,25 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         raise ValueError("fit: CUDA graphs keep Adam's step count on the device; use optimizer='adam' or graphs=False")
     graphs = False if optimizer != "adam" or world.size > 1 else _graphs_wanted(graphs, model, adam)
     noise = getattr(model, "generator", None)
-    with run_folder(out) if out and world.rank == 0 else contextlib.nullcontext(), \
-            _shared_draws(model, world) as shards, _shared_statistics(model, world):
-        try:
-            if graphs and noise is not None and not isinstance(noise, DevicePhilox):   # drawn inside the graph
-                model.generator = DevicePhilox(seed)
+    try:
+        if noise is not None:
+            model.generator = _training_noise(noise, model.device, seed, graphs)
+        with run_folder(out) if out and world.rank == 0 else contextlib.nullcontext(), \
+                _shared_draws(model, world) as shards, _shared_statistics(model, world):
             return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
                         warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer,
                         loss_scale, world, shards)
-        finally:
-            if noise is not None:
-                model.generator = noise
+    finally:
+        if noise is not None:
+            model.generator = noise
+
+
+def _training_noise(noise, device, seed, graphs):
+    """The generator a fit draws the model's noise from (philox.seeded); a recorded step
+    draws inside the graph, which only the device-side Philox can do."""
+    if graphs and not isinstance(noise, DevicePhilox):
+        return DevicePhilox(seed)
+    return seeded(noise, seed, device)
 
 
 @contextlib.contextmanager

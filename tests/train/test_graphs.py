@@ -127,7 +127,7 @@ def test_replayed_steps_match_eager_steps_with_the_same_noise(capsys, monkeypatc
     replayed, history = _train_on("cuda", True, DevicePhilox(0))
     assert "training eagerly" not in capsys.readouterr().out
     for h, e in zip(history, eager_history):
-        assert h["train_loss"] == pytest.approx(e["train_loss"], rel=1e-5)
+        assert h["train_model"] == pytest.approx(e["train_model"], rel=1e-5)
     for (name, a), b in zip(eager.state_dict().items(), replayed.state_dict().values()):
         np.testing.assert_allclose(b, a, rtol=1e-3, atol=1e-3, err_msg=name)
 
@@ -150,10 +150,14 @@ def test_a_non_finite_loss_in_a_replayed_step_keeps_the_last_good_parameters():
 
 @pytest.mark.cuda
 @cuda
-def test_batch_norm_statistics_are_those_the_replays_computed():
+def test_batch_norm_statistics_are_those_the_replays_computed(monkeypatch):
     """The running statistics are updated in place, so the arrays evaluation reads are the
-    ones each replay writes: a recorded fit and an eager one end with the same statistics."""
+    ones each replay writes: a recorded fit and an eager one end with the same statistics
+    (both on our GEMM, as in the test above: cuBLAS's other order of sums, magnified by
+    Adam, moved them by 5%)."""
+    from minivae.kernels.cuda import dense
     from minivae.philox import DevicePhilox
+    monkeypatch.setattr(dense, "own_gemm", lambda: True)
     runs = []
     for graphs in (False, True):
         mv.manual_seed(0)
@@ -173,7 +177,7 @@ def test_the_same_seed_gives_the_same_curve_on_cpu_and_gpu():
     _, cpu = _train_on("cpu", False, Philox(0))
     _, gpu = _train_on("cuda", None, DevicePhilox(0))
     for c, g in zip(cpu, gpu):
-        assert g["train_loss"] == pytest.approx(c["train_loss"], rel=1e-4)
+        assert g["train_model"] == pytest.approx(c["train_model"], rel=1e-4)
 
 
 @pytest.mark.cuda

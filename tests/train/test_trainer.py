@@ -30,6 +30,24 @@ def test_resume_is_bit_identical(tmp_path):
     assert [h["epoch"] for h in history] == list(range(1, 7))
 
 
+def test_the_noise_of_a_fit_is_the_counter_generators_of_its_seed():
+    """A model left with the default generator trains on Philox(seed)'s draws, the same bits
+    the GPU's DevicePhilox draws: a seed gives one run on either device (the cuda-marked
+    tests hold the GPU to it). The model keeps its own generator afterwards."""
+    from minivae.philox import Philox
+    runs = []
+    for generator in (None, Philox(7), mv.backend.Generator(7)):
+        mv.manual_seed(0)
+        model = create("vae", x_dim=2, z_dim=2, hidden=(16,))
+        if generator is not None:
+            model.generator = generator
+        before = model.generator
+        runs.append(fit(model, DATA.train, epochs=2, seed=7, progress=False, log=lambda s: None))
+        assert model.generator is before
+    assert [h["train_model"] for h in runs[0]] == [h["train_model"] for h in runs[1]]
+    assert [h["train_model"] for h in runs[0]] != [h["train_model"] for h in runs[2]]   # a generator of one's own
+
+
 def test_checkpoint_metrics_and_rebuild(tmp_path):
     model, history = _run(3, str(tmp_path))
     lines = [json.loads(l) for l in (tmp_path / "metrics.jsonl").read_text().splitlines()]
