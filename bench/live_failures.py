@@ -9,6 +9,6 @@ import os
 
 def pytest_runtest_logreport(report):
     path = os.environ.get("LIVE_FAILURES")
-    if path and report.failed:
+    if path and report.failed and "PYTEST_XDIST_WORKER" not in os.environ:   # xdist's controller alone
         with open(path, "a") as f:
             f.write(f"FAILED {report.nodeid} ({report.when})\n{report.longreprtext[-2500:]}\n\n")
