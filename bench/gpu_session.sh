@@ -111,13 +111,20 @@ else
       --out '$work/run' --quiet --no-pictures
     began=\$(date +%s%N)
     python3 -m minivae eval '$work/run/checkpoint.npz' --device cuda --split valid --k 5000 --quiet \
-      --out '$out/main_job.json'
-    echo \"eval: L_5000 of the 10,000 validation images in \$(( (\$(date +%s%N) - began) / 1000000 )) ms\"
+      --out '$work/eval.json'
+    ms=\$(( (\$(date +%s%N) - began) / 1000000 ))
+    echo \"eval: L_5000 of the 10,000 validation images in \$ms ms\"
+    python3 -c \"import json, sys; sys.path.insert(0, 'bench'); from common import write_result
+import cupy; result = json.load(open('$work/eval.json')); result.pop('checkpoint', None)
+name = cupy.cuda.runtime.getDeviceProperties(0)['name'].decode()
+print(write_result('gpu_main_job', {'device': name, 'cupy': cupy.__version__, 'eval_command_ms': \$ms,
+      'eval_note': 'the whole eval command: interpreter start, import, data, L_5000', **result}))\"
+    cp bench/results/gpu_main_job.json '$out/main_job.json'
     python3 -m minivae sample '$work/run/checkpoint.npz' --device cuda -n 64 --out '$work/samples.npy'
     python3 -c \"import numpy; s = numpy.load('$work/samples.npy'); print('sample:', s.shape, 'mean', s.mean())\""
 fi
 
-stage step 110 python3 bench/gpu_step.py --only vae gemm --batch 128 4096 --repeats 3 --steps 20
+stage step 110 python3 bench/gpu_step.py --only vae gemm --batch 128 1024 4096 --repeats 3 --steps 20
 cp bench/results/gpu_step.json "$out/" 2>/dev/null
 stage iwae 50 python3 bench/gpu_step.py --only iwae --iwae-batch 20 100 --k 50 --repeats 3 --steps 20 \
   --name iwae_step_gpu

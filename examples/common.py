@@ -3,11 +3,11 @@ there), a training loop over a model's players, and the figures. Figures need ma
 (pip install -e ".[plot]")."""
 import argparse
 import os
-import time
 
 import numpy as np
 
 import minivae as mv
+from minivae import train
 from minivae.data import ring
 
 SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
@@ -51,21 +51,13 @@ def mnist(binary=True, n=None):
 
 
 def fit(model, x, y=None, epochs=20, batch=100, lr=1e-3):
-    """Adam per player; prints each player's mean loss per epoch."""
-    opts = {name: mv.optim.Adam(params, lr=lr) for name, params in model.players().items()}
-    rng = np.random.default_rng(0)
-    for epoch in range(1, epochs + 1):
-        start, totals = time.perf_counter(), {name: 0.0 for name in opts}
-        batches = np.array_split(rng.permutation(len(x)), max(1, len(x) // batch))
-        for idx in batches:
-            for name, opt in opts.items():
-                loss = model.losses(x[idx], None if y is None else y[idx], player=name)[name]
-                model.zero_grad()
-                loss.backward()
-                opt.step()
-                totals[name] += loss.item() / len(batches)
-        print(f"epoch {epoch:3d}  " + "  ".join(f"{k} {v:8.4f}" for k, v in totals.items())
-              + f"  ({time.perf_counter() - start:.1f} s)", flush=True)
+    """The library's trainer (minivae.train.fit, what `minivae train` and the estimators run):
+    Adam per player, a stage the model trains first before it; prints each player's mean
+    loss per epoch."""
+    train.fit(model, x, y, epochs=epochs, batch_size=batch, lr=lr, progress=False,
+                 log=lambda r: print(f"epoch {r['epoch']:3d}  " + "  ".join(
+                     f"{k[len('train_'):]} {v:8.4f}" for k, v in r.items() if k.startswith("train_"))
+                     + f"  ({r['seconds']:.1f} s)", flush=True))
     return model
 
 

@@ -34,7 +34,7 @@ rows = []
 for name, model in models.items():
     mv.manual_seed(args.seed)
     start = time.perf_counter()
-    fit(model, train, labels if name.startswith("DR") else None, epochs=args.epochs, batch_size=100, lr=1e-3,
+    fit(model, train, labels if model.labels else None, epochs=args.epochs, batch_size=100, lr=1e-3,
         seed=args.seed, progress=False, log=lambda r: None)
     recon = model.reconstruct(test[:8])
     print(f"{name:16s} {time.perf_counter() - start:5.1f} s  mean squared reconstruction error "

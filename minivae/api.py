@@ -15,14 +15,13 @@ and with scikit-learn, in a pipeline and a grid search:
     GridSearchCV(minivae.VAE(), {"latent_dim": [2, 4]}).fit(X).best_params_   # chosen by score
 """
 import inspect
-import types
 
 import numpy as np
 
-from . import backend, config, eval as evaluate
+from . import backend, config, eval as evaluate, run
 from .core import no_grad
-from .models import MODELS, create
-from .train import fit, load_model, save_checkpoint
+from .models import MODELS
+from .train import load_model, save_checkpoint
 from .train.trainer import format_record
 
 
@@ -165,34 +164,26 @@ class Estimator:
             raise ValueError(f"{type(self).__name__}: {e}") from None
 
     def fit(self, X, y=None, validation=None):
-        """Train a fresh model on X (and y, for the models that take labels); returns self."""
+        """Train a fresh model on X (and y, for the models that take labels); returns self.
+        The command line's run (minivae.run), on these arrays."""
         X = self._check(X)
         labels = self._labels(y, len(X))
-        seed = self._seed()
-        s = self._settings(seed)
-        known = None if labels is None else labels[labels >= 0]
-        data = types.SimpleNamespace(name="X", x_dim=X.shape[1], binary=bool(np.isin(X, (0.0, 1.0)).all()),
-                                     y_train=known, y_valid=None)
+        s = self._settings(self._seed())
         if labels is not None and self._model_class().labels == "semi-supervised":
-            s["labels_fraction"] = 1.0   # label-informed, as the command line's --labels-fraction
-        try:
-            kwargs, _ = config.model_kwargs(s, data)
-        except ValueError as e:
-            raise ValueError(f"{type(self).__name__}: {e}") from None
-        if kwargs.get("likelihood") == "bernoulli" and (X.min() < 0 or X.max() > 1):
-            raise ValueError(f"{type(self).__name__}: a Bernoulli likelihood needs data in [0, 1]; X lies in "
-                             f"[{X.min():.3g}, {X.max():.3g}]")
-        backend.array_module(self.device)   # an unavailable device: a ValueError before any work
-        backend.manual_seed(seed)
-        model = create(self.model, **kwargs).to(self.device)
+            s["labels_fraction"] = 1.0   # label-informed, as the command line's --labels-fraction; -1 unknown
         valid = None if validation is None else self._check(validation, "validation")
+        data = run.arrays(X, labels, valid)
+        try:
+            model, _ = run.build(s, data, self.device)
+        except ValueError as e:   # named once: the model's own errors may start with the same name
+            who = type(self).__name__
+            raise ValueError(str(e) if str(e).startswith(f"{who}:") else f"{who}: {e}") from None
         log = (lambda r: print(format_record(r), flush=True)) if self.verbose else (lambda r: None)
-        self.history_ = fit(model, X, labels, valid, epochs=s["epochs"], batch_size=s["batch_size"], lr=s["lr"],
-                            seed=seed, progress=bool(self.verbose), log=log, optimizer=s["optimizer"])
+        self.history_ = run.train(model, data, run.labels(model, s, data), s, progress=bool(self.verbose), log=log)
         self.model_, self.n_features_in_ = model, X.shape[1]
-        self.likelihood_ = kwargs.get("likelihood")
+        self.likelihood_ = model.spec["kwargs"].get("likelihood")
         if labels is not None:
-            self.classes_ = np.unique(known)
+            self.classes_ = np.unique(labels[labels >= 0])
         return self
 
     def fit_transform(self, X, y=None, **fit_params):

@@ -11,16 +11,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import numpy as np
 
-from . import backend, config, distributed, eval as evaluate, plot
-from .core import no_grad
-from .data import NAMES, load_dataset
-from .functional import iwae_bound
-from .models import MODELS, check_sizes, create
-from .train import TrainingDiverged, fit, load_model, read_checkpoint
+from . import backend, config, distributed, run
+from .data import NAMES
+from .models import MODELS
+from .train import TrainingDiverged, load_model
 
 
 class UserError(ValueError):
@@ -107,113 +104,26 @@ def _epoch_line(record, name):
     return "  ".join(parts) + f"  ({record['seconds']:.1f} s)"
 
 
-def _pictures(model, data, out, history):
-    """The pictures the model declares (Model.pictures), then its training curves."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        print("pictures skipped: they need matplotlib (pip install 'minivae[plot]')")
-        return []
-    wanted, written = set(model.pictures), []
-    x, y = data.valid[:2000], None if data.y_valid is None else data.y_valid[:2000]
-    with_labels = getattr(model, "n_classes", None) if model.labels else None
-    at = lambda name: os.path.join(out, f"{name}.png")
-    if "latent" in wanted:
-        with no_grad():
-            codes = model.code(model.as_input(x), y if with_labels else None).numpy()
-        written.append(plot.latent_scatter(codes, at("latent"), None if y is None or y.ndim != 1 else y))
-    samples = model.sample(64, np.arange(64) % with_labels if with_labels else None) if "samples" in wanted else None
-    recon = model.reconstruct(x[:32], y[:32] if with_labels else None) if "reconstructions" in wanted else None
-    if data.image_shape:
-        if samples is not None:
-            written.append(plot.image_grid(samples, at("samples"), "samples", data.image_shape))
-        if recon is not None:
-            written.append(plot.image_grid(np.concatenate([x[:32], recon]), at("reconstructions"),
-                                           "inputs, then reconstructions", data.image_shape))
-        if "manifold" in wanted and getattr(model, "z_dim", 0) == 2 and not with_labels:
-            written.append(plot.manifold(model, at("manifold"), shape=data.image_shape))
-        if "traversal" in wanted and not with_labels and hasattr(model, "z_dim"):
-            written.append(plot.traversal(model, x[0], at("traversal"), shape=data.image_shape))
-    else:
-        if samples is not None:
-            written.append(plot.points(x, at("samples"), "data and samples", samples))
-        if recon is not None:
-            written.append(plot.points(x[:32], at("reconstructions"), "data and reconstructions", recon,
-                                       ("data", "reconstruction")))
-    if "weights" in wanted and hasattr(model, "log_weights") and not with_labels:
-        with no_grad():
-            logw = model.log_weights(model.as_input(x[:200]), 50)   # IWAE also returns its first-layer samples
-            weights = iwae_bound(logw[0] if isinstance(logw, tuple) else logw)[1].numpy()
-        written.append(plot.weight_histogram(weights, at("weights")))
-    written.append(plot.curves(history, at("curves")))
-    return written
-
-
 def demo(args):
     """A VAE with an 8-unit code on the generated sprites, whose generative factors are known:
-    what each unit learned, measured (mutual information, MIG) and pictured."""
+    what each unit learned, measured (mutual information, MIG) and pictured (minivae.run.demo)."""
     backend.array_module(args.device)
     out = _fresh_folder(args.out, "minivae-demo", args.force)
-    backend.manual_seed(args.seed)
-    data = load_dataset("sprites", n=args.n, seed=args.seed)
-    model = create("vae", x_dim=784, z_dim=8, hidden=[400], activation="relu",
-                   likelihood="bernoulli").to(args.device)
-    print(f"VAE 784-400-8 on {len(data.train)} generated sprites (Bernoulli decoder); -ELBO in nats per image",
-          flush=True)
-    start = time.perf_counter()
-    history = fit(model, data.train, valid=data.valid, epochs=args.epochs, batch_size=100, lr=2e-3,
-                  seed=args.seed, out=out, progress=not args.quiet,
-                  log=lambda r: print(f"epoch {r['epoch']:3d}  -ELBO train {r['train_model']:8.3f}"
-                                      f"  valid {r['valid_loss']:8.3f}  KL {r['valid_kl']:6.3f}"
-                                      f"  ({r['seconds']:.1f} s)", flush=True))
-    x = np.concatenate([data.train, data.valid])
-    factors = np.concatenate([data.factors_train, data.factors_valid])
-    with no_grad():   # what each unit carries about each factor, over every sprite
-        codes = np.concatenate([model.code(model.as_input(x[i:i + 1000])).numpy() for i in range(0, len(x), 1000)])
-    mig, info = evaluate.mutual_information_gap(codes, factors)
-    n_active, variance = evaluate.active_units(model, data.valid)
-    order = [int(j) for j in np.argsort(-variance)[:n_active]]   # the active units, most used first
-    tracks = {j: data.factor_names[int(info[j].argmax())] for j in order}
-    metrics = {"dataset": "sprites", "model": model.spec, "epochs": len(history),
-               "valid_elbo": evaluate.elbo(model, data.valid),
-               "valid_L_100": float(evaluate.log_likelihood(model, data.valid[:500], k=100).mean()),
-               "active_units": n_active, "mig": mig,
-               "mutual_information_nats": {f"z{j}": dict(zip(data.factor_names, map(float, info[j])))
-                                           for j in range(len(info))},
-               "unit_tracks": {f"z{j}": tracks[j] for j in order},
-               "seconds": time.perf_counter() - start, "history": history}
+    metrics, written = run.demo(args.n, args.epochs, args.seed, args.device, out, progress=not args.quiet,
+                                say=lambda t: print(t, flush=True),
+                                log=lambda r: print(f"epoch {r['epoch']:3d}  -ELBO train {r['train_model']:8.3f}"
+                                                    f"  valid {r['valid_loss']:8.3f}  KL {r['valid_kl']:6.3f}"
+                                                    f"  ({r['seconds']:.1f} s)", flush=True))
     _write_json(os.path.join(out, "metrics.json"), metrics, force=True)
-    for path in _demo_pictures(model, data, out, history, order, tracks, info):
-        print(f"wrote {path}")
+    print("pictures skipped: they need matplotlib (pip install 'minivae[plot]')" if written is None else
+          "\n".join(f"wrote {path}" for path in written))
+    info = metrics["mutual_information_nats"]
     print(f"valid ELBO {metrics['valid_elbo']:.3f}, L_100 {metrics['valid_L_100']:.3f} nats; "
-          f"{n_active} active units; MIG {mig:.3f}")
+          f"{metrics['active_units']} active units; MIG {metrics['mig']:.3f}")
     print("what the active units track (mutual information in nats): "
-          + ", ".join(f"z{j} {tracks[j]} {info[j].max():.2f}" for j in order))
+          + ", ".join(f"{j} {factor} {info[j][factor]:.2f}" for j, factor in metrics["unit_tracks"].items()))
     print(f"results in {out}/")
     return 0
-
-
-def _demo_pictures(model, data, out, history, order, tracks, info):
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        print("pictures skipped: they need matplotlib (pip install 'minivae[plot]')")
-        return []
-    x, shapes = data.valid[:2000], data.y_valid[:2000]
-    with no_grad():
-        codes = model.code(model.as_input(x)).numpy()
-        weights = iwae_bound(model.log_weights(model.as_input(x[:200]), 50))[1].numpy()
-    pair = tuple(order[:2])
-    labels = [f"z{j}: {tracks[j]} ({info[j].max():.2f})" for j in order]
-    return [plot.image_grid(np.concatenate([x[:32], model.reconstruct(x[:32])]),
-                            os.path.join(out, "reconstructions.png"), "inputs, then reconstructions"),
-            plot.image_grid(model.sample(64), os.path.join(out, "samples.png"), "samples from p(z)"),
-            plot.traversal(model, x[0], os.path.join(out, "traversal.png"), units=order, labels=labels),
-            plot.manifold(model, os.path.join(out, "manifold.png"), units=pair),
-            plot.latent_scatter(codes[:, list(pair)], os.path.join(out, "latent.png"), shapes,
-                                f"posterior means on z{pair[0]}, z{pair[1]}, by shape"),
-            plot.weight_histogram(weights, os.path.join(out, "weights.png")),
-            plot.curves(history, os.path.join(out, "curves.png"))]
 
 
 def models(args):
@@ -221,8 +131,8 @@ def models(args):
     return 0
 
 
-def _train_settings(args):
-    """The run's settings: flags, then --config, then (resuming) the run's own, then defaults."""
+def train(args):
+    backend.array_module(args.device)   # an unavailable device is a mistake found before any work
     given = {"model": args.model, "data": args.data, "data_dir": args.data_dir, "limit": args.limit,
              "binarize": args.binarize, "latent_dim": args.latent_dim, "hidden": args.hidden,
              "activation": args.activation, "likelihood": args.likelihood, "k": args.k, "beta": args.beta,
@@ -230,123 +140,34 @@ def _train_settings(args):
              "staged": args.staged, "warmup": args.warmup, "patience": args.patience, "seed": args.seed,
              "optimizer": args.optimizer, "loss_scale": args.loss_scale, "labels_fraction": args.labels_fraction,
              "options": dict(args.set) if args.set else None, "pictures": False if args.no_pictures else None}
-    saved = None
-    if args.resume:
-        if not args.out or not os.path.exists(os.path.join(args.out, "checkpoint.npz")):
-            raise UserError("--resume needs --out naming a folder with checkpoint.npz")
-        saved = read_checkpoint(os.path.join(args.out, "checkpoint.npz"))[0].get("config")
-        if saved is None and not (args.model and args.data):
-            raise UserError(f"{args.out}/checkpoint.npz does not record its settings (an older run): "
-                            "give the model and --data as the run was started")
-    s = config.resolve(given, config.read_file(args.config) if args.config else None, saved)
-    if s["data_dir"] and not os.path.isabs(s["data_dir"]):   # found again from any folder (eval, --resume)
-        s["data_dir"] = os.path.abspath(s["data_dir"])
-    return s
-
-
-def _same_run(out, saved):
-    """A run folder is one run: its config.json (the record a user reads) and its checkpoint
-    (what --resume continues) must say the same, or the folder holds another run's
-    checkpoint, or a hand-edited record that the run would not follow."""
-    path = os.path.join(out, "config.json")
-    if saved is None or not os.path.exists(path):
-        return
-    try:
-        record = config.read_file(path)
-    except ValueError as e:
-        raise UserError(str(e)) from None
-    differ = sorted(k for k in set(record) | set(saved) if record.get(k) != saved.get(k))
-    if differ:
-        raise UserError(f"{out}: config.json and checkpoint.npz disagree on " + ", ".join(
-            f"{k} ({record.get(k)!r} against {saved.get(k)!r})" for k in differ) + "; the checkpoint is another "
-            "run's, or config.json was edited. Change a run's settings with flags on --resume, or start a new run")
-
-
-def train(args):
-    backend.array_module(args.device)   # an unavailable device is a mistake found before any work
-    s = _train_settings(args)
-    data = load_dataset(s["data"], s["data_dir"], seed=s["seed"])
-    if s["limit"]:
-        data.train = data.train[:s["limit"]]
-        data.y_train = None if data.y_train is None else data.y_train[:s["limit"]]
-    if s["binarize"]:   # dynamic binarization: a fresh Bernoulli draw of each grey level
-        from .data import binarize
-        data.train, data.valid = binarize(data.train, s["seed"]), binarize(data.valid, s["seed"] + 1)
-        data.binary = True
-    kwargs, reason = config.model_kwargs(s, data)   # every check before anything is written
-    if kwargs.get("likelihood") == "bernoulli" and (data.train.min() < 0 or data.train.max() > 1):
-        raise UserError(f"a Bernoulli likelihood needs data in [0, 1]; {data.name} lies in "
-                        f"[{data.train.min():.3g}, {data.train.max():.3g}]")
-    check_sizes(s["model"], kwargs)
+    if args.resume and not args.out:
+        raise UserError("--resume needs --out naming a folder with checkpoint.npz")
+    s = run.settings(given, args.config, args.out if args.resume else None)
+    data = run.data(s)
+    model, reason = run.build(s, data, args.device)   # every check before anything is written
     world = distributed.world()   # under mpiexec: rank 0 makes the folder and writes in it
     if args.resume and world.rank == 0:   # rank 0 alone: it rewrites config.json below
-        _same_run(args.out, read_checkpoint(os.path.join(args.out, "checkpoint.npz"))[0].get("config"))
+        run.same_run(args.out)
     out = args.out if args.resume else world.broadcast(
         _fresh_folder(args.out, f"runs/{s['model']}", args.force) if world.rank == 0 else None)
-    backend.manual_seed(s["seed"])
-    model = create(s["model"], **kwargs).to(args.device)
     name = _loss_name(model)
-    shape = {k: v for k, v in kwargs.items() if k in ("z_dim", "z_dims", "hidden", "activation", "k", "beta")}
+    shape = {k: v for k, v in model.spec["kwargs"].items() if k in ("z_dim", "z_dims", "hidden", "activation", "k",
+                                                                     "beta")}
     print(f"{s['model']} {shape} on {len(data.train)} examples of {data.name}"
           + (f"; likelihood {reason}" if reason else "") + f"; printing {name} per example", flush=True)
     if world.rank == 0:   # the folder's record of the run, as resumed too (flags may change epochs, say)
         config.write(os.path.join(out, "config.json"), s)
-    labelled = data.y_train is not None and data.y_train.dtype.kind in "iu"
-    cls = type(model)   # what it does with labels, it declares (Model.labels)
-    labels = data.y_train if config.labels_used(cls, s["labels_fraction"], labelled) else None
-    if labels is not None and cls.labels == "semi-supervised":   # the rest are unknown, -1
-        hidden = np.random.default_rng(s["seed"]).random(len(data.y_train)) >= s["labels_fraction"]
-        labels = np.where(hidden, -1, data.y_train)
-    if hasattr(model, "classifier_file") and labels is None and not args.resume:
-        _classifier_first(model, s, out, args.quiet, world)
-    history = fit(model, data.train, labels, data.valid, data.y_valid if labels is not None else None,
-                  epochs=s["epochs"], batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"], out=out,
-                  resume=args.resume, patience=s["patience"], warmup_epochs=s["warmup"],
-                  schedule="staged" if s["staged"] else None, progress=not args.quiet,
-                  log=lambda r: print(_epoch_line(r, name), flush=True), force=args.force,
-                  adam={"eps": s["adam_eps"]} if s["optimizer"] == "adam" else None, config=s,
-                  graphs=False if args.eager or s["optimizer"] != "adam" or world.size > 1 else None,
-                  optimizer=s["optimizer"], loss_scale=s["loss_scale"], world=world)
+    history = run.train(model, data, run.labels(model, s, data), s, out=out, resume=args.resume, force=args.force,
+                        eager=args.eager, progress=not args.quiet, stand_in=True, world=world,
+                        log=lambda r: print(_epoch_line(r, name), flush=True), say=lambda t: print(t, flush=True))
     if world.rank != 0:
         return 0
     if s["pictures"]:
-        for path in _pictures(model, data, out, history):
-            print(f"wrote {path}")
+        written = run.pictures(model, data, out, history)
+        print("pictures skipped: they need matplotlib (pip install 'minivae[plot]')" if written is None else
+              "\n".join(f"wrote {path}" for path in written))
     print(f"checkpoint: {os.path.join(out, 'checkpoint.npz')}")
     return 0
-
-
-def _classifier_first(model, s, out, quiet, world):
-    """DR-VAE on unlabelled data: its classifier learns from the labelled MNIST test set
-    (mnist_test_gray.npz in the data folder) when the images are 28 x 28 and it is there, else
-    from the sprites' shapes; it is saved in the run folder, where the VAE's training finds it.
-    Under mpiexec the ranks share its batches, as they do the VAE's."""
-    if model.classifier_file and os.path.exists(model.classifier_file):
-        return
-    source = None
-    if model.x_dim == 784:
-        try:
-            source = load_dataset("mnist", s["data_dir"])
-        except ValueError:
-            pass
-    source = source or load_dataset("sprites", seed=s["seed"])
-    if source.x_dim != model.x_dim or int(source.y_train.max()) >= model.classifier.n_classes:
-        raise UserError(f"dr-vae: these data have no labels, and the labelled {source.name} images do not fit "
-                        f"this model ({source.x_dim} values, {int(source.y_train.max()) + 1} classes); train on "
-                        "labelled data or --set classifier_file=a trained classifier's .npz")
-    path = model.classifier_file or os.path.join(out, "classifier.npz")
-    print(f"dr-vae: its classifier learns from {len(source.train)} labelled images of {source.name} first", flush=True)
-    # Rank 0 alone writes the file (two writers raced: rank 0's run-folder lock clears
-    # temporary files, another rank's among them); the others wait for it to be whole.
-    model.classifier_file = path if world.rank == 0 else None
-    try:
-        model.before_fit(source.train, source.y_train, lambda stage, x, epochs, labels=None: fit(
-            stage, x, labels, epochs=epochs, batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"],
-            progress=not quiet, log=lambda r: print(_epoch_line({"stage": type(stage).__name__, **r}, "loss"),
-                                                    flush=True), world=world))
-    finally:
-        model.classifier_file = path
-    world.broadcast(None)
 
 
 def figure(args):
@@ -366,14 +187,6 @@ def figure(args):
     return 0
 
 
-def _checked(model, header, data, split):
-    x, y = data.split(split)
-    if x.shape[1] != model.x_dim:
-        raise UserError(f"the checkpoint's {header['model']['name']} takes {model.x_dim} features; "
-                        f"{data.name} has {x.shape[1]}")
-    return x, y
-
-
 def eval_(args):
     backend.array_module(args.device)
     model, header = load_model(args.checkpoint, args.device)
@@ -383,38 +196,18 @@ def eval_(args):
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)),
                                    f"eval-{args.split}-k{args.k}.json")
     _check_output(out, args.force)
-    trained = header.get("config", {})
-    if not (args.data or trained.get("data")):
-        raise UserError("--data is needed: the checkpoint does not say what it was trained on")
-    data = load_dataset(args.data or trained["data"], args.data_dir or trained.get("data_dir"))
-    x, y = _checked(model, header, data, args.split)
-    x = x[:args.limit] if args.limit else x
-    if model.labels == "required" and (y is None or y.dtype.kind not in "iu"):
-        raise UserError(f"{args.checkpoint} holds a {header['model']['name']}, which needs class labels; "
-                        f"{data.name} has none (evaluate it on labelled data)")
-    labels = y[:len(x)] if y is not None and model.labels and getattr(model, "n_classes", None) else None
-    backend.manual_seed(args.seed)
-    result = {"checkpoint": args.checkpoint, "data": data.name, "split": args.split, "n": len(x),
-              "seed": args.seed, "model": header["model"]}
-    if hasattr(model, "elbo_terms") or hasattr(model, "log_weights"):
-        result["elbo"] = evaluate.elbo(model, x, labels)
-    if hasattr(model, "log_weights"):   # under mpiexec, each rank scores its share of the examples
-        world = distributed.world()
-        result[f"L_{args.k}"] = float(evaluate.log_likelihood(model, x, k=args.k, y=labels, seed=args.seed,
-                                                              world=world, progress=not args.quiet).mean())
-        if world.rank != 0:
-            return 0
-    result["active_units"] = evaluate.active_units(model, x, y=labels)[0]
-    result["reconstruction_error"] = evaluate.reconstruction_error(model, x, y=labels)
+    name, x, y = run.evaluation_data(model, header, args.data, args.data_dir, args.split, args.limit)
+    world = distributed.world()   # under mpiexec, each rank scores its share of the examples
+    scores = run.scores(model, x, y, args.k, args.seed, world, progress=not args.quiet)
+    if world.rank != 0:
+        return 0
+    result = {"checkpoint": args.checkpoint, "data": name, "split": args.split, "n": len(x), "seed": args.seed,
+              "model": header["model"], **scores}
     for k, v in result.items():
         if isinstance(v, (int, float)):
             print(f"{k:22s} {v:.4f}" if isinstance(v, float) else f"{k:22s} {v}")
     print(f"wrote {_write_json(out, result, args.force)}")
     return 0
-
-
-PNG_SAMPLES = 1024   # a grid of more is no picture anyone can read
-CHUNK = 10000
 
 
 def sample(args):
@@ -423,31 +216,8 @@ def sample(args):
     if not model.generative:
         raise UserError(f"{args.checkpoint} holds a {header['model']['name']}, which draws no samples")
     _check_output(args.out, args.force)
-    if not args.out.endswith((".png", ".npy")):
-        raise UserError(f"--out {args.out}: write a picture (.png) or the samples themselves (.npy)")
-    if args.out.endswith(".png") and args.n > PNG_SAMPLES:
-        raise UserError(f"-n {args.n}: a picture holds at most {PNG_SAMPLES} samples; write them to a .npy file")
-    backend.manual_seed(args.seed)
-    classes = getattr(model, "n_classes", None)
-    labels = lambda start, stop: np.arange(start, stop) % classes if classes else None
-    if args.out.endswith(".npy"):   # in chunks, into a temporary file renamed when complete
-        tmp = os.path.join(os.path.dirname(os.path.abspath(args.out)), f".tmp-{os.getpid()}.npy")
-        try:
-            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(args.n, model.x_dim))
-            for start in range(0, args.n, CHUNK):
-                stop = min(start + CHUNK, args.n)
-                out[start:stop] = model.sample(stop - start, labels(start, stop))
-            out.flush()
-            del out
-            os.replace(tmp, args.out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    else:
-        samples = model.sample(args.n, labels(0, args.n))
-        title = f"{header['model']['name']}: {args.n} samples"
-        (plot.image_grid if samples.shape[1] == 784 else plot.points)(samples, args.out, title)
-    print(f"wrote {args.out}")
+    path = run.draw_samples(model, args.n, args.out, args.seed, f"{header['model']['name']}: {args.n} samples")
+    print(f"wrote {path}")
     return 0
 
 

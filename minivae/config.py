@@ -153,6 +153,10 @@ def model_kwargs(s, data):
                       "gaussian: the data are not binary (--binarize or --likelihood bernoulli for a Bernoulli decoder)")
         else:
             reason = f"{s['likelihood']}: as asked"
+    x = data.train
+    if kwargs.get("likelihood") == "bernoulli" and len(x) and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"a Bernoulli likelihood needs data in [0, 1]; {data.name} lies in "
+                         f"[{x.min():.3g}, {x.max():.3g}]")
     fraction, cls = s["labels_fraction"], MODELS[name]
     if fraction is not None and cls.labels not in ("semi-supervised", "required"):
         learners = ", ".join(m for m, c in MODELS.items() if c.labels == "semi-supervised")
@@ -167,7 +171,7 @@ def model_kwargs(s, data):
         if not labelled:
             raise ValueError(f"{name} needs labeled data; {data.name} has no integer labels")
         low = min(int(y.min()) for y in (data.y_train, data.y_valid) if y is not None and len(y))
-        if low < 0:
+        if low < (-1 if cls.labels == "semi-supervised" else 0):   # -1: an unknown label
             raise ValueError(f"{name} needs class labels 0, 1, 2, ...; {data.name} has the label {low}")
     if labels_used(cls, fraction, labelled):
         kwargs["n_classes"] = int(data.y_train.max()) + 1

@@ -256,13 +256,13 @@ def test_a_bad_kernel_mode_does_not_stop_the_import(tmp_path):
 
 
 def test_many_samples_go_to_a_npy_file_in_chunks(tmp_path, capsys, monkeypatch):
-    import minivae.cli
+    import minivae.run
     run = tmp_path / "run"
     assert _main(capsys, "train", "vae", "--data", "bump", "--epochs", 1, "--out", run, "--quiet",
                  "--no-pictures")[0] == 0
     code, _, err = _main(capsys, "sample", run / "checkpoint.npz", "-n", 5000, "--out", tmp_path / "s.png")
     assert code == 2 and "at most 1024 samples" in err and not (tmp_path / "s.png").exists()
-    monkeypatch.setattr(minivae.cli, "CHUNK", 700)
+    monkeypatch.setattr(minivae.run, "CHUNK", 700)
     code, _, err = _main(capsys, "sample", run / "checkpoint.npz", "-n", 5000, "--out", tmp_path / "s.npy")
     assert code == 0, err
     x = np.load(tmp_path / "s.npy")
@@ -273,13 +273,13 @@ def test_many_samples_go_to_a_npy_file_in_chunks(tmp_path, capsys, monkeypatch):
 def test_threads_limit_blas_while_the_command_runs(tmp_path, capsys, monkeypatch):
     """Two trainings at once, each with BLAS on every core, ran 10x slower (README)."""
     import threadpoolctl
-    import minivae.cli
-    seen, real_fit = [], minivae.cli.fit
+    import minivae.run
+    seen, real_fit = [], minivae.run.fit
 
     def fit(*args, **kwargs):
         seen.extend(p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas")
         return real_fit(*args, **kwargs)
-    monkeypatch.setattr(minivae.cli, "fit", fit)
+    monkeypatch.setattr(minivae.run, "fit", fit)
     code, _, err = _main(capsys, "train", "vae", "--data", "ring", "--epochs", 1, "--threads", 1,
                          "--out", tmp_path / "r", "--quiet", "--no-pictures")
     assert code == 0, err

@@ -73,7 +73,7 @@ def test_the_shipped_configs_are_the_papers_models(name, sizes):
     s = config.resolve({}, file=config.read_file(os.path.join(ROOT, "examples", "configs", name)))
     assert (s["model"], s["k"], s["batch_size"], s["adam_eps"], s["staged"], s["epochs"], s["activation"]) == \
         ("iwae", 50, 20, 1e-4, True, 3280, "tanh")
-    fake = type("Data", (), {"x_dim": 784, "binary": True, "name": "binarized-mnist"})()
+    fake = type("Data", (), {"x_dim": 784, "binary": True, "name": "binarized-mnist", "train": np.zeros((1, 784))})()
     kwargs, _ = config.model_kwargs(s, fake)
     model = create("iwae", **kwargs)
     n = sum(p.size for p in model.parameters())

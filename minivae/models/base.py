@@ -33,6 +33,14 @@ class Model(Module):
     # it learns from those it is given, -1 marking an unknown one, and a run gives them only
     # when asked (--labels-fraction), since they change what the model learns.
     labels = None
+    # A stage trained before the model (its ``before_fit``, which the trainer calls):
+    # None, none; "data", it learns from the run's data (VAE_Disl's GAN); "labels", from
+    # labelled data (DR-VAE's classifier), the run's, else a labelled stand-in of the same
+    # size (minivae.run.first_stage) telling apart ``stage_classes`` classes. The model's
+    # argument ``<stage_name>_file`` names the .npz where the stage is saved and found again.
+    first_stage = None
+    stage_name = None
+    stage_classes = None
 
     def loss(self, x, y=None):
         raise NotImplementedError

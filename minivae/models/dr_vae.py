@@ -16,6 +16,7 @@ from .vae import VAE
 
 class DRVAE(VAE):
     labels = "optional"   # they train its classifier first (before_fit); without them, give classifier_file
+    first_stage, stage_name = "labels", "classifier"
     """``networks="conv"`` (default) or "mlp" for the VAE; the classifier is a ConvClassifier
     with ``classifier_channels``, trained for ``classifier_epochs`` on labelled data by
     ``fit`` (``before_fit``), or loaded from ``classifier_file`` (an .npz of its weights)."""
@@ -29,6 +30,10 @@ class DRVAE(VAE):
         self.lam, self.classifier_file, self.classifier_epochs = lam, classifier_file, classifier_epochs
         self.classifier = ConvClassifier(x_dim, n_classes, classifier_channels, image_shape, generator)
         self._freeze()
+
+    @property
+    def stage_classes(self):
+        return self.classifier.n_classes
 
     def networks(self, hidden, activation, generator):
         if self.networks_kind == "mlp":

@@ -92,6 +92,7 @@ class VAEDisl(VAE):
     error in the features D_l of a GAN discriminator of the same shape, trained first for
     ``gan_epochs`` epochs (``minivae.train.fit`` does it, through ``before_fit``) and frozen."""
     loss_name = "KL + D_l feature error"
+    first_stage, stage_name = "data", "gan"
 
     def __init__(self, x_dim, z_dim=16, hidden=(64, 64), activation="relu", likelihood="bernoulli",
                  disc_hidden=(64, 32), networks="mlp", channels=(32, 64), image_shape=None, gan_epochs=5,

@@ -317,7 +317,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
             i += 1
         os.replace(os.path.join(out, "metrics.jsonl"), os.path.join(out, f"metrics-previous-{i}.jsonl"))
         best = min((h.get("valid_loss", math.inf) for h in history), default=math.inf)
-    if not resume and hasattr(model, "before_fit"):   # a stage trained first (VAE_Disl's GAN)
+    if not resume and getattr(model, "first_stage", None):   # a stage trained first (Model.first_stage)
         model.before_fit(x, y, lambda stage, data, epochs, labels=None: fit(
             stage.to(model.device), data, labels, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
             progress=progress, log=lambda record: log({"stage": type(stage).__name__, **record}), adam=adam,
