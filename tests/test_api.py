@@ -68,7 +68,8 @@ def test_sample_draws_or_means_and_score_is_repeatable():
     draws = est.sample(200, mean=False, seed=1)
     assert ((means > 0) & (means < 1)).all() and set(np.unique(draws)) == {0.0, 1.0}
     assert abs(draws.mean() - means.mean()) < 0.05            # draws follow the means
-    np.testing.assert_array_equal(est.sample(50, seed=1), means[:50])
+    # the same codes; one BLAS thread may round a batch of 50 and one of 200 apart in the last bit
+    np.testing.assert_allclose(est.sample(50, seed=1), means[:50], rtol=1e-6, atol=1e-7)
     assert est.score(X[:50], k=20) == est.score(X[:50], k=20)
     assert est.score(X[:50], k=20, seed=1) != est.score(X[:50], k=20, seed=2)
 

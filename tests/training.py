@@ -5,10 +5,11 @@ import numpy as np
 import minivae as mv
 
 
-def train(model, x, y=None, steps=300, lr=1e-2, batch=64, seed=0):
+def train(model, x, y=None, steps=300, lr=1e-2, batch=64, seed=0, every=None, call=None):
+    """``call(model)`` after every ``every`` steps, where given."""
     rng = np.random.default_rng(seed)
     opts = {name: mv.optim.Adam(params, lr=lr) for name, params in model.players().items()}
-    for _ in range(steps):
+    for step in range(1, steps + 1):
         idx = rng.integers(0, len(x), batch)
         xb, yb = x[idx], (None if y is None else y[idx])
         for name, opt in opts.items():
@@ -16,6 +17,8 @@ def train(model, x, y=None, steps=300, lr=1e-2, batch=64, seed=0):
             model.zero_grad()
             loss.backward()
             opt.step()
+        if every and step % every == 0:
+            call(model)
     return model
 
 
