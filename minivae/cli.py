@@ -321,8 +321,8 @@ def parser():
     t.add_argument("--epochs", type=_positive(int), help="default 10")
     t.add_argument("--batch-size", type=_positive(int), help="default 100")
     t.add_argument("--lr", type=_positive(float), help="Adam's learning rate (default 1e-3)")
-    t.add_argument("--optimizer", choices=["adam", "sgd", "adagrad"],
-                   help="default adam; AEVB's Algorithm 1 names SGD and Adagrad")
+    t.add_argument("--optimizer", choices=["adam", "sgd", "adagrad", "rmsprop"],
+                   help="default adam; AEVB's Algorithm 1 names SGD and Adagrad; VAE/GAN's paper, RMSProp")
     t.add_argument("--loss-scale", choices=["example", "dataset"],
                    help="descend the batch's mean loss (example, the default) or N/M times its sum, "
                         "the estimate of the whole data set's bound (dataset: AEVB Eq. 8)")

@@ -33,7 +33,7 @@ DEFAULTS = {
     "epochs": 10, "batch_size": 100, "lr": 1e-3, "optimizer": "adam", "loss_scale": "example", "adam_eps": 1e-8, "staged": False, "warmup": 0,
     "patience": None, "seed": 0, "labels_fraction": None, "pictures": True,
 }
-OPTIMIZERS = ("adam", "sgd", "adagrad")
+OPTIMIZERS = ("adam", "sgd", "adagrad", "rmsprop")
 MODEL_SETTINGS = ("k", "beta", "activation", "likelihood")   # settings that are model arguments
 # the arguments the settings above (or the data) fill in; [options] may name any other
 RESERVED = {"x_dim", "z_dim", "z_dims", "hidden", "n_classes", "generator", *MODEL_SETTINGS}

@@ -184,7 +184,7 @@ def _graphs_wanted(graphs, model, adam):
     return bool(graphs)
 
 
-OPTIMIZERS = {"adam": optim.Adam, "sgd": optim.SGD, "adagrad": optim.Adagrad}
+OPTIMIZERS = {"adam": optim.Adam, "sgd": optim.SGD, "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop}
 
 
 def _optimizers(model, lr, adam, graphs, optimizer="adam"):

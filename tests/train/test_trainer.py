@@ -150,10 +150,11 @@ def test_stale_temporaries_are_cleaned_and_a_second_run_is_refused(tmp_path):
     _run(2, str(out), resume=True)   # the lock went with the process that held it
 
 
-@pytest.mark.parametrize("name", ["sgd", "adagrad"])
+@pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop"])
 def test_the_optimizer_can_be_sgd_or_adagrad_as_in_aevb(name, tmp_path):
-    """One full-batch step of fit with SGD (or Adagrad) is that optimizer's update of the
-    gradient at the start: p - lr g (Adagrad's first step: p - lr g / (|g| + eps))."""
+    """One full-batch step of fit with SGD (or Adagrad, or RMSprop, VAE/GAN's) is that
+    optimizer's update of the gradient at the start: p - lr g (Adagrad's first step:
+    p - lr g / (|g| + eps); RMSprop's: p - lr g / (sqrt(0.1) |g| + eps))."""
     x = DATA.train[:64]
     mv.manual_seed(0)
     model = create("ae", x_dim=2, z_dim=1, hidden=(8,))
@@ -165,13 +166,13 @@ def test_the_optimizer_can_be_sgd_or_adagrad_as_in_aevb(name, tmp_path):
         out=str(tmp_path))
     for (key, p) in model.named_parameters():
         g = grads[id(p)]
-        step = g if name == "sgd" else g / (np.abs(g) + 1e-10)
+        step = {"sgd": g, "adagrad": g / (np.abs(g) + 1e-10), "rmsprop": g / (np.sqrt(0.1) * np.abs(g) + 1e-8)}[name]
         np.testing.assert_allclose(p.numpy(), start[key] - 0.1 * step, rtol=1e-4, atol=1e-6, err_msg=key)
     with pytest.raises(ValueError, match="optimizer adam \\(the run has " + name):
         fit(model, x, epochs=2, batch_size=64, lr=0.1, progress=False, log=lambda r: None, out=str(tmp_path),
             resume=True)
     with pytest.raises(ValueError, match="optimizer must be one of"):
-        fit(model, x, optimizer="rmsprop", progress=False)
+        fit(model, x, optimizer="lbfgs", progress=False)
 
 
 def test_the_dataset_loss_scale_steps_on_n_over_m_times_the_batch_sum(tmp_path):
