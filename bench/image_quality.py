@@ -163,10 +163,11 @@ def judge(model, clf, held_out, real_pooled, n_samples, seed):
 
 
 def picture(rows, path):
+    """Each model a row: 8 held-out inputs, their reconstructions, 8 samples."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(len(rows), 24, figsize=(24 * 0.6, len(rows) * 0.75))
+    fig, axes = plt.subplots(len(rows), 24, figsize=(24 * 0.45 + 1.4, len(rows) * 0.5 + 0.3))
     axes = np.atleast_2d(axes)
     for r, (name, inputs, recon, samples) in enumerate(rows):
         for j, image in enumerate(np.concatenate([inputs, recon, samples])):
@@ -176,9 +177,9 @@ def picture(rows, path):
         axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
     for j, title in ((0, "held-out inputs"), (8, "their reconstructions"), (16, "samples")):
         axes[0, j].set_title(title, loc="left", fontsize=8)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.12, right=0.995, bottom=0.01, top=0.9, wspace=0.04, hspace=0.04)
     tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=80)
+    fig.savefig(tmp, dpi=100)
     plt.close(fig)
     os.replace(tmp, path)
     return path
