@@ -26,7 +26,7 @@ def test_flags_then_file_then_saved_then_defaults():
     ({"model": "vae", "data": "ring", "hidden": [64, 0]}, "hidden must be positive integers"),
     ({"model": "vae", "data": "ring", "epochs": 1.5}, "epochs must be an integer"),
     ({"model": "vae", "data": "ring", "options": {"hidden": [3]}}, "have settings of their own"),
-    ({"model": "vae", "data": "ring", "optimizer": "rmsprop"}, "optimizer must be one of adam, sgd, adagrad"),
+    ({"model": "vae", "data": "ring", "optimizer": "lbfgs"}, "optimizer must be one of adam, sgd, adagrad, rmsprop"),
 ])
 def test_bad_settings(settings, message):
     with pytest.raises(ValueError, match=message):
