@@ -104,6 +104,12 @@ def _epoch_line(record, name):
     return "  ".join(parts) + f"  ({record['seconds']:.1f} s)"
 
 
+def _say_written(paths):
+    """The pictures written, or why there are none (run.pictures returns None without matplotlib)."""
+    print("pictures skipped: they need matplotlib (pip install 'minivae[plot]')" if paths is None else
+          "\n".join(f"wrote {path}" for path in paths))
+
+
 def demo(args):
     """A VAE with an 8-unit code on the generated sprites, whose generative factors are known:
     what each unit learned, measured (mutual information, MIG) and pictured (minivae.run.demo)."""
@@ -115,8 +121,7 @@ def demo(args):
                                                     f"  valid {r['valid_loss']:8.3f}  KL {r['valid_kl']:6.3f}"
                                                     f"  ({r['seconds']:.1f} s)", flush=True))
     _write_json(os.path.join(out, "metrics.json"), metrics, force=True)
-    print("pictures skipped: they need matplotlib (pip install 'minivae[plot]')" if written is None else
-          "\n".join(f"wrote {path}" for path in written))
+    _say_written(written)
     info = metrics["mutual_information_nats"]
     print(f"valid ELBO {metrics['valid_elbo']:.3f}, L_100 {metrics['valid_L_100']:.3f} nats; "
           f"{metrics['active_units']} active units; MIG {metrics['mig']:.3f}")
@@ -163,9 +168,7 @@ def train(args):
     if world.rank != 0:
         return 0
     if s["pictures"]:
-        written = run.pictures(model, data, out, history)
-        print("pictures skipped: they need matplotlib (pip install 'minivae[plot]')" if written is None else
-              "\n".join(f"wrote {path}" for path in written))
+        _say_written(run.pictures(model, data, out, history))
     print(f"checkpoint: {os.path.join(out, 'checkpoint.npz')}")
     return 0
 

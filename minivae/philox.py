@@ -18,6 +18,8 @@ Uniforms are the top 23 bits of a word, (w >> 9 + 1/2) / 2^23: exact in float32,
 normals come in pairs from two uniforms by Box-Muller, r = sqrt(-2 log u1),
 (r cos 2 pi u2, r sin 2 pi u2): word 2i and 2i + 1 give normals 2i and 2i + 1.
 """
+import contextlib
+
 import numpy as np
 
 from . import backend
@@ -81,20 +83,23 @@ class Philox(_FromUniforms):
     def set_state(self, state):
         self.key, self.offset = int(state["key"]), int(state["offset"])
 
+    def _take_offset(self):
+        """This draw's offset; the next draw takes the next."""
+        self.offset += 1
+        return self.offset - 1
+
     def words(self, n):
         """n uint32 words of the next draw."""
         fast = lookup("philox_words", self.device)
         if fast is not None:
-            self.offset += 1
-            return fast(n, self.key, self.offset - 1)
-        xp = backend.array_module(self.device)
+            return fast(n, self.key, self._take_offset())
+        xp, offset = backend.array_module(self.device), self._take_offset()
         blocks = (n + 3) // 4
         counter = xp.zeros((blocks, 4), dtype=xp.uint64)
         counter[:, 0] = xp.arange(blocks, dtype=xp.uint64) & MASK
         counter[:, 1] = xp.arange(blocks, dtype=xp.uint64) >> HIGH
-        counter[:, 2], counter[:, 3] = self.offset & 0xFFFFFFFF, self.offset >> 32     # Python ints
+        counter[:, 2], counter[:, 3] = offset & 0xFFFFFFFF, offset >> 32     # Python ints
         key = xp.asarray([self.key & 0xFFFFFFFF, self.key >> 32], dtype=xp.uint64)
-        self.offset += 1
         return philox4x32(counter, key, xp=xp).reshape(-1)[:n]
 
     def uniform(self, shape, low=0.0, high=1.0, dtype=backend.DEFAULT_DTYPE):
@@ -107,8 +112,7 @@ class Philox(_FromUniforms):
         n = int(np.prod(shape))
         fast = lookup("philox_normal", self.device)
         if fast is not None:
-            self.offset += 1
-            z = fast(n, self.key, self.offset - 1, dtype).reshape(shape)
+            z = fast(n, self.key, self._take_offset(), dtype).reshape(shape)
             return z if (mean, std) == (0.0, 1.0) else z * std + mean
         w = self.words(n + n % 2)
         u1, u2 = _uniform(w[0::2], np.float64), _uniform(w[1::2], np.float64)
@@ -168,3 +172,18 @@ def seeded(generator, seed, device):
     if generator is not backend.default_generator(device):
         return generator
     return DevicePhilox(seed) if device == "cuda" else Philox(seed, device)
+
+
+@contextlib.contextmanager
+def drawing_from(model, generator):
+    """``model`` draws its noise from ``generator`` within the block, and from its own after;
+    a model that draws none (no ``generator``), or a generator of None, leaves it alone."""
+    noise = getattr(model, "generator", None)
+    if noise is None or generator is None:
+        yield
+        return
+    model.generator = generator
+    try:
+        yield
+    finally:
+        model.generator = noise

@@ -162,9 +162,7 @@ def first_stage(model, s, y, out, progress=False, log=lambda record: None, say=l
 def pictures(model, d, out, history):
     """The pictures the model declares (``Model.pictures``), then its training curves, as
     PNGs in ``out``; None without matplotlib."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
+    if not _can_plot():
         return None
     wanted, written = set(model.pictures), []
     x, y = d.valid[:2000], None if d.y_valid is None else d.y_valid[:2000]
@@ -199,6 +197,12 @@ def pictures(model, d, out, history):
         written.append(plot.weight_histogram(weights, at("weights")))
     written.append(plot.curves(history, at("curves")))
     return written
+
+
+def _can_plot():
+    """Pictures need matplotlib, an extra (pip install 'minivae[plot]')."""
+    import importlib.util
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def evaluation_data(model, header, data_name=None, data_dir=None, split="valid", limit=None):
@@ -306,9 +310,7 @@ def demo(n=10000, epochs=20, seed=0, device="cpu", out=None, progress=False, log
 
 
 def _demo_pictures(model, d, out, history, order, tracks, info):
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
+    if not _can_plot():
         return None
     x, shapes = d.valid[:2000], d.y_valid[:2000]
     with no_grad():

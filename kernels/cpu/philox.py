@@ -44,8 +44,8 @@ def _normal(out, words):
     """Normals 2i and 2i + 1 from words 2i and 2i + 1: r cos(2 pi u2), r sin(2 pi u2)."""
     n = out.shape[0]
     for i in range((n + 1) // 2):
-        u1 = ((words[2 * i] >> np.uint64(9)) + 0.5) * 2.0 ** -23
-        u2 = ((words[2 * i + 1] >> np.uint64(9)) + 0.5) * 2.0 ** -23
+        u1 = ((np.uint64(words[2 * i]) >> np.uint64(9)) + 0.5) * 2.0 ** -23
+        u2 = ((np.uint64(words[2 * i + 1]) >> np.uint64(9)) + 0.5) * 2.0 ** -23
         r, angle = np.sqrt(-2.0 * np.log(u1)), 2.0 * np.pi * u2
         out[2 * i] = r * np.cos(angle)
         if 2 * i + 1 < n:
@@ -54,14 +54,14 @@ def _normal(out, words):
 
 def words(n, key, offset):
     """The n uint32 words of draw ``offset`` under ``key`` (both below 2^64)."""
-    out = np.empty(n, np.uint64)   # the rounds work in 64 bits; stored as 32
+    out = np.empty(n, np.uint32)   # the rounds work in 64 bits; each word fits 32
     _words(out, np.uint64(key), np.uint64(offset))
-    return out.astype(np.uint32)
+    return out
 
 
 def normal(n, key, offset, dtype):
     """n normals of draw ``offset`` under ``key``, in ``dtype``."""
-    w = np.empty(n + n % 2, np.uint64)
+    w = np.empty(n + n % 2, np.uint32)
     _words(w, np.uint64(key), np.uint64(offset))
     out = np.empty(n, np.float64)
     _normal(out, w)

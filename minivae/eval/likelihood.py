@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import backend, functional as F
 from ..core import no_grad
-from ..philox import seeded
+from ..philox import drawing_from, seeded
 
 
 def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=False, seed=None, world=None):
@@ -31,13 +31,8 @@ def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=Fals
             raise ValueError("log_likelihood: scoring across ranks needs a seed (each batch's draws come from it)")
         starts = starts[world.share(len(starts))]
     noise = getattr(model, "generator", None)
-    if noise is not None and seed is not None:
-        model.generator = seeded(noise, seed, model.device)
-    try:
+    with drawing_from(model, None if noise is None or seed is None else seeded(noise, seed, model.device)):
         return _log_likelihood(model, x, k, chunk, batch, y, progress, seed, world, starts)
-    finally:
-        if noise is not None:
-            model.generator = noise
 
 
 def _log_likelihood(model, x, k, chunk, batch, y, progress, seed, world, starts):

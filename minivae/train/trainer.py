@@ -15,7 +15,7 @@ import numpy as np
 from .. import backend, distributed, kernels, nn, optim
 from ..core import no_grad
 from ..models.vae import kl_warmup
-from ..philox import DevicePhilox, seeded
+from ..philox import DevicePhilox, drawing_from, seeded
 from .checkpoint import read_checkpoint, save_checkpoint
 from .graphs import StepGraphs
 from .lock import run_folder
@@ -118,17 +118,12 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
         raise ValueError("fit: CUDA graphs keep Adam's step count on the device; use optimizer='adam' or graphs=False")
     graphs = False if optimizer != "adam" or world.size > 1 else _graphs_wanted(graphs, model, adam)
     noise = getattr(model, "generator", None)
-    try:
-        if noise is not None:
-            model.generator = _training_noise(noise, model.device, seed, graphs)
-        with run_folder(out) if out and world.rank == 0 else contextlib.nullcontext(), \
-                _shared_draws(model, world) as shards, _shared_statistics(model, world):
-            return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-                        warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer,
-                        loss_scale, world, shards)
-    finally:
-        if noise is not None:
-            model.generator = noise
+    with drawing_from(model, None if noise is None else _training_noise(noise, model.device, seed, graphs)), \
+            run_folder(out) if out and world.rank == 0 else contextlib.nullcontext(), \
+            _shared_draws(model, world) as shards, _shared_statistics(model, world):
+        return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
+                    warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer,
+                    loss_scale, world, shards)
 
 
 def _training_noise(noise, device, seed, graphs):
@@ -150,14 +145,8 @@ def _shared_draws(model, world):
     shards = [distributed.ShardedGenerator(backend.default_generator(model.device))]
     if noise is not None and noise is not shards[0].inner:
         shards.append(distributed.ShardedGenerator(noise))
-    if noise is not None:
-        model.generator = shards[-1]
-    try:
-        with backend.default_generator_replaced(shards[0], model.device):
-            yield shards
-    finally:
-        if noise is not None:
-            model.generator = noise
+    with drawing_from(model, shards[-1]), backend.default_generator_replaced(shards[0], model.device):
+        yield shards
 
 
 @contextlib.contextmanager
