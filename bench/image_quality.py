@@ -26,10 +26,9 @@ Usage: python bench/image_quality.py [--minutes 10] [--models vae conv-vae vaega
        [--seed 0] [--data-dir ../shared/data]
 """
 import argparse
+import json
 import os
 import sys
-import tempfile
-import time
 
 import numpy as np
 from scipy import linalg
@@ -40,20 +39,13 @@ from common import RESULTS, write_result  # noqa: E402
 import minivae as mv  # noqa: E402
 from minivae import functional as F  # noqa: E402
 from minivae.core import no_grad  # noqa: E402
+from minivae import image_models  # noqa: E402
 from minivae.models import create  # noqa: E402
 from minivae.train import fit  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.path.join(HERE, ".cache")
-SHAPE = dict(x_dim=784, z_dim=16, likelihood="bernoulli")
 REFERENCE_CHANNELS = [32, 64]
-MODELS = {   # the settings each model is built with; one budget for all
-    "vae": ("VAE (MLP 400)", dict(hidden=[400], activation="relu")),
-    "conv-vae": ("conv VAE", dict(channels=[32, 64])),
-    "vaegan": ("VAE/GAN (conv)", dict(networks="conv", channels=[32, 64])),
-    "vae-disl": ("VAE_Disl (conv)", dict(networks="conv", channels=[32, 64])),
-    "dr-vae": ("DR-VAE (conv)", dict(channels=[32, 64])),
-}
 
 
 def load(data_dir):
@@ -120,31 +112,6 @@ def sharpness(x):
     return float((np.abs(np.diff(img, axis=1)).mean() + np.abs(np.diff(img, axis=2)).mean()) / 2)
 
 
-def train_for(model, x, minutes, seed, first_stage=None):
-    """Epochs of ``fit`` (continuing its checkpoint, Adam's state included) while the budget
-    lasts; the last epoch may end past it. Returns (epochs, seconds, history)."""
-    start, epoch, history = time.perf_counter(), 0, []
-    with tempfile.TemporaryDirectory() as out:
-        if first_stage is not None:
-            first_stage(out)
-        while epoch == 0 or time.perf_counter() - start < 60 * minutes:
-            epoch += 1
-            history = fit(model, x, epochs=epoch, batch_size=100, lr=1e-3, seed=seed, out=out, resume=epoch > 1,
-                          progress=False, log=lambda r: print(f"  epoch {r['epoch']}  " + "  ".join(
-                              f"{k} {v:.3f}" for k, v in r.items() if k.startswith("train_")), flush=True))
-    return epoch, time.perf_counter() - start, history
-
-
-def _labelled_stage(model, labelled, seed):
-    """A first stage that learns from labels (DR-VAE's classifier) learns from the 8,000
-    labelled images, saved where the model's fit then finds it (``<stage_name>_file``)."""
-    def stage(out):
-        setattr(model, f"{model.stage_name}_file", os.path.join(out, f"{model.stage_name}.npz"))
-        model.before_fit(*labelled, lambda s, x, epochs, labels=None: fit(
-            s, x, labels, epochs=epochs, batch_size=100, lr=1e-3, seed=seed, progress=False, log=lambda r: None))
-    return stage
-
-
 def judge(model, clf, held_out, real_pooled, n_samples, seed):
     x, y = held_out
     mv.manual_seed(seed)
@@ -162,57 +129,45 @@ def judge(model, clf, held_out, real_pooled, n_samples, seed):
     return scores, recon[:8], samples[:8]
 
 
-def picture(rows, path):
-    """Each model a row: 8 held-out inputs, their reconstructions, 8 samples."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(len(rows), 24, figsize=(24 * 0.45 + 1.4, len(rows) * 0.5 + 0.3))
-    axes = np.atleast_2d(axes)
-    for r, (name, inputs, recon, samples) in enumerate(rows):
-        for j, image in enumerate(np.concatenate([inputs, recon, samples])):
-            ax = axes[r, j]
-            ax.imshow(np.clip(image, 0, 1).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([]), ax.set_yticks([])
-        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-    for j, title in ((0, "held-out inputs"), (8, "their reconstructions"), (16, "samples")):
-        axes[0, j].set_title(title, loc="left", fontsize=8)
-    fig.subplots_adjust(left=0.12, right=0.995, bottom=0.01, top=0.9, wspace=0.04, hspace=0.04)
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10.0, help="training budget per model")
-    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
+    parser.add_argument("--models", nargs="+", choices=list(image_models.MODELS), default=list(image_models.MODELS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data"))
     parser.add_argument("--name", default="image_quality")
+    parser.add_argument("--set", nargs="+", default=[], metavar="MODEL.OPTION=VALUE",
+                        help="change a model's setting or its training's, e.g. vaegan.gamma=1e-3 vaegan.lr=1e-4 "
+                             "(the value read as JSON)")
     args = parser.parse_args()
+    changes = {key: {} for key in image_models.MODELS}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        model, _, option = key.partition(".")
+        if model not in changes or not option or not value:
+            parser.error(f"--set {item!r}: expected MODEL.OPTION=VALUE with MODEL one of {', '.join(changes)}")
+        changes[model][option] = json.loads(value)
     train, labelled, held_out = load(args.data_dir)
     clf, accuracy = reference_classifier(labelled, held_out, args.seed)
     print(f"reference classifier: held-out accuracy {accuracy:.4f}", flush=True)
     real_pooled = pooled_features(clf, held_out[0])
     results, rows = {}, []
     for key in args.models:
-        name, settings = MODELS[key]
-        mv.manual_seed(args.seed)
-        model = create(key, **SHAPE, **settings)
-        stage = _labelled_stage(model, labelled, args.seed) if model.first_stage == "labels" else None
+        name, model, training = image_models.build(key, args.seed, **changes[key])
         print(f"{name}: training for {args.minutes} minutes", flush=True)
-        epochs, seconds, history = train_for(model, train, args.minutes, args.seed, stage)
+        seen, seconds, last = image_models.train(
+            model, train, training, args.seed, labelled, seconds=60 * args.minutes, log=lambda r: print(
+                f"  round {r['epoch']}  " + "  ".join(f"{k} {v:.3f}" for k, v in r.items() if k.startswith("train_")),
+                flush=True))
         model.eval()
         scores, recon, samples = judge(model, clf, held_out, real_pooled, args.samples, args.seed)
-        results[key] = {"name": name, "settings": {**SHAPE, **settings}, "epochs": epochs, "seconds": seconds,
-                        "last_train": {k: v for k, v in history[-1].items() if k.startswith("train_")}, **scores}
+        results[key] = {"name": name, "settings": model.spec["kwargs"],
+                        "training": training, "images_seen": seen, "epochs": seen / len(train), "seconds": seconds,
+                        "last_train": {k: v for k, v in last.items() if k.startswith("train_")}, **scores}
         rows.append((name, held_out[0][:8], recon, samples))
-        print(f"{name}: {epochs} epochs in {seconds:.0f} s  " + "  ".join(f"{k} {v:.4g}" for k, v in scores.items()),
-              flush=True)
+        print(f"{name}: {seen / len(train):.2f} epochs in {seconds:.0f} s  "
+              + "  ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)
     real = {"sharpness": sharpness(held_out[0]), "frechet_distance_of_real_halves": frechet(
         real_pooled[:1000], real_pooled[1000:]), "inception_score": inception_score(class_probabilities(
             clf, held_out[0]))}
@@ -222,8 +177,8 @@ def main():
                                     "real_held_out": real, "models": results})
     print(f"wrote {path}")
     try:
-        print(f"wrote {picture(rows, os.path.join(RESULTS, args.name + '.png'))}")
-    except ImportError:
+        print(f"wrote {image_models.picture(rows, os.path.join(RESULTS, args.name + '.png'))}")
+    except ValueError:
         print("no picture: matplotlib is not installed")
 
 

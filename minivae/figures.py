@@ -250,6 +250,26 @@ def iwae_sir(path, seed=0):
     return _rows_of_images(rows, path)
 
 
+def image_models(path, seed=0, data_dir=None, images=20_000):
+    """Larsen et al.'s and Lamb et al.'s point on MNIST (from the data folder): held-out
+    digits, their reconstructions and samples, for the plain VAE (MLP and convolutional),
+    VAE/GAN, VAE_Disl and DR-VAE, each trained on the same binarized images (``images`` of
+    them; DR-VAE's classifier on labelled ones). bench/image_quality.py measures them."""
+    from . import image_models as models
+    try:
+        train, labelled = load_dataset("binarized-mnist", data_dir), load_dataset("mnist", data_dir)
+    except ValueError as e:
+        raise ValueError(f"image-models needs binarized MNIST and MNIST's labelled images: {e}") from None
+    held_out, rows = labelled.valid[:8], []
+    for key in models.MODELS:
+        label, model, training = models.build(key, seed)
+        models.train(model, train.train, training, seed, (labelled.train, labelled.y_train), images=images)
+        model.eval()
+        backend.manual_seed(seed)
+        rows.append((label, held_out, model.reconstruct(held_out), model.sample(8)))
+    return models.picture(rows, path)
+
+
 def _rows_of_images(rows, path):
     plt = plot._pyplot()
     fig, axes = plt.subplots(len(rows), len(rows[0][0]), figsize=(len(rows[0][0]), 1.15 * len(rows)))
@@ -264,10 +284,11 @@ def _rows_of_images(rows, path):
 FIGURES = {"naive-mc-density": naive_mc_density, "ae-vs-vae-codes": ae_vs_vae_codes, "pca-vs-ae": pca_vs_ae,
            "vae-mixture-prior": vae_mixture_prior, "aae-gaussian": aae_gaussian, "aae-mixture": aae_mixture,
            "aae-label-informed": aae_label_informed, "aae-style": aae_style, "aae-clustering": aae_clustering, "attribute-edit": attribute_edit,
-           "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir}
+           "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir,
+           "image-models": image_models}
 
 
-NEEDS_DATA = {"aae-style"}
+NEEDS_DATA = {"aae-style", "image-models"}
 
 
 def draw(name, path, seed=0, data_dir=None):

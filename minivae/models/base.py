@@ -41,6 +41,10 @@ class Model(Module):
     first_stage = None
     stage_name = None
     stage_classes = None
+    # Whether ``losses(x, y, player)`` may say ``skip``: True, that player's update is left
+    # out on this batch (VAE/GAN's balance rule). Deciding reads losses on the host, which a
+    # step recorded as a CUDA graph cannot, so such a model is trained without graphs.
+    skips_updates = False
 
     def loss(self, x, y=None):
         raise NotImplementedError
@@ -49,6 +53,8 @@ class Model(Module):
         return {"model": self.parameters()}
 
     def losses(self, x, y=None, player=None):
+        """Each player's loss by name, or with ``player`` that one's (and ``skip``, see
+        ``skips_updates``)."""
         return {"model": self.loss(x, y)[0]}
 
     def encode(self, x, y=None):

@@ -5,7 +5,7 @@ import numpy as np
 from .. import functional as F
 from ..core import no_grad
 from ..nn import Linear
-from ..nn.convnet import ConvFeatures, features_size
+from ..nn.convnet import ConvFeatures, feature_sizes, features_size
 from .base import Model
 from .conv import image_shape_of
 
@@ -18,7 +18,8 @@ class ConvClassifier(Model):
     def __init__(self, x_dim, n_classes=10, channels=(16, 32), image_shape=None, generator=None):
         super().__init__()
         self.x_dim, self.n_classes = x_dim, n_classes
-        shape = image_shape_of(x_dim, image_shape, "ConvClassifier")
+        shape = self.image_shape = image_shape_of(x_dim, image_shape, "ConvClassifier")
+        self.channels = tuple(channels)
         self.features = ConvFeatures(shape, channels, "relu", generator)
         self.head = Linear(features_size(shape, list(channels)), n_classes, generator=generator)
 
@@ -29,6 +30,10 @@ class ConvClassifier(Model):
             h = layer(h)
             out.append(h.reshape(h.shape[0], -1))
         return out
+
+    def layer_widths(self):
+        """The number of values in each of ``layers``: channels times height times width."""
+        return [c * h * w for c, (h, w) in zip(self.channels, feature_sizes(self.image_shape, len(self.channels))[1:])]
 
     def logits(self, x):
         return self.head(self.features(x))

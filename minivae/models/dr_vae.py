@@ -1,10 +1,17 @@
 """Discriminative regularization (Lamb et al. 2016): a VAE whose reconstruction is also
 matched to its input in the hidden layers of a classifier trained beforehand and frozen,
 
-    L = -E_q log p(x|z) + KL(q(z|x) || p(z)) + lam * sum_l 0.5 ||C_l(x) - C_l(x~)||^2,
+    L = -E_q log p(x|z) + KL(q(z|x) || p(z)) + lam * sum_l gamma_l 0.5 ||C_l(x) - C_l(x~)||^2,
 
 x~ the decoder's mean, so that the reconstruction keeps what the classifier needs to tell
 the classes apart (sharper strokes, the right digit) where a pixel error would blur.
+
+Lamb et al. weigh each layer's term by its own coefficient gamma_l. By default
+(``layer_weights="image"``) gamma_l = D / d_l, D the image's and d_l the layer's number of
+values: each layer's error then counts as much as an error over the image's pixels does,
+whatever its width, so that a narrow deep layer (the one that knows the class) is not
+outweighed by a wide early one. ``layer_weights`` may also list the gamma_l, or be
+"sum" (every gamma_l = 1).
 """
 import os
 
@@ -24,12 +31,24 @@ class DRVAE(VAE):
 
     def __init__(self, x_dim, z_dim=16, hidden=(256,), activation="relu", likelihood="bernoulli", lam=1.0,
                  n_classes=10, networks="conv", channels=(32, 64), classifier_channels=(16, 32), image_shape=None,
-                 classifier_file=None, classifier_epochs=3, generator=None):
+                 classifier_file=None, classifier_epochs=3, layer_weights="image", generator=None):
         self.networks_kind, self.channels, self.image_shape = networks, tuple(channels), image_shape
         super().__init__(x_dim, z_dim, hidden, activation, likelihood, None, 1.0, 1, "analytic", generator=generator)
         self.lam, self.classifier_file, self.classifier_epochs = lam, classifier_file, classifier_epochs
         self.classifier = ConvClassifier(x_dim, n_classes, classifier_channels, image_shape, generator)
+        self.layer_weights = self._gammas(layer_weights)
         self._freeze()
+
+    def _gammas(self, layer_weights):
+        widths = self.classifier.layer_widths()
+        if layer_weights == "image":
+            return [self.x_dim / d for d in widths]
+        if layer_weights == "sum":
+            return [1.0] * len(widths)
+        if isinstance(layer_weights, str) or len(layer_weights) != len(widths) or min(layer_weights) < 0:
+            raise ValueError(f"DRVAE: layer_weights must be 'image', 'sum' or {len(widths)} non-negative numbers "
+                             f"(one per classifier layer), got {layer_weights!r}")
+        return [float(g) for g in layer_weights]
 
     @property
     def stage_classes(self):
@@ -75,7 +94,7 @@ class DRVAE(VAE):
         out = self.decode(z)
         recon, kl = -self.likelihood.log_prob(x, out).mean(), kl.mean()
         x_tilde = self.data_mean(out)
-        features = sum(((a - b) * (a - b) * 0.5).sum(-1) for a, b in
-                       zip(self.classifier.layers(x), self.classifier.layers(x_tilde))).mean()
+        features = sum(((a - b) * (a - b) * (0.5 * g)).sum(-1) for a, b, g in
+                       zip(self.classifier.layers(x), self.classifier.layers(x_tilde), self.layer_weights)).mean()
         return recon + kl + self.lam * features, {"recon": recon, "kl": kl, "features": features,
                                                   "elbo": -(recon + kl)}

@@ -8,11 +8,10 @@ VAE_Disl: train the GAN, freeze its D_l, then train a VAE on
   L = KL(q(z|x) || p(z)) - log N(D_l(x); D_l(x~), I),   x~ = decode(z), z ~ q(z|x).
 Larsen et al. compare it with VAE/GAN, where D_l keeps learning alongside the VAE.
 """
-import numpy as np
 
 from .. import backend, functional as F
 from ..core import no_grad
-from ..nn import MLP, Linear
+from ..nn import MLP, Linear, ReLU, Sequential
 from ..nn.convnet import ConvDecoder, ConvFeatures, features_size
 from .base import Model
 from .conv import conv_vae_networks, image_shape_of
@@ -20,15 +19,19 @@ from .likelihood import Likelihood
 from .vae import VAE
 
 
-def discriminator(x_dim, networks, disc_hidden, channels, image_shape, generator, name):
-    """(D_l, head): the features and the logit of D(x) = sigmoid(head(D_l(x)))."""
+def discriminator(x_dim, networks, disc_hidden, channels, image_shape, generator, name, batchnorm=False):
+    """(D_l, head): the features and the logit of D(x) = sigmoid(head(D_l(x))). D_l is the
+    last layer before its ReLU, which the head applies (as the authors' code takes its
+    layer): a ReLU's output is zero wherever the discriminator has learned to switch off
+    on fakes, and an error measured there gives the decoder no gradient at all (measured:
+    VAE_Disl's and VAE/GAN's feature error stood still at its value for D_l(x~) = 0)."""
     if networks == "mlp":
-        return (MLP([x_dim, *disc_hidden], "relu", out_activation="relu", generator=generator),
-                MLP([disc_hidden[-1], 1], generator=generator))
+        return (MLP([x_dim, *disc_hidden], "relu", generator=generator),
+                Sequential(ReLU(), MLP([disc_hidden[-1], 1], generator=generator)))
     if networks == "conv":
         shape = image_shape_of(x_dim, image_shape, name)
-        return (ConvFeatures(shape, channels, "relu", generator),
-                Linear(features_size(shape, list(channels)), 1, generator=generator))
+        return (ConvFeatures(shape, channels, "relu", generator, batchnorm, last_activation=False),
+                Sequential(ReLU(), Linear(features_size(shape, list(channels)), 1, generator=generator)))
     raise ValueError(f"{name}: networks must be 'mlp' or 'conv', got {networks!r}")
 
 

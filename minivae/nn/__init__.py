@@ -3,7 +3,7 @@ from . import init
 from .activation import Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleList, Sequential
-from .conv import Conv2d, ConvTranspose2d
+from .conv import Conv2d, ConvTranspose2d, ResizeConv2d
 from .dropout import Dropout
 from .linear import Linear
 from .mlp import MLP

@@ -65,3 +65,38 @@ class ConvTranspose2d(_Conv):
     def forward(self, x):
         return ops.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
                                     self.groups, self.dilation, self.activation, self.slope)
+
+
+# Nearest-neighbour upsampling by 2 and then a 3-tap convolution give output pixel 2p taps
+# (w0 on input p-1, w1 + w2 on p) and output 2p+1 taps (w0 + w1 on p, w2 on p+1): per axis,
+# the 4-tap kernel A w of a stride-2 transposed convolution.
+_TAPS = np.array([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]])
+
+
+class ResizeConv2d(_Conv):
+    """y = act(conv2d(upsample(x, 2), W, padding=1) + b), W of shape (out, in, 3, 3): resize,
+    then convolve (Odena et al. 2016). Every output pixel sums the same weights (a constant
+    input gives a constant output away from the border), where a stride-2 transposed
+    convolution's even and odd pixels sum different ones and draw a checkerboard.
+
+    Computed as the transposed convolution it equals, with the kernel A W A^T (4 x 4,
+    stride 2, padding 1): the upsampled image is never formed, and the layer costs what a
+    transposed convolution costs. ``output_padding=1`` adds a last row and column (an odd
+    target size), where the upsampled image would have ended."""
+
+    def __init__(self, in_channels, out_channels, output_padding=0, bias=True, init="glorot",
+                 activation="identity", slope=0.01, generator=None, dtype=backend.DEFAULT_DTYPE):
+        super().__init__()
+        self.activation, self.slope = _activation("ResizeConv2d", activation), slope
+        _check("ResizeConv2d", in_channels, out_channels, 1)
+        self.output_padding = output_padding
+        self._parameters((out_channels, in_channels, 3, 3), out_channels, bias, init, generator, dtype)
+
+    def kernel(self):
+        """A W A^T as a transposed convolution's weight, (in, out, 4, 4)."""
+        taps = ops.Tensor(backend.array_module(self.weight.device).asarray(_TAPS, dtype=self.weight.dtype))
+        return ops.transpose(ops.matmul(ops.matmul(taps, self.weight), ops.transpose(taps)), (1, 0, 2, 3))
+
+    def forward(self, x):
+        return ops.conv_transpose2d(x, self.kernel(), self.bias, 2, 1, self.output_padding, 1, 1,
+                                    self.activation, self.slope)

@@ -4,11 +4,20 @@ and the trainer keep them.
     ConvEncoder   x -> C x H x W -> [conv 4x4, stride 2, pad 1 -> act] per channel count
                     -> Linear on the flattened features (ImageLinear) -> out
     ConvDecoder   z -> Linear -> act -> the encoder's last feature map (LinearToImage)
-                    -> [transposed conv 4x4, stride 2] per channel count, mirrored -> flatten
+                    -> [upsample x2, conv 3x3 (ResizeConv2d)] per channel count, mirrored
+                    -> flatten
 
-Each stride-2 convolution halves the height and width (rounding up); the decoder's
-transposed convolutions retrace the same sizes (``output_padding`` where the halving
-rounded), so 28 x 28 goes 14 x 14, 7 x 7 and back.
+Each stride-2 convolution halves the height and width (rounding up); the decoder retraces
+the same sizes, so 28 x 28 goes 14 x 14, 7 x 7 and back. It doubles them by resizing and
+then convolving (``upsample="resize"``, Odena et al. 2016): a transposed convolution of
+stride 2 (``upsample="transposed"``, kernel 4, ``output_padding`` where the halving
+rounded) gives its even and odd output pixels different sums of weights, so even a
+constant input comes out as a checkerboard, which a VAE/GAN's discriminator then learns to
+spot and its decoder to paint.
+
+``batchnorm=True`` puts batch normalization between each convolution and its activation
+(DCGAN's and Larsen et al.'s networks), except on the first convolution of the encoder or
+discriminator and the decoder's output.
 
 Between the images and the dense layers the features are flattened in (c, h, w) order, as
 Flatten does, and the weights are stored in that order. Where the convolutions keep images
@@ -22,8 +31,9 @@ import math
 from .. import ops
 from ..ops import dense_activations
 from .activation import ACTIVATIONS
+from .batchnorm import BatchNorm2d
 from .container import Sequential
-from .conv import Conv2d, ConvTranspose2d
+from .conv import Conv2d, ConvTranspose2d, ResizeConv2d
 from .linear import Linear
 from .shape import Flatten, Unflatten
 
@@ -49,22 +59,32 @@ def _check(image_shape, channels, activation):
         raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
 
 
-def _with(activation, layer):
-    """``layer(act)`` with the activation fused into its kernel where it can be, else after it."""
+def _with(activation, layer, norm=None):
+    """``layer(act)`` with the activation fused into its kernel where it can be, else after
+    it; with ``norm`` (a channel count) batch norm between the two."""
+    if norm:
+        return [layer("identity"), BatchNorm2d(norm)] + ([] if activation == "identity" else
+                                                         [ACTIVATIONS[activation]()])
     if activation in dense_activations:
         return [layer(activation)]
     return [layer("identity"), ACTIVATIONS[activation]()]
 
 
-def ConvFeatures(image_shape, channels, activation="relu", generator=None):
+UPSAMPLING = ("resize", "transposed")
+
+
+def ConvFeatures(image_shape, channels, activation="relu", generator=None, batchnorm=False, last_activation=True):
     """The convolutions alone, flattened: (n, C H W) -> (n, channels[-1] h w). A GAN's
-    discriminator layer D_l, or an encoder without its last Linear layer."""
+    discriminator layer D_l (``last_activation=False``: the last convolution's output as it
+    is, before its batch norm and activation), or an encoder without its last Linear layer."""
     image_shape, channels = tuple(image_shape), list(channels)
     _check(image_shape, channels, activation)
     layers = [Unflatten(1, image_shape)]
-    for c_in, c_out in zip([image_shape[0]] + channels[:-1], channels):
-        layers += _with(activation, lambda act: Conv2d(c_in, c_out, KERNEL, STRIDE, PADDING, activation=act,
-                                                       generator=generator))
+    for i, (c_in, c_out) in enumerate(zip([image_shape[0]] + channels[:-1], channels)):
+        last = i == len(channels) - 1 and not last_activation
+        layers += _with("identity" if last else activation,
+                        lambda act: Conv2d(c_in, c_out, KERNEL, STRIDE, PADDING, activation=act, generator=generator),
+                        batchnorm and i > 0 and not last and c_out)
     return Sequential(*layers, Flatten())
 
 
@@ -114,27 +134,37 @@ def _channels_last_memory(a):
     return a.shape[1] > 1 and not a.flags.c_contiguous and a.transpose(0, 2, 3, 1).flags.c_contiguous
 
 
-def ConvEncoder(image_shape, channels, out_features, activation="relu", generator=None):
+def ConvEncoder(image_shape, channels, out_features, activation="relu", generator=None, batchnorm=False):
     image_shape, channels = tuple(image_shape), list(channels)
-    features = list(ConvFeatures(image_shape, channels, activation, generator))[:-1]   # all but Flatten
+    features = list(ConvFeatures(image_shape, channels, activation, generator, batchnorm))[:-1]   # all but Flatten
     last = (channels[-1],) + feature_sizes(image_shape, len(channels))[-1]
     return Sequential(*features, ImageLinear(last, out_features, generator=generator))
 
 
-def ConvDecoder(in_features, image_shape, channels, activation="relu", generator=None):
+def ConvDecoder(in_features, image_shape, channels, activation="relu", generator=None, upsample="resize",
+                batchnorm=False):
     """``channels`` as given to the encoder; the decoder runs them in reverse. Returns the
     image's logits or means, flat."""
     image_shape, channels = tuple(image_shape), list(channels)
     _check(image_shape, channels, activation)
+    if upsample not in UPSAMPLING:
+        raise ValueError(f"upsample must be one of {', '.join(UPSAMPLING)}, got {upsample!r}")
     sizes = feature_sizes(image_shape, len(channels))
-    layers = [LinearToImage(in_features, (channels[-1],) + sizes[-1], activation=activation, generator=generator)]
+    first = (channels[-1],) + sizes[-1]
+    layers = [LinearToImage(in_features, first, activation="identity" if batchnorm else activation,
+                            generator=generator)]
+    if batchnorm:
+        layers += [BatchNorm2d(channels[-1]), ACTIVATIONS[activation]()]
     outs = list(reversed([image_shape[0]] + channels[:-1]))
     for i, (c_in, c_out) in enumerate(zip(reversed(channels), outs)):
         small, large = sizes[-1 - i], sizes[-2 - i]
         extra = tuple(b - ((a - 1) * STRIDE - 2 * PADDING + KERNEL) for a, b in zip(small, large))
         last = i == len(channels) - 1
-        layers += _with("identity" if last else activation,
-                        lambda act: ConvTranspose2d(c_in, c_out, KERNEL, STRIDE, PADDING, output_padding=extra,
-                                                    activation=act, generator=generator))
+        if upsample == "resize":
+            up = lambda act: ResizeConv2d(c_in, c_out, extra, activation=act, generator=generator)
+        else:
+            up = lambda act: ConvTranspose2d(c_in, c_out, KERNEL, STRIDE, PADDING, output_padding=extra,
+                                             activation=act, generator=generator)
+        layers += _with("identity" if last else activation, up, batchnorm and not last and c_out)
     layers.append(Flatten())
     return Sequential(*layers)

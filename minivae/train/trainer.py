@@ -165,6 +165,11 @@ def _shared_statistics(model, world):
 
 
 def _graphs_wanted(graphs, model, adam):
+    if getattr(model, "skips_updates", False):
+        if graphs:
+            raise ValueError(f"fit: {type(model).__name__} decides on the host whether to skip a player's "
+                             "update, which a step recorded as a CUDA graph cannot; use graphs=False")
+        return False
     if graphs is None:
         return model.device == "cuda" and kernels.kernel_mode() == "fast" and not (adam or {}).get("amsgrad")
     if graphs and (model.device != "cuda" or kernels.kernel_mode() != "fast" or (adam or {}).get("amsgrad")):
@@ -225,8 +230,23 @@ class _NonFinite(Exception):
         self.name, self.value = name, value
 
 
-def _step(model, opt, name, recording=lambda: False, scale=1.0, world=None, params=None):
-    """One player's step, descending ``scale`` times its mean loss over the batch. A loss that
+@contextlib.contextmanager
+def _held(params):
+    """``params`` (the other players') as constants for one player's step: its backward
+    then computes no gradient that its optimizer would not use."""
+    held = [p for p in params if p.requires_grad]
+    for p in held:
+        p.requires_grad = False
+    try:
+        yield
+    finally:
+        for p in held:
+            p.requires_grad = True
+
+
+def _step(model, opt, name, recording=lambda: False, scale=1.0, world=None, params=None, others=()):
+    """One player's step, descending ``scale`` times its mean loss over the batch, the other
+    players' parameters held as constants (``others``). A loss that
     is NaN or infinite stops it before the update, so the model keeps its last good
     parameters; a step being recorded as a CUDA graph cannot read its loss, so its update is
     gated on the device instead (skipped where the loss is not finite), and the trainer
@@ -238,10 +258,20 @@ def _step(model, opt, name, recording=lambda: False, scale=1.0, world=None, para
     ranks = world is not None and world.size > 1
 
     def step(xb, yb, share=1.0):
-        loss = model.losses(xb, yb, player=name)[name]
+        with _held(others):
+            return _update(xb, yb, share)
+
+    def _update(xb, yb, share):
+        terms = model.losses(xb, yb, player=name)
+        loss = terms[name]
         value = None if recording() else loss.item()
         if not ranks and value is not None and not math.isfinite(value):
             raise _NonFinite(name, value)
+        skip = terms.get("skip", False)
+        if ranks:   # rank 0 decides for all: a rank skipping alone would leave the others waiting
+            skip = world.broadcast(skip)
+        if skip:
+            return world.total(value * share) if ranks else value
         model.zero_grad()
         weight = scale * share
         (loss * weight if weight != 1.0 else loss).backward()
@@ -265,8 +295,10 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
     recorder = StepGraphs(say=lambda line: print(line, flush=True)) if graphs else None
     scale = float(len(x)) if loss_scale == "dataset" else 1.0   # N/M times the sum = N times the mean
     players = model.players()
+    mine = {name: {id(p) for p in params} for name, params in players.items()}
     steps = {name: _step(model, opt, name, lambda: recorder is not None and recorder.recording, scale, world,
-                         players[name]) for name, opt in opts.items()}
+                         players[name], [p for p in model.parameters() if id(p) not in mine[name]])
+             for name, opt in opts.items()}
     writes = bool(out) and world.rank == 0
     beta = getattr(model, "beta", None)
     history, start_epoch, best = [], 1, math.inf

@@ -47,3 +47,40 @@ def test_flatten_and_unflatten_are_inverse():
 def test_channels_must_divide_into_groups(make):
     with pytest.raises(ValueError, match="divisible by groups"):
         make()
+
+
+@pytest.mark.parametrize("size", [(6, 6), (5, 7)])
+def test_the_resize_convolution_is_upsampling_then_a_3x3_convolution(size):
+    """Computed as a transposed convolution with the kernel A W A^T, it equals resizing by
+    nearest neighbours and convolving with W (padding 1), border included, and so does its
+    gradient, in x and in W."""
+    rng = np.random.default_rng(1)
+    layer = nn.ResizeConv2d(3, 4, activation="relu", generator=mv.backend.Generator(2), dtype=np.float64)
+    layer.bias.data[:] = rng.standard_normal(4)
+    x = mv.Tensor(rng.standard_normal((2, 3) + size), requires_grad=True)
+    reference = lambda x, w: F.relu(F.conv2d(F.upsample(x, 2), w, layer.bias, 1, 1))
+    np.testing.assert_allclose(layer(x).numpy(), reference(x, layer.weight).numpy(), atol=1e-12)
+    gy = mv.tensor(rng.standard_normal((2, 4, 2 * size[0], 2 * size[1])))
+    got = mv.grad((layer(x) * gy).sum(), [x, layer.weight])
+    want = mv.grad((reference(x, layer.weight) * gy).sum(), [x, layer.weight])
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-10)
+
+
+def _interior_spread(layer, channels):
+    """Per output channel, max - min over the interior of the layer's output for a constant
+    input: zero where every output pixel sums the same weights."""
+    out = layer(mv.tensor(np.ones((1, channels, 6, 6)))).numpy()[0, :, 2:-2, 2:-2]
+    return np.ptp(out.reshape(out.shape[0], -1), axis=1)
+
+
+def test_resizing_draws_no_checkerboard_where_a_strided_transposed_convolution_does():
+    """A constant image, random weights: the resize convolution's output is constant away
+    from the border; the stride-2 transposed convolution's alternates between its even and
+    odd pixels' sums of taps (Odena et al. 2016), kernel 4 divisible by the stride or not."""
+    g = mv.backend.Generator(0)
+    resize = nn.ResizeConv2d(5, 3, generator=g, dtype=np.float64)
+    np.testing.assert_allclose(_interior_spread(resize, 5), 0, atol=1e-12)
+    for kernel in (3, 4):
+        transposed = nn.ConvTranspose2d(5, 3, kernel, 2, 1, generator=g, dtype=np.float64)
+        assert (_interior_spread(transposed, 5) > 1e-3).all()

@@ -52,3 +52,29 @@ def test_linear_to_image_is_linear_then_unflatten_in_either_layout():
             mv.set_kernels("fast")
     for a, b in zip(*seen):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("upsample", ["resize", "transposed"])
+@pytest.mark.parametrize("image", [(1, 28, 28), (2, 13, 11)])
+def test_the_decoder_retraces_the_encoders_sizes(upsample, image):
+    from minivae.nn.convnet import ConvDecoder, ConvEncoder
+    g = mv.backend.Generator(0)
+    x = mv.tensor(np.random.default_rng(0).random((3, int(np.prod(image))), np.float32))
+    code = ConvEncoder(image, [4, 6], 5, generator=g)(x)
+    assert code.shape == (3, 5)
+    assert ConvDecoder(5, image, [4, 6], generator=g, upsample=upsample)(code).shape == x.shape
+
+
+def test_batch_norm_sits_between_each_convolution_and_its_activation_but_the_ends():
+    """DCGAN's placement: not after the discriminator's (encoder's) first convolution, nor
+    after the decoder's output layer."""
+    from minivae import nn
+    from minivae.nn.convnet import ConvDecoder, ConvFeatures
+    kinds = lambda net: [type(m).__name__ for m in net]
+    assert kinds(ConvFeatures((1, 28, 28), [4, 6, 8], batchnorm=True)) == [
+        "Unflatten", "Conv2d", "Conv2d", "BatchNorm2d", "ReLU", "Conv2d", "BatchNorm2d", "ReLU", "Flatten"]
+    assert kinds(ConvDecoder(3, (1, 28, 28), [4, 6], batchnorm=True)) == [
+        "LinearToImage", "BatchNorm2d", "ReLU", "ResizeConv2d", "BatchNorm2d", "ReLU", "ResizeConv2d", "Flatten"]
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in ConvDecoder(3, (1, 28, 28), [4, 6]))
+    with pytest.raises(ValueError, match="upsample must be one of resize, transposed"):
+        ConvDecoder(3, (1, 28, 28), [4, 6], upsample="bilinear")
