@@ -67,31 +67,3 @@ def test_the_classifier_is_trained_first_saved_reused_and_frozen(tmp_path):
     with pytest.raises(ValueError, match="classifier trains on labels"):
         fit(_model(), x, None, epochs=1, progress=False, log=lambda r: None)
 
-
-def _marked(n, seed):
-    """16 x 16 images: a 6 x 6 block at a random place (most of the lit pixels, which a
-    two-dimensional code spends itself on) and the class as a 3 x 3 mark in the top-left
-    (0) or top-right (1) corner, which a pixel error hardly misses."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    x = np.zeros((n, 16, 16), np.float32)
-    for i, (r, c) in enumerate(rng.integers(3, 9, (n, 2))):
-        x[i, r:r + 6, c:c + 6] = 1.0
-        x[i, 0:3, 13 * y[i]:13 * y[i] + 3] = 1.0
-    return x.reshape(n, 256), y
-
-
-def test_the_feature_term_keeps_the_class_that_a_pixel_error_lets_go():
-    """Lamb et al.'s point: reconstructions keep what the classifier needs. With its feature
-    term, the classifier reads the right class off most reconstructions; with the term
-    dropped (lam = 0, a plain VAE), hardly more often than by chance."""
-    x, y = _marked(2000, 0)
-    x_valid, y_valid = _marked(500, 1)
-
-    def kept(lam):
-        model = _model(z_dim=2, channels=(8, 16), classifier_channels=(4, 8), lam=lam, classifier_epochs=2)
-        fit(model, x, y, epochs=4, batch_size=50, lr=3e-3, progress=False, log=lambda r: None)
-        assert (model.classifier.predict(x_valid) == y_valid).mean() > 0.95   # the classifier knows the mark
-        return (model.classifier.predict(model.reconstruct(x_valid)) == y_valid).mean()
-    with_term, without = kept(10.0), kept(0.0)
-    assert with_term > 0.8 and without < 0.65, (with_term, without)
