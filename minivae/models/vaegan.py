@@ -36,7 +36,6 @@ MLPs of ``hidden`` and ``disc_hidden``.
 """
 import contextlib
 
-
 from .. import backend, functional as F
 from ..core import no_grad
 from ..nn import MLP
@@ -115,10 +114,9 @@ class VAEGAN(Model):
             out["decoder"] = llike * self.gamma + fool * (1.0 - self.gamma)
         if player in (None, "discriminator"):
             d_tilde, d_p = d(x_tilde.detach()), d(x_p.detach())
-        if player in (None, "decoder", "discriminator"):
-            real = F.bce_with_logits(self.head(f_x) if player != "decoder" else self.head(f_x.detach()), ones)
-            fake = (F.bce_with_logits(d_tilde.detach() if player == "decoder" else d_tilde, zeros)
-                    + F.bce_with_logits(d_p.detach() if player == "decoder" else d_p, zeros)) * 0.5
+        if player in (None, "decoder", "discriminator"):   # the decoder's step reads them for ``skip`` only
+            real = F.bce_with_logits(self.head(f_x), ones)
+            fake = (F.bce_with_logits(d_tilde, zeros) + F.bce_with_logits(d_p, zeros)) * 0.5
         if player in (None, "discriminator"):
             out["discriminator"] = real * self.real_weight + fake * (1.0 - self.real_weight)
         if player in ("decoder", "discriminator") and self.margin is not None:
