@@ -24,7 +24,8 @@ def discriminator(x_dim, networks, disc_hidden, channels, image_shape, generator
     last layer before its ReLU, which the head applies (as the authors' code takes its
     layer): a ReLU's output is zero wherever the discriminator has learned to switch off
     on fakes, and an error measured there gives the decoder no gradient at all (measured:
-    VAE_Disl's and VAE/GAN's feature error stood still at its value for D_l(x~) = 0)."""
+    VAE_Disl's feature error stood still at its value for D_l(x~) = 0). With batch norm,
+    that last convolution has none: the head is its ReLU and the Linear layer."""
     if networks == "mlp":
         return (MLP([x_dim, *disc_hidden], "relu", generator=generator),
                 Sequential(ReLU(), MLP([disc_hidden[-1], 1], generator=generator)))
