@@ -27,7 +27,8 @@ MODELS = {
     # Larsen et al.: RMSProp at 3e-4 (their code's 0.02 over batches of 64), batches of 64
     "vaegan": ("VAE/GAN (conv)", dict(networks="conv", channels=[32, 64]),
                dict(optimizer="rmsprop", lr=3e-4, batch_size=64)),
-    "vae-disl": ("VAE_Disl (conv)", dict(networks="conv", channels=[32, 64]), {}),
+    # the paper's VAE_Disl (pixel_weight=0) paints stripes its frozen D_l cannot see (models/gan.py)
+    "vae-disl": ("VAE_Disl + pixels (conv)", dict(networks="conv", channels=[32, 64], pixel_weight=1.0), {}),
     "dr-vae": ("DR-VAE (conv)", dict(channels=[32, 64], classifier_epochs=5), {}),
 }
 TRAINING = dict(optimizer="adam", lr=1e-3, batch_size=100, adam=None)

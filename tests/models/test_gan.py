@@ -49,16 +49,22 @@ def test_vae_disl_trains_a_gan_first_and_keeps_its_features_frozen():
     assert ((model.reconstruct(SPRITES.valid) - SPRITES.valid) ** 2).mean() < 0.5 * before
 
 
-def test_vae_disl_measures_reconstructions_in_the_features():
+@pytest.mark.parametrize("pixel_weight", [0.0, 0.6])
+def test_vae_disl_measures_reconstructions_in_the_features(pixel_weight):
+    """-log N(D_l(x); D_l(x~), I), plus pixel_weight times the pixel error -log p(x|z)."""
     mv.manual_seed(1)
-    model = create("vae-disl", x_dim=64, z_dim=3, hidden=[12], disc_hidden=[10, 5])
+    model = create("vae-disl", x_dim=64, z_dim=3, hidden=[12], disc_hidden=[10, 5], pixel_weight=pixel_weight)
     x = (np.random.default_rng(2).random((6, 64)) < 0.4).astype(np.float32)
     model.generator = Philox(seed=3)
     with mv.no_grad():
         recon = model.loss(x)[1]["recon"].item()
         xt = mv.tensor(x)
         mu, logvar = model.encode(xt)
-        x_tilde = F.sigmoid(model.decode(mu + F.exp(logvar * 0.5) * mv.tensor(Philox(seed=3).normal(mu.shape))))
-        diff = (model.features(xt) - model.features(x_tilde)).numpy()
-    assert recon == pytest.approx((0.5 * diff ** 2 + 0.5 * np.log(2 * np.pi)).sum(-1).mean(), rel=1e-5)
+        logits = model.decode(mu + F.exp(logvar * 0.5) * mv.tensor(Philox(seed=3).normal(mu.shape)))
+        diff = (model.features(xt) - model.features(F.sigmoid(logits))).numpy()
+        pixels = F.bce_with_logits(logits, xt, "none").numpy().sum(-1)
+    assert recon == pytest.approx(((0.5 * diff ** 2 + 0.5 * np.log(2 * np.pi)).sum(-1) + pixel_weight * pixels).mean(),
+                                  rel=1e-5)
     assert set(model.players()) == {"model"} and not any(p.requires_grad for p in model.features.parameters())
+    with pytest.raises(ValueError, match="pixel_weight must be"):
+        create("vae-disl", x_dim=64, pixel_weight=-1.0)
