@@ -184,7 +184,10 @@ def figure(args):
     out = args.out or f"{args.name}.png"
     _check_output(out, args.force)
     try:
-        print(f"wrote {figures.draw(args.name, out, args.seed, args.data_dir)}")
+        drawn = figures.draw(args.name, out, args.seed, args.data_dir)
+        print(f"wrote {drawn.path}")
+        for name, value in drawn.facts.items():
+            print(f"  {name} {value:.4g}")
     except ValueError as e:
         raise UserError(str(e)) from None
     return 0

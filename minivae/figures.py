@@ -2,8 +2,12 @@
 
 Each figure trains what it needs on generated data with a small budget (seconds on 2 cores),
 seeded, and writes one PNG; those that need real data (``NEEDS_DATA``) read it from a data
-folder. ``FIGURES`` maps each name to its function, whose docstring says what it shows.
+folder. ``FIGURES`` maps each name to its function, whose docstring says what it shows; it returns
+``Drawn``: the PNG's path and ``facts``, the numbers behind the lecture's point measured on
+the figure's own run (the command prints them; the tests assert the point on them).
 """
+from typing import NamedTuple
+
 import numpy as np
 
 from . import backend, latent, plot
@@ -13,6 +17,11 @@ from .data.toy import gaussian_bump
 from .models import create
 from .models.denoising_ae import corrupt
 from .train import fit
+
+
+class Drawn(NamedTuple):
+    path: str
+    facts: dict
 
 
 def _quiet_fit(model, x, y=None, **kwargs):
@@ -33,7 +42,7 @@ def naive_mc_density(path, seed=0):
     ax.set(xlabel="x (y = 0)", ylabel="estimated p(x)",
            title=f"naive Monte Carlo, alpha fitted to {model.alpha.numpy()[0]:.3f} (data: 0.5)")
     ax.legend()
-    return plot._save(fig, path)
+    return Drawn(plot._save(fig, path), {})
 
 
 def attribute_edit(path, seed=0):
@@ -55,7 +64,7 @@ def attribute_edit(path, seed=0):
             axes[i, j].imshow(edits[j, i].reshape(28, 28), cmap="gray", vmin=0, vmax=1)
             axes[i, j].axis("off")
     fig.suptitle("z + a * (mean z of large sprites - mean z of small ones)")
-    return plot._save(fig, path)
+    return Drawn(plot._save(fig, path), {})
 
 
 def denoise_before_after(path, seed=0):
@@ -69,26 +78,53 @@ def denoise_before_after(path, seed=0):
     clean = data.valid[:8]
     noisy = np.clip(corrupt(clean, "gaussian+blur", (0.3, 1.0), (28, 28), backend.Generator(seed)), 0, 1)
     rows = [(clean, "clean"), (noisy, "blur(x + eps)"), (model.reconstruct(noisy), "denoised")]
-    return _rows_of_images(rows, path)
+    return Drawn(_rows_of_images(rows, path), {})
 
 
 def ae_vs_vae_codes(path, seed=0):
     """The bump (a Gaussian bump on 32 pixels whose centre is the hidden variable): the 2-D
-    codes of a plain autoencoder and of a VAE, coloured by the centre. The autoencoder's
-    codes need not be smooth in the centre or fill any region; the VAE's prior makes them."""
+    codes of a plain autoencoder and of a VAE from two initialisations each, coloured by the
+    centre, and their histograms against N(0, 1). The autoencoder's codes have no reasonable
+    structure: a curve whose place, size and shape the initialisation decides; the VAE's
+    codes, drawn from q(z|x), follow its prior N(0, I) from either start."""
+    from scipy import stats
     x, centre = gaussian_bump(3000, seed=seed)
     plt = plot._pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
-    for ax, name in zip(axes, ("ae", "vae")):
-        backend.manual_seed(seed)
-        model = create(name, x_dim=32, z_dim=2, hidden=[64], likelihood="gaussian",
-                       **({"activation": "tanh"} if name == "vae" else {}))
-        _quiet_fit(model, x, epochs=20, batch_size=100, lr=2e-3, seed=seed)
-        with no_grad():
-            codes = model.code(model.as_input(x)).numpy()
-        ax.scatter(codes[:, 0], codes[:, 1], c=centre, s=3, cmap="viridis")
-        ax.set_title(f"{name}: codes coloured by the bump's centre")
-    return plot._save(fig, path)
+    fig, axes = plt.subplots(2, 3, figsize=(12, 7.6))
+    facts, grid = {}, np.linspace(-4, 4, 200)
+    for row, name in zip(axes, ("ae", "vae")):
+        codes = []
+        for ax, init in zip(row, (seed, seed + 1)):
+            backend.manual_seed(init)
+            model = create(name, x_dim=32, z_dim=2, hidden=[64], likelihood="gaussian",
+                           **({"activation": "tanh"} if name == "vae" else {}))
+            _quiet_fit(model, x, epochs=20, batch_size=100, lr=2e-3, seed=seed)
+            codes.append(_drawn_codes(model, x) if name == "vae" else _codes(model, x))
+            ax.scatter(codes[-1][:, 0], codes[-1][:, 1], c=centre, s=3, cmap="viridis")
+            ax.set_title(f"{name}, initialisation {init - seed + 1}: codes by the bump's centre", fontsize=9)
+            row[2].hist(codes[-1].ravel(), bins=60, density=True, histtype="step",
+                        label=f"initialisation {init - seed + 1}")
+        # Kolmogorov-Smirnov distances, the worst coordinate: to N(0, 1), and between the two starts
+        to_prior = [max(stats.kstest(c, "norm").statistic for c in z.T) for z in codes]
+        facts[f"{name}_ks"] = float(min(to_prior) if name == "ae" else max(to_prior))
+        facts[f"{name}_inits_ks"] = float(max(stats.ks_2samp(a, b).statistic for a, b in zip(codes[0].T, codes[1].T)))
+        row[2].plot(grid, stats.norm.pdf(grid), "k--", lw=1, label="N(0, 1)")
+        row[2].set_title(f"{name}: KS to N(0, 1) {'>=' if name == 'ae' else '<='} {facts[name + '_ks']:.2f}, "
+                         f"between starts {facts[name + '_inits_ks']:.2f}", fontsize=9)
+        row[2].legend(fontsize=8)
+    return Drawn(plot._save(fig, path), facts)
+
+
+def _codes(model, x):
+    with no_grad():
+        return model.code(model.as_input(x)).numpy()
+
+
+def _drawn_codes(model, x):
+    """One code drawn from each q(z|x) = N(mu, exp(logvar)): together, the aggregate posterior."""
+    with no_grad():
+        mu, logvar = (t.numpy() for t in model.encode(model.as_input(x)))
+    return mu + np.exp(0.5 * logvar) * np.random.default_rng(0).standard_normal(mu.shape).astype(mu.dtype)
 
 
 def vae_mixture_prior(path, seed=0):
@@ -108,10 +144,10 @@ def vae_mixture_prior(path, seed=0):
     for m, v in zip(means, np.exp(0.5 * logvars)):
         ax.plot(m[0] + v[0] * np.cos(angle), m[1] + v[1] * np.sin(angle), "k-", lw=0.8)
     ax.set(aspect="equal", title="codes and the learned mixture prior")
-    return plot._save(fig, path)
+    return Drawn(plot._save(fig, path), {})
 
 
-def _aae_codes(path, prior, labels_fraction, seed, title, epochs=20):
+def _aae_codes(path, prior, labels_fraction, seed, title, epochs=20, facts=lambda codes, labels: {}):
     backend.manual_seed(seed)
     data = load_dataset("mixture", n=4000, seed=seed)
     informed = labels_fraction is not None
@@ -133,13 +169,51 @@ def _aae_codes(path, prior, labels_fraction, seed, title, epochs=20):
     axes[1].set_title(title)
     for ax in axes:
         ax.set_aspect("equal")
-    return plot._save(fig, path)
+    measured = facts(codes, data.y_valid)
+    if measured:
+        axes[1].set_xlabel(", ".join(f"{k.replace('_', ' ')} {v:.3g}" for k, v in measured.items()), fontsize=8)
+    return Drawn(plot._save(fig, path), measured)
+
+
+def _fills_a_gaussian(codes, labels):
+    """How far the codes are from N(0, I) in distribution, not only in their first two
+    moments: Kolmogorov-Smirnov distances of their radii from the chi distribution with 2
+    degrees of freedom (a ring, or a blob too tight, is far) and of their angles from
+    uniform (a crescent is far)."""
+    from scipy import stats
+    return {"radius_ks": float(stats.kstest(np.hypot(*codes.T), stats.chi(2).cdf).statistic),
+            "angle_ks": float(stats.kstest(np.arctan2(codes[:, 1], codes[:, 0]), stats.uniform(-np.pi, 2 * np.pi).cdf
+                                           ).statistic)}
+
+
+def _in_own_component(codes, labels):
+    """The fraction of codes nearest to their class's component of the 10-Gaussian prior."""
+    from .models.priors import component_of
+    return {"in_own_component": float((component_of(codes) == labels).mean())}
 
 
 def aae_gaussian(path, seed=0):
-    """The adversarial autoencoder with a 2-D Gaussian prior on the mixture toy data: its
-    codes (coloured by the cluster they came from) against samples of the prior."""
-    return _aae_codes(path, "gaussian", None, seed, "codes of the data, by cluster")
+    """Makhzani et al.'s Fig. 2a on the sprites: the adversarial autoencoder's 2-D codes of
+    held-out images fill its N(0, I) prior, as samples of the prior do; coloured by the
+    sprite's shape. 25 epochs (about 30 s on 2 cores): the codes take that long to fill it."""
+    backend.manual_seed(seed)
+    data = load_dataset("sprites", n=6000, seed=seed)
+    model = create("aae", x_dim=784, z_dim=2, hidden=[256, 256], prior="gaussian", likelihood="bernoulli")
+    _quiet_fit(model, data.train, epochs=25, batch_size=100, lr=1e-3, seed=seed)
+    codes = _codes(model, data.valid)
+    facts = _fills_a_gaussian(codes, None)
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.5), sharex=True, sharey=True)
+    prior_samples = model.sample_prior(len(codes))
+    axes[0].scatter(prior_samples[:, 0], prior_samples[:, 1], s=3, c="gray")
+    axes[0].set_title("samples of p(z) = N(0, I)")
+    axes[1].scatter(codes[:, 0], codes[:, 1], s=3, c=data.factors_valid[:, 0], cmap="viridis")
+    axes[1].set_title("codes of held-out sprites, by shape")
+    axes[1].set_xlabel(f"Kolmogorov-Smirnov distance to N(0, I): radius {facts['radius_ks']:.3f}, "
+                       f"angle {facts['angle_ks']:.3f}", fontsize=8)
+    for ax in axes:
+        ax.set_aspect("equal")
+    return Drawn(plot._save(fig, path), facts)
 
 
 def aae_mixture(path, seed=0):
@@ -151,7 +225,7 @@ def aae_mixture(path, seed=0):
 def aae_label_informed(path, seed=0):
     """The label-informed AAE with a tenth of the labels (the rest unknown): labelled codes
     go to their class's mixture component, and the unlabelled ones follow."""
-    return _aae_codes(path, "mixture", 0.1, seed, "codes, 10% of labels given", epochs=60)
+    return _aae_codes(path, "mixture", 0.1, seed, "codes, 10% of labels given", epochs=60, facts=_in_own_component)
 
 
 def aae_clustering(path, seed=0):
@@ -170,7 +244,7 @@ def aae_clustering(path, seed=0):
                                (axes[1], found, f"found, accuracy {clustering_accuracy(found, data.y_valid):.2f}")):
         ax.scatter(data.valid[:, 0], data.valid[:, 1], c=colours, s=3, cmap="tab10")
         ax.set(aspect="equal", title=title)
-    return plot._save(fig, path)
+    return Drawn(plot._save(fig, path), {})
 
 
 def aae_style(path, seed=0, data_dir=None):
@@ -199,7 +273,7 @@ def aae_style(path, seed=0, data_dir=None):
     for j, title in enumerate(["input"] + [f"y = {k}" for k in range(10)]):
         axes[0, j].set_title(title, fontsize=9)
     fig.suptitle("one code (the style) decoded with each label (the content)")
-    return plot._save(fig, path)
+    return Drawn(plot._save(fig, path), {})
 
 
 def pca_vs_ae(path, seed=0):
@@ -217,23 +291,29 @@ def pca_vs_ae(path, seed=0):
         _quiet_fit(model, data.train, epochs=10, batch_size=100, lr=2e-3, seed=seed)
         error = float(((model.reconstruct(data.valid) - data.valid) ** 2).mean())
         rows.append((model.reconstruct(data.valid[:10]), f"{label}: MSE {error:.4f}"))
-    return _rows_of_images(rows, path)
+    return Drawn(_rows_of_images(rows, path), {})
 
 
 def mask_inpaint(path, seed=0):
     """The masked autoencoder on the sprites: each input with a block hidden (grey), and the
-    hidden block filled in by the model."""
+    hidden block filled in by the model, trained to fill random blocks (mask="blocks")."""
     backend.manual_seed(seed)
     data = load_dataset("sprites", n=6000, seed=seed)
-    model = create("masked-ae", x_dim=784, z_dim=32, hidden=[512], mask_ratio=0.5, likelihood="bernoulli")
+    model = create("masked-ae", x_dim=784, z_dim=32, hidden=[512], mask_ratio=0.25, mask="blocks",
+                   likelihood="bernoulli")
     _quiet_fit(model, data.train, epochs=8, batch_size=100, lr=1e-3, seed=seed)
-    x = data.valid[:8]
-    visible = np.ones((8, 28, 28), np.float32)
+    x = data.valid[:500]
+    visible = np.ones((len(x), 28, 28), np.float32)
     visible[:, 8:20, 14:] = 0.0                                   # the right half of the middle rows
-    visible = visible.reshape(8, 784)
+    visible = visible.reshape(len(x), 784)
+    hidden, filled = visible == 0, model.inpaint(x, visible)
+    facts = {"fill_mse": float(((filled - x)[hidden] ** 2).mean()),   # over the 500 held-out sprites
+             "mean_image_fill_mse": float(((data.train.mean(0) - x)[hidden] ** 2).mean())}
     shown = np.where(visible > 0, x, 0.5)
-    rows = [(x, "input"), (shown, "hidden block in grey"), (model.inpaint(x, visible), "inpainted")]
-    return _rows_of_images(rows, path)
+    rows = [(x[:8], "input"), (shown[:8], "hidden block in grey"),
+            (filled[:8], f"inpainted: hidden pixels' MSE {facts['fill_mse']:.3f} on 500 held-out sprites "
+                         f"(the mean image's {facts['mean_image_fill_mse']:.3f})")]
+    return Drawn(_rows_of_images(rows, path), facts)
 
 
 def iwae_sir(path, seed=0):
@@ -243,11 +323,21 @@ def iwae_sir(path, seed=0):
     data = load_dataset("sprites", n=6000, seed=seed)
     model = create("iwae", x_dim=784, z_dims=[8], hidden=[[256]], k=5)
     _quiet_fit(model, data.train, epochs=6, batch_size=100, lr=1e-3, seed=seed)
-    x = data.valid[:8]
-    rows = [(x, "input")]
-    rows += [(latent.posterior_samples(model, x, 1)[:, 0], "a draw from q(z|x)") for _ in range(2)]
-    rows += [(model.sir_reconstruct(x, 50), "SIR among 50 draws") for _ in range(2)]
-    return _rows_of_images(rows, path)
+    x = data.valid[:500]
+    drawn, resampled = latent.posterior_samples(model, x, 1)[:, 0], model.sir_reconstruct(x, 50)
+    facts = {"draw_bce": _bce(drawn, x), "sir_bce": _bce(resampled, x)}   # per image, 500 held-out sprites
+    rows = [(x[:8], "input"),
+            (drawn[:8], f"a draw from q(z|x): BCE {facts['draw_bce']:.1f} a sprite (500 held out)"),
+            (latent.posterior_samples(model, x[:8], 1)[:, 0], "another draw"),
+            (resampled[:8], f"SIR among 50 draws: BCE {facts['sir_bce']:.1f}"),
+            (model.sir_reconstruct(x[:8], 50), "another resampling")]
+    return Drawn(_rows_of_images(rows, path), facts)
+
+
+def _bce(p, x):
+    """The reconstruction error -log p(x|z) of binary images x under means p, per image."""
+    p = np.clip(p.astype(np.float64), 1e-7, 1 - 1e-7)
+    return float(-(x * np.log(p) + (1 - x) * np.log1p(-p)).sum(1).mean())
 
 
 def image_models(path, seed=0, data_dir=None, images=20_000):
@@ -267,7 +357,7 @@ def image_models(path, seed=0, data_dir=None, images=20_000):
         model.eval()
         backend.manual_seed(seed)
         rows.append((label, held_out, model.reconstruct(held_out), model.sample(8)))
-    return models.picture(rows, path)
+    return Drawn(models.picture(rows, path), {})
 
 
 def _rows_of_images(rows, path):
@@ -292,7 +382,8 @@ NEEDS_DATA = {"aae-style", "image-models"}
 
 
 def draw(name, path, seed=0, data_dir=None):
-    """Draw the figure ``name`` into ``path``; the data folder goes to those that need one."""
+    """Draw the figure ``name`` into ``path``: its ``Drawn`` (path and facts). The data
+    folder goes to those that need one."""
     return FIGURES[name](path, seed=seed, **({"data_dir": data_dir} if name in NEEDS_DATA else {}))
 
 
