@@ -45,6 +45,45 @@ def naive_mc_density(path, seed=0):
     return Drawn(plot._save(fig, path), {})
 
 
+def gaussian_toy(path, seed=0):
+    """The first lecture's 1-D toy: p_data = N(0, beta^2) against p_model = N(0, theta^2 +
+    sigma^2), the latent integral done by hand. Left, theta = beta: the model is the data
+    only at sigma = 0, and a larger sigma blurs it. Right, theta fitted by maximum
+    likelihood for each sigma: it reaches the data while sigma <= beta (theta^2 = beta^2 -
+    sigma^2), and past that no theta can (the KL left)."""
+    from .models.linear_gaussian import LinearGaussian, best_theta, kl_gaussians
+    beta, sigmas = 1.0, [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5]
+    x = np.random.default_rng(seed).normal(0, beta, (2000, 1)).astype(np.float32)
+    spread = float(np.sqrt((x.astype(np.float64) ** 2).mean()))   # the data's own beta
+    fitted = []
+    for sigma in sigmas:
+        backend.manual_seed(seed)
+        model = LinearGaussian(theta=0.5, sigma=sigma)
+        _quiet_fit(model, x, epochs=200, batch_size=len(x), lr=0.05, seed=seed)   # full batch: the exact gradient
+        fitted.append(abs(float(model.theta.numpy()[0])))
+    kl = [kl_gaussians(spread, float(np.hypot(t, s))) for t, s in zip(fitted, sigmas)]
+    facts = {"theta_error": max(abs(t - best_theta(spread, s)) for t, s in zip(fitted, sigmas)),
+             "kl_within_beta": max(k for k, s in zip(kl, sigmas) if s <= beta),
+             "kl_at_sigma_1.5": kl[-1]}
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    grid = np.linspace(-4, 4, 401)
+    density = lambda scale: np.exp(-0.5 * (grid / scale) ** 2) / np.sqrt(2 * np.pi * scale ** 2)
+    axes[0].plot(grid, density(beta), "k", lw=2.5, label="p_data = N(0, 1)")
+    for sigma in (0.1, 0.5, 1.0):
+        axes[0].plot(grid, density(np.hypot(beta, sigma)), "--", label=f"p_model, theta = 1, sigma = {sigma}")
+    axes[0].set(xlabel="x", title="theta = beta: a larger sigma blurs p_model")
+    axes[0].legend(fontsize=8)
+    axes[1].plot(sigmas, fitted, "o", label="theta fitted by maximum likelihood")
+    fine = np.linspace(0, 1.5, 151)
+    axes[1].plot(fine, [best_theta(spread, s) for s in fine], "k-", lw=1, label="sqrt(beta^2 - sigma^2)")
+    for s, t, k in zip(sigmas, fitted, kl):
+        axes[1].annotate(f"KL {k:.3f}", (s, t), textcoords="offset points", xytext=(4, 6), fontsize=7)
+    axes[1].set(xlabel="sigma", ylabel="|theta|", title="fitted theta, and the KL(p_data || p_model) left")
+    axes[1].legend(fontsize=8)
+    return Drawn(plot._save(fig, path), facts)
+
+
 def attribute_edit(path, seed=0):
     """Latent arithmetic on the sprites: the 'large' direction (mean code of sprites above
     the median scale minus that of the others) added to and taken from a few codes."""
@@ -371,7 +410,7 @@ def _rows_of_images(rows, path):
     return plot._save(fig, path)
 
 
-FIGURES = {"naive-mc-density": naive_mc_density, "ae-vs-vae-codes": ae_vs_vae_codes, "pca-vs-ae": pca_vs_ae,
+FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "ae-vs-vae-codes": ae_vs_vae_codes, "pca-vs-ae": pca_vs_ae,
            "vae-mixture-prior": vae_mixture_prior, "aae-gaussian": aae_gaussian, "aae-mixture": aae_mixture,
            "aae-label-informed": aae_label_informed, "aae-style": aae_style, "aae-clustering": aae_clustering, "attribute-edit": attribute_edit,
            "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir,

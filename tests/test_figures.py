@@ -15,6 +15,9 @@ from shared import SHARED  # noqa: E402
 PNG = b"\x89PNG\r\n\x1a\n"
 
 POINTS = {
+    # the 1-D toy: maximum likelihood finds theta^2 = beta^2 - sigma^2 and the data while
+    # sigma <= beta; a wider sigma leaves the model blurred whatever theta is
+    "gaussian-toy": lambda f: f["theta_error"] < 0.02 and f["kl_within_beta"] < 1e-3 and f["kl_at_sigma_1.5"] > 0.1,
     # the masked AE fills a hidden block with the shape's missing part, far better than the mean image
     "mask-inpaint": lambda f: f["fill_mse"] < 0.6 * f["mean_image_fill_mse"],
     # Burda et al. Fig. 3: resampling among q's draws by their weights reconstructs better than one draw
