@@ -417,6 +417,26 @@ FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "
            "image-models": image_models}
 
 
+# the lecture (``../shared/seeds``) and the figure each one reproduces
+DIABOLO, MAKHZANI = "Kolasinski, Diabolo Networks", "Kolasinski, Diabolo Networks: Makhzani et al."
+SOURCES = {
+    "naive-mc-density": f"{DIABOLO}: the naive Monte Carlo toy, p(x) at y = 0 for N_s = 100, 1000, 10000",
+    "gaussian-toy": f"{DIABOLO}: the 1-D toy, P_model = N(0, theta^2 + sigma^2)",
+    "ae-vs-vae-codes": f"{DIABOLO}: 'What is wrong with autoencoder?', the bump's 2-D codes",
+    "pca-vs-ae": f"{DIABOLO}: Hinton and Salakhutdinov 2006, Fig. 2",
+    "vae-mixture-prior": f"{MAKHZANI} Fig. 2d, a VAE with a mixture prior",
+    "aae-gaussian": f"{MAKHZANI} Fig. 2a",
+    "aae-mixture": f"{MAKHZANI} Fig. 2b",
+    "aae-label-informed": f"{MAKHZANI} Fig. 4",
+    "aae-style": f"{MAKHZANI} Fig. 7",
+    "aae-clustering": f"{MAKHZANI}, unsupervised clustering",
+    "attribute-edit": "Lecture notes, Generative Networks: latent attribute vectors",
+    "denoise-before-after": "CISC 7026, Autoencoders and Generative Models: the denoising deblur loss",
+    "mask-inpaint": "CISC 7026, Autoencoders and Generative Models: the masked autoencoder",
+    "iwae-sir": f"{DIABOLO}: Burda et al. Fig. 3",
+    "image-models": f"{DIABOLO} and Leibe, VAE II: Larsen et al.'s VAE/GAN and VAE_Disl, Lamb et al.",
+}
+
 NEEDS_DATA = {"aae-style", "image-models"}
 
 
@@ -427,5 +447,5 @@ def draw(name, path, seed=0, data_dir=None):
 
 
 def describe():
-    """name -> the first line of what the figure shows."""
-    return {name: " ".join(fn.__doc__.split()).split(". ")[0] for name, fn in FIGURES.items()}
+    """name -> [the lecture and figure it reproduces] the first line of what it shows."""
+    return {name: f"[{SOURCES[name]}] " + " ".join(fn.__doc__.split()).split(". ")[0] for name, fn in FIGURES.items()}

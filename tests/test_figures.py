@@ -48,6 +48,12 @@ def test_each_figure_writes_a_png(name, tmp_path, monkeypatch):
         assert POINTS[name](drawn.facts), drawn.facts
 
 
+def test_each_figure_names_the_lecture_and_figure_it_reproduces():
+    assert set(figures.SOURCES) == set(figures.FIGURES)
+    for name, line in figures.describe().items():
+        assert line.startswith(f"[{figures.SOURCES[name]}] ") and len(line) > len(figures.SOURCES[name]) + 20
+
+
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "minivae.cli", "figure", *map(str, args)], capture_output=True,
                           text=True, timeout=600)
