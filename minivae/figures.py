@@ -138,7 +138,8 @@ def ae_vs_vae_codes(path, seed=0):
             model = create(name, x_dim=32, z_dim=2, hidden=[64], likelihood="gaussian",
                            **({"activation": "tanh"} if name == "vae" else {}))
             _quiet_fit(model, x, epochs=20, batch_size=100, lr=2e-3, seed=seed)
-            codes.append(_drawn_codes(model, x) if name == "vae" else _codes(model, x))
+            codes.append(latent.posterior_codes(model, x, 1, generator=backend.Generator(seed))[:, 0] if name == "vae"
+                         else latent.codes(model, x))   # the VAE's: drawn from q(z|x), the aggregate posterior
             ax.scatter(codes[-1][:, 0], codes[-1][:, 1], c=centre, s=3, cmap="viridis")
             ax.set_title(f"{name}, initialisation {init - seed + 1}: codes by the bump's centre", fontsize=9)
             row[2].hist(codes[-1].ravel(), bins=60, density=True, histtype="step",
@@ -154,18 +155,6 @@ def ae_vs_vae_codes(path, seed=0):
     return Drawn(plot._save(fig, path), facts)
 
 
-def _codes(model, x):
-    with no_grad():
-        return model.code(model.as_input(x)).numpy()
-
-
-def _drawn_codes(model, x):
-    """One code drawn from each q(z|x) = N(mu, exp(logvar)): together, the aggregate posterior."""
-    with no_grad():
-        mu, logvar = (t.numpy() for t in model.encode(model.as_input(x)))
-    return mu + np.exp(0.5 * logvar) * np.random.default_rng(0).standard_normal(mu.shape).astype(mu.dtype)
-
-
 def vae_mixture_prior(path, seed=0):
     """A VAE with a learned 8-component Gaussian-mixture prior on the mixture toy data: the
     codes of the data over the prior's components (means and one-sigma circles)."""
@@ -173,8 +162,7 @@ def vae_mixture_prior(path, seed=0):
     data = load_dataset("mixture", n=4000, seed=seed)
     model = create("vae", x_dim=2, z_dim=2, hidden=[64, 64], prior="mixture", prior_components=8, learn_prior=True)
     _quiet_fit(model, data.train, epochs=20, batch_size=100, lr=2e-3, seed=seed)
-    with no_grad():
-        codes = model.code(model.as_input(data.valid)).numpy()
+    codes = latent.codes(model, data.valid)
     means, logvars = model.prior.means.numpy(), model.prior.logvars.numpy()
     plt = plot._pyplot()
     fig, ax = plt.subplots(figsize=(5, 5))
@@ -197,8 +185,7 @@ def _aae_codes(path, prior, labels_fraction, seed, title, epochs=20, facts=lambd
         hidden = np.random.default_rng(seed).random(len(data.y_train)) >= labels_fraction
         labels = np.where(hidden, -1, data.y_train)
     _quiet_fit(model, data.train, labels, epochs=epochs, batch_size=100, lr=1e-3, seed=seed)
-    with no_grad():
-        codes = model.code(model.as_input(data.valid)).numpy()
+    codes = latent.codes(model, data.valid)
     prior_samples = model.sample_prior(len(codes))
     plt = plot._pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
@@ -214,7 +201,7 @@ def _aae_codes(path, prior, labels_fraction, seed, title, epochs=20, facts=lambd
     return Drawn(plot._save(fig, path), measured)
 
 
-def _fills_a_gaussian(codes, labels):
+def _fills_a_gaussian(codes):
     """How far the codes are from N(0, I) in distribution, not only in their first two
     moments: Kolmogorov-Smirnov distances of their radii from the chi distribution with 2
     degrees of freedom (a ring, or a blob too tight, is far) and of their angles from
@@ -239,8 +226,8 @@ def aae_gaussian(path, seed=0):
     data = load_dataset("sprites", n=6000, seed=seed)
     model = create("aae", x_dim=784, z_dim=2, hidden=[256, 256], prior="gaussian", likelihood="bernoulli")
     _quiet_fit(model, data.train, epochs=25, batch_size=100, lr=1e-3, seed=seed)
-    codes = _codes(model, data.valid)
-    facts = _fills_a_gaussian(codes, None)
+    codes = latent.codes(model, data.valid)
+    facts = _fills_a_gaussian(codes)
     plt = plot._pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.5), sharex=True, sharey=True)
     prior_samples = model.sample_prior(len(codes))

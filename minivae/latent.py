@@ -5,6 +5,7 @@ input: codes drawn from its posterior q(z|x), decoded.
 
     v = attribute_vector(model, x, mask)          mean z(x | attribute) - mean z(x | no attribute)
     edit(model, x, v, [-1, 0, 1])                 decode(z(x) + a v) for each amount a
+    posterior_codes(model, x, 16)                 z_i ~ q(z|x)
     posterior_samples(model, x, 16)               decode(z_i), z_i ~ q(z|x)
 
 z(x) is ``model.code(x)``: the posterior mean for the VAEs, the code for autoencoders.
@@ -15,46 +16,52 @@ from . import backend
 from .core import no_grad
 
 
-def _codes(model, x, y=None):
+def codes(model, x, y=None):
+    """z(x) for each input, as a NumPy array (n, z_dim)."""
     with no_grad():
         return backend.to_device(model.code(model.as_input(x), y).data, "cpu")
 
 
 def attribute_vector(model, x, mask, y=None):
     """The code-space direction of the attribute that ``mask`` (one bool per input) marks."""
-    codes = _codes(model, x, y)
+    z = codes(model, x, y)
     mask = np.asarray(mask)
-    if mask.shape != (len(codes),) or mask.dtype != bool:
-        raise ValueError(f"attribute_vector: mask must be {len(codes)} booleans, one per input, "
+    if mask.shape != (len(z),) or mask.dtype != bool:
+        raise ValueError(f"attribute_vector: mask must be {len(z)} booleans, one per input, "
                          f"got {mask.dtype} of shape {mask.shape}")
     if mask.all() or not mask.any():
         raise ValueError("attribute_vector: the mask must mark some inputs with the attribute and some without")
-    return codes[mask].mean(0) - codes[~mask].mean(0)
+    return z[mask].mean(0) - z[~mask].mean(0)
 
 
 def edit(model, x, vector, amounts, y=None):
     """decode(z(x) + a * vector) for each amount a: data means, shape (len(amounts), n, x_dim)."""
-    codes = _codes(model, x, y)
-    vector = np.asarray(vector, codes.dtype)
-    if vector.shape != codes.shape[1:]:
-        raise ValueError(f"edit: the vector has shape {vector.shape}; the codes have {codes.shape[1:]}")
-    return np.stack([_decode(model, codes + a * vector, y) for a in np.atleast_1d(amounts)])
+    z = codes(model, x, y)
+    vector = np.asarray(vector, z.dtype)
+    if vector.shape != z.shape[1:]:
+        raise ValueError(f"edit: the vector has shape {vector.shape}; the codes have {z.shape[1:]}")
+    return np.stack([_decode(model, z + a * vector, y) for a in np.atleast_1d(amounts)])
 
 
-def posterior_samples(model, x, n, y=None, generator=None):
-    """n codes drawn from each input's posterior q(z|x) = N(mu, diag(exp(logvar))), decoded:
-    shape (len(x), n, x_dim). Needs a model whose ``encode`` gives (mu, logvar)."""
+def posterior_codes(model, x, n, y=None, generator=None, name="posterior_codes"):
+    """n codes drawn from each input's posterior q(z|x) = N(mu, diag(exp(logvar))): shape
+    (len(x), n, z_dim). Needs a model whose ``encode`` gives (mu, logvar)."""
     if n < 1:
-        raise ValueError(f"posterior_samples: n must be positive, got {n}")
+        raise ValueError(f"{name}: n must be positive, got {n}")
     with no_grad():
         encoded = model.encode(model.as_input(x), y)
     if not (isinstance(encoded, tuple) and len(encoded) == 2):
-        raise TypeError(f"posterior_samples: {type(model).__name__} has no Gaussian posterior q(z|x)")
+        raise TypeError(f"{name}: {type(model).__name__} has no Gaussian posterior q(z|x)")
     mu, logvar = (backend.to_device(t.data, "cpu") for t in encoded)
     eps = (generator or backend.default_generator()).normal((len(mu), n, mu.shape[1]), dtype=mu.dtype)
-    z = mu[:, None] + np.exp(0.5 * logvar)[:, None] * np.asarray(backend.to_device(eps, "cpu"))
+    return mu[:, None] + np.exp(0.5 * logvar)[:, None] * np.asarray(backend.to_device(eps, "cpu"))
+
+
+def posterior_samples(model, x, n, y=None, generator=None):
+    """n codes drawn from each input's posterior q(z|x), decoded: shape (len(x), n, x_dim)."""
+    z = posterior_codes(model, x, n, y, generator, "posterior_samples")
     labels = None if y is None else np.repeat(np.asarray(y), n)
-    return _decode(model, z.reshape(-1, mu.shape[1]), labels).reshape(len(mu), n, -1)
+    return _decode(model, z.reshape(-1, z.shape[2]), labels).reshape(len(z), n, -1)
 
 
 def _decode(model, codes, y):

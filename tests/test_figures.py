@@ -81,8 +81,8 @@ def test_a_gaussian_is_told_from_a_ring_with_its_moments():
     angle, radius = rng.uniform(0, 2 * np.pi, 2000), 1.2 + 0.1 * rng.standard_normal(2000)
     ring = np.stack([radius * np.cos(angle), radius * np.sin(angle)], 1)
     assert np.abs(ring.mean(0)).max() < 0.1 and np.abs(ring.std(0) - 0.87).max() < 0.05
-    passed = figures._fills_a_gaussian(gaussian, None)
+    passed = figures._fills_a_gaussian(gaussian)
     assert passed["radius_ks"] < 0.05 and passed["angle_ks"] < 0.05
-    assert figures._fills_a_gaussian(ring, None)["radius_ks"] > 0.3
+    assert figures._fills_a_gaussian(ring)["radius_ks"] > 0.3
     crescent = gaussian[gaussian[:, 0] > -0.5]
-    assert figures._fills_a_gaussian(crescent, None)["angle_ks"] > 0.1
+    assert figures._fills_a_gaussian(crescent)["angle_ks"] > 0.1
