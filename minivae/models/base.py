@@ -45,6 +45,9 @@ class Model(Module):
     # out on this batch (VAE/GAN's balance rule). Deciding reads losses on the host, which a
     # step recorded as a CUDA graph cannot, so such a model is trained without graphs.
     skips_updates = False
+    # The number of training examples N (AEVB's N, the slides' n), which fit sets before
+    # training; a loss that weighs its terms by it reads it here.
+    dataset_size = None
 
     def loss(self, x, y=None):
         raise NotImplementedError

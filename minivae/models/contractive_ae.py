@@ -5,6 +5,12 @@ The Jacobian's squared Frobenius norm is sum_k ||d z_k / dx||^2, one row per cod
 each row a gradient taken with create_graph=True so that the penalty itself is trained
 (double backward). For a one-layer sigmoid encoder z = sigma(x W + c) it has the closed
 form sum_j (z_j (1 - z_j))^2 sum_i W_ij^2, which ``closed_form_penalty`` computes.
+
+``jacobian="decoder"`` is the lecture's "another possible regularization not mentioned in
+literature": Omega'_c = lam sum_i ||d g(z_i) / d z_i||_F^2, the decoder made flat around
+each code. Its Jacobian is tall (x_dim rows, z_dim columns), so it is read a column at a
+time: J^T u is one backward pass, linear in u, and J e_k = d (J^T u)_k / du a second one
+(the double-vjp trick); z_dim + 1 passes instead of x_dim.
 """
 from .. import functional as F
 from ..core import enable_grad, grad, is_grad_enabled
@@ -13,9 +19,11 @@ from .autoencoder import Autoencoder
 
 
 class ContractiveAutoencoder(Autoencoder):
-    def __init__(self, x_dim, z_dim=8, hidden=(), lam=0.1, activation="sigmoid", **kwargs):
+    def __init__(self, x_dim, z_dim=8, hidden=(), lam=0.1, activation="sigmoid", jacobian="encoder", **kwargs):
+        if jacobian not in ("encoder", "decoder"):
+            raise ValueError(f"ContractiveAutoencoder: jacobian must be 'encoder' or 'decoder', got {jacobian!r}")
         super().__init__(x_dim, z_dim, hidden, activation=activation, code_activation=activation, **kwargs)
-        self.lam = lam
+        self.lam, self.jacobian = lam, jacobian
 
     def jacobian_penalty(self, x):
         """||dz/dx||_F^2 per example; differentiable in the parameters when grad is on.
@@ -30,6 +38,22 @@ class ContractiveAutoencoder(Autoencoder):
                 total = (row * row).sum(-1) + total
         return total if training else total.detach()
 
+    def decoder_jacobian_penalty(self, z):
+        """||d g(z) / dz||_F^2 per example, g(z) the reconstruction's mean; differentiable
+        in the parameters (the encoder's too, through z) when grad is on."""
+        training = is_grad_enabled()
+        with enable_grad():
+            if not z.requires_grad:
+                z = Tensor(z.data, requires_grad=True)
+            out = self.data_mean(self.decode(z))
+            u = Tensor(out.data * 0, requires_grad=True)
+            (vjp,) = grad((out * u).sum(), z, create_graph=True)                          # J^T u
+            total = 0.0
+            for k in range(self.z_dim):
+                (column,) = grad(vjp[:, k].sum(), u, retain_graph=True, create_graph=training)  # J e_k
+                total = (column * column).sum(-1) + total
+        return total if training else total.detach()
+
     def closed_form_penalty(self, x):
         """The same quantity for a one-layer sigmoid encoder."""
         layer = self.encoder[0]
@@ -39,6 +63,7 @@ class ContractiveAutoencoder(Autoencoder):
 
     def loss(self, x, y=None):
         x = self.as_input(x)
-        recon = self.reconstruction_error(x, self.encode(x)).mean()
-        penalty = self.jacobian_penalty(x).mean()
+        z = self.encode(x)
+        recon = self.reconstruction_error(x, z).mean()
+        penalty = (self.jacobian_penalty(x) if self.jacobian == "encoder" else self.decoder_jacobian_penalty(z)).mean()
         return recon + penalty * self.lam, {"recon": recon, "contraction": penalty}

@@ -6,6 +6,10 @@ prior     p(z) = N(0, I), or a mixture of Gaussians (``prior="mixture"``, fixed 
 ELBO      E_q[log p(x|z)] - KL(q(z|x) || p(z)) <= log p(x)
 loss      -E_q[log p(x|z)] + beta * KL, per example, averaged over the batch; beta = 1 is
           the negative ELBO, beta > 1 the beta-VAE (Higgins et al. 2017).
+          ``recon_weight`` w multiplies the first term: w = "m/n" is the "Variational
+          Models" slide's weighting, m/n sum_batch recon + beta sum_batch KL for a batch of m
+          of the n training examples (n is ``dataset_size``, which fit sets), divided by m
+          as every loss here is. Up to that overall m/n it is the beta-VAE with beta n/m.
 
 z = mu + exp(logvar / 2) * eps with eps ~ N(0, I) (the reparameterization trick) keeps z
 differentiable in mu and logvar. The KL term is the closed form of Appendix B by default,
@@ -28,9 +32,13 @@ from .priors import MixturePrior
 class VAE(Model):
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="tanh", likelihood="gaussian",
                  sigma=None, beta=1.0, n_samples=1, kl="analytic", prior="gaussian", prior_components=10,
-                 learn_prior=False, batchnorm=False, generator=None):
+                 learn_prior=False, batchnorm=False, recon_weight=1.0, generator=None):
         super().__init__()
         self.batchnorm = batchnorm
+        if recon_weight != "m/n" and (isinstance(recon_weight, (str, bool)) or not recon_weight > 0):
+            raise ValueError(f"{type(self).__name__}: recon_weight must be a positive number or 'm/n', "
+                             f"got {recon_weight!r}")
+        self.recon_weight = recon_weight
         if kl not in ("analytic", "sample"):
             raise ValueError(f"{type(self).__name__}: kl must be 'analytic' or 'sample', got {kl!r}")
         if prior not in ("gaussian", "mixture"):
@@ -115,7 +123,16 @@ class VAE(Model):
         x = self.as_input(x)
         recon, kl = self.elbo_terms(x, y)
         recon, kl = recon.mean(), kl.mean()
-        return recon + kl * self.beta, {"recon": recon, "kl": kl, "elbo": -(recon + kl)}
+        return recon * self.weight_of_recon(x.shape[0]) + kl * self.beta, {"recon": recon, "kl": kl,
+                                                                            "elbo": -(recon + kl)}
+
+    def weight_of_recon(self, m):
+        if self.recon_weight != "m/n":
+            return self.recon_weight
+        if self.dataset_size is None:
+            raise ValueError(f"{type(self).__name__}: recon_weight='m/n' needs the training set's size n "
+                             "(dataset_size, which fit sets)")
+        return m / self.dataset_size
 
     def sample(self, n, y=None):
         with no_grad():

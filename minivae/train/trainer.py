@@ -294,6 +294,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
     opts = _optimizers(model, lr, adam, graphs, optimizer)
     recorder = StepGraphs(say=lambda line: print(line, flush=True)) if graphs else None
     scale = float(len(x)) if loss_scale == "dataset" else 1.0   # N/M times the sum = N times the mean
+    model.dataset_size = len(x)   # Model.dataset_size: N, for a loss that weighs its terms by it
     players = model.players()
     mine = {name: {id(p) for p in params} for name, params in players.items()}
     steps = {name: _step(model, opt, name, lambda: recorder is not None and recorder.recording, scale, world,

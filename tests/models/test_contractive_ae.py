@@ -73,3 +73,71 @@ def test_contractive_autoencoder_lowers_its_loss_and_its_contraction():
     strong = train(ContractiveAutoencoder(2, 4, hidden=(), lam=5.0), x, steps=400, lr=1e-2)
     xt = mv.tensor(x[:200])
     assert strong.jacobian_penalty(xt).numpy().mean() < model.jacobian_penalty(xt).numpy().mean()
+
+
+def _finite_difference_decoder_jacobian_norm(model, z, h=1e-4):
+    g = lambda v: model.data_mean(model.decode(mv.tensor(v, dtype=np.float64))).numpy()
+    out = np.zeros(len(z))
+    with mv.no_grad():
+        for k in range(z.shape[1]):
+            plus, minus = z.copy(), z.copy()
+            plus[:, k] += h
+            minus[:, k] -= h
+            out += (((g(plus) - g(minus)) / (2 * h)) ** 2).sum(1)
+    return out
+
+
+def test_decoder_penalty_equals_finite_difference_jacobian():
+    z = np.random.default_rng(3).standard_normal((4, 3))
+    for hidden, likelihood in (((), "gaussian"), ((6,), "bernoulli")):
+        mv.manual_seed(0)
+        model = ContractiveAutoencoder(5, 3, hidden=hidden, likelihood=likelihood, jacobian="decoder")
+        for p in model.parameters():
+            p.data = p.data.astype(np.float64) * 2
+        penalty = model.decoder_jacobian_penalty(mv.tensor(z, dtype=np.float64)).numpy()
+        np.testing.assert_allclose(penalty, _finite_difference_decoder_jacobian_norm(model, z), rtol=1e-6)
+
+
+def test_decoder_penalty_gradient_matches_finite_differences():
+    mv.manual_seed(1)
+    model = ContractiveAutoencoder(4, 2, hidden=(3,), jacobian="decoder")
+    for p in model.parameters():
+        p.data = p.data.astype(np.float64)
+    x = mv.tensor(np.random.default_rng(4).standard_normal((5, 4)), dtype=np.float64)
+    model.zero_grad()
+    model.decoder_jacobian_penalty(model.encode(x)).sum().backward()
+    for p in (model.encoder[0].weight, model.decoder[0].weight):
+        analytic, h = p.grad.numpy().copy(), 1e-6
+        numeric = np.zeros_like(analytic)
+        for i in np.ndindex(analytic.shape):
+            value = p.data[i]
+            with mv.no_grad():
+                p.data[i] = value + h
+                up = model.decoder_jacobian_penalty(model.encode(x)).numpy().sum()
+                p.data[i] = value - h
+                down = model.decoder_jacobian_penalty(model.encode(x)).numpy().sum()
+            p.data[i] = value
+            numeric[i] = (up - down) / (2 * h)
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-9)
+
+
+def test_the_decoder_penalty_flattens_the_decoder_where_the_encoder_penalty_does_not():
+    from minivae.data import ring
+    from training import train
+    x = ring(2000)
+    models = {}
+    for jacobian in ("encoder", "decoder"):
+        mv.manual_seed(0)
+        models[jacobian] = train(ContractiveAutoencoder(2, 4, hidden=(), lam=0.5, jacobian=jacobian), x, steps=400,
+                                 lr=1e-2)
+    xt = mv.tensor(x[:200])
+    flatness = {k: m.decoder_jacobian_penalty(m.encode(xt)).numpy().mean() for k, m in models.items()}
+    contraction = {k: m.jacobian_penalty(xt).numpy().mean() for k, m in models.items()}
+    assert flatness["decoder"] < 0.5 * flatness["encoder"], flatness
+    assert contraction["encoder"] < contraction["decoder"], contraction
+
+
+def test_jacobian_must_name_a_network():
+    import pytest
+    with pytest.raises(ValueError, match="jacobian must be"):
+        ContractiveAutoencoder(4, 2, jacobian="code")

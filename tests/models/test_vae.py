@@ -136,3 +136,41 @@ def test_the_mixture_prior_is_learned_only_when_asked(learn):
     moved = [not np.array_equal(b, p.numpy()) for b, p in zip(before, model.prior.parameters())]
     assert all(moved) if learn else not any(moved)
     assert np.isfinite(model.sample(5)).all()
+
+
+def test_the_slides_m_over_n_weighting():
+    """'Variational Models' slide: m/n sum_batch recon + beta sum_batch KL, here divided by
+    m; the same gradients as the beta-VAE with beta n/m, scaled by m/n."""
+    x, m, n, beta = ring(16), 16, 1000, 0.5
+    losses, grads = {}, {}
+    for name, kwargs in (("slide", dict(beta=beta, recon_weight="m/n")), ("beta-vae", dict(beta=beta * n / m))):
+        mv.manual_seed(0)
+        model = VAE(2, 2, hidden=(8,), **kwargs)
+        model.dataset_size = n
+        mv.manual_seed(1)
+        loss, _ = model.loss(x)
+        model.zero_grad()
+        loss.backward()
+        losses[name], grads[name] = loss.item(), [p.grad.numpy().copy() for p in model.parameters()]
+        mv.manual_seed(1)
+        recon, kl = model.elbo_terms(model.as_input(x))
+    np.testing.assert_allclose(losses["slide"], (m / n * recon.numpy().sum() + beta * kl.numpy().sum()) / m,
+                               rtol=1e-5)
+    for a, b in zip(grads["slide"], grads["beta-vae"]):
+        np.testing.assert_allclose(a, b * m / n, rtol=1e-4, atol=1e-7)
+
+
+def test_fit_tells_the_model_the_dataset_size():
+    from minivae.train import fit
+    mv.manual_seed(0)
+    model = VAE(2, 2, hidden=(8,), recon_weight="m/n")
+    with pytest.raises(ValueError, match="dataset_size"):
+        model.loss(ring(8))
+    fit(model, ring(300), epochs=1, batch_size=100, progress=False, log=lambda r: None)
+    assert model.dataset_size == 300
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, "n/m", True])
+def test_recon_weight_must_be_positive_or_m_over_n(bad):
+    with pytest.raises(ValueError, match="recon_weight"):
+        VAE(2, 2, recon_weight=bad)
