@@ -1,0 +1,56 @@
+"""The lectures' figures, each reproduced by one command: ``minivae figure NAME``.
+
+Each figure trains what it needs on generated data with a small budget (seconds on 2 cores),
+seeded, and writes one PNG; those that need real data (``NEEDS_DATA``) read it from a data
+folder. ``FIGURES`` maps each name to its function, whose docstring says what it shows; it
+returns ``Drawn``: the PNG's path and ``facts``, the numbers behind the lecture's point
+measured on the figure's own run. The figures live by subject: toys, autoencoders, vaes,
+aae, images.
+"""
+from .aae import (_fills_a_gaussian, aae_clustering, aae_gaussian, aae_label_informed, aae_mixture,  # noqa: F401
+                  aae_style)
+from .autoencoders import ae_vs_vae_codes, denoise_before_after, mask_inpaint, pca_vs_ae
+from .drawing import Drawn  # noqa: F401
+from .images import image_models
+from .toys import gaussian_toy, naive_mc_density
+from .vaes import attribute_edit, iwae_sir, vae_mixture_prior
+
+FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "ae-vs-vae-codes": ae_vs_vae_codes,
+           "pca-vs-ae": pca_vs_ae, "vae-mixture-prior": vae_mixture_prior, "aae-gaussian": aae_gaussian,
+           "aae-mixture": aae_mixture, "aae-label-informed": aae_label_informed, "aae-style": aae_style,
+           "aae-clustering": aae_clustering, "attribute-edit": attribute_edit,
+           "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir,
+           "image-models": image_models}
+
+# the lecture (``../shared/seeds``) and the figure each one reproduces
+DIABOLO, MAKHZANI = "Kolasinski, Diabolo Networks", "Kolasinski, Diabolo Networks: Makhzani et al."
+SOURCES = {
+    "naive-mc-density": f"{DIABOLO}: the naive Monte Carlo toy, p(x) at y = 0 for N_s = 100, 1000, 10000",
+    "gaussian-toy": f"{DIABOLO}: the 1-D toy, P_model = N(0, theta^2 + sigma^2)",
+    "ae-vs-vae-codes": f"{DIABOLO}: 'What is wrong with autoencoder?', the bump's 2-D codes",
+    "pca-vs-ae": f"{DIABOLO}: Hinton and Salakhutdinov 2006, Fig. 2",
+    "vae-mixture-prior": f"{MAKHZANI} Fig. 2d, a VAE with a mixture prior",
+    "aae-gaussian": f"{MAKHZANI} Fig. 2a",
+    "aae-mixture": f"{MAKHZANI} Fig. 2b",
+    "aae-label-informed": f"{MAKHZANI} Fig. 4",
+    "aae-style": f"{MAKHZANI} Fig. 7",
+    "aae-clustering": f"{MAKHZANI}, unsupervised clustering",
+    "attribute-edit": "Lecture notes, Generative Networks: latent attribute vectors",
+    "denoise-before-after": "CISC 7026, Autoencoders and Generative Models: the denoising deblur loss",
+    "mask-inpaint": "CISC 7026, Autoencoders and Generative Models: the masked autoencoder",
+    "iwae-sir": f"{DIABOLO}: Burda et al. Fig. 3",
+    "image-models": f"{DIABOLO} and Leibe, VAE II: Larsen et al.'s VAE/GAN and VAE_Disl, Lamb et al.",
+}
+
+NEEDS_DATA = {"aae-style", "image-models"}
+
+
+def draw(name, path, seed=0, data_dir=None):
+    """Draw the figure ``name`` into ``path``: its ``Drawn`` (path and facts). The data
+    folder goes to those that need one."""
+    return FIGURES[name](path, seed=seed, **({"data_dir": data_dir} if name in NEEDS_DATA else {}))
+
+
+def describe():
+    """name -> [the lecture and figure it reproduces] the first line of what it shows."""
+    return {name: f"[{SOURCES[name]}] " + " ".join(fn.__doc__.split()).split(". ")[0] for name, fn in FIGURES.items()}

@@ -1,0 +1,138 @@
+"""Makhzani et al.'s adversarial autoencoders: codes that fill the prior, a mixture prior,
+labels, clustering, and style against content."""
+
+import numpy as np
+
+from .. import backend, latent, plot
+from ..core import no_grad
+from ..data import load_dataset
+from ..models import create
+from .drawing import Drawn, quiet_fit
+
+
+def _aae_codes(path, prior, labels_fraction, seed, title, epochs=20, facts=lambda codes, labels: {}):
+    backend.manual_seed(seed)
+    data = load_dataset("mixture", n=4000, seed=seed)
+    informed = labels_fraction is not None
+    model = create("aae", x_dim=2, z_dim=2, hidden=[64, 64], prior=prior,
+                   n_classes=int(data.y_train.max()) + 1 if informed else None)
+    labels = None
+    if informed:   # the rest of the labels are unknown: -1, the discriminator's extra class
+        hidden = np.random.default_rng(seed).random(len(data.y_train)) >= labels_fraction
+        labels = np.where(hidden, -1, data.y_train)
+    quiet_fit(model, data.train, labels, epochs=epochs, batch_size=100, lr=1e-3, seed=seed)
+    codes = latent.codes(model, data.valid)
+    prior_samples = model.sample_prior(len(codes))
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
+    axes[0].scatter(prior_samples[:, 0], prior_samples[:, 1], s=2, c="gray")
+    axes[0].set_title("samples of p(z)")
+    axes[1].scatter(codes[:, 0], codes[:, 1], s=2, c=data.y_valid, cmap="tab10")
+    axes[1].set_title(title)
+    for ax in axes:
+        ax.set_aspect("equal")
+    measured = facts(codes, data.y_valid)
+    if measured:
+        axes[1].set_xlabel(", ".join(f"{k.replace('_', ' ')} {v:.3g}" for k, v in measured.items()), fontsize=8)
+    return Drawn(plot._save(fig, path), measured)
+
+
+def _fills_a_gaussian(codes):
+    """How far the codes are from N(0, I) in distribution, not only in their first two
+    moments: Kolmogorov-Smirnov distances of their radii from the chi distribution with 2
+    degrees of freedom (a ring, or a blob too tight, is far) and of their angles from
+    uniform (a crescent is far)."""
+    from scipy import stats
+    return {"radius_ks": float(stats.kstest(np.hypot(*codes.T), stats.chi(2).cdf).statistic),
+            "angle_ks": float(stats.kstest(np.arctan2(codes[:, 1], codes[:, 0]), stats.uniform(-np.pi, 2 * np.pi).cdf
+                                           ).statistic)}
+
+
+def _in_own_component(codes, labels):
+    """The fraction of codes nearest to their class's component of the 10-Gaussian prior."""
+    from ..models.priors import component_of
+    return {"in_own_component": float((component_of(codes) == labels).mean())}
+
+
+def aae_gaussian(path, seed=0):
+    """Makhzani et al.'s Fig. 2a on the sprites: the adversarial autoencoder's 2-D codes of
+    held-out images fill its N(0, I) prior, as samples of the prior do; coloured by the
+    sprite's shape. 25 epochs (about 30 s on 2 cores): the codes take that long to fill it."""
+    backend.manual_seed(seed)
+    data = load_dataset("sprites", n=6000, seed=seed)
+    model = create("aae", x_dim=784, z_dim=2, hidden=[256, 256], prior="gaussian", likelihood="bernoulli")
+    quiet_fit(model, data.train, epochs=25, batch_size=100, lr=1e-3, seed=seed)
+    codes = latent.codes(model, data.valid)
+    facts = _fills_a_gaussian(codes)
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.5), sharex=True, sharey=True)
+    prior_samples = model.sample_prior(len(codes))
+    axes[0].scatter(prior_samples[:, 0], prior_samples[:, 1], s=3, c="gray")
+    axes[0].set_title("samples of p(z) = N(0, I)")
+    axes[1].scatter(codes[:, 0], codes[:, 1], s=3, c=data.factors_valid[:, 0], cmap="viridis")
+    axes[1].set_title("codes of held-out sprites, by shape")
+    axes[1].set_xlabel(f"Kolmogorov-Smirnov distance to N(0, I): radius {facts['radius_ks']:.3f}, "
+                       f"angle {facts['angle_ks']:.3f}", fontsize=8)
+    for ax in axes:
+        ax.set_aspect("equal")
+    return Drawn(plot._save(fig, path), facts)
+
+
+def aae_mixture(path, seed=0):
+    """The adversarial autoencoder with a 10-Gaussian mixture prior, on the mixture toy data:
+    its codes against samples of the prior it was pushed to."""
+    return _aae_codes(path, "mixture", None, seed, "codes of the data, by cluster")
+
+
+def aae_label_informed(path, seed=0):
+    """The label-informed AAE with a tenth of the labels (the rest unknown): labelled codes
+    go to their class's mixture component, and the unlabelled ones follow."""
+    return _aae_codes(path, "mixture", 0.1, seed, "codes, 10% of labels given", epochs=60, facts=_in_own_component)
+
+
+def aae_clustering(path, seed=0):
+    """Unsupervised clustering by an adversarial autoencoder on the mixture toy data: each
+    point coloured by the cluster its categorical code picks, beside the true clusters, with
+    the Hungarian-matched accuracy."""
+    from ..models.clustering_aae import clustering_accuracy
+    backend.manual_seed(seed)
+    data = load_dataset("mixture", n=4000, seed=seed)
+    model = create("clustering-aae", x_dim=2, n_clusters=int(data.y_train.max()) + 1, z_dim=2, hidden=[64, 64])
+    quiet_fit(model, data.train, epochs=30, batch_size=100, lr=1e-3, seed=seed)
+    found = model.cluster(data.valid)
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
+    for ax, colours, title in ((axes[0], data.y_valid, "true clusters"),
+                               (axes[1], found, f"found, accuracy {clustering_accuracy(found, data.y_valid):.2f}")):
+        ax.scatter(data.valid[:, 0], data.valid[:, 1], c=colours, s=3, cmap="tab10")
+        ax.set(aspect="equal", title=title)
+    return Drawn(plot._save(fig, path), {})
+
+
+def aae_style(path, seed=0, data_dir=None):
+    """Makhzani et al.'s Fig. 7 on labelled MNIST (from the data folder): style and content.
+    The label goes to the decoder beside a 2-D code matched to N(0, I); each row decodes one
+    input's code with each of the ten labels: the label draws the digit, the code its style."""
+    backend.manual_seed(seed)
+    try:
+        data = load_dataset("mnist", data_dir)
+    except ValueError as e:
+        raise ValueError(f"aae-style needs MNIST's labelled images: {e}") from None
+    binary = lambda x: (x > 0.5).astype(np.float32)
+    model = create("aae", x_dim=784, z_dim=2, hidden=[512, 512], likelihood="bernoulli", n_classes=10,
+                   label_to_decoder=True)
+    quiet_fit(model, binary(data.train), data.y_train, epochs=10, batch_size=100, lr=1e-3, seed=seed)
+    x = binary(data.valid[:6])
+    with no_grad():
+        z = model.code(model.as_input(x))
+        drawn = [model.data_mean(model.decode(z, np.full(len(x), k))).numpy() for k in range(10)]
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(len(x), 11, figsize=(11, 1.1 * len(x) + 0.4))
+    for i in range(len(x)):
+        for j, image in enumerate([x[i]] + [d[i] for d in drawn]):
+            axes[i, j].imshow(image.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+            axes[i, j].axis("off")
+    for j, title in enumerate(["input"] + [f"y = {k}" for k in range(10)]):
+        axes[0, j].set_title(title, fontsize=9)
+    fig.suptitle("one code (the style) decoded with each label (the content)")
+    return Drawn(plot._save(fig, path), {})

@@ -1,0 +1,100 @@
+"""Figures of the deterministic autoencoders: PCA against a deep autoencoder, what is
+wrong with an autoencoder's codes, denoising and masking."""
+
+import numpy as np
+
+from .. import backend, latent, plot
+from ..data import load_dataset
+from ..data.toy import gaussian_bump
+from ..models import create
+from ..models.denoising_ae import corrupt
+from .drawing import Drawn, quiet_fit, rows_of_images
+
+
+def pca_vs_ae(path, seed=0):
+    """The first lecture's comparison (Hinton and Salakhutdinov's Fig. 2) on the sprites:
+    30-dimensional codes of PCA (the tied linear autoencoder), logistic PCA (a linear code
+    decoded through a sigmoid, Bernoulli error) and a deep autoencoder, their
+    reconstructions side by side, each row with its mean squared error."""
+    data = load_dataset("sprites", n=6000, seed=seed)
+    rows = [(data.valid[:10], "input")]
+    for name, kwargs, label in (("linear-ae", {}, "PCA (linear AE)"),
+                                ("ae", {"hidden": [], "likelihood": "bernoulli"}, "logistic PCA"),
+                                ("ae", {"hidden": [512, 128], "likelihood": "bernoulli"}, "deep AE")):
+        backend.manual_seed(seed)
+        model = create(name, x_dim=784, z_dim=30, **kwargs)
+        quiet_fit(model, data.train, epochs=10, batch_size=100, lr=2e-3, seed=seed)
+        error = float(((model.reconstruct(data.valid) - data.valid) ** 2).mean())
+        rows.append((model.reconstruct(data.valid[:10]), f"{label}: MSE {error:.4f}"))
+    return Drawn(rows_of_images(rows, path), {})
+
+
+def ae_vs_vae_codes(path, seed=0):
+    """The bump (a Gaussian bump on 32 pixels whose centre is the hidden variable): the 2-D
+    codes of a plain autoencoder and of a VAE from two initialisations each, coloured by the
+    centre, and their histograms against N(0, 1). The autoencoder's codes have no reasonable
+    structure: a curve whose place, size and shape the initialisation decides; the VAE's
+    codes, drawn from q(z|x), follow its prior N(0, I) from either start."""
+    from scipy import stats
+    x, centre = gaussian_bump(3000, seed=seed)
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(2, 3, figsize=(12, 7.6))
+    facts, grid = {}, np.linspace(-4, 4, 200)
+    for row, name in zip(axes, ("ae", "vae")):
+        codes = []
+        for ax, init in zip(row, (seed, seed + 1)):
+            backend.manual_seed(init)
+            model = create(name, x_dim=32, z_dim=2, hidden=[64], likelihood="gaussian",
+                           **({"activation": "tanh"} if name == "vae" else {}))
+            quiet_fit(model, x, epochs=20, batch_size=100, lr=2e-3, seed=seed)
+            codes.append(latent.posterior_codes(model, x, 1, generator=backend.Generator(seed))[:, 0] if name == "vae"
+                         else latent.codes(model, x))   # the VAE's: drawn from q(z|x), the aggregate posterior
+            ax.scatter(codes[-1][:, 0], codes[-1][:, 1], c=centre, s=3, cmap="viridis")
+            ax.set_title(f"{name}, initialisation {init - seed + 1}: codes by the bump's centre", fontsize=9)
+            row[2].hist(codes[-1].ravel(), bins=60, density=True, histtype="step",
+                        label=f"initialisation {init - seed + 1}")
+        # Kolmogorov-Smirnov distances, the worst coordinate: to N(0, 1), and between the two starts
+        to_prior = [max(stats.kstest(c, "norm").statistic for c in z.T) for z in codes]
+        facts[f"{name}_ks"] = float(min(to_prior) if name == "ae" else max(to_prior))
+        facts[f"{name}_inits_ks"] = float(max(stats.ks_2samp(a, b).statistic for a, b in zip(codes[0].T, codes[1].T)))
+        row[2].plot(grid, stats.norm.pdf(grid), "k--", lw=1, label="N(0, 1)")
+        row[2].set_title(f"{name}: KS to N(0, 1) {'>=' if name == 'ae' else '<='} {facts[name + '_ks']:.2f}, "
+                         f"between starts {facts[name + '_inits_ks']:.2f}", fontsize=9)
+        row[2].legend(fontsize=8)
+    return Drawn(plot._save(fig, path), facts)
+
+
+def denoise_before_after(path, seed=0):
+    """The denoising autoencoder on the sprites: clean inputs, their blur(x + eps)
+    corruption, and what the autoencoder gives back."""
+    backend.manual_seed(seed)
+    data = load_dataset("sprites", n=6000, seed=seed)
+    model = create("denoising-ae", x_dim=784, z_dim=32, hidden=[512], corruption="gaussian+blur",
+                   level=(0.3, 1.0), image_shape=(28, 28), likelihood="bernoulli")
+    quiet_fit(model, data.train, epochs=8, batch_size=100, lr=1e-3, seed=seed)
+    clean = data.valid[:8]
+    noisy = np.clip(corrupt(clean, "gaussian+blur", (0.3, 1.0), (28, 28), backend.Generator(seed)), 0, 1)
+    rows = [(clean, "clean"), (noisy, "blur(x + eps)"), (model.reconstruct(noisy), "denoised")]
+    return Drawn(rows_of_images(rows, path), {})
+
+
+def mask_inpaint(path, seed=0):
+    """The masked autoencoder on the sprites: each input with a block hidden (grey), and the
+    hidden block filled in by the model, trained to fill random blocks (mask="blocks")."""
+    backend.manual_seed(seed)
+    data = load_dataset("sprites", n=6000, seed=seed)
+    model = create("masked-ae", x_dim=784, z_dim=32, hidden=[512], mask_ratio=0.25, mask="blocks",
+                   likelihood="bernoulli")
+    quiet_fit(model, data.train, epochs=8, batch_size=100, lr=1e-3, seed=seed)
+    x = data.valid[:500]
+    visible = np.ones((len(x), 28, 28), np.float32)
+    visible[:, 8:20, 14:] = 0.0                                   # the right half of the middle rows
+    visible = visible.reshape(len(x), 784)
+    hidden, filled = visible == 0, model.inpaint(x, visible)
+    facts = {"fill_mse": float(((filled - x)[hidden] ** 2).mean()),   # over the 500 held-out sprites
+             "mean_image_fill_mse": float(((data.train.mean(0) - x)[hidden] ** 2).mean())}
+    shown = np.where(visible > 0, x, 0.5)
+    rows = [(x[:8], "input"), (shown[:8], "hidden block in grey"),
+            (filled[:8], f"inpainted: hidden pixels' MSE {facts['fill_mse']:.3f} on 500 held-out sprites "
+                         f"(the mean image's {facts['mean_image_fill_mse']:.3f})")]
+    return Drawn(rows_of_images(rows, path), facts)
