@@ -187,7 +187,8 @@ def figure(args):
         drawn = figures.draw(args.name, out, args.seed, args.data_dir)
         print(f"wrote {drawn.path}")
         for name, value in drawn.facts.items():
-            print(f"  {name} {value:.4g}")
+            print(f"  {name} " + (", ".join(f"{v:.4g}" for v in value) if isinstance(value, (list, tuple))
+                                  else "none" if value is None else f"{value:.4g}"))
     except ValueError as e:
         raise UserError(str(e)) from None
     return 0

@@ -7,6 +7,7 @@ input: codes drawn from its posterior q(z|x), decoded.
     edit(model, x, v, [-1, 0, 1])                 decode(z(x) + a v) for each amount a
     posterior_codes(model, x, 16)                 z_i ~ q(z|x)
     posterior_samples(model, x, 16)               decode(z_i), z_i ~ q(z|x)
+    decoded_grid(model, 15)                       decode(z) over a 15 x 15 grid of N(0, 1) quantiles
 
 z(x) is ``model.code(x)``: the posterior mean for the VAEs, the code for autoencoders.
 """
@@ -14,6 +15,36 @@ import numpy as np
 
 from . import backend
 from .core import no_grad
+
+
+def quantile_grid(n, z_dim=2, units=(0, 1)):
+    """A 2-D grid of codes at the standard Gaussian's quantiles, z = Phi^-1(u), u evenly
+    spaced in (0.05, 0.95) (Kingma & Welling's Fig. 4; Makhzani et al.'s Fig. 2e): row by
+    row from the top (second unit falling), the first unit rising along each row. With a
+    wider code the grid spans ``units`` and the rest stay at 0, the prior's mean."""
+    from scipy.stats import norm
+    q = norm.ppf(np.linspace(0.05, 0.95, n))
+    z = np.zeros((n * n, z_dim), np.float32)
+    z[:, list(units)] = [[a, b] for b in q[::-1] for a in q]
+    return z
+
+
+def decoded_grid(model, n=15, units=(0, 1), y=None):
+    """The decoder's means over ``quantile_grid``: (n * n, x_dim)."""
+    return _decode(model, quantile_grid(n, getattr(model, "z_dim", 2), units), y)
+
+
+def traversal(model, x, span=2.5, steps=9, units=None, y=None):
+    """Each unit of ``units`` (default: all) moved from -span to +span around the code of
+    the one input x, the others fixed, decoded: (units, steps, x_dim)."""
+    z0 = codes(model, np.asarray(x, np.float32)[None], y)[0]
+    units = range(len(z0)) if units is None else list(units)
+    rows = []
+    for j in units:
+        z = np.repeat(z0[None], steps, 0)
+        z[:, j] = np.linspace(-span, span, steps)
+        rows.append(_decode(model, z, y))
+    return np.stack(rows)
 
 
 def codes(model, x, y=None):

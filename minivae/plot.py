@@ -1,9 +1,7 @@
 """Pictures, written as PNG files (atomically: a temporary file, then a rename). Needs
 matplotlib: pip install "minivae[plot]"."""
 import numpy as np
-from scipy.stats import norm
 
-from .core import no_grad
 from .nn import atomic_write
 
 
@@ -76,19 +74,20 @@ def manifold(model, path, n=15, shape=(28, 28), units=(0, 1)):
     """The decoder's output over a 2-D latent grid placed at the Gaussian's quantiles
     (z = Phi^-1(u), u evenly spaced in (0, 1)), as in Kingma & Welling's Fig. 4. With a
     larger code the grid spans ``units`` and the other units stay at 0, the prior's mean."""
+    from .latent import decoded_grid
+    return grid(decoded_grid(model, n, units), path, shape, "decoder over the latent grid (Gaussian quantiles)" + (
+        "" if getattr(model, "z_dim", 2) == 2 else f" (units {units[0]} and {units[1]}, the rest at 0)"))
+
+
+def grid(images, path, shape=(28, 28), title=""):
+    """n * n images (flat), row by row, as one square canvas."""
     plt = _pyplot()
-    u = np.linspace(0.05, 0.95, n)
-    grid = np.array([[a, b] for b in norm.ppf(u)[::-1] for a in norm.ppf(u)], np.float32)
-    z = np.zeros((len(grid), getattr(model, "z_dim", 2)), np.float32)
-    z[:, list(units)] = grid
-    with no_grad():
-        images = model.data_mean(model.decode(model.constant(z))).numpy()
+    n = int(round(np.sqrt(len(images))))
     fig, ax = plt.subplots(figsize=(6, 6))
-    canvas = np.block([[images[r * n + c].reshape(shape) for c in range(n)] for r in range(n)])
+    canvas = np.block([[np.asarray(images[r * n + c]).reshape(shape) for c in range(n)] for r in range(n)])
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
     ax.axis("off")
-    which = "" if z.shape[1] == 2 else f" (units {units[0]} and {units[1]}, the rest at 0)"
-    ax.set_title("decoder over the latent grid (Gaussian quantiles)" + which)
+    ax.set_title(title, fontsize=9)
     return _save(fig, path)
 
 
@@ -96,17 +95,11 @@ def traversal(model, x, path, span=2.5, steps=9, shape=(28, 28), units=None, lab
     """Latent units moved from -span to +span around the code of x, the others fixed: one
     row per unit of ``units`` (default: all), captioned with ``labels`` when given (the
     factor each unit tracks, say)."""
-    with no_grad():
-        z0 = model.code(model.as_input(np.asarray(x, np.float32)[None])).numpy()[0]
-        units = range(len(z0)) if units is None else list(units)
-        rows = []
-        for j in units:
-            z = np.repeat(z0[None], steps, 0)
-            z[:, j] = np.linspace(-span, span, steps)
-            rows.append(model.data_mean(model.decode(model.constant(z.astype(np.float32)))).numpy())
+    from .latent import traversal
+    rows = traversal(model, x, span, steps, units)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(steps * 0.8 + (1.6 if labels else 0), len(rows) * 0.8))
-    ax.imshow(tiles(np.concatenate(rows), steps, shape), cmap="gray", vmin=0, vmax=1)
+    ax.imshow(tiles(rows.reshape(-1, rows.shape[-1]), steps, shape), cmap="gray", vmin=0, vmax=1)
     ax.set_xticks([])
     ax.set_yticks([r * (shape[0] + 2) + shape[0] / 2 for r in range(len(rows))] if labels else [])
     if labels:

@@ -7,20 +7,21 @@ returns ``Drawn``: the PNG's path and ``facts``, the numbers behind the lecture'
 measured on the figure's own run. The figures live by subject: toys, autoencoders, vaes,
 aae, images.
 """
-from .aae import (_fills_a_gaussian, aae_clustering, aae_gaussian, aae_label_informed, aae_mixture,  # noqa: F401
-                  aae_style)
+from .aae import (_fills_a_gaussian, aae_clustering, aae_gaussian, aae_label_informed, aae_manifold,  # noqa: F401
+                  aae_mixture, aae_style)
 from .autoencoders import ae_vs_vae_codes, denoise_before_after, mask_inpaint, pca_vs_ae
 from .drawing import Drawn  # noqa: F401
 from .images import image_models
 from .toys import gaussian_toy, naive_mc_density
-from .vaes import attribute_edit, iwae_sir, vae_mixture_prior
+from .vaes import attribute_edit, beta_tradeoff, iwae_sir, latent_traversal, vae_manifold, vae_mixture_prior
 
 FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "ae-vs-vae-codes": ae_vs_vae_codes,
            "pca-vs-ae": pca_vs_ae, "vae-mixture-prior": vae_mixture_prior, "aae-gaussian": aae_gaussian,
            "aae-mixture": aae_mixture, "aae-label-informed": aae_label_informed, "aae-style": aae_style,
            "aae-clustering": aae_clustering, "attribute-edit": attribute_edit,
            "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir,
-           "image-models": image_models}
+           "image-models": image_models, "vae-manifold": vae_manifold, "latent-traversal": latent_traversal,
+           "beta-tradeoff": beta_tradeoff, "aae-manifold": aae_manifold}
 
 # the lecture (``../shared/seeds``) and the figure each one reproduces
 DIABOLO, MAKHZANI = "Kolasinski, Diabolo Networks", "Kolasinski, Diabolo Networks: Makhzani et al."
@@ -40,9 +41,13 @@ SOURCES = {
     "mask-inpaint": "CISC 7026, Autoencoders and Generative Models: the masked autoencoder",
     "iwae-sir": f"{DIABOLO}: Burda et al. Fig. 3",
     "image-models": f"{DIABOLO} and Leibe, VAE II: Larsen et al.'s VAE/GAN and VAE_Disl, Lamb et al.",
+    "vae-manifold": f"{DIABOLO}: Kingma and Welling Fig. 4, the learned MNIST manifold",
+    "latent-traversal": "Leibe, VAE II: latent manifolds, one unit moved at a time (a beta-VAE)",
+    "beta-tradeoff": "CISC 7026, Autoencoders and Generative Models: beta weighs the KL against the reconstruction",
+    "aae-manifold": f"{MAKHZANI} Fig. 2e, the percentile manifold",
 }
 
-NEEDS_DATA = {"aae-style", "image-models"}
+NEEDS_DATA = {"aae-style", "image-models", "vae-manifold", "aae-manifold"}
 
 
 def draw(name, path, seed=0, data_dir=None):

@@ -4,9 +4,10 @@ sampling-importance-resampling."""
 import numpy as np
 
 from .. import backend, latent, plot
+from ..core import no_grad
 from ..data import load_dataset
 from ..models import create
-from .drawing import Drawn, quiet_fit, rows_of_images
+from .drawing import Drawn, grid_facts, quiet_fit, rows_of_images
 
 
 def attribute_edit(path, seed=0):
@@ -72,3 +73,95 @@ def _bce(p, x):
     """The reconstruction error -log p(x|z) of binary images x under means p, per image."""
     p = np.clip(p.astype(np.float64), 1e-7, 1 - 1e-7)
     return float(-(x * np.log(p) + (1 - x) * np.log1p(-p)).sum(1).mean())
+
+
+def beta_tradeoff(path, seed=0):
+    """The beta-VAE's trade-off on the sprites: as beta (the KL's weight) grows, held-out
+    codes carry fewer nats (the KL falls) and reconstructions get worse (the error rises);
+    beta = 1 is the ELBO. Each beta is one VAE, its curve point measured on 1,000 held-out
+    sprites, with a row of its reconstructions."""
+    data = load_dataset("sprites", n=4000, seed=seed)
+    betas, x = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0], data.valid[:1000]
+    recon, kl, rows = [], [], [(x[:8], "input")]
+    for beta in betas:
+        backend.manual_seed(seed)
+        model = create("beta-vae", x_dim=784, z_dim=8, hidden=[400], activation="relu", likelihood="bernoulli",
+                       beta=beta)
+        quiet_fit(model, data.train, epochs=6, batch_size=100, lr=2e-3, seed=seed)
+        backend.manual_seed(seed)
+        r, k = elbo_terms(model, x)
+        recon.append(r), kl.append(k)
+        rows.append((model.reconstruct(x[:8]), f"beta = {beta}: -log p(x|z) {r:.1f}, KL {k:.1f} nats"))
+    facts = {"betas": betas, "recon": recon, "kl": kl}
+    plt = plot._pyplot()
+    fig = plt.figure(figsize=(13, 6))
+    ax = fig.add_axes([0.06, 0.1, 0.3, 0.8])
+    ax.plot(kl, recon, "o-")
+    for b, k, r in zip(betas, kl, recon):
+        ax.annotate(f"beta {b}", (k, r), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    ax.set(xlabel="KL(q(z|x) || p(z)), nats (rate)", ylabel="-E_q log p(x|z), nats (distortion)",
+           title="held-out sprites, one VAE per beta")
+    for r, (images, label) in enumerate(rows):
+        for c, image in enumerate(images):
+            cell = fig.add_axes([0.42 + c * 0.072, 0.9 - (r + 1) * 0.128, 0.068, 0.105])
+            cell.imshow(image.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+            cell.axis("off")
+            if c == 0:
+                cell.set_title(label, loc="left", fontsize=8)
+    return Drawn(plot._save(fig, path), facts)
+
+
+def elbo_terms(model, x):
+    """(-E_q log p(x|z), KL) of a VAE, each averaged over x (one draw of z each)."""
+    with no_grad():
+        r, k = model.elbo_terms(model.as_input(x))
+    return float(r.numpy().mean()), float(k.numpy().mean())
+
+
+def latent_traversal(path, seed=0):
+    """Latent traversals of a beta-VAE (beta = 4) with 10 units on the sprites: each row
+    moves one unit from -2.5 to 2.5 around a held-out sprite's code, the others fixed,
+    captioned with its KL and the generating factor it carries most information about. The
+    units the KL has switched off (under 0.1 nats: q(z_j|x) is the prior) change nothing."""
+    from ..eval.codes import mutual_information_gap
+    backend.manual_seed(seed)
+    data = load_dataset("sprites", n=6000, seed=seed)
+    model = create("beta-vae", x_dim=784, z_dim=10, hidden=[400], activation="relu", likelihood="bernoulli",
+                   beta=4.0)
+    quiet_fit(model, data.train, epochs=15, batch_size=100, lr=1e-3, seed=seed)
+    with no_grad():
+        mu, logvar = (t.numpy() for t in model.encode(model.as_input(data.valid)))
+    kl = (0.5 * (mu ** 2 + np.exp(logvar) - logvar - 1)).mean(0)                  # nats, per unit
+    _, info = mutual_information_gap(mu, data.factors_valid)
+    active = kl > 0.1
+    rows = latent.traversal(model, data.valid[0], span=2.5, steps=9)              # (units, steps, 784)
+    change = np.abs(np.diff(rows, axis=1)).sum(-1).mean(-1)                       # pixels moved a step
+    labels = [f"z{u}, KL {kl[u]:.2f}: " + (data.factor_names[int(np.argmax(info[u]))] if active[u] else "off")
+              for u in range(model.z_dim)]
+    facts = {"active_units": int(active.sum()), "change_active": float(change[active].mean()),
+             "change_inactive": float(change[~active].mean()) if (~active).any() else None}
+    plot.traversal(model, data.valid[0], path, labels=labels)
+    return Drawn(path, facts)
+
+
+def mnist_sets(name, data_dir):
+    """Binarized MNIST to train on, and MNIST's labelled images to judge with."""
+    try:
+        return load_dataset("binarized-mnist", data_dir), load_dataset("mnist", data_dir)
+    except ValueError as e:
+        raise ValueError(f"{name} needs binarized MNIST and MNIST's labelled images: {e}") from None
+
+
+def vae_manifold(path, seed=0, data_dir=None, images=50_000):
+    """Kingma & Welling's Fig. 4 on binarized MNIST (from the data folder): a VAE with a
+    2-D code, its decoder over a 15 x 15 grid of the prior's quantiles. The digits change
+    smoothly into one another across the grid. 4 epochs of ``images`` (50,000: about 30 s
+    on 2 cores; fewer leave more of the grid to one digit)."""
+    train, labelled = mnist_sets("vae-manifold", data_dir)
+    backend.manual_seed(seed)
+    model = create("vae", x_dim=784, z_dim=2, hidden=[400], activation="relu", likelihood="bernoulli")
+    quiet_fit(model, train.train[:images], epochs=4, batch_size=100, lr=1e-3, seed=seed)
+    grid = latent.decoded_grid(model, 15)
+    facts = grid_facts(grid, (labelled.train, labelled.y_train))
+    return Drawn(plot.grid(grid, path, title=f"VAE decoder over N(0, I)'s quantiles: neighbours "
+                                                f"{facts['neighbour_ratio']:.3f} as far apart as any two"), facts)
