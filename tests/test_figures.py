@@ -36,16 +36,24 @@ POINTS = {
     # several digits; a decoder blind to z shows one, a broken grid is as rough as random pairs
     "vae-manifold": lambda f: f["neighbour_ratio"] < 0.1 and f["classes_shown"] >= 5,
     "aae-manifold": lambda f: f["neighbour_ratio"] < 0.1 and f["classes_shown"] >= 4,
+    # the class-conditional CVAE: the label draws the digit (chance: 10%)
+    "cvae-samples": lambda f: f["label_kept"] > 0.8,
+    # the lecture's CVAE fills the hidden half far better than the mean image, the learned
+    # P(z|X) better than N(0, I) codes would, and its draws differ
+    "cvae-hole-filling": lambda f: (f["prior_mean_fill_mse"] < 0.85 * f["mean_image_fill_mse"]
+                                    and f["prior_sample_fill_mse"] < 0.95 * f["standard_normal_fill_mse"]
+                                    and f["spread"] > 0.02),
 }
 CHEAPER = {   # the figures that take minutes, drawn here from fewer images
-    "image-models": dict(images=500), "vae-manifold": dict(images=10_000), "aae-manifold": dict(images=10_000)}
+    "image-models": dict(images=500), "vae-manifold": dict(images=10_000), "aae-manifold": dict(images=10_000),
+    "cvae-hole-filling": dict(images=10_000)}
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))
 def test_each_figure_writes_a_png(name, tmp_path, monkeypatch):
     both = ["mnist_test_gray.npz", "binarized_mnist.npz"]
     for needed in {"aae-style": ["mnist_test_gray.npz"], "image-models": both, "vae-manifold": both,
-                   "aae-manifold": both}.get(name, []):
+                   "aae-manifold": both, "cvae-samples": both, "cvae-hole-filling": both}.get(name, []):
         if not os.path.exists(os.path.join(SHARED, needed)):
             pytest.skip(f"../shared/data/{needed} is absent")
     if name in CHEAPER:

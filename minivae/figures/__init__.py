@@ -13,7 +13,8 @@ from .autoencoders import ae_vs_vae_codes, denoise_before_after, mask_inpaint, p
 from .drawing import Drawn  # noqa: F401
 from .images import image_models
 from .toys import gaussian_toy, naive_mc_density
-from .vaes import attribute_edit, beta_tradeoff, iwae_sir, latent_traversal, vae_manifold, vae_mixture_prior
+from .vaes import (attribute_edit, beta_tradeoff, cvae_hole_filling, cvae_samples, iwae_sir, latent_traversal,
+                   vae_manifold, vae_mixture_prior)
 
 FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "ae-vs-vae-codes": ae_vs_vae_codes,
            "pca-vs-ae": pca_vs_ae, "vae-mixture-prior": vae_mixture_prior, "aae-gaussian": aae_gaussian,
@@ -21,7 +22,8 @@ FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "
            "aae-clustering": aae_clustering, "attribute-edit": attribute_edit,
            "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir,
            "image-models": image_models, "vae-manifold": vae_manifold, "latent-traversal": latent_traversal,
-           "beta-tradeoff": beta_tradeoff, "aae-manifold": aae_manifold}
+           "beta-tradeoff": beta_tradeoff, "aae-manifold": aae_manifold, "cvae-samples": cvae_samples,
+           "cvae-hole-filling": cvae_hole_filling}
 
 # the lecture (``../shared/seeds``) and the figure each one reproduces
 DIABOLO, MAKHZANI = "Kolasinski, Diabolo Networks", "Kolasinski, Diabolo Networks: Makhzani et al."
@@ -45,9 +47,11 @@ SOURCES = {
     "latent-traversal": "Leibe, VAE II: latent manifolds, one unit moved at a time (a beta-VAE)",
     "beta-tradeoff": "CISC 7026, Autoencoders and Generative Models: beta weighs the KL against the reconstruction",
     "aae-manifold": f"{MAKHZANI} Fig. 2e, the percentile manifold",
+    "cvae-samples": f"{DIABOLO}: Conditional VAEs, class dependent object generation",
+    "cvae-hole-filling": f"{DIABOLO}: Conditional VAEs (a), hole filling with Q(z|Y,X), P(Y|z,X), P(z|X)",
 }
 
-NEEDS_DATA = {"aae-style", "image-models", "vae-manifold", "aae-manifold"}
+NEEDS_DATA = {"aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling"}
 
 
 def draw(name, path, seed=0, data_dir=None):

@@ -41,10 +41,16 @@ def grid_facts(images, labelled):
     near = (((g[1:] - g[:-1]) ** 2).sum(-1).mean() + ((g[:, 1:] - g[:, :-1]) ** 2).sum(-1).mean()) / 2
     flat = g.reshape(n * n, -1)
     every = _square_distances(flat, flat).mean()
-    x, y = labelled
-    labels = np.asarray(y)[np.argmin(_square_distances(flat, np.asarray(x, np.float64)), axis=1)]
-    share = np.bincount(labels, minlength=int(np.max(y)) + 1) / len(flat)
+    labels = nearest_labels(flat, labelled)
+    share = np.bincount(labels, minlength=int(np.max(labelled[1])) + 1) / len(flat)
     return {"neighbour_ratio": float(near / every), "classes_shown": int((share >= 0.02).sum())}
+
+
+def nearest_labels(images, labelled):
+    """The label of each image's nearest labelled image (x, y), in pixels."""
+    x, y = labelled
+    a = np.asarray(images, np.float64)
+    return np.asarray(y)[np.argmin(_square_distances(a, np.asarray(x, np.float64)), axis=1)]
 
 
 def _square_distances(a, b):

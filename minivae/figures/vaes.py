@@ -165,3 +165,55 @@ def vae_manifold(path, seed=0, data_dir=None, images=50_000):
     facts = grid_facts(grid, (labelled.train, labelled.y_train))
     return Drawn(plot.grid(grid, path, title=f"VAE decoder over N(0, I)'s quantiles: neighbours "
                                                 f"{facts['neighbour_ratio']:.3f} as far apart as any two"), facts)
+
+
+def cvae_hole_filling(path, seed=0, data_dir=None, images=20_000):
+    """The Diabolo lecture's CVAE for hole filling, on binarized MNIST (from the data
+    folder): X the top half of a digit, Y the bottom half, the prior P(z|X) learned. Each
+    column: a held-out digit, what the model sees, three completions from z ~ P(z|X), and
+    the completion from P(z|X)'s mean. 5 epochs of ``images``."""
+    train, _ = mnist_sets("cvae-hole-filling", data_dir)
+    backend.manual_seed(seed)
+    model = create("hole-filling-cvae", x_dim=784, z_dim=8, hidden=[400])
+    quiet_fit(model, train.train[:images], epochs=5, batch_size=100, lr=1e-3, seed=seed)
+    x, hole = train.valid[:1000], model.hidden_index
+    fills = model.fill(x, 3, generator=backend.Generator(seed))
+    best = model.reconstruct(x)
+    with no_grad():   # the same generator fed codes of N(0, I): the prior it did not learn
+        seen = model.parts(model.as_input(x))[0]
+        z = model.constant(backend.Generator(seed).normal((len(x), model.z_dim)))
+        blind = model.data_mean(model.generate(z, seen)).numpy()
+    mse = lambda filled: float(((filled - x[:, hole]) ** 2).mean())
+    facts = {"prior_mean_fill_mse": mse(best[:, hole]), "prior_sample_fill_mse": mse(fills[:, 0, hole]),
+             "standard_normal_fill_mse": mse(blind), "mean_image_fill_mse": mse(train.train.mean(0)[hole]),
+             "spread": float(fills[:, :, hole].std(1).mean())}
+    shown = x[:8].copy()
+    shown[:, hole] = 0.5
+    rows = [(x[:8], "held-out digits"), (shown, "X: what the model sees (Y in grey)")]
+    rows += [(fills[:8, i], f"z ~ P(z|X), draw {i + 1}") for i in range(3)]
+    rows.append((best[:8], f"z = mean of P(z|X): MSE on Y {facts['prior_mean_fill_mse']:.3f} over 1,000 held out "
+                           f"(z ~ N(0, I): {facts['standard_normal_fill_mse']:.3f}; the mean image: "
+                           f"{facts['mean_image_fill_mse']:.3f})"))
+    return Drawn(rows_of_images(rows, path), facts)
+
+
+def cvae_samples(path, seed=0, data_dir=None):
+    """The class-conditional CVAE on MNIST's labelled images (from the data folder): one
+    row per label y, each image decoded from a different z ~ N(0, I) with that y. The label
+    draws the digit, z its style; ``label_kept`` is the share of samples whose nearest
+    labelled image (in pixels) has the label they were drawn with. A 2-D code: a wide one
+    holds the digit itself and leaves the label little to say."""
+    from .drawing import nearest_labels
+    _, labelled = mnist_sets("cvae-samples", data_dir)
+    backend.manual_seed(seed)
+    binary = (labelled.train > 0.5).astype(np.float32)
+    model = create("cvae", x_dim=784, n_classes=10, z_dim=2, hidden=[400], activation="relu", likelihood="bernoulli")
+    quiet_fit(model, binary, labelled.y_train, epochs=10, batch_size=100, lr=1e-3, seed=seed)
+    backend.manual_seed(seed)
+    wanted = np.repeat(np.arange(10), 30)
+    samples = model.sample(len(wanted), wanted)
+    facts = {"label_kept": float((nearest_labels(samples, (binary, labelled.y_train)) == wanted).mean())}
+    rows = [(samples[wanted == k][:10], f"y = {k}" + (f"; {facts['label_kept']:.0%} of 300 samples nearest an "
+                                                      f"image of their label" if k == 0 else ""))
+            for k in range(10)]
+    return Drawn(rows_of_images(rows, path), facts)

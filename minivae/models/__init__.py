@@ -13,6 +13,7 @@ from .cvae import ConditionalVAE
 from .denoising_ae import DenoisingAutoencoder
 from .dr_vae import DRVAE
 from .gan import GAN, VAEDisl
+from .hole_filling_cvae import HoleFillingCVAE
 from .iwae import IWAE
 from .linear_ae import LinearAutoencoder
 from .masked_ae import MaskedAutoencoder
@@ -29,7 +30,7 @@ MODELS = {
     "iwae": IWAE, "aae": AdversarialAutoencoder, "vaegan": VAEGAN,
     "conv-ae": ConvAutoencoder, "conv-vae": ConvVAE, "gan": GAN, "vae-disl": VAEDisl,
     "classifier": ConvClassifier, "dr-vae": DRVAE, "mog-vae": MixturePosteriorVAE,
-    "naive-mc": NaiveMonteCarlo, "clustering-aae": ClusteringAAE,
+    "naive-mc": NaiveMonteCarlo, "clustering-aae": ClusteringAAE, "hole-filling-cvae": HoleFillingCVAE,
 }
 
 

@@ -7,7 +7,7 @@ from .device import to
 from .dropout import dropout
 from .elementwise import abs, exp, log, log1p, sqrt
 from .iwae import iwae_bound
-from .losses import bce_with_logits, gaussian_nll, kl_normal, log_normal, mse
+from .losses import bce_with_logits, gaussian_nll, kl_normal, kl_normals, log_normal, mse
 from .matmul import matmul
 from .pool import avg_pool2d, max_pool2d, upsample
 from .reduction import max, mean, min, sum

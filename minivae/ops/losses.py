@@ -108,3 +108,13 @@ def kl_normal(mean, logvar):
     over the last axis (Kingma & Welling 2014, Appendix B)."""
     _check_same_shape("kl_normal", mean, logvar)
     return (exp(logvar) + mean * mean - logvar - 1.0).sum(-1) * 0.5
+
+
+def kl_normals(mean_q, logvar_q, mean_p, logvar_p):
+    """KL(N(mean_q, diag(exp(logvar_q))) || N(mean_p, diag(exp(logvar_p)))) =
+    0.5 sum(logvar_p - logvar_q + (exp(logvar_q) + (mean_q - mean_p)^2) / exp(logvar_p) - 1),
+    over the last axis: the KL against a learned prior (the CVAE's P(z|X))."""
+    for other in (logvar_q, mean_p, logvar_p):
+        _check_same_shape("kl_normals", mean_q, other)
+    d = mean_q - mean_p
+    return ((exp(logvar_q) + d * d) * exp(-logvar_p) + logvar_p - logvar_q - 1.0).sum(-1) * 0.5

@@ -57,6 +57,21 @@ def test_kl_normal(mu, data):
     check(F.kl_normal, ref, mu, lv)
 
 
+@given(arrays(pair), st.data())
+def test_kl_normals(mu_q, data):
+    lv_q, mu_p, lv_p = (data.draw(arrays(mu_q.shape, lo, hi)) for lo, hi in ((-2, 2), (-3, 3), (-2, 2)))
+    ref = lambda mq, lq, mp, lp: 0.5 * np.sum(lp - lq + (np.exp(lq) + (mq - mp) ** 2) / np.exp(lp) - 1, -1)
+    check(F.kl_normals, ref, mu_q, lv_q, mu_p, lv_p)
+
+
+def test_kl_normals_against_the_standard_normal_is_kl_normal_and_zero_at_itself():
+    rng = np.random.default_rng(1)
+    mu, lv = mv.tensor(rng.standard_normal((3, 4))), mv.tensor(rng.standard_normal((3, 4)))
+    zero = mv.tensor(np.zeros((3, 4)))
+    np.testing.assert_allclose(F.kl_normals(mu, lv, zero, zero).numpy(), F.kl_normal(mu, lv).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(F.kl_normals(mu, lv, mu, lv).numpy(), 0.0, atol=1e-6)
+
+
 def test_kl_normal_matches_monte_carlo():
     """KL(q||p) = E_q[log q(z) - log p(z)], estimated with 200k samples."""
     rng = np.random.default_rng(0)
