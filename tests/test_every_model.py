@@ -16,7 +16,9 @@ REFUSED = {
     "aae": {"fit": "labels need the mixture or swiss_roll prior"},   # y given, the default Gaussian prior
     "classifier": {"eval": "no encoder and no likelihood", "sample": "draws no samples",
                    "transform": "has no encoder", "score": "no encoder and no likelihood"},   # it only predicts
-    "hole-filling-cvae": {"sample": "draws no samples"},   # it draws the hidden part given the rest (fill)
+    "hole-filling-cvae": {"sample": "draws no samples"},
+    "mlp-classifier": {"eval": "no encoder and no likelihood", "sample": "draws no samples",
+                       "transform": "has no encoder", "score": "no encoder and no likelihood"},   # it draws the hidden part given the rest (fill)
 }
 
 

@@ -43,6 +43,10 @@ POINTS = {
     "cvae-hole-filling": lambda f: (f["prior_mean_fill_mse"] < 0.85 * f["mean_image_fill_mse"]
                                     and f["prior_sample_fill_mse"] < 0.95 * f["standard_normal_fill_mse"]
                                     and f["spread"] > 0.02),
+    # a small move chosen against the plain AE moves its reconstruction several times as
+    # far; the VAE's and the contractive AE's far less; a random move of the same length, little
+    "adversarial-ae": lambda f: (f["ae_gain"] > 3 * max(f["vae_gain"], f["contractive_gain"])
+                                 and f["ae_gain"] > 2 * f["ae_random_gain"]),
 }
 CHEAPER = {   # the figures that take minutes, drawn here from fewer images
     "image-models": dict(images=500), "vae-manifold": dict(images=10_000), "aae-manifold": dict(images=10_000),

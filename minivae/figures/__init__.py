@@ -9,7 +9,7 @@ aae, images.
 """
 from .aae import (_fills_a_gaussian, aae_clustering, aae_gaussian, aae_label_informed, aae_manifold,  # noqa: F401
                   aae_mixture, aae_style)
-from .autoencoders import ae_vs_vae_codes, denoise_before_after, mask_inpaint, pca_vs_ae
+from .autoencoders import adversarial_ae, ae_vs_vae_codes, denoise_before_after, mask_inpaint, pca_vs_ae
 from .drawing import Drawn  # noqa: F401
 from .images import image_models
 from .toys import gaussian_toy, naive_mc_density
@@ -23,7 +23,7 @@ FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "
            "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir,
            "image-models": image_models, "vae-manifold": vae_manifold, "latent-traversal": latent_traversal,
            "beta-tradeoff": beta_tradeoff, "aae-manifold": aae_manifold, "cvae-samples": cvae_samples,
-           "cvae-hole-filling": cvae_hole_filling}
+           "cvae-hole-filling": cvae_hole_filling, "adversarial-ae": adversarial_ae}
 
 # the lecture (``../shared/seeds``) and the figure each one reproduces
 DIABOLO, MAKHZANI = "Kolasinski, Diabolo Networks", "Kolasinski, Diabolo Networks: Makhzani et al."
@@ -49,6 +49,7 @@ SOURCES = {
     "aae-manifold": f"{MAKHZANI} Fig. 2e, the percentile manifold",
     "cvae-samples": f"{DIABOLO}: Conditional VAEs, class dependent object generation",
     "cvae-hole-filling": f"{DIABOLO}: Conditional VAEs (a), hole filling with Q(z|Y,X), P(Y|z,X), P(z|X)",
+    "adversarial-ae": f"{DIABOLO}: 'Adversarial examples (the need of probabilistic models)'",
 }
 
 NEEDS_DATA = {"aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling"}

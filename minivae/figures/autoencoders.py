@@ -98,3 +98,45 @@ def mask_inpaint(path, seed=0):
             (filled[:8], f"inpainted: hidden pixels' MSE {facts['fill_mse']:.3f} on 500 held-out sprites "
                          f"(the mean image's {facts['mean_image_fill_mse']:.3f})")]
     return Drawn(rows_of_images(rows, path), facts)
+
+
+def adversarial_ae(path, seed=0):
+    """The Diabolo lecture's "adversarial examples (the need of probabilistic models)" on
+    the bump: a move of the input of length 0.1 (a bump's own length is about 1.9), chosen
+    against each model by gradient ascent, moves the plain autoencoder's reconstruction
+    several times as far, and a VAE's (posterior mean) or a contractive AE's less than the
+    move itself. Left, one input and its perturbed copy; right, each model's reconstructions
+    of the two. ``*_gain``: the reconstruction's move over the input's, mean of 200 inputs.
+    The VAE also reconstructs the bump flatter than the others, so part of its calm is blur;
+    the contractive AE's reconstructions are sharp and calm both."""
+    from ..eval.adversarial import moved_by, reconstruction_attack
+    x, _ = gaussian_bump(3000, seed=seed)
+    shown, epsilon = x[:200], 0.1
+    direction = np.random.default_rng(seed).standard_normal(shown.shape).astype(np.float32)
+    direction *= epsilon / np.linalg.norm(direction, axis=1, keepdims=True)
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    facts = {}
+    for ax, (name, label, settings) in zip(axes[1:], (
+            ("ae", "autoencoder", dict(hidden=[64])),
+            ("vae", "VAE", dict(hidden=[64], activation="tanh")),
+            ("contractive-ae", "contractive AE (lam 0.1)", dict(hidden=[64], lam=0.1)))):
+        backend.manual_seed(seed)
+        model = create(name, x_dim=32, z_dim=2, likelihood="gaussian", **settings)
+        quiet_fit(model, x, epochs=20, batch_size=100, lr=2e-3, seed=seed)
+        delta, moved = reconstruction_attack(model, shown, epsilon, steps=20, seed=seed)
+        key = name.split("-")[0]
+        facts[f"{key}_gain"] = float(moved.mean() / epsilon)
+        facts[f"{key}_random_gain"] = float(moved_by(model, shown, direction).mean() / epsilon)
+        before, after = model.reconstruct(shown[:1]), model.reconstruct(shown[:1] + delta[:1])
+        ax.plot(before[0], "k-", label="r(x)")
+        ax.plot(after[0], "r--", label="r(x + delta)")
+        ax.set_title(f"{label}: gain {facts[key + '_gain']:.2f} (a random delta: {facts[key + '_random_gain']:.2f})",
+                     fontsize=9)
+        ax.legend(fontsize=8)
+        if name == "ae":
+            axes[0].plot(shown[0], "k-", label="x")
+            axes[0].plot(shown[0] + delta[0], "r--", label="x + delta, ||delta|| = 0.1 (against the AE)")
+            axes[0].set_title("the input, moved a little", fontsize=9)
+            axes[0].legend(fontsize=8)
+    return Drawn(plot._save(fig, path), facts)

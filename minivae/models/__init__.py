@@ -7,7 +7,7 @@ from .autoencoder import Autoencoder
 from .base import Model
 from .contractive_ae import ContractiveAutoencoder
 from .conv import ConvAutoencoder, ConvVAE
-from .classifier import ConvClassifier
+from .classifier import ConvClassifier, MLPClassifier
 from .clustering_aae import ClusteringAAE
 from .cvae import ConditionalVAE
 from .denoising_ae import DenoisingAutoencoder
@@ -31,6 +31,7 @@ MODELS = {
     "conv-ae": ConvAutoencoder, "conv-vae": ConvVAE, "gan": GAN, "vae-disl": VAEDisl,
     "classifier": ConvClassifier, "dr-vae": DRVAE, "mog-vae": MixturePosteriorVAE,
     "naive-mc": NaiveMonteCarlo, "clustering-aae": ClusteringAAE, "hole-filling-cvae": HoleFillingCVAE,
+    "mlp-classifier": MLPClassifier,
 }
 
 
