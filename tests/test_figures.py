@@ -47,17 +47,20 @@ POINTS = {
     # far; the VAE's and the contractive AE's far less; a random move of the same length, little
     "adversarial-ae": lambda f: (f["ae_gain"] > 3 * max(f["vae_gain"], f["contractive_gain"])
                                  and f["ae_gain"] > 2 * f["ae_random_gain"]),
+    # Hinton and Salakhutdinov Fig. 3: a deep autoencoder's 2-D codes keep the digits apart, PCA's mix them
+    "pca-vs-ae-codes": lambda f: f["autoencoder_knn"] > f["pca_knn"] + 0.15,
 }
 CHEAPER = {   # the figures that take minutes, drawn here from fewer images
     "image-models": dict(images=500), "vae-manifold": dict(images=10_000), "aae-manifold": dict(images=10_000),
-    "cvae-hole-filling": dict(images=10_000)}
+    "cvae-hole-filling": dict(images=10_000), "pca-vs-ae-codes": dict(tsne=False)}
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))
 def test_each_figure_writes_a_png(name, tmp_path, monkeypatch):
     both = ["mnist_test_gray.npz", "binarized_mnist.npz"]
     for needed in {"aae-style": ["mnist_test_gray.npz"], "image-models": both, "vae-manifold": both,
-                   "aae-manifold": both, "cvae-samples": both, "cvae-hole-filling": both}.get(name, []):
+                   "aae-manifold": both, "cvae-samples": both, "cvae-hole-filling": both,
+                   "pca-vs-ae-codes": ["mnist_test_gray.npz"]}.get(name, []):
         if not os.path.exists(os.path.join(SHARED, needed)):
             pytest.skip(f"../shared/data/{needed} is absent")
     if name in CHEAPER:

@@ -9,7 +9,8 @@ aae, images.
 """
 from .aae import (_fills_a_gaussian, aae_clustering, aae_gaussian, aae_label_informed, aae_manifold,  # noqa: F401
                   aae_mixture, aae_style)
-from .autoencoders import adversarial_ae, ae_vs_vae_codes, denoise_before_after, mask_inpaint, pca_vs_ae
+from .autoencoders import (adversarial_ae, ae_vs_vae_codes, denoise_before_after, mask_inpaint, pca_vs_ae,
+                           pca_vs_ae_codes)
 from .drawing import Drawn  # noqa: F401
 from .images import image_models
 from .toys import gaussian_toy, naive_mc_density
@@ -23,7 +24,8 @@ FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "
            "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir,
            "image-models": image_models, "vae-manifold": vae_manifold, "latent-traversal": latent_traversal,
            "beta-tradeoff": beta_tradeoff, "aae-manifold": aae_manifold, "cvae-samples": cvae_samples,
-           "cvae-hole-filling": cvae_hole_filling, "adversarial-ae": adversarial_ae}
+           "cvae-hole-filling": cvae_hole_filling, "adversarial-ae": adversarial_ae,
+           "pca-vs-ae-codes": pca_vs_ae_codes}
 
 # the lecture (``../shared/seeds``) and the figure each one reproduces
 DIABOLO, MAKHZANI = "Kolasinski, Diabolo Networks", "Kolasinski, Diabolo Networks: Makhzani et al."
@@ -50,9 +52,10 @@ SOURCES = {
     "cvae-samples": f"{DIABOLO}: Conditional VAEs, class dependent object generation",
     "cvae-hole-filling": f"{DIABOLO}: Conditional VAEs (a), hole filling with Q(z|Y,X), P(Y|z,X), P(z|X)",
     "adversarial-ae": f"{DIABOLO}: 'Adversarial examples (the need of probabilistic models)'",
+    "pca-vs-ae-codes": f"{DIABOLO}: Hinton and Salakhutdinov 2006, Fig. 3, 2-D codes of MNIST",
 }
 
-NEEDS_DATA = {"aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling"}
+NEEDS_DATA = {"aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling", "pca-vs-ae-codes"}
 
 
 def draw(name, path, seed=0, data_dir=None):

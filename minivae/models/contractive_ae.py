@@ -4,7 +4,8 @@ lam * ||dz/dx||_F^2, which makes the code insensitive to small moves of the inpu
 The Jacobian's squared Frobenius norm is sum_k ||d z_k / dx||^2, one row per code unit,
 each row a gradient taken with create_graph=True so that the penalty itself is trained
 (double backward). For a one-layer sigmoid encoder z = sigma(x W + c) it has the closed
-form sum_j (z_j (1 - z_j))^2 sum_i W_ij^2, which ``closed_form_penalty`` computes.
+form sum_j (z_j (1 - z_j))^2 sum_i W_ij^2, which ``closed_form_penalty`` computes and the
+loss then uses (the same value in one pass instead of z_dim backward passes).
 
 ``jacobian="decoder"`` is the lecture's "another possible regularization not mentioned in
 literature": Omega'_c = lam sum_i ||d g(z_i) / d z_i||_F^2, the decoder made flat around
@@ -12,6 +13,8 @@ each code. Its Jacobian is tall (x_dim rows, z_dim columns), so it is read a col
 time: J^T u is one backward pass, linear in u, and J e_k = d (J^T u)_k / du a second one
 (the double-vjp trick); z_dim + 1 passes instead of x_dim.
 """
+import numpy as np
+
 from .. import functional as F
 from ..core import enable_grad, grad, is_grad_enabled
 from ..ops import Tensor
@@ -24,6 +27,7 @@ class ContractiveAutoencoder(Autoencoder):
             raise ValueError(f"ContractiveAutoencoder: jacobian must be 'encoder' or 'decoder', got {jacobian!r}")
         super().__init__(x_dim, z_dim, hidden, activation=activation, code_activation=activation, **kwargs)
         self.lam, self.jacobian = lam, jacobian
+        self.one_sigmoid_layer = not hidden and activation == "sigmoid"
 
     def jacobian_penalty(self, x):
         """||dz/dx||_F^2 per example; differentiable in the parameters when grad is on.
@@ -54,6 +58,19 @@ class ContractiveAutoencoder(Autoencoder):
                 total = (column * column).sum(-1) + total
         return total if training else total.detach()
 
+    def tangents(self, x, k=5):
+        """The leading right singular vectors of dz/dx at one input x, (k, x_dim), and
+        their singular values: the directions the code follows (Rifai et al.'s tangents)."""
+        rows = []
+        with enable_grad():
+            xt = Tensor(self.as_input(np.asarray(x, np.float32)[None]).data, requires_grad=True)
+            z = self.encode(xt)
+            for j in range(self.z_dim):
+                (row,) = grad(z[:, j].sum(), xt, retain_graph=True)
+                rows.append(row.numpy()[0])
+        _, values, vectors = np.linalg.svd(np.stack(rows), full_matrices=False)
+        return vectors[:k], values[:k]
+
     def closed_form_penalty(self, x):
         """The same quantity for a one-layer sigmoid encoder."""
         layer = self.encoder[0]
@@ -65,5 +82,8 @@ class ContractiveAutoencoder(Autoencoder):
         x = self.as_input(x)
         z = self.encode(x)
         recon = self.reconstruction_error(x, z).mean()
-        penalty = (self.jacobian_penalty(x) if self.jacobian == "encoder" else self.decoder_jacobian_penalty(z)).mean()
+        if self.jacobian == "decoder":
+            penalty = self.decoder_jacobian_penalty(z).mean()
+        else:
+            penalty = (self.closed_form_penalty(x) if self.one_sigmoid_layer else self.jacobian_penalty(x)).mean()
         return recon + penalty * self.lam, {"recon": recon, "contraction": penalty}
