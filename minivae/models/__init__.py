@@ -11,6 +11,7 @@ from .classifier import ConvClassifier, MLPClassifier
 from .clustering_aae import ClusteringAAE
 from .cvae import ConditionalVAE
 from .denoising_ae import DenoisingAutoencoder
+from .dim_reduction_aae import DimensionReductionAAE
 from .dr_vae import DRVAE
 from .gan import GAN, VAEDisl
 from .hole_filling_cvae import HoleFillingCVAE
@@ -31,7 +32,7 @@ MODELS = {
     "conv-ae": ConvAutoencoder, "conv-vae": ConvVAE, "gan": GAN, "vae-disl": VAEDisl,
     "classifier": ConvClassifier, "dr-vae": DRVAE, "mog-vae": MixturePosteriorVAE,
     "naive-mc": NaiveMonteCarlo, "clustering-aae": ClusteringAAE, "hole-filling-cvae": HoleFillingCVAE,
-    "mlp-classifier": MLPClassifier,
+    "mlp-classifier": MLPClassifier, "dim-reduction-aae": DimensionReductionAAE,
 }
 
 

@@ -29,11 +29,18 @@ class ClusteringAAE(AutoencoderBase):
         self.x_dim, self.z_dim, self.n_clusters = x_dim, z_dim, n_clusters
         self.generator = generator or backend.default_generator()
         self.encoder = MLP([x_dim, *hidden, n_clusters + z_dim], activation, batchnorm=batchnorm, generator=generator)
-        self.decoder = MLP([n_clusters + z_dim, *reversed(hidden), x_dim], activation, batchnorm=batchnorm,
+        self.decoder = MLP([self.decoder_width(), *reversed(hidden), x_dim], activation, batchnorm=batchnorm,
                            generator=generator)
         self.d_cat = MLP([n_clusters, *disc_hidden, 1], "relu", generator=generator)
         self.d_gauss = MLP([z_dim, *disc_hidden, 1], "relu", generator=generator)
         self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
+
+    def decoder_width(self):
+        return self.n_clusters + self.z_dim
+
+    def representation(self, cat, z):
+        """What the decoder reads: the cluster probabilities beside the style."""
+        return F.concat([cat, z], axis=-1)
 
     def heads(self, x):
         """(y, z): the cluster probabilities (softmax) and the style code."""
@@ -53,7 +60,7 @@ class ClusteringAAE(AutoencoderBase):
     def reconstruct(self, x, y=None):
         """x decoded from its whole code: the cluster probabilities and the style."""
         with no_grad():
-            return self.data_mean(self.decode(self.encode(self.as_input(x)))).numpy()
+            return self.data_mean(self.decode(self.representation(*self.heads(self.as_input(x))))).numpy()
 
     def decode(self, z, y=None):
         return self.decoder(z)
@@ -70,7 +77,7 @@ class ClusteringAAE(AutoencoderBase):
         ones, zeros = self.filled((n, 1), 1.0), self.filled((n, 1), 0.0)
         out = {}
         if player in (None, "autoencoder"):
-            out["autoencoder"] = -self.likelihood.log_prob(x, self.decode(F.concat([cat, z], axis=-1))).mean()
+            out["autoencoder"] = -self.likelihood.log_prob(x, self.decode(self.representation(cat, z))).mean()
         if player in (None, "discriminator"):
             onehot = self.one_hot(self.generator.integers(self.n_clusters, n), self.n_clusters)
             gauss = self.constant(self.generator.normal((n, self.z_dim)))
@@ -94,10 +101,10 @@ class ClusteringAAE(AutoencoderBase):
     def sample(self, n, y=None):
         k = np.asarray(backend.to_device(self.generator.integers(self.n_clusters, n), "cpu")) if y is None \
             else np.broadcast_to(np.asarray(y), (n,))
-        code = np.concatenate([np.eye(self.n_clusters, dtype=np.float32)[k],
-                               np.asarray(backend.to_device(self.generator.normal((n, self.z_dim)), "cpu"))], 1)
+        onehot = self.constant(np.eye(self.n_clusters, dtype=np.float32)[k])
         with no_grad():
-            return self.data_mean(self.decode(self.constant(code))).numpy()
+            z = self.constant(self.generator.normal((n, self.z_dim)))
+            return self.data_mean(self.decode(self.representation(onehot, z))).numpy()
 
 
 def clustering_accuracy(clusters, labels):

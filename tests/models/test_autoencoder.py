@@ -37,7 +37,7 @@ def test_registry_names():
     assert list(MODELS) == ["ae", "linear-ae", "sparse-ae", "denoising-ae", "contractive-ae", "masked-ae",
                             "vae", "beta-vae", "cvae", "iwae", "aae", "vaegan", "conv-ae", "conv-vae", "gan",
                             "vae-disl", "classifier", "dr-vae", "mog-vae", "naive-mc", "clustering-aae",
-                            "hole-filling-cvae", "mlp-classifier"]
+                            "hole-filling-cvae", "mlp-classifier", "dim-reduction-aae"]
     model = create("ae", x_dim=4, z_dim=3)
     assert isinstance(model, Autoencoder) and model.spec == {"name": "ae", "kwargs": {"x_dim": 4, "z_dim": 3}}
     with pytest.raises(ValueError, match="unknown model 'wgan'"):
