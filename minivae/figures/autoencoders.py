@@ -142,7 +142,7 @@ def adversarial_ae(path, seed=0):
     return Drawn(plot._save(fig, path), facts)
 
 
-def pca_vs_ae_codes(path, seed=0, data_dir=None, tsne=True):
+def pca_vs_ae_codes(path, seed=0, data_dir=None, tsne=True, epochs=15):
     """Hinton and Salakhutdinov's Fig. 3 on MNIST's labelled images (from the data folder):
     2-D codes of 2,000 held-out digits, coloured by digit, from PCA (the top two principal
     components) and from a deep autoencoder (784-512-128-2) trained on the other 8,000; with
@@ -160,7 +160,7 @@ def pca_vs_ae_codes(path, seed=0, data_dir=None, tsne=True):
     codes = {"PCA": (held_out - mean) @ components.T}
     backend.manual_seed(seed)
     model = create("ae", x_dim=784, z_dim=2, hidden=[512, 128], likelihood="bernoulli")
-    quiet_fit(model, x, epochs=15, batch_size=100, lr=1e-3, seed=seed)
+    quiet_fit(model, x, epochs=epochs, batch_size=100, lr=1e-3, seed=seed)
     codes["autoencoder"] = latent.codes(model, held_out)
     if tsne:
         try:
@@ -186,3 +186,49 @@ def _knn_accuracy(z, labels, k=5):
     votes = np.asarray(labels)[np.argsort(d, axis=1)[:, :k]]
     majority = np.array([np.bincount(v).argmax() for v in votes])
     return float((majority == labels).mean())
+
+
+def contractive_tangents(path, seed=0, data_dir=None):
+    """Rifai et al.'s tangents, as the Diabolo lecture shows them (an input point and the
+    leading singular vectors of the Jacobian dh/dx of its code), on MNIST's labelled images
+    (from the data folder): a contractive autoencoder (one sigmoid layer of 100 units, lam
+    0.3) beside the same autoencoder without the penalty. ``*_local``: how much of the five
+    leading tangents lies in the span of the five main directions from a held-out digit to
+    its 20 nearest training digits (the data's own local directions), mean over 50 digits;
+    a random direction's share is 5/784."""
+    try:
+        data = load_dataset("mnist", data_dir)
+    except ValueError as e:
+        raise ValueError(f"contractive-tangents needs MNIST's labelled images: {e}") from None
+    x, held_out = data.train, data.valid[:50]
+    models = {}
+    for name, lam in (("contractive", 0.3), ("plain", 0.0)):
+        backend.manual_seed(seed)
+        models[name] = create("contractive-ae", x_dim=784, z_dim=100, lam=lam, likelihood="bernoulli")
+        quiet_fit(models[name], x, epochs=10, batch_size=100, lr=1e-3, seed=seed)
+    facts, shown = {}, {}
+    for name, model in models.items():
+        shares = []
+        for i, point in enumerate(held_out):
+            tangents, _ = model.tangents(point, 5)
+            shares.append(float(((tangents @ _local_directions(x, point).T) ** 2).sum(1).mean()))
+            if i == 0:
+                shown[name] = tangents
+        facts[f"{name}_local"] = float(np.mean(shares))
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(2, 6, figsize=(9, 3.4))
+    for row, name in zip(axes, ("contractive", "plain")):
+        row[0].imshow(held_out[0].reshape(28, 28), cmap="gray")
+        row[0].set_title("input", fontsize=8)
+        for ax, t in zip(row[1:], shown[name]):
+            ax.imshow(t.reshape(28, 28), cmap="RdBu")
+        row[1].set_title(f"{name} AE: tangents, {facts[name + '_local']:.0%} local", loc="left", fontsize=8)
+        for ax in row:
+            ax.axis("off")
+    return Drawn(plot._save(fig, path), facts)
+
+
+def _local_directions(x, point, neighbours=20, k=5):
+    """The k main directions (orthonormal rows) from ``point`` to its nearest rows of x."""
+    nearest = x[np.argsort(((x - point) ** 2).sum(1))[:neighbours]] - point
+    return np.linalg.svd(nearest, full_matrices=False)[2][:k]
