@@ -24,6 +24,8 @@ POINTS = {
     "mask-inpaint": lambda f: f["fill_mse"] < 0.6 * f["mean_image_fill_mse"],
     # Burda et al. Fig. 3: resampling among q's draws by their weights reconstructs better than one draw
     "iwae-sir": lambda f: f["sir_bce"] < 0.9 * f["draw_bce"],
+    # Makhzani Fig. 4: with a tenth of the labels, codes land in their class's component
+    "aae-label-informed": lambda f: f["in_own_component"] > 0.8,
     # Makhzani Fig. 2a: the codes fill N(0, I), radii and angles both (a ring of radius 1.2 is
     # 0.3 or more away; 600 points of N(0, I) itself, 0.055 at the 5% level)
     "aae-gaussian": lambda f: f["radius_ks"] < 0.12 and f["angle_ks"] < 0.12,

@@ -10,6 +10,7 @@ loss      -E_q[log p(x|z)] + beta * KL, per example, averaged over the batch; be
           Models" slide's weighting, m/n sum_batch recon + beta sum_batch KL for a batch of m
           of the n training examples (n is ``dataset_size``, which fit sets), divided by m
           as every loss here is. Up to that overall m/n it is the beta-VAE with beta n/m.
+          (Under data-parallel training m is the rank's share of the batch.)
 
 z = mu + exp(logvar / 2) * eps with eps ~ N(0, I) (the reparameterization trick) keeps z
 differentiable in mu and logvar. The KL term is the closed form of Appendix B by default,
