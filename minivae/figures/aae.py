@@ -93,8 +93,9 @@ def aae_label_informed(path, seed=0):
     one circle to the other turned either way; trained on all points at once, the unlabelled
     majority settled it first, reflected (class c in component 3 - c: 4% in their own), and
     no continuous change of the encoder undoes a reflection. So the 400 labelled points
-    train alone first (200 epochs of 4 batches), which sets the turn, then all 4,000."""
-    return _aae_codes(path, "mixture", 0.1, seed, "codes, 10% of labels given", epochs=60, facts=_in_own_component,
+    train alone first (200 epochs of 4 batches), which sets the turn, then all 4,000 (40
+    epochs)."""
+    return _aae_codes(path, "mixture", 0.1, seed, "codes, 10% of labels given", epochs=40, facts=_in_own_component,
                       first=200)
 
 

@@ -87,7 +87,7 @@ def beta_tradeoff(path, seed=0):
         backend.manual_seed(seed)
         model = create("beta-vae", x_dim=784, z_dim=8, hidden=[400], activation="relu", likelihood="bernoulli",
                        beta=beta)
-        quiet_fit(model, data.train, epochs=6, batch_size=100, lr=2e-3, seed=seed)
+        quiet_fit(model, data.train, epochs=4, batch_size=100, lr=2e-3, seed=seed)
         backend.manual_seed(seed)
         r, k = elbo_terms(model, x)
         recon.append(r), kl.append(k)
@@ -197,7 +197,7 @@ def cvae_hole_filling(path, seed=0, data_dir=None, images=20_000):
     return Drawn(rows_of_images(rows, path), facts)
 
 
-def cvae_samples(path, seed=0, data_dir=None):
+def cvae_samples(path, seed=0, data_dir=None, epochs=10):
     """The class-conditional CVAE on MNIST's labelled images (from the data folder): one
     row per label y, each image decoded from a different z ~ N(0, I) with that y. The label
     draws the digit, z its style; ``label_kept`` is the share of samples whose nearest
@@ -208,7 +208,7 @@ def cvae_samples(path, seed=0, data_dir=None):
     backend.manual_seed(seed)
     binary = (labelled.train > 0.5).astype(np.float32)
     model = create("cvae", x_dim=784, n_classes=10, z_dim=2, hidden=[400], activation="relu", likelihood="bernoulli")
-    quiet_fit(model, binary, labelled.y_train, epochs=10, batch_size=100, lr=1e-3, seed=seed)
+    quiet_fit(model, binary, labelled.y_train, epochs=epochs, batch_size=100, lr=1e-3, seed=seed)
     backend.manual_seed(seed)
     wanted = np.repeat(np.arange(10), 30)
     samples = model.sample(len(wanted), wanted)

@@ -146,12 +146,13 @@ def test_style_and_content_the_label_draws_the_class_and_the_code_keeps_the_styl
     code matched to N(0, I), decoding one input's code with each label draws that label's
     digit (named by a nearest-neighbour classifier on the training images), and the code says
     little of the class. Fed a constant label instead, the decoder draws the input's own digit
-    whatever the label (checked by hand: about a tenth named as the label)."""
+    whatever the label (checked by hand: about a tenth named as the label). After 6 epochs,
+    measured 0.90 named as the label and 0.27 of classes read from the code (2026-12-05)."""
     x, y, xv, yv = labelled_mnist()
     mv.manual_seed(0)
     model = AdversarialAutoencoder(784, 2, hidden=(512, 512), likelihood="bernoulli", n_classes=10,
                                    label_to_decoder=True)
-    fit(model, x, y, epochs=10, batch_size=100, lr=1e-3, seed=0, progress=False, log=lambda record: None)
+    fit(model, x, y, epochs=6, batch_size=100, lr=1e-3, seed=0, progress=False, log=lambda record: None)
 
     def nearest_label(images):
         d2 = (images * images).sum(1)[:, None] - 2 * images @ x.T + (x * x).sum(1)[None]

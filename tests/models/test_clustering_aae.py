@@ -35,12 +35,12 @@ def test_it_finds_the_clusters_of_the_mixture_toy():
 def test_it_clusters_mnist_digits_without_their_labels():
     """Makhzani et al.'s Sec. 6 on MNIST's labelled images (the labels only score the result):
     ten clusters, Hungarian-matched to the digits, agree with them for over 35% of held-out
-    images after 8 epochs (measured 0.58 with this seed and 0.49 with seed 1; chance about
-    0.11, and without batch normalization the codes fell into one or two clusters, 0.12 to
-    0.22)."""
+    images after 5 epochs (measured 0.66 with this seed and 0.57 with seed 1, 2026-12-05;
+    after 8 epochs 0.58 and 0.49; chance about 0.11, and without batch normalization the
+    codes fell into one or two clusters, 0.12 to 0.22)."""
     x, _, xv, yv = labelled_mnist()
     mv.manual_seed(0)
     model = create("clustering-aae", x_dim=784, n_clusters=10, z_dim=2, hidden=[512, 512], likelihood="bernoulli")
-    fit(model, x, epochs=8, batch_size=100, lr=1e-3, progress=False, log=lambda r: None)
+    fit(model, x, epochs=5, batch_size=100, lr=1e-3, progress=False, log=lambda r: None)
     accuracy = clustering_accuracy(model.cluster(xv), yv)
     assert accuracy > 0.35, accuracy
