@@ -26,6 +26,8 @@ POINTS = {
     "iwae-sir": lambda f: f["sir_bce"] < 0.9 * f["draw_bce"],
     # Makhzani Fig. 4: with a tenth of the labels, codes land in their class's component
     "aae-label-informed": lambda f: f["in_own_component"] > 0.8,
+    # Fig. 4c: each class on its own tenth of the swiss roll (chance: a tenth)
+    "aae-swiss-roll": lambda f: f["on_own_segment"] > 0.7,
     # Makhzani Fig. 2a: the codes fill N(0, I), radii and angles both (a ring of radius 1.2 is
     # 0.3 or more away; 600 points of N(0, I) itself, 0.055 at the 5% level)
     "aae-gaussian": lambda f: f["radius_ks"] < 0.12 and f["angle_ks"] < 0.12,

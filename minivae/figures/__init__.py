@@ -8,7 +8,7 @@ measured on the figure's own run. The figures live by subject: toys, autoencoder
 aae, images.
 """
 from .aae import (_fills_a_gaussian, aae_clustering, aae_gaussian, aae_label_informed, aae_manifold,  # noqa: F401
-                  aae_mixture, aae_style)
+                  aae_mixture, aae_style, aae_swiss_roll)
 from .autoencoders import (adversarial_ae, ae_vs_vae_codes, contractive_tangents, denoise_before_after,
                            mask_inpaint, pca_vs_ae, pca_vs_ae_codes)
 from .drawing import Drawn  # noqa: F401
@@ -25,7 +25,8 @@ FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "
            "image-models": image_models, "vae-manifold": vae_manifold, "latent-traversal": latent_traversal,
            "beta-tradeoff": beta_tradeoff, "aae-manifold": aae_manifold, "cvae-samples": cvae_samples,
            "cvae-hole-filling": cvae_hole_filling, "adversarial-ae": adversarial_ae,
-           "pca-vs-ae-codes": pca_vs_ae_codes, "contractive-tangents": contractive_tangents}
+           "pca-vs-ae-codes": pca_vs_ae_codes, "contractive-tangents": contractive_tangents,
+           "aae-swiss-roll": aae_swiss_roll}
 
 # the lecture (``../shared/seeds``) and the figure each one reproduces
 DIABOLO, MAKHZANI = "Kolasinski, Diabolo Networks", "Kolasinski, Diabolo Networks: Makhzani et al."
@@ -54,6 +55,7 @@ SOURCES = {
     "adversarial-ae": f"{DIABOLO}: 'Adversarial examples (the need of probabilistic models)'",
     "pca-vs-ae-codes": f"{DIABOLO}: Hinton and Salakhutdinov 2006, Fig. 3, 2-D codes of MNIST",
     "contractive-tangents": f"{DIABOLO}: the contractive AE, 'input point, tangent vectors' (Rifai et al. 2011)",
+    "aae-swiss-roll": f"{MAKHZANI} Fig. 4c, the labelled swiss roll",
 }
 
 NEEDS_DATA = {"aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling", "pca-vs-ae-codes", "contractive-tangents"}
