@@ -10,8 +10,9 @@ the ring (or, with ``eval``, L_k of an untrained VAE), rank 0 writing the result
         (the command line, whose rank RANK raises, or is killed, at its step STEP)
     python distributed_job.py rows minivae train ...
         (the command line; then each rank prints on stderr how many rows its DR-VAE
-        classifier's loss saw: "rank R classifier rows N")
+        classifier's loss saw, into <out>/classifier-rows-R)
 """
+import os
 import sys
 
 import numpy as np
@@ -113,7 +114,10 @@ def classifier_rows(argv):
         return loss(self, x, y)
     ConvClassifier.loss = counted
     status = cli.main(argv)
-    print(f"rank {distributed.world().rank} classifier rows {sum(rows)}", file=sys.stderr, flush=True)
+    # a file per rank: two ranks' last lines on one forwarded stderr were seen to arrive as one
+    out = argv[argv.index("--out") + 1]
+    with open(os.path.join(out, f"classifier-rows-{distributed.world().rank}"), "w") as f:
+        f.write(str(sum(rows)))
     return status
 
 
