@@ -8,7 +8,7 @@ from ..data import load_dataset
 from ..data.toy import gaussian_bump
 from ..models import create
 from ..models.denoising_ae import corrupt
-from .drawing import Drawn, quiet_fit, rows_of_images
+from .drawing import Drawn, quiet_fit, rows_of_images, square_distances
 
 
 def pca_vs_ae(path, seed=0):
@@ -181,7 +181,7 @@ def pca_vs_ae_codes(path, seed=0, data_dir=None, tsne=True, epochs=15):
 def _knn_accuracy(z, labels, k=5):
     """Leave-one-out: the share of points whose k nearest others' majority label is theirs."""
     z = np.asarray(z, np.float64)
-    d = (z ** 2).sum(1)[:, None] + (z ** 2).sum(1)[None] - 2 * z @ z.T
+    d = square_distances(z, z)
     np.fill_diagonal(d, np.inf)
     votes = np.asarray(labels)[np.argsort(d, axis=1)[:, :k]]
     majority = np.array([np.bincount(v).argmax() for v in votes])
