@@ -128,7 +128,7 @@ def _channels_last(a):
 def _weight_rows(w, groups):
     """W (O, C/G, kh, kw) as (G, kh kw C/G, O/G), rows ordered as the lowering's (i, j, c)."""
     o, cg, kh, kw = w.shape
-    return w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * cg, -1)
+    return w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * cg, o // groups)
 
 
 def _by_group(y, groups):
@@ -192,7 +192,7 @@ def weight_grad(x, gy, kernel, stride, padding, dilation, groups, rows=None):
     gw = rows.transpose(0, 2, 1) @ _by_group(gy, groups)                      # (G, K, O/G)
     kh, kw = kernel
     cg = x.shape[1] // groups
-    return gw.reshape(groups, kh, kw, cg, -1).transpose(0, 4, 3, 1, 2).reshape(gy.shape[1], cg, kh, kw)
+    return gw.reshape(groups, kh, kw, cg, gy.shape[1] // groups).transpose(0, 4, 3, 1, 2).reshape(gy.shape[1], cg, kh, kw)
 
 
 # ---- bias and activation fused after the products, as for the dense layer ----------------

@@ -9,4 +9,5 @@ from .linear import Linear
 from .mlp import MLP
 from .module import Module, atomic_write, save_npz
 from .parameter import Parameter
+from .pool import AvgPool2d, MaxPool2d
 from .shape import Flatten, Unflatten

@@ -27,6 +27,11 @@ def _check(name, in_channels, out_channels, groups):
                          f"by groups={groups}")
 
 
+def _kernel(kernel_size):
+    k = (kernel_size, kernel_size) if isinstance(kernel_size, (int, np.integer)) else tuple(kernel_size)
+    return tuple(int(e) for e in k)
+
+
 class Conv2d(_Conv):
     """y = act(conv2d(x, W) + b), W of shape (out, in / groups, kh, kw), act the identity
     unless ``activation`` names one; bias and activation are fused into the layer's kernel."""
@@ -37,7 +42,7 @@ class Conv2d(_Conv):
         super().__init__()
         self.activation, self.slope = _activation("Conv2d", activation), slope
         _check("Conv2d", in_channels, out_channels, groups)
-        k = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+        k = _kernel(kernel_size)
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
         self._parameters((out_channels, in_channels // groups) + k, out_channels, bias, init, generator, dtype)
 
@@ -57,7 +62,7 @@ class ConvTranspose2d(_Conv):
         super().__init__()
         self.activation, self.slope = _activation("ConvTranspose2d", activation), slope
         _check("ConvTranspose2d", in_channels, out_channels, groups)
-        k = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+        k = _kernel(kernel_size)
         self.stride, self.padding, self.output_padding = stride, padding, output_padding
         self.groups, self.dilation = groups, dilation
         self._parameters((in_channels, out_channels // groups) + k, out_channels, bias, init, generator, dtype)

@@ -151,10 +151,10 @@ def ConvDecoder(in_features, image_shape, channels, activation="relu", generator
         raise ValueError(f"upsample must be one of {', '.join(UPSAMPLING)}, got {upsample!r}")
     sizes = feature_sizes(image_shape, len(channels))
     first = (channels[-1],) + sizes[-1]
-    layers = [LinearToImage(in_features, first, activation="identity" if batchnorm else activation,
-                            generator=generator)]
-    if batchnorm:
-        layers += [BatchNorm2d(channels[-1]), ACTIVATIONS[activation]()]
+    fused = activation if activation in dense_activations and not batchnorm else "identity"
+    layers = [LinearToImage(in_features, first, activation=fused, generator=generator)]
+    layers += [BatchNorm2d(channels[-1])] if batchnorm else []
+    layers += [ACTIVATIONS[activation]()] if fused != activation else []
     outs = list(reversed([image_shape[0]] + channels[:-1]))
     for i, (c_in, c_out) in enumerate(zip(reversed(channels), outs)):
         small, large = sizes[-1 - i], sizes[-2 - i]

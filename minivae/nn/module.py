@@ -103,13 +103,18 @@ class Module:
         return state
 
     def load_state_dict(self, state):
-        """Copy values in, bit for bit; names and shapes must match exactly."""
+        """Copy values in, bit for bit; names and shapes must match exactly (a module may
+        name ``optional_buffers`` that an older state lacks: they are zeroed)."""
         own = dict(self.named_parameters())
         buffers = {prefix + name: (m, name) for prefix, m in self.named_modules() for name in m._buffers}
-        missing = sorted((set(own) | set(buffers)) - set(state))
+        optional = {name for name, (m, own_name) in buffers.items() if own_name in getattr(m, "optional_buffers", ())}
+        missing = sorted((set(own) | set(buffers)) - set(state) - optional)
         unexpected = sorted(set(state) - set(own) - set(buffers))
         if missing or unexpected:
             raise ValueError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        for name in optional - set(state):   # saved before the buffer existed: as a fresh module's
+            module, own_name = buffers[name]
+            module._buffers[own_name][...] = 0
         for name, value in state.items():
             target = own[name].data if name in own else buffers[name][0]._buffers[buffers[name][1]]
             if tuple(value.shape) != target.shape:

@@ -9,6 +9,8 @@ that differentiate into one another, so that gradients of any order exist:
 input into columns col[n, c, i, j, p, q] = x[n, c, s p + d i - pad, s q + d j - pad],
 one GEMM per group, and for the adjoint a col2im that sums columns back into the image.
 """
+import math
+
 import numpy as np
 
 from .. import backend, kernels
@@ -48,7 +50,8 @@ def im2col(x, g, out=None):
     for i in range(kh):
         for j in range(kw):
             col[:, :, i, j] = padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
-    return col.reshape(n, g.groups, -1, oh * ow).transpose(1, 2, 0, 3).reshape(g.groups, -1, n * oh * ow)
+    rows = c // g.groups * kh * kw   # not -1: a reshape cannot infer it from an empty batch
+    return col.reshape(n, g.groups, rows, oh * ow).transpose(1, 2, 0, 3).reshape(g.groups, rows, n * oh * ow)
 
 
 def col2im(cols, shape, g, out):
@@ -69,7 +72,20 @@ def col2im(cols, shape, g, out):
 def _by_group(y, groups):
     """An output-shaped y (n, o, oh, ow) as (groups, o/groups, n * oh * ow), as the GEMMs see it."""
     n, o, oh, ow = y.shape
-    return y.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3).reshape(groups, o // groups, -1)
+    return y.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3).reshape(groups, o // groups, n * oh * ow)
+
+
+def _weight_by_group(w, groups):
+    """W (O, C/G, kh, kw) as (G, O/G, C/G kh kw)."""
+    return w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))
+
+
+def _fast(name, device, *arrays):
+    """The fast kernel ``name`` where it takes these arrays: one dtype, none of them empty
+    (the reference path returns the empty results)."""
+    if len({a.dtype for a in arrays}) > 1 or any(a.size == 0 for a in arrays):
+        return None
+    return kernels.lookup(name, device)
 
 
 def _from_groups(m, n, oh, ow):
@@ -81,14 +97,14 @@ def _from_groups(m, n, oh, ow):
 def conv_array(x, w, g, out=None):
     """conv(x, W) on arrays; W of shape (out, in / groups, kh, kw)."""
     oh, ow = out or g.out_size(x.shape[2:])
-    y = w.reshape(g.groups, w.shape[0] // g.groups, -1) @ im2col(x, g, (oh, ow))      # (G, O/G, n L)
+    y = _weight_by_group(w, g.groups) @ im2col(x, g, (oh, ow))                          # (G, O/G, n L)
     return _from_groups(y, x.shape[0], oh, ow)
 
 
 def conv_transpose_array(y, w, size, g):
     """convT(y, W) on arrays: the image of ``size`` whose conv with W is paired with y."""
     n, o, oh, ow = y.shape
-    cols = w.reshape(g.groups, o // g.groups, -1).transpose(0, 2, 1) @ _by_group(y, g.groups)   # (G, K, n L)
+    cols = _weight_by_group(w, g.groups).transpose(0, 2, 1) @ _by_group(y, g.groups)   # (G, K, n L)
     return col2im(cols, (n, w.shape[1] * g.groups) + tuple(size), g, (oh, ow))
 
 
@@ -109,8 +125,8 @@ class Conv(Function):
 
     def forward(self, x, w):
         out = tuple(self.out or self.g.out_size(x.shape[2:]))
-        fast = kernels.lookup("conv2d_forward", self.device)
-        if fast is None or x.dtype != w.dtype:
+        fast = _fast("conv2d_forward", self.device, x, w)
+        if fast is None:
             return conv_array(x, w, self.g, out)
         y, self.rows = fast(x, w, *self.g.args, out, self.g.groups)
         return y
@@ -132,8 +148,8 @@ class ConvTranspose(Function):
         self.g, self.size = g, tuple(size)
 
     def forward(self, y, w):
-        fast = kernels.lookup("conv2d_data_grad", self.device)
-        if fast is None or y.dtype != w.dtype:
+        fast = _fast("conv2d_data_grad", self.device, y, w)
+        if fast is None:
             return conv_transpose_array(y, w, self.size, self.g)
         return fast(y, w, *self.g.args, (y.shape[0], w.shape[1] * self.g.groups) + self.size, self.g.groups)
 
@@ -151,8 +167,8 @@ class WeightGrad(Function):
         self.g, self.shape, self.rows = g, tuple(shape), rows
 
     def forward(self, x, y):
-        fast = kernels.lookup("conv2d_weight_grad", self.device)
-        if fast is None or x.dtype != y.dtype:
+        fast = _fast("conv2d_weight_grad", self.device, x, y)
+        if fast is None:
             return wgrad_array(x, y, self.g)
         gw, self.rows = fast(x, y, *self.g.args, self.g.groups, self.rows), None
         return gw
@@ -205,8 +221,7 @@ def _fused(op, x, weight, activation, slope):
     if activation not in ACTIVATIONS:
         raise ValueError(f"{op}: unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
     negative_slope = activation == "leaky_relu" and slope < 0   # act' is read off y (see ops/dense.py)
-    return (kernels.lookup(f"{op}_act_forward", x.device) is not None and x.dtype == weight.dtype
-            and not negative_slope)
+    return _fast(f"{op}_act_forward", x.device, x.data, weight.data) is not None and not negative_slope
 
 
 def _xp(a):
@@ -224,11 +239,31 @@ def _pair(name, v, low):
     return tuple(int(e) for e in v)
 
 
+def _padding(op, padding, stride, dilation, kernel):
+    """An int or pair, or PyTorch's "valid" (none) and "same" (the output as large as the
+    input, stride 1 only), for conv2d; same must split evenly: an even kernel would need
+    the extra row on one side, which this symmetric padding does not do."""
+    if not isinstance(padding, str):
+        return _pair("padding", padding, 0)
+    if op != "conv2d" or padding not in ("same", "valid"):
+        raise ValueError("padding must be an int or a pair of ints" + (" or 'same' or 'valid'" if op == "conv2d"
+                                                                        else "") + f", got {padding!r}")
+    if padding == "valid" or kernel is None:
+        return (0, 0)
+    if stride != (1, 1):
+        raise ValueError(f"padding='same' needs stride 1, got stride {stride}")
+    total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+    if any(t % 2 for t in total):
+        raise ValueError(f"padding='same' with kernel {tuple(kernel)} and dilation {dilation} would pad one side "
+                         "more than the other, which minivae does not do; pad the input, or use an odd kernel")
+    return tuple(t // 2 for t in total)
+
+
 def geometry(op, x, weight, stride, padding, dilation, groups):
     """Check shapes and hyperparameters; the Geometry, or a ValueError that names the problem."""
     try:
-        stride, padding, dilation = _pair("stride", stride, 1), _pair("padding", padding, 0), \
-            _pair("dilation", dilation, 1)
+        stride, dilation = _pair("stride", stride, 1), _pair("dilation", dilation, 1)
+        padding = _padding(op, padding, stride, dilation, weight.shape[2:] if weight.ndim == 4 else None)
     except ValueError as e:
         raise ValueError(f"{op}: {e}") from None
     if not isinstance(groups, (int, np.integer)) or groups < 1:
@@ -249,10 +284,11 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, acti
     if min(g.out_size(x.shape[2:])) < 1:
         raise ValueError(f"conv2d: the kernel {g.kernel} (dilation {g.dilation}) does not fit the input "
                          f"{x.shape[2:]} with padding {g.padding}")
+    _same_dtype("conv2d", x, weight, bias)
     if bias is not None:
         _channel_bias(bias, o, "conv2d")
     if _fused("conv2d", x, weight, activation, slope):
-        b = x.data.dtype.type(0) * weight.data[:, 0, 0, 0] if bias is None else bias   # a zero bias, constant
+        b = _xp(x.data).zeros(o, x.dtype) if bias is None else bias   # a zero bias, constant
         return ConvAct(g, activation, slope)(x, weight, b)
     y = Conv(g)(x, weight)
     y = y if bias is None else y + _channel_bias(bias, o, "conv2d")
@@ -279,10 +315,11 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
                  for n, s, p, d, k, e in zip(x.shape[2:], g.stride, g.padding, g.dilation, g.kernel, extra))
     if min(size) < 1:
         raise ValueError(f"conv_transpose2d: the output would be {size}; padding {g.padding} is too large")
+    _same_dtype("conv_transpose2d", x, weight, bias)
     if bias is not None:
         _channel_bias(bias, og * g.groups, "conv_transpose2d")
     if _fused("conv_transpose2d", x, weight, activation, slope):
-        b = x.data.dtype.type(0) * weight.data[0, :, 0, 0].repeat(g.groups) if bias is None else bias
+        b = _xp(x.data).zeros(og * g.groups, x.dtype) if bias is None else bias
         return ConvAct(g, activation, slope, size)(x, weight, b)
     y = ConvTranspose(g, size)(x, weight)
     y = y if bias is None else y + _channel_bias(bias, og * g.groups, "conv_transpose2d")
@@ -294,6 +331,15 @@ def channels_last(device):
     kernels do, kernels/cpu/conv.py; the CUDA kernels and the reference path work in NCHW):
     a layer that makes an image for them does best to lay it out the same way."""
     return device == "cpu" and kernels.lookup("conv2d_forward", device) is not None
+
+
+def _same_dtype(op, x, weight, bias):
+    """As PyTorch: no silent promotion, which would also make the result's dtype depend on
+    whether the fused kernel or the reference path ran."""
+    dtypes = [("input", x.dtype), ("weight", weight.dtype)] + ([] if bias is None else [("bias", bias.dtype)])
+    if len({d for _, d in dtypes}) > 1:
+        raise TypeError(f"{op}: " + ", ".join(f"{name} is {d}" for name, d in dtypes)
+                        + "; give them one dtype (e.g. .astype('float32'))")
 
 
 def _channel_bias(bias, channels, op):

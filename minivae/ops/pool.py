@@ -73,8 +73,15 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
     (ph, pw), (n, c) = g.padding, x.shape[:2]
     padded = xp.pad(x.data, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-xp.inf)
     oh, ow = g.out_size(x.shape[2:])
-    cols = im2col(padded, Geometry(g.kernel, g.stride, (0, 0), g.dilation, c), (oh, ow))   # (C, kh kw, N L)
-    arg = cols.argmax(1).reshape(c, n, oh, ow)
+    unpadded = Geometry(g.kernel, g.stride, (0, 0), g.dilation, c)
+    cols = im2col(padded, unpadded, (oh, ow))   # (C, kh kw, N L)
+    # the first real entry equal to the window's max: a padding slot never wins, not even
+    # against real -inf entries (PyTorch gives -inf and its gradient there); a NaN wins
+    real = im2col(xp.pad(xp.ones((1, 1) + tuple(x.shape[2:]), bool), ((0, 0), (0, 0), (ph, ph), (pw, pw))),
+                  Geometry(g.kernel, g.stride, (0, 0), g.dilation, 1), (oh, ow))   # (1, kh kw, L)
+    real = xp.tile(real, (1, 1, n))
+    best = (cols == cols.max(1, keepdims=True)) & real
+    arg = xp.where(best.any(1), best.argmax(1), cols.argmax(1)).reshape(c, n, oh, ow)
     return WindowGather(arg, g, tuple(x.shape))(x)
 
 

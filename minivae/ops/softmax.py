@@ -2,6 +2,7 @@
 from ..core import Function
 from .reduction import _axes, _keepdims_shape
 from .shape import broadcast_to, reshape
+from .elementwise import exp
 
 
 def _softmax(xp, x, axis):
@@ -53,6 +54,24 @@ class Softmax(Function):
         return y * (gy - (gy * y).sum(self.axis, keepdims=True))
 
 
+class LogSoftmax(Function):
+    """log softmax(x) = (x - m) - log sum_i exp(x_i - m): the shift is subtracted before the
+    log-sum, not after, so that float32 keeps the differences exact at large offsets
+    (x - logsumexp(x) at x near 1e4 rounds in steps of 1e-3)."""
+    keep_outputs = (0,)
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        e, s, shift, _ = _softmax(self.xp, x, self.axis)
+        return ((x - shift) - self.xp.log(s)).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        y = self.outputs[0]
+        return gy - exp(y) * gy.sum(self.axis, keepdims=True)
+
+
 def logsumexp(x, axis=None, keepdims=False):
     return LogSumExp(axis, keepdims)(x)
 
@@ -62,4 +81,4 @@ def softmax(x, axis=-1):
 
 
 def log_softmax(x, axis=-1):
-    return x - logsumexp(x, axis, keepdims=True)
+    return LogSoftmax(axis)(x)

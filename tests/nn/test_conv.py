@@ -84,3 +84,20 @@ def test_resizing_draws_no_checkerboard_where_a_strided_transposed_convolution_d
     for kernel in (3, 4):
         transposed = nn.ConvTranspose2d(5, 3, kernel, 2, 1, generator=g, dtype=np.float64)
         assert (_interior_spread(transposed, 5) > 1e-3).all()
+
+
+def test_pytorch_conv_state_dicts_load_and_agree():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    x = np.random.default_rng(0).standard_normal((2, 4, 9, 8)).astype(np.float32)
+    for theirs, ours in [(torch.nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2), mv.nn.Conv2d(4, 6, 3, 2, 1, groups=2)),
+                         (torch.nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1), mv.nn.ConvTranspose2d(4, 3, 4, 2, 1))]:
+        ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+        np.testing.assert_allclose(ours(mv.tensor(x)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(),
+                                   rtol=1e-4, atol=1e-5)
+
+
+def test_pool_layers_are_the_functional_pools():
+    x = mv.tensor(np.random.default_rng(1).standard_normal((2, 3, 7, 7)).astype(np.float32))
+    np.testing.assert_array_equal(nn.MaxPool2d(3, 2, 1)(x).numpy(), F.max_pool2d(x, 3, 2, 1).numpy())
+    np.testing.assert_array_equal(nn.AvgPool2d(2)(x).numpy(), F.avg_pool2d(x, 2).numpy())

@@ -78,3 +78,17 @@ def test_batch_norm_sits_between_each_convolution_and_its_activation_but_the_end
     assert not any(isinstance(m, nn.BatchNorm2d) for m in ConvDecoder(3, (1, 28, 28), [4, 6]))
     with pytest.raises(ValueError, match="upsample must be one of resize, transposed"):
         ConvDecoder(3, (1, 28, 28), [4, 6], upsample="bilinear")
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_the_decoder_takes_every_activation_the_encoder_does(batchnorm):
+    """Softplus has no fused dense kernel: it follows each hidden layer as its own module,
+    the first (LinearToImage) too, which once refused it (issue 24, N4)."""
+    from minivae.nn.convnet import ConvDecoder
+    decoder = ConvDecoder(5, (1, 12, 12), [3, 4], activation="softplus", generator=mv.backend.Generator(0),
+                          batchnorm=batchnorm)
+    kinds = [type(m).__name__ for m in decoder]
+    norm = ["BatchNorm2d"] if batchnorm else []
+    assert kinds == ["LinearToImage", *norm, "Softplus", "ResizeConv2d", *norm, "Softplus", "ResizeConv2d", "Flatten"]
+    assert decoder[0].activation == "identity"
+    assert decoder(mv.tensor(np.ones((2, 5), np.float32))).shape == (2, 144)

@@ -16,7 +16,7 @@ def test_named_parameters_and_buffers():
     net = _net()
     assert [n for n, _ in net.named_parameters()] == [
         "0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"]
-    assert [n for n, _ in net.named_buffers()] == ["1.running_mean", "1.running_var"]
+    assert [n for n, _ in net.named_buffers()] == ["1.running_mean", "1.running_var", "1.num_batches_tracked"]
     assert len(net.parameters()) == 6
 
 

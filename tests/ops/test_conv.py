@@ -178,3 +178,77 @@ def test_a_fused_convolution_has_second_derivatives():
     assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, 1, 1, activation="tanh"), x, w, b)
     assert gradgradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, 2, activation="tanh"),
                          x[:, :, :3, :3], np.ascontiguousarray(w.transpose(1, 0, 2, 3)), rng.standard_normal(3))
+
+
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+def test_an_infinite_weight_without_bias_gives_inf_not_nan(mode):
+    """The fused path's zero bias was 0 * weight[:, 0, 0, 0]: NaN for an infinite weight (N2)."""
+    from minivae import set_kernels
+    from minivae.kernels import kernel_mode
+    previous = kernel_mode()
+    set_kernels(mode)
+    try:
+        x = mv.tensor(np.ones((1, 1, 3, 3), np.float32))
+        w = np.ones((2, 1, 1, 1), np.float32)
+        w[0, 0, 0, 0] = np.inf
+        y = F.conv2d(x, mv.tensor(w)).numpy()
+        yt = F.conv_transpose2d(x, mv.tensor(w.transpose(1, 0, 2, 3).copy())).numpy()
+    finally:
+        set_kernels(previous)
+    for out in (y, yt):
+        np.testing.assert_array_equal(out[0, 0], np.full((3, 3), np.inf))
+        np.testing.assert_array_equal(out[0, 1], np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d"])
+@pytest.mark.parametrize("which", ["weight", "bias"])
+def test_mixed_dtypes_are_refused_on_either_path(op, which):
+    """float32 with float64 was promoted, and fast and reference paths differed in the
+    result's dtype (N3): refused as PyTorch does."""
+    x = mv.tensor(np.ones((1, 2, 4, 4), np.float32))
+    w = mv.tensor(np.ones((2, 2, 3, 3), np.float64 if which == "weight" else np.float32))
+    b = mv.tensor(np.zeros(2, np.float64)) if which == "bias" else None
+    with pytest.raises(TypeError, match=f"{op}: input is float32, weight is .*float64"):
+        getattr(F, op)(x, w, b)
+
+
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+def test_empty_batches_and_channels_give_empty_outputs(mode):
+    """A zero-size batch, or zero input channels, has an output of the right shape (N6)."""
+    from minivae import set_kernels
+    from minivae.kernels import kernel_mode
+    previous = kernel_mode()
+    set_kernels(mode)
+    try:
+        x = mv.tensor(np.zeros((0, 3, 5, 5), np.float32), requires_grad=True)
+        w = mv.tensor(np.ones((2, 3, 3, 3), np.float32), requires_grad=True)
+        y = F.conv2d(x, w, None, 1, 1)
+        assert y.shape == (0, 2, 5, 5)
+        y.sum().backward()
+        assert x.grad.shape == x.shape
+        np.testing.assert_array_equal(w.grad.numpy(), 0.0)
+        assert F.conv_transpose2d(mv.tensor(np.zeros((0, 2, 3, 3), np.float32)), w).shape == (0, 3, 5, 5)
+        none_in = F.conv2d(mv.tensor(np.ones((2, 0, 4, 4), np.float32)), mv.tensor(np.ones((3, 0, 3, 3), np.float32)))
+        np.testing.assert_array_equal(none_in.numpy(), np.zeros((2, 3, 2, 2)))
+    finally:
+        set_kernels(previous)
+
+
+def test_same_and_valid_padding_as_pytorch():
+    """padding="same" keeps the size (stride 1) and equals the explicit symmetric padding;
+    "valid" is none. An even kernel would need uneven padding: refused, named."""
+    rng = np.random.default_rng(0)
+    x = mv.tensor(rng.standard_normal((2, 3, 7, 6)).astype(np.float32))
+    w = mv.tensor(rng.standard_normal((4, 3, 3, 5)).astype(np.float32))
+    np.testing.assert_array_equal(F.conv2d(x, w, padding="same", dilation=(2, 1)).numpy(),
+                                  F.conv2d(x, w, padding=(2, 2), dilation=(2, 1)).numpy())
+    assert F.conv2d(x, w, padding="same").shape == (2, 4, 7, 6)
+    np.testing.assert_array_equal(F.conv2d(x, w, padding="valid").numpy(), F.conv2d(x, w).numpy())
+    layer = mv.nn.Conv2d(3, 4, np.int64(3), padding="same")
+    assert layer(x).shape == (2, 4, 7, 6) and layer.weight.shape == (4, 3, 3, 3)
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        F.conv2d(x, w, stride=2, padding="same")
+    with pytest.raises(ValueError, match=r"padding='same' with kernel \(2, 2\)"):
+        F.conv2d(x, mv.tensor(np.ones((4, 3, 2, 2), np.float32)), padding="same")
+    with pytest.raises(ValueError, match="conv_transpose2d: padding must be an int or a pair of ints, got 'same'"):
+        F.conv_transpose2d(x, mv.tensor(np.ones((3, 4, 3, 3), np.float32)), padding="same")

@@ -83,3 +83,30 @@ def test_max_pool_gradient_goes_to_the_first_maximum_of_a_tie():
 def test_bad_arguments_are_named(call, message):
     with pytest.raises(ValueError, match=message):
         call(mv.tensor(np.zeros((1, 1, 4, 4))))
+
+
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+def test_max_pool_never_picks_the_padding(mode):
+    """A window whose real entries are all -inf gives -inf and sends its gradient there, as
+    PyTorch does; the argmax once chose a padding slot: 0 out, gradient lost (N1)."""
+    from minivae import set_kernels
+    from minivae.kernels import kernel_mode
+    previous = kernel_mode()
+    set_kernels(mode)
+    try:
+        x = mv.tensor(np.array([[[[-np.inf, 1.], [2., 3.]]]]), requires_grad=True)
+        y = F.max_pool2d(x, 2, 2, 1)
+        y.sum().backward()
+    finally:
+        set_kernels(previous)
+    np.testing.assert_array_equal(y.numpy().ravel(), [-np.inf, 1, 2, 3])
+    np.testing.assert_array_equal(x.grad.numpy().ravel(), [1, 1, 1, 1])
+
+
+@pytest.mark.parametrize("pool", [F.max_pool2d, F.avg_pool2d])
+def test_pools_of_an_empty_batch_are_empty(pool):
+    x = mv.tensor(np.zeros((0, 3, 4, 4), np.float32), requires_grad=True)
+    y = pool(x, 2)
+    assert y.shape == (0, 3, 2, 2)
+    y.sum().backward()
+    assert x.grad.shape == (0, 3, 4, 4)

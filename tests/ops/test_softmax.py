@@ -43,3 +43,13 @@ def test_logsumexp_extreme_rows_float32():
     assert np.all(np.isfinite(g))
     np.testing.assert_array_equal(g[2], [0.0, 0.0])   # an all -inf row: no weight, not NaN
     np.testing.assert_allclose(g[3], [0.0, 1.0])
+
+
+def test_log_softmax_float32_at_large_offsets():
+    """The shift comes off before the log-sum: at 1e4 float32 steps by 1e-3, and
+    x - logsumexp(x) was 3.8e-4 off (issue 24, N7)."""
+    x = np.array([[1e4, 1e4 + 1, 1e4 - 1]], np.float32)
+    want = sp_log_softmax(x.astype(np.float64) - 1e4, axis=-1)
+    got = F.log_softmax(mv.tensor(x), axis=-1).numpy()
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-7)
