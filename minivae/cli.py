@@ -7,14 +7,16 @@ ends in one line on stderr and exit status 2, and no existing file is overwritte
 import argparse
 import contextlib
 import json
+import math
 import os
 import socket
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 
-from . import backend, config, distributed, run
+from . import __version__, backend, config, distributed, run
 from .data import NAMES
 from .models import MODELS
 from .train import TrainingDiverged, load_model
@@ -24,16 +26,27 @@ class UserError(ValueError):
     pass
 
 
-def _positive(kind):
+def _number(kind, low=0, strict=True, high=None):
+    """A parser of finite numbers of ``kind`` above ``low`` (or at least it, unless
+    ``strict``), and at most ``high``: nan and inf are refused wherever a number is read."""
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+            raise argparse.ArgumentTypeError(f"expected a{'n integer' if kind is int else ' number'}, "
+                                             f"got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        if value < low or (strict and value == low) or (high is not None and value > high):
+            rule = ("positive" if low == 0 and strict else f"{'above' if strict else 'at least'} {low}") \
+                + (f" and at most {high}" if high is not None else "")
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
         return value
     return parse
+
+
+def _positive(kind):
+    return _number(kind)
 
 
 def _check_output(path, force):
@@ -75,10 +88,22 @@ def _fresh_folder(path, default, force):
         path, i = default, 1
         while os.path.exists(path) and os.listdir(path):
             path, i = f"{default}-{i}", i + 1
-    elif os.path.exists(path) and os.listdir(path) and not force:
-        raise UserError(f"{path} is not empty; choose another --out, or pass --force")
+    else:
+        _folder_possible(path)
+        if os.path.exists(path) and os.listdir(path) and not force:
+            raise UserError(f"{path} is not empty; choose another --out, or pass --force")
     os.makedirs(path, exist_ok=True)
     return path
+
+
+def _folder_possible(path):
+    """--out names a folder: neither it nor a folder above it may be a file."""
+    here = os.path.abspath(path)
+    while not os.path.exists(here):
+        here = os.path.dirname(here)
+    if not os.path.isdir(here):
+        what = "is a file" if here == os.path.abspath(path) else f"lies under {here}, which is a file"
+        raise UserError(f"{path} {what}; --out names a folder for the run")
 
 
 def _loss_name(model):
@@ -158,7 +183,8 @@ def train(args):
     name = _loss_name(model)
     shape = {k: v for k, v in model.spec["kwargs"].items() if k in ("z_dim", "z_dims", "hidden", "activation", "k",
                                                                      "beta")}
-    print(f"{s['model']} {shape} on {len(data.train)} examples of {data.name}"
+    shape = ", ".join(f"{k} {','.join(map(str, v)) if isinstance(v, (list, tuple)) else v}" for k, v in shape.items())
+    print(f"{s['model']} ({shape}) on {len(data.train)} examples of {data.name}"
           + (f"; likelihood {reason}" if reason else "") + f"; printing {name} per example", flush=True)
     if world.rank == 0:   # the folder's record of the run, as resumed too (flags may change epochs, say)
         config.write(os.path.join(out, "config.json"), s)
@@ -293,6 +319,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parser():
     p = _Parser(prog="minivae", description="Autoencoders and VAEs on a from-scratch engine.")
+    p.add_argument("--version", action="version", version=f"minivae {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="train a VAE on generated sprites, write pictures and metrics", formatter_class=_Help)
@@ -334,9 +361,9 @@ def parser():
                    help="descend the batch's mean loss (example, the default) or N/M times its sum, "
                         "the estimate of the whole data set's bound (dataset: AEVB Eq. 8)")
     t.add_argument("--adam-eps", type=_positive(float), help="Adam's epsilon (default 1e-8; the IWAE paper: 1e-4)")
-    t.add_argument("--warmup", type=int, help="KL warm-up epochs (default 0)")
+    t.add_argument("--warmup", type=_number(int, 0, strict=False), help="KL warm-up epochs (default 0)")
     t.add_argument("--patience", type=_positive(int), help="early stopping after N epochs without improvement")
-    t.add_argument("--labels-fraction", type=float,
+    t.add_argument("--labels-fraction", type=_number(float, 0, high=1.0),
                    help="aae: train label-informed with this fraction of the labels, the rest unknown (-1)")
     t.add_argument("--staged", action="store_true", default=None, help="the IWAE paper's learning-rate stages")
     t.add_argument("--binarize", action="store_true", default=None,
@@ -429,7 +456,18 @@ def main(argv=None):
     return code
 
 
+def _one_line(message, category, filename, lineno, file=None, line=None):
+    """A warning as the command's other messages are: one line, no source path."""
+    print(f"minivae: warning: {message}", file=sys.stderr if file is None else file, flush=True)
+
+
 def _run(args, raising=False):
+    with warnings.catch_warnings():
+        warnings.showwarning = _one_line
+        return _run_quietly(args, raising)
+
+
+def _run_quietly(args, raising):
     if raising:
         return _with_threads(args)
     try:

@@ -17,6 +17,7 @@ runs/x/config.json`` repeats a run.
     sigma = 0.1
 """
 import json
+import math
 import sys
 
 from .models import MODELS, options
@@ -77,12 +78,14 @@ def _checked(s):
     if s["hidden"] is not None:
         nested = isinstance(s["hidden"], list) and any(isinstance(h, list) for h in s["hidden"])
         s["hidden"] = [_int_list("hidden", h) for h in s["hidden"]] if nested else _int_list("hidden", s["hidden"])
-    for key, kind in (("epochs", int), ("batch_size", int), ("lr", float), ("adam_eps", float),
-                      ("warmup", int), ("seed", int)):
-        if isinstance(s[key], bool) or not isinstance(s[key], (int, float)) or (kind is int and s[key] != int(s[key])):
-            raise ValueError(f"{key} must be a{'n integer' if kind is int else ' number'}, got {s[key]!r}")
-    if s["epochs"] < 1 or s["batch_size"] < 1 or s["lr"] <= 0 or s["adam_eps"] <= 0 or s["warmup"] < 0:
-        raise ValueError("epochs, batch_size, lr and adam_eps must be positive, warmup 0 or more")
+    for key, kind, low in (("epochs", int, 1), ("batch_size", int, 1), ("lr", float, None),
+                           ("adam_eps", float, None), ("warmup", int, 0), ("seed", int, 0)):
+        value = s[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or (kind is int and value != int(value)):
+            raise ValueError(f"{key} must be a{'n integer' if kind is int else ' finite number'}, got {value!r}")
+        if (low is None and value <= 0) or (low is not None and value < low):
+            raise ValueError(f"{key} must be {'positive' if low is None else f'at least {low}'}, got {value!r}")
     fraction = s["labels_fraction"]
     if fraction is not None and (isinstance(fraction, bool) or not isinstance(fraction, (int, float))
                                  or not 0 < fraction <= 1):

@@ -409,3 +409,81 @@ def test_resume_keeps_no_pictures_and_the_data_folder_is_stored_absolute(tmp_pat
     assert json.loads((out / "config.json").read_text())["epochs"] == 2   # the record follows the run
     third = _run("train", "--resume", "--out", str(out), "--epochs", "3", "--quiet")   # and so resumes again
     assert third.returncode == 0, third.stderr
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (("vae", "--lr", "nan"), r"argument --lr: must be a finite number, got nan"),
+    (("vae", "--lr", "inf"), r"argument --lr: must be a finite number, got inf"),
+    (("vae", "--beta=-inf"), r"argument --beta: must be a finite number"),
+    (("vae", "--warmup", "-1"), r"argument --warmup: must be at least 0, got -1"),
+    (("cvae", "--labels-fraction", "2"), r"argument --labels-fraction: must be positive and at most 1.0, got 2"),
+    (("vae", "--set", "sigma=-1"), r"model vae: sigma must be positive, got -1"),
+    (("vae", "--set", "sigma=NaN"), r"model vae: sigma must be a finite number, got nan"),
+    (("sparse-ae", "--set", "lam=abc"), r"model sparse-ae: lam must be a number, got 'abc'"),
+    (("sparse-ae", "--set", "lam=-5"), r"model sparse-ae: lam must be at least 0, got -5"),
+    (("vaegan", "--set", "gamma=2"), r"model vaegan: gamma must be in \[0, 1\], got 2"),
+    (("vae", "--set", "recon_weight=x"), r"model vae: recon_weight must be a number or 'm/n', got 'x'"),
+])
+def test_settings_are_refused_before_the_run_folder_is_made(tmp_path, capsys, args, pattern):
+    """Issue 24: a non-finite number, or a model option out of its range, is one line
+    naming it, before config.json and .lock are written (a rerun needs no --force)."""
+    code, _, err = _main(capsys, "train", *args, "--data", "ring", "--epochs", 1, "--out", tmp_path / "run")
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and re.search(pattern, lines[0]), err
+    assert not (tmp_path / "run").exists()
+
+
+def test_model_options_are_checked_the_same_on_every_path(tmp_path):
+    """The API's keyword arguments and a config's [options] meet the same check as --set."""
+    from minivae import run
+    from minivae.models import create
+    with pytest.raises(ValueError, match="model sparse-ae: lam must be at least 0, got -5"):
+        create("sparse-ae", x_dim=4, lam=-5)
+    with pytest.raises(ValueError, match="model vae: beta must be a finite number, got inf"):
+        create("vae", x_dim=4, beta=float("inf"))
+    assert create("vae", x_dim=4, recon_weight="m/n").recon_weight == "m/n"
+    path = tmp_path / "run.toml"
+    path.write_text('model = "sparse-ae"\ndata = "ring"\n[options]\nlam = -5\n')
+    s = run.settings({"model": None}, str(path))
+    with pytest.raises(ValueError, match="lam must be at least 0"):
+        run.build(s, run.data(s))
+
+
+def test_data_mistakes_are_named(tmp_path, capsys):
+    """Issue 24's table: each bad data file gets a line that says what is wrong, and a lone
+    vector trains with a one-line warning."""
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "one.npy", rng.random((1, 5)).astype(np.float32))
+    np.save(tmp_path / "none.npy", np.zeros((0, 5), np.float32))
+    (tmp_path / "garbage.npz").write_bytes(b"not numpy at all " * 8)
+    np.save(tmp_path / "complex.npy", rng.random((50, 4)) + 1j)
+    np.save(tmp_path / "huge.npy", (rng.random((50, 4)) * 2e32 - 1e32).astype(np.float32))
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "folder").mkdir()
+    for args, pattern in [
+        (("--data", tmp_path / "one.npy"), r"1 example; at least 2 are needed"),
+        (("--data", tmp_path / "none.npy"), r"x holds no examples \(shape \(0, 5\)\)"),
+        (("--data", tmp_path / "garbage.npz"), r"garbage.npz: not a NumPy file \(.npy or .npz\)$"),
+        (("--data", tmp_path / "complex.npy"), r"x holds complex numbers; minivae trains on real numbers"),
+        (("--data", tmp_path / "huge.npy"), r"values as large as 9.\d+e\+31, whose squares .* overflow float32"),
+        (("--data", "ring", "--out", tmp_path / "afile"), r"afile is a file; --out names a folder"),
+        (("--data", "ring", "--out", tmp_path / "afile" / "run"), r"lies under .*afile, which is a file"),
+        (("--data", tmp_path / "folder"), r"folder is a folder; --data names a data file or a dataset"),
+    ]:
+        code, _, err = _main(capsys, "train", "vae", "--epochs", 1, "--quiet", "--no-pictures", *args)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and re.search(pattern, lines[0]), (args, err)
+    np.save(tmp_path / "vector.npy", rng.random(30).astype(np.float32))
+    code, out, err = _main(capsys, "train", "vae", "--data", tmp_path / "vector.npy", "--epochs", 1, "--quiet",
+                           "--no-pictures", "--out", tmp_path / "v")
+    assert out.startswith("vae (z_dim 2, hidden 64,64) on 27 examples of vector.npy;"), out   # text, not a dict
+    assert code == 0 and err.strip().splitlines() == [
+        f"minivae: warning: {tmp_path / 'vector.npy'}: x is one vector of 30 values, read as 30 examples of one "
+        "feature; save it with shape (1, 30) if it is one example"], err
+    assert not (tmp_path / "v" / ".lock").exists()
+
+
+def test_version(capsys):
+    from minivae import __version__
+    code, out, _ = _main(capsys, "--version")
+    assert code == 0 and out.strip() == f"minivae {__version__}"

@@ -1,6 +1,7 @@
 """Each lecture figure is drawn by one command, within seconds, into a PNG, and shows the
 lecture's point: POINTS asserts it on the numbers the figure's own run measured."""
 import os
+import re
 import subprocess
 import sys
 
@@ -126,3 +127,11 @@ def test_a_gaussian_is_told_from_a_ring_with_its_moments():
     assert figures._fills_a_gaussian(ring)["radius_ks"] > 0.3
     crescent = gaussian[gaussian[:, 0] > -0.5]
     assert figures._fills_a_gaussian(crescent)["angle_ks"] > 0.1
+
+
+def test_the_list_gives_each_figure_a_whole_first_sentence():
+    """``figure --list`` once cut three descriptions off at "Fig" (issue 24)."""
+    from minivae.figures import describe
+    for name, text in describe().items():
+        assert not re.search(r"\b(Fig|al|e\.g|i\.e)$", text), (name, text)
+        assert len(text.split("] ", 1)[1]) > 40, (name, text)

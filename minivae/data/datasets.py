@@ -4,6 +4,7 @@ $MINIVAE_DATA, else in ./data."""
 import dataclasses
 import functools
 import os
+import warnings
 
 import numpy as np
 
@@ -49,6 +50,10 @@ def _split(name, x, y=None, valid=0.1, **kwargs):
     if y is not None and len(y) != len(x):
         raise ValueError(f"dataset {name}: {len(y)} labels for {len(x)} examples")
     n = int(len(x) * (1 - valid))
+    if n < 1 or n == len(x):
+        need = next(m for m in range(2, 100) if 0 < int(m * (1 - valid)) < m)
+        raise ValueError(f"dataset {name}: {len(x)} example{'s' * (len(x) != 1)}; at least {need} are needed, "
+                         f"{1 - valid:.0%} to train on and the rest to validate")
     return Dataset(name, x[:n], x[n:], None, None if y is None else y[:n], None if y is None else y[n:], **kwargs)
 
 
@@ -89,6 +94,9 @@ def load_dataset(name_or_path, data_dir_=None, n=10000, seed=0):
         return _binarized_mnist(folder)
     if name_or_path in ("mnist", "fashion-mnist"):
         return _idx_set(name_or_path, folder)
+    if os.path.isdir(name_or_path):
+        raise ValueError(f"{name_or_path} is a folder; --data names a data file or a dataset "
+                         f"({', '.join(NAMES)})")
     if os.path.splitext(name_or_path)[1] or os.sep in name_or_path:
         return _from_file(name_or_path)
     raise ValueError(f"unknown dataset {name_or_path!r}: give a file path or one of {', '.join(NAMES)}")
@@ -153,9 +161,13 @@ def _from_file(path):
     key = next((k for k in ("train", "x", "images", "data") if k in a), None)
     if key is None:
         raise ValueError(f"{path}: holds {sorted(a)}, none of train, x, images, data")
-    x = a[key].reshape(len(a[key]), -1).astype(np.float32)
+    x = _examples(path, key, a[key])
     if not np.isfinite(x).all():
         raise ValueError(f"{path}: {key} holds NaN or infinite values")
+    largest = float(np.abs(x).max())
+    if largest > np.sqrt(np.finfo(np.float32).max / x.shape[1]):
+        raise ValueError(f"{path}: {key} holds values as large as {largest:.3g}, whose squares summed over "
+                         f"{x.shape[1]} features overflow float32; rescale the data")
     if x.max() > 1.0 and a[key].dtype == np.uint8:
         x = x / 255
     y = next((a[k] for k in ("labels", "y") if k in a), None)
@@ -164,6 +176,23 @@ def _from_file(path):
                        a["test"].reshape(len(a["test"]), -1).astype(np.float32) if "test" in a else None,
                        binary=_binary(x))
     return _split(os.path.basename(path), x, y, binary=_binary(x))
+
+
+def _examples(path, key, a):
+    """The array as float32 examples, one per row: refused where it holds no examples or
+    no real numbers; a lone vector is read as that many one-feature examples, with a
+    warning, since it may have been meant as one example."""
+    if a.dtype.kind not in "biuf":
+        kind = "complex numbers" if a.dtype.kind == "c" else f"values of dtype {a.dtype}"
+        raise ValueError(f"{path}: {key} holds {kind}; minivae trains on real numbers")
+    if a.ndim == 0 or len(a) == 0:
+        raise ValueError(f"{path}: {key} holds no examples (shape {a.shape})")
+    if a.size == 0:
+        raise ValueError(f"{path}: {key} has no features (shape {a.shape})")
+    if a.ndim == 1:
+        warnings.warn(f"{path}: {key} is one vector of {len(a)} values, read as {len(a)} examples of one "
+                      f"feature; save it with shape (1, {len(a)}) if it is one example", UserWarning, stacklevel=4)
+    return a.reshape(len(a), -1).astype(np.float32)
 
 
 def _binary(x):

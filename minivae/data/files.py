@@ -71,6 +71,8 @@ def read_amat(path):
 def read_arrays(path):
     """An .npz (as a dict of arrays) or .npy (as {'x': array})."""
     check_not_impostor(path)
+    if not _head(path).startswith((b"\x93NUMPY", b"PK\x03\x04", b"PK\x05\x06")):   # .npy, .npz (zip) magic
+        raise ValueError(f"{path}: not a NumPy file (.npy or .npz)")
     try:
         # our own file handle: np.load leaves its own open when a zip archive is corrupt
         with open(path, "rb") as handle:

@@ -7,6 +7,8 @@ returns ``Drawn``: the PNG's path and ``facts``, the numbers behind the lecture'
 measured on the figure's own run. The figures live by subject: toys, autoencoders, vaes,
 aae, images.
 """
+import re
+
 from .aae import (_fills_a_gaussian, aae_clustering, aae_gaussian, aae_label_informed, aae_manifold,  # noqa: F401
                   aae_mixture, aae_style, aae_swiss_roll)
 from .autoencoders import (adversarial_ae, ae_vs_vae_codes, contractive_tangents, denoise_before_after,
@@ -69,4 +71,9 @@ def draw(name, path, seed=0, data_dir=None):
 
 def describe():
     """name -> [the lecture and figure it reproduces] the first line of what it shows."""
-    return {name: f"[{SOURCES[name]}] " + " ".join(fn.__doc__.split()).split(". ")[0] for name, fn in FIGURES.items()}
+    return {name: f"[{SOURCES[name]}] " + _first_sentence(" ".join(fn.__doc__.split())) for name, fn in FIGURES.items()}
+
+
+def _first_sentence(text):
+    """Up to the first full stop that ends a sentence, not one of "Fig. 2", "et al.", "e.g.", "i.e."."""
+    return re.split(r"(?<!Fig)(?<!\bal)(?<!e\.g)(?<!i\.e)\.\s+(?=[A-Z(])", text)[0].rstrip(".")

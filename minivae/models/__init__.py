@@ -1,5 +1,6 @@
 """The autoencoder / VAE family, by the names the command line uses."""
 import inspect
+import math
 import numbers
 
 from .aae import AdversarialAutoencoder
@@ -61,12 +62,48 @@ def check_sizes(name, kwargs):
                          f"in float32) is more than the {MAX_PARAMETERS:.3g} minivae builds")
 
 
+# The numeric settings, each with the range it must lie in, checked for every model on every
+# path (the command line's flags and --set, a config's [options], the API's keyword
+# arguments) before anything is built: a setting that would only fail at the first step,
+# or train a model with a negative penalty, is refused with its name.
+POSITIVE = ("alpha", "eta", "sigma", "equilibrium", "margin")
+NON_NEGATIVE = ("beta", "lam", "level", "pixel_weight", "head_weight", "gan_epochs", "classifier_epochs")
+UNIT_INTERVAL = ("gamma", "mask_ratio", "real_weight")
+WORDS = {"recon_weight": ("m/n",)}   # a number, or one of these
+
+
+def check_options(name, kwargs):
+    """Refuse a numeric setting that is not a finite number in its range (``POSITIVE``,
+    ``NON_NEGATIVE``, ``UNIT_INTERVAL``); None stays allowed where a model takes it."""
+    for key, value in kwargs.items():
+        if key in WORDS and value in WORDS[key]:
+            continue
+        ranged = key in POSITIVE or key in NON_NEGATIVE or key in UNIT_INTERVAL or key in WORDS
+        numbers_in = _flat(value) if isinstance(value, (list, tuple)) else [value]
+        for v in numbers_in:
+            if v is None and ranged:
+                continue
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                if ranged:
+                    extra = " or " + " or ".join(repr(w) for w in WORDS[key]) if key in WORDS else ""
+                    raise ValueError(f"model {name}: {key} must be a number{extra}, got {value!r}")
+                continue
+            if not math.isfinite(v):
+                raise ValueError(f"model {name}: {key} must be a finite number, got {value!r}")
+            if ((key in POSITIVE or key in WORDS) and v <= 0) or (key in NON_NEGATIVE and v < 0) \
+                    or (key in UNIT_INTERVAL and not 0 <= v <= 1):
+                rule = ("positive" if key in POSITIVE or key in WORDS else "at least 0" if key in NON_NEGATIVE
+                        else "in [0, 1]")
+                raise ValueError(f"model {name}: {key} must be {rule}, got {value!r}")
+
+
 def create(name, **kwargs):
     """A model by its registered name: ``create("vae", x_dim=784, z_dim=20)``. The model
     remembers how it was made (``model.spec``), so that a checkpoint can rebuild it."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
     check_sizes(name, kwargs)
+    check_options(name, kwargs)
     try:
         model = MODELS[name](**kwargs)
     except TypeError as e:

@@ -11,7 +11,6 @@ Players, in turn on each batch:
   generator       (the encoder) -log D_cat(y) - log D_gauss(z)
 """
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from .. import backend, functional as F
 from ..core import no_grad
@@ -114,5 +113,6 @@ def clustering_accuracy(clusters, labels):
     k = max(clusters.max(), labels.max()) + 1
     counts = np.zeros((k, k), np.int64)
     np.add.at(counts, (clusters, labels), 1)
+    from scipy.optimize import linear_sum_assignment   # imported when used: scipy.* costs the command line's start-up
     rows, cols = linear_sum_assignment(-counts)
     return counts[rows, cols].sum() / len(labels)

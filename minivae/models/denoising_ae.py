@@ -1,7 +1,6 @@
 """The denoising autoencoder (Vincent et al. 2008): reconstruct the clean x from a corrupted
 copy, so the code must capture the data's structure rather than copy its input."""
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 from .. import backend
 from .autoencoder import Autoencoder
@@ -60,4 +59,5 @@ def corrupt(x, corruption="gaussian", level=0.3, image_shape=None, generator=Non
         return np.where(hit, (rng.uniform(x.shape) < 0.5).astype(np.float32), x)
     images = x.reshape((-1, *image_shape))
     sigma = (0,) + (level,) * len(image_shape)   # blur within each image only
+    from scipy.ndimage import gaussian_filter   # imported when used: scipy.* costs the command line's start-up
     return gaussian_filter(images, sigma=sigma).reshape(x.shape).astype(np.float32)

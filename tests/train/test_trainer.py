@@ -150,6 +150,32 @@ def test_stale_temporaries_are_cleaned_and_a_second_run_is_refused(tmp_path):
     _run(2, str(out), resume=True)   # the lock went with the process that held it
 
 
+def test_a_run_that_ends_removes_its_lock_and_a_removed_lock_is_not_held(tmp_path, monkeypatch):
+    """A clean exit (or an exception) leaves no .lock behind (issue 24). A lock taken on a
+    file that its holder removed in the meantime does not count: the run locks anew."""
+    import builtins
+    from minivae.train import lock
+    out = tmp_path / "r"
+    _run(1, str(out))
+    assert not (out / ".lock").exists()
+    with pytest.raises(RuntimeError):
+        with lock.run_folder(str(out)):
+            assert (out / ".lock").read_text().startswith("pid ")
+            raise RuntimeError
+    assert not (out / ".lock").exists()
+    opened = []
+
+    def racing_open(path, mode):   # the first file opened is removed before it is locked
+        f = builtins.open(path, mode)
+        opened.append(os.fstat(f.fileno()).st_ino)
+        if len(opened) == 1:
+            os.unlink(path)
+        return f
+    monkeypatch.setattr(lock, "open", racing_open, raising=False)
+    with lock.run_folder(str(out)):
+        assert len(opened) == 2 and os.stat(out / ".lock").st_ino == opened[1]
+
+
 @pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop"])
 def test_the_optimizer_can_be_sgd_or_adagrad_as_in_aevb(name, tmp_path):
     """One full-batch step of fit with SGD (or Adagrad, or RMSprop, VAE/GAN's) is that
