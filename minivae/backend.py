@@ -4,6 +4,7 @@ The engine never names NumPy or CuPy directly; it asks this module. ``cpu`` arra
 NumPy arrays; ``cuda`` arrays are CuPy arrays, available when CuPy imports and sees a GPU.
 """
 import contextlib
+import os
 
 import numpy as np
 
@@ -57,6 +58,27 @@ def to_device(array, device):
     if device == "cpu":
         return _cupy.asnumpy(array)
     return array_module(device).asarray(array)
+
+
+def available_memory(device="cpu"):
+    """Bytes a new allocation on ``device`` can have without the machine swapping or the GPU
+    running out: MemAvailable on Linux (else the free pages), the GPU's free memory plus
+    what CuPy's pool holds unused. None where it cannot be told."""
+    if device == "cuda":
+        free, _ = array_module("cuda").cuda.Device().mem_info
+        pool = _cupy.get_default_memory_pool()
+        return int(free + pool.total_bytes() - pool.used_bytes())
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def tune_malloc(mmap_threshold=64 << 20, trim_threshold=256 << 20):

@@ -175,6 +175,7 @@ def train(args):
     s = run.settings(given, args.config, args.out if args.resume else None)
     data = run.data(s)
     model, reason = run.build(s, data, args.device)   # every check before anything is written
+    run.check_step_memory(s, model, args.device)
     world = distributed.world()   # under mpiexec: rank 0 makes the folder and writes in it
     if args.resume and world.rank == 0:   # rank 0 alone: it rewrites config.json below
         run.same_run(args.out)
@@ -249,7 +250,8 @@ def sample(args):
     if not model.generative:
         raise UserError(f"{args.checkpoint} holds a {header['model']['name']}, which draws no samples")
     _check_output(args.out, args.force)
-    path = run.draw_samples(model, args.n, args.out, args.seed, f"{header['model']['name']}: {args.n} samples")
+    path = run.draw_samples(model, args.n, args.out, args.seed, f"{header['model']['name']}: {args.n} samples",
+                            progress=not args.quiet)
     print(f"wrote {path}")
     return 0
 
@@ -417,7 +419,7 @@ def parser():
 
     for command in (d, t, e, s):
         command.add_argument("--force", action="store_true", help="replace existing outputs")
-    for command in (d, t, e):
+    for command in (d, t, e, s):
         command.add_argument("--quiet", action="store_true", help="no progress bar")
     for command in (d, t, e, s):
         command.add_argument("--device", choices=backend.DEVICES, default="cpu",
@@ -481,6 +483,10 @@ def _run_quietly(args, raising):
     except KeyboardInterrupt:
         print("minivae: interrupted", file=sys.stderr)
         return 130
+    except MemoryError as e:   # what the estimates up front did not catch; every write is atomic
+        print(f"minivae: out of memory{': ' + str(e) if str(e) else ''}; try a smaller --batch-size, -n, --k or "
+              "--limit", file=sys.stderr)
+        return 1
 
 
 def _with_threads(args):

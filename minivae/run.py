@@ -7,8 +7,12 @@ an estimator turns its parameters and arrays into the same settings and data. Wh
 model needs of a run it declares (minivae.models.base.Model: its labels, a stage trained
 first, its pictures); nothing here, or above, names a model.
 """
+import contextlib
+import glob
 import os
+import shutil
 import time
+import warnings
 
 import numpy as np
 
@@ -17,8 +21,9 @@ from .core import no_grad
 from .data import load_dataset
 from .data.datasets import Dataset
 from .functional import iwae_bound
-from .models import check_sizes, create
+from .models import check_sizes, create, step_bytes
 from .train import fit, read_checkpoint
+from .train.progress import Progress
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -87,6 +92,26 @@ def build(s, d, device="cpu"):
     backend.array_module(device)   # an unavailable device is a ValueError
     backend.manual_seed(s["seed"])
     return create(s["model"], **kwargs).to(device), reason
+
+
+def size_text(n):
+    """Bytes in words: 75.4 GiB."""
+    for unit, scale in (("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
+def check_step_memory(s, model, device="cpu"):
+    """Refuse, before any work, a training step whose arrays cannot fit the free memory."""
+    needed, free = step_bytes(model.spec["kwargs"], s["batch_size"]), backend.available_memory(device)
+    if free is not None and needed > free:
+        draws = next((f"{k} {model.spec['kwargs'][k]}" for k in ("k", "n_samples")
+                      if (model.spec["kwargs"].get(k) or 1) > 1), None)
+        raise ValueError(f"a training step of {s['model']} with batch_size {s['batch_size']}"
+                         + (f" and {draws}" if draws else "") + f" needs about {size_text(needed)}, more than the "
+                         f"{size_text(free)} free on {device}; lower --batch-size"
+                         + (f" or --{draws.split()[0].replace('_', '-')}" if draws else ""))
 
 
 def labels(model, s, d):
@@ -216,6 +241,14 @@ def evaluation_data(model, header, data_name=None, data_dir=None, split="valid",
     if x.shape[1] != model.x_dim:
         raise ValueError(f"the checkpoint's {header['model']['name']} takes {model.x_dim} features; "
                          f"{d.name} has {x.shape[1]}")
+    if getattr(getattr(model, "likelihood", None), "kind", None) == "bernoulli" and not np.isin(x, (0.0, 1.0)).all():
+        if trained.get("binarize") and data_name in (None, trained.get("data")):
+            from .data import binarize   # as training drew them (run.data): the valid split with seed + 1
+            x = binarize(x, trained.get("seed", 0) + {"train": 0, "valid": 1, "test": 2}[split])
+        else:
+            warnings.warn(f"a Bernoulli model scored on {d.name}'s grey levels: its numbers are cross-entropies, "
+                          "not log-likelihoods; evaluate on binary data (or a model trained with --binarize)",
+                          UserWarning, stacklevel=2)
     x = x[:limit] if limit else x
     if model.labels == "required" and (y is None or y.dtype.kind not in "iu"):
         raise ValueError(f"the checkpoint holds a {header['model']['name']}, which needs class labels; "
@@ -246,10 +279,30 @@ PNG_SAMPLES = 1024   # a grid of more is no picture anyone can read
 CHUNK = 10000
 
 
-def draw_samples(model, n, path, seed=0, title=None):
+def _remove_dead_temporaries(folder):
+    """The .tmp-PID.npy of a sample run that was killed (its PID no longer running)."""
+    for tmp in glob.glob(os.path.join(glob.escape(folder), ".tmp-*.npy")):
+        pid = os.path.basename(tmp)[5:-4]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # another user's process
+        return True
+    return True
+
+
+def draw_samples(model, n, path, seed=0, title=None, progress=False):
     """n samples of the model into ``path``: a .npy file, written in chunks into a temporary
-    file renamed when whole, or a PNG picture of at most PNG_SAMPLES. A conditional model
-    draws the classes in turn."""
+    file renamed when whole (refused up front where the disk has no room for it), or a PNG
+    picture of at most PNG_SAMPLES. A conditional model draws the classes in turn.
+    ``progress``: a progress line on a terminal."""
     if not path.endswith((".png", ".npy")):
         raise ValueError(f"--out {path}: write a picture (.png) or the samples themselves (.npy)")
     if path.endswith(".png") and n > PNG_SAMPLES:
@@ -258,16 +311,25 @@ def draw_samples(model, n, path, seed=0, title=None):
     classes = getattr(model, "n_classes", None)
     labels_of = lambda start, stop: np.arange(start, stop) % classes if classes else None
     if path.endswith(".npy"):
-        tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".tmp-{os.getpid()}.npy")
-        try:
+        folder = os.path.dirname(os.path.abspath(path))
+        _remove_dead_temporaries(folder)
+        needed, free = n * model.x_dim * 4, shutil.disk_usage(folder).free
+        if needed > free:
+            raise ValueError(f"-n {n}: {n} samples of {model.x_dim} values are {size_text(needed)} of float32, more "
+                             f"than the {size_text(free)} free in {folder}; draw fewer with -n")
+        tmp = os.path.join(folder, f".tmp-{os.getpid()}.npy")
+        bar = Progress(-(-n // CHUNK), "samples", progress)
+        try:   # Ctrl-C, or any failure, leaves no partial file: only a whole one is renamed into place
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, model.x_dim))
             for start in range(0, n, CHUNK):
                 stop = min(start + CHUNK, n)
                 out[start:stop] = model.sample(stop - start, labels_of(start, stop))
+                bar.update(stop - start, {})
             out.flush()
             del out
             os.replace(tmp, path)
         finally:
+            bar.close()
             if os.path.exists(tmp):
                 os.unlink(tmp)
     else:

@@ -487,3 +487,82 @@ def test_version(capsys):
     from minivae import __version__
     code, out, _ = _main(capsys, "--version")
     assert code == 0 and out.strip() == f"minivae {__version__}"
+
+
+def test_what_cannot_fit_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    """Issue 24: a training step larger than the free memory, or samples larger than the
+    free disk, are refused in one line naming the size and the flag to change."""
+    code, _, err = _main(capsys, "train", "iwae", "--data", "ring", "--epochs", 1, "--k", 10 ** 8,
+                         "--out", tmp_path / "iw")
+    assert code == 2 and re.fullmatch(r"minivae: error: a training step of iwae with batch_size 100 and k 100000000 "
+                                      r"needs about [\d.]+ TiB, more than the .* free on cpu; lower --batch-size or "
+                                      r"--k\n", err), err
+    assert not (tmp_path / "iw").exists()
+    run = tmp_path / "run"
+    assert _main(capsys, "train", "vae", "--data", "ring", "--epochs", 1, "--out", run, "--quiet",
+                 "--no-pictures")[0] == 0
+    from minivae import run as run_module
+    monkeypatch.setattr(run_module.shutil, "disk_usage", lambda path: type("usage", (), {"free": 10 ** 6})())
+    code, _, err = _main(capsys, "sample", run / "checkpoint.npz", "-n", 10 ** 6, "--out", tmp_path / "s.npy")
+    assert code == 2 and err == (f"minivae: error: -n 1000000: 1000000 samples of 2 values are 7.63 MiB of float32, "
+                                 f"more than the 977 KiB free in {tmp_path}; draw fewer with -n\n"), err
+
+
+def test_an_interrupted_or_killed_sample_leaves_no_file(tmp_path, capsys, monkeypatch):
+    """Ctrl-C while samples are written leaves neither the output nor a temporary; a
+    temporary left by a killed run (its PID gone) is removed by the next."""
+    import minivae.run as run_module
+    run = tmp_path / "run"
+    assert _main(capsys, "train", "vae", "--data", "ring", "--epochs", 1, "--out", run, "--quiet",
+                 "--no-pictures")[0] == 0
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f".tmp-{int(dead.stdout)}.npy"
+    left.write_bytes(b"half a file")
+    calls = []
+    from minivae.models.vae import VAE
+    real = VAE.sample
+
+    def interrupted(self, n, y=None):
+        calls.append(n)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, n, y)
+    monkeypatch.setattr(VAE, "sample", interrupted)
+    monkeypatch.setattr(run_module, "CHUNK", 100)
+    code, _, err = _main(capsys, "sample", run / "checkpoint.npz", "-n", 1000, "--out", tmp_path / "s.npy")
+    assert code == 130 and err == "minivae: interrupted\n" and calls == [100, 100]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_a_memory_error_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    import minivae.run as run_module
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate 74.5 GiB for an array")
+    monkeypatch.setattr(run_module, "train", no_memory)
+    code, _, err = _main(capsys, "train", "vae", "--data", "ring", "--epochs", 1, "--out", tmp_path / "r", "--quiet")
+    assert code == 1 and err == ("minivae: out of memory: Unable to allocate 74.5 GiB for an array; try a smaller "
+                                 "--batch-size, -n, --k or --limit\n"), err
+
+
+def test_eval_of_a_bernoulli_model_on_grey_levels(tmp_path, capsys):
+    """Scored on grey levels a Bernoulli model gives cross-entropies, not log-likelihoods:
+    a warning; a model trained with --binarize is scored on its data binarized as in
+    training (the same draws)."""
+    rng = np.random.default_rng(0)
+    grey = tmp_path / "grey.npy"
+    np.save(grey, rng.random((200, 6)).astype(np.float32))
+    for flags, name in (((), "plain"), (("--binarize",), "binarized")):
+        assert _main(capsys, "train", "vae", "--data", grey, "--likelihood", "bernoulli", *flags, "--epochs", 1,
+                     "--out", tmp_path / name, "--quiet", "--no-pictures")[0] == 0
+    code, _, err = _main(capsys, "eval", tmp_path / "plain" / "checkpoint.npz", "--k", 3, "--quiet")
+    assert code == 0 and re.fullmatch(r"minivae: warning: a Bernoulli model scored on grey.npy's grey levels: .*\n",
+                                      err), err
+    code, _, err = _main(capsys, "eval", tmp_path / "binarized" / "checkpoint.npz", "--k", 3, "--quiet")
+    assert code == 0 and err == "", err
+    from minivae import run
+    from minivae.data import binarize, load_dataset
+    from minivae.train import load_model
+    model, header = load_model(str(tmp_path / "binarized" / "checkpoint.npz"))
+    _, x, _ = run.evaluation_data(model, header, split="valid")
+    np.testing.assert_array_equal(x, binarize(load_dataset(str(grey)).valid, 1))   # seed 0 + 1, as training drew

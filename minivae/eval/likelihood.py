@@ -40,7 +40,8 @@ def _log_likelihood(model, x, k, chunk, batch, y, progress, seed, world, starts)
     generators = {id(g): g for g in (backend.default_generator(model.device), getattr(model, "generator", None)) if g}
     out, summed, seen = [], 0.0, 0
     xp = backend.array_module(model.device)   # the chunks are combined where they are computed
-    bar = Progress(len(starts), f"L_{k}", progress and (world is None or world.rank == 0))
+    chunks = -(-k // chunk)   # the bar moves by chunks of draws: with a large k one batch takes long
+    bar = Progress(len(starts) * chunks, f"L_{k}", progress and (world is None or world.rank == 0))
     with no_grad():
         for start in starts:
             if seed is not None:
@@ -53,9 +54,9 @@ def _log_likelihood(model, x, k, chunk, batch, y, progress, seed, world, starts)
                 logw = model.log_weights(xb, min(chunk, k - done), y=yb)
                 logw = (logw[0] if isinstance(logw, tuple) else logw).data.astype(np.float64)
                 total = xp.logaddexp(total, _logsumexp(xp, logw))
+                bar.update(len(xb) * logw.shape[1], {"mean L_k": summed / seen} if seen else {})
             out.append(backend.to_device(total, "cpu") - math.log(k))
             summed, seen = summed + float(out[-1].sum()), seen + len(xb)
-            bar.update(len(xb), {"mean L_k": summed / seen})
     bar.close()
     out = np.concatenate(out) if out else np.empty(0)
     return np.concatenate(world.allgather(out)) if world is not None and world.size > 1 else out

@@ -15,7 +15,9 @@ class Drawn(NamedTuple):
 
 
 def quiet_fit(model, x, y=None, **kwargs):
-    return fit(model, x, y, progress=False, log=lambda record: None, **kwargs)
+    """``fit`` without its per-epoch lines; its progress bar shows on a terminal (a figure
+    can train for minutes)."""
+    return fit(model, x, y, progress=True, log=lambda record: None, **kwargs)
 
 
 def rows_of_images(rows, path, shape=(28, 28)):

@@ -62,6 +62,25 @@ def check_sizes(name, kwargs):
                          f"in float32) is more than the {MAX_PARAMETERS:.3g} minivae builds")
 
 
+def step_bytes(kwargs, batch_size):
+    """About how many bytes one training step's arrays take, for refusing a step that
+    cannot fit before it is tried: each row of the batch times its draws (``k``,
+    ``n_samples``) through every layer's width (a convolution's: its channels over its
+    feature map, and its input lowered into 3 x 3 windows), encoder and decoder, in float32,
+    counted three times: the values the backward pass keeps, their gradients, and the
+    temporaries between."""
+    draws = max(kwargs.get("k") or 1, kwargs.get("n_samples") or 1)
+    x_dim = kwargs.get("x_dim") or 1
+    widths = [w for key in ("hidden", "z_dim", "z_dims", "disc_hidden") for w in _flat(kwargs.get(key) or [])]
+    image_channels = (kwargs.get("image_shape") or [1])[0]
+    channels = [image_channels] + _flat(kwargs.get("channels") or [])
+    # layer i: a feature map of c_i channels over the image's area / 4^(i + 1) (stride 2), and its input lowered
+    convs = [(c + 9 * c_in) * x_dim / image_channels / 4 ** (i + 1)
+             for i, (c_in, c) in enumerate(zip(channels, channels[1:]))]
+    per_row = x_dim * 2 + 2 * sum(widths) + 2 * sum(convs)
+    return int(3 * 4 * batch_size * draws * per_row)
+
+
 # The numeric settings, each with the range it must lie in, checked for every model on every
 # path (the command line's flags and --set, a config's [options], the API's keyword
 # arguments) before anything is built: a setting that would only fail at the first step,
