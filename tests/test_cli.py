@@ -566,3 +566,12 @@ def test_eval_of_a_bernoulli_model_on_grey_levels(tmp_path, capsys):
     model, header = load_model(str(tmp_path / "binarized" / "checkpoint.npz"))
     _, x, _ = run.evaluation_data(model, header, split="valid")
     np.testing.assert_array_equal(x, binarize(load_dataset(str(grey)).valid, 1))   # seed 0 + 1, as training drew
+
+
+def test_the_command_line_imports_no_scipy_or_plotting_until_used():
+    """--help and argument errors are instant: scipy.optimize (3.9 s of a 10 s start-up on
+    a busy host) and matplotlib load only where a command uses them."""
+    code = ("import sys, minivae.cli; heavy = [m for m in ('scipy.optimize', 'scipy.ndimage', 'scipy.stats', "
+            "'matplotlib') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr

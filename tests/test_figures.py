@@ -59,10 +59,15 @@ POINTS = {
     # Rifai et al.: the contractive AE's tangents follow the data's local directions more than
     # the plain AE's (a random direction: 5/784 of its length there)
     "contractive-tangents": lambda f: f["contractive_local"] > 1.3 * f["plain_local"] > 10 * 5 / 784,
+    # Makhzani Fig. 2c/d: with one 10-Gaussian prior, the AAE's codes reach every component
+    # about evenly; the VAE's leave several empty
+    "vae-mixture-prior": lambda f: (f["aae_components_used"] == 10 and f["aae_occupancy_entropy"] > 0.95
+                                    and f["vae_components_used"] <= 7 and f["vae_occupancy_entropy"] < 0.8),
 }
 CHEAPER = {   # the figures that take minutes, drawn here from fewer images
     "image-models": dict(images=500), "vae-manifold": dict(images=10_000), "aae-manifold": dict(images=10_000),
-    "cvae-hole-filling": dict(images=10_000), "pca-vs-ae-codes": dict(tsne=False, epochs=5)}
+    "cvae-hole-filling": dict(images=10_000), "pca-vs-ae-codes": dict(tsne=False, epochs=5),
+    "vae-mixture-prior": dict(epochs=6)}
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))
@@ -135,3 +140,20 @@ def test_the_list_gives_each_figure_a_whole_first_sentence():
     for name, text in describe().items():
         assert not re.search(r"\b(Fig|al|e\.g|i\.e)$", text), (name, text)
         assert len(text.split("] ", 1)[1]) > 40, (name, text)
+
+
+def test_figures_are_drawn_with_one_blas_thread(tmp_path, monkeypatch):
+    """Whatever the caller's thread count, a figure's products run on one BLAS thread, so
+    that a seed draws the same figure on a machine of any core count (issue 23)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+    from minivae import figures
+    from minivae.figures.drawing import Drawn
+    seen = []
+
+    def record(path, seed=0):
+        seen.append({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+        return Drawn(path, {})
+    monkeypatch.setitem(figures.FIGURES, "gaussian-toy", record)
+    with threadpool_limits(limits=2, user_api="blas"):
+        figures.draw("gaussian-toy", str(tmp_path / "g.png"))
+    assert seen == [{1}]

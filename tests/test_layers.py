@@ -10,9 +10,9 @@ LAYERS = {"backend": 0, "philox": 0, "kernels": 0, "core": 1, "ops": 2, "functio
 
 
 def _layer_of(module):
-    """'minivae.ops.dense' -> 2; None for the package root and for outside modules."""
+    """'minivae.ops.dense' -> 2; None for the package root (its __version__ too) and for outside modules."""
     parts = module.split(".")
-    if parts[0] != "minivae" or len(parts) < 2 or parts[1] == "__init__":
+    if parts[0] != "minivae" or len(parts) < 2 or parts[1] in ("__init__", "__version__"):
         return None
     return LAYERS[parts[1]]
 

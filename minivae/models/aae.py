@@ -72,7 +72,7 @@ class AdversarialAutoencoder(AutoencoderBase):
         if self.prior == "gaussian":
             return self.generator.normal((n, self.z_dim))
         if self.prior in LABELLED_PRIORS and y is not None:   # an unknown label (-1): any class's part
-            anyone = np.asarray(backend.to_device(self.generator.integers(10, n), "cpu"))
+            anyone = np.asarray(backend.to_device(self.generator.integers(self.n_classes, n), "cpu"))
             return LABELLED_PRIORS[self.prior](n, generator=self.generator, labels=np.where(np.asarray(y) >= 0, y, anyone))
         return PRIORS[self.prior](n, generator=self.generator)
 
