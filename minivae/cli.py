@@ -231,6 +231,7 @@ def eval_(args):
                                    f"eval-{args.split}-k{args.k}.json")
     _check_output(out, args.force)
     name, x, y = run.evaluation_data(model, header, args.data, args.data_dir, args.split, args.limit)
+    run.check_eval_memory(model, args.k, args.device)
     world = distributed.world()   # under mpiexec, each rank scores its share of the examples
     scores = run.scores(model, x, y, args.k, args.seed, world, progress=not args.quiet)
     if world.rank != 0:

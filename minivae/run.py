@@ -114,6 +114,17 @@ def check_step_memory(s, model, device="cpu"):
                          + (f" or --{draws.split()[0].replace('_', '-')}" if draws else ""))
 
 
+def check_eval_memory(model, k, device="cpu", batch=100, chunk=500):
+    """Refuse, before any work, an evaluation whose chunk of importance samples (``batch``
+    examples times up to ``chunk`` of the k draws, eval/likelihood.py) cannot fit."""
+    kwargs = {**model.spec["kwargs"], "k": min(k, chunk), "n_samples": None}
+    needed, free = step_bytes(kwargs, batch), backend.available_memory(device)
+    if free is not None and needed > free:
+        raise ValueError(f"scoring {batch} examples with {min(k, chunk)} draws at a time needs about "
+                         f"{size_text(needed)}, more than the {size_text(free)} free on {device}; evaluate on a "
+                         "machine with more memory, or a smaller model")
+
+
 def labels(model, s, d):
     """The labels the model learns from, by its ``labels`` declaration: none, the data's, or
     for a semi-supervised model the fraction ``labels_fraction`` of them, the rest -1."""

@@ -575,3 +575,17 @@ def test_the_command_line_imports_no_scipy_or_plotting_until_used():
             "'matplotlib') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_an_evaluation_that_cannot_fit_is_refused(tmp_path, capsys, monkeypatch):
+    """eval scores 100 examples with up to 500 of the k draws at a time: a chunk larger than
+    the free memory is refused before any work, and no file is written."""
+    run = tmp_path / "run"
+    assert _main(capsys, "train", "vae", "--data", "ring", "--epochs", 1, "--out", run, "--quiet",
+                 "--no-pictures")[0] == 0
+    from minivae import backend
+    monkeypatch.setattr(backend, "available_memory", lambda device="cpu": 10 ** 5)
+    code, _, err = _main(capsys, "eval", run / "checkpoint.npz", "--k", 10 ** 8, "--out", tmp_path / "e.json")
+    assert code == 2 and re.fullmatch(r"minivae: error: scoring 100 examples with 500 draws at a time needs about "
+                                      r"[\d.]+ MiB, more than the 97.7 KiB free on cpu; .*\n", err), err
+    assert not (tmp_path / "e.json").exists()
