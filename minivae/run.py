@@ -104,25 +104,28 @@ def size_text(n):
 
 def check_step_memory(s, model, device="cpu"):
     """Refuse, before any work, a training step whose arrays cannot fit the free memory."""
-    needed, free = step_bytes(model.spec["kwargs"], s["batch_size"]), backend.available_memory(device)
-    if free is not None and needed > free:
-        draws = next((f"{k} {model.spec['kwargs'][k]}" for k in ("k", "n_samples")
-                      if (model.spec["kwargs"].get(k) or 1) > 1), None)
-        raise ValueError(f"a training step of {s['model']} with batch_size {s['batch_size']}"
-                         + (f" and {draws}" if draws else "") + f" needs about {size_text(needed)}, more than the "
-                         f"{size_text(free)} free on {device}; lower --batch-size"
-                         + (f" or --{draws.split()[0].replace('_', '-')}" if draws else ""))
+    kwargs = model.spec["kwargs"]
+    draws = next((k for k in ("k", "n_samples") if (kwargs.get(k) or 1) > 1), None)
+    _refuse_beyond_free(step_bytes(kwargs, s["batch_size"]), device,
+                        f"a training step of {s['model']} with batch_size {s['batch_size']}"
+                        + (f" and {draws} {kwargs[draws]}" if draws else ""),
+                        "lower --batch-size" + (f" or --{draws.replace('_', '-')}" if draws else ""))
 
 
-def check_eval_memory(model, k, device="cpu", batch=100, chunk=500):
-    """Refuse, before any work, an evaluation whose chunk of importance samples (``batch``
-    examples times up to ``chunk`` of the k draws, eval/likelihood.py) cannot fit."""
-    kwargs = {**model.spec["kwargs"], "k": min(k, chunk), "n_samples": None}
-    needed, free = step_bytes(kwargs, batch), backend.available_memory(device)
+def check_eval_memory(model, k, device="cpu"):
+    """Refuse, before any work, an evaluation whose chunk of importance samples (BATCH
+    examples times up to CHUNK of the k draws, eval/likelihood.py) cannot fit."""
+    draws = min(k, evaluate.likelihood.CHUNK)
+    _refuse_beyond_free(step_bytes({**model.spec["kwargs"], "k": draws, "n_samples": None}, evaluate.likelihood.BATCH),
+                        device, f"scoring {evaluate.likelihood.BATCH} examples with {draws} draws at a time",
+                        "evaluate on a machine with more memory, or a smaller model")
+
+
+def _refuse_beyond_free(needed, device, what, advice):
+    free = backend.available_memory(device)
     if free is not None and needed > free:
-        raise ValueError(f"scoring {batch} examples with {min(k, chunk)} draws at a time needs about "
-                         f"{size_text(needed)}, more than the {size_text(free)} free on {device}; evaluate on a "
-                         "machine with more memory, or a smaller model")
+        raise ValueError(f"{what} needs about {size_text(needed)}, more than the {size_text(free)} free on "
+                         f"{device}; {advice}")
 
 
 def labels(model, s, d):

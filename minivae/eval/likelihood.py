@@ -8,7 +8,10 @@ from ..core import no_grad
 from ..philox import drawing_from, seeded
 
 
-def log_likelihood(model, x, k=5000, chunk=500, batch=100, y=None, progress=False, seed=None, world=None):
+CHUNK, BATCH = 500, 100   # draws and examples scored at a time
+
+
+def log_likelihood(model, x, k=5000, chunk=CHUNK, batch=BATCH, y=None, progress=False, seed=None, world=None):
     """L_k per example (Burda et al. 2016): logsumexp over k importance samples of
     log p(x, z) - log q(z|x), minus log k; it approaches log p(x) from below as k grows.
     The k samples are drawn ``chunk`` at a time and combined by a running log-sum-exp, so

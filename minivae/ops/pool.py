@@ -75,13 +75,14 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
     oh, ow = g.out_size(x.shape[2:])
     unpadded = Geometry(g.kernel, g.stride, (0, 0), g.dilation, c)
     cols = im2col(padded, unpadded, (oh, ow))   # (C, kh kw, N L)
-    # the first real entry equal to the window's max: a padding slot never wins, not even
-    # against real -inf entries (PyTorch gives -inf and its gradient there); a NaN wins
-    real = im2col(xp.pad(xp.ones((1, 1) + tuple(x.shape[2:]), bool), ((0, 0), (0, 0), (ph, ph), (pw, pw))),
-                  Geometry(g.kernel, g.stride, (0, 0), g.dilation, 1), (oh, ow))   # (1, kh kw, L)
-    real = xp.tile(real, (1, 1, n))
-    best = (cols == cols.max(1, keepdims=True)) & real
-    arg = xp.where(best.any(1), best.argmax(1), cols.argmax(1)).reshape(c, n, oh, ow)
+    if g.padding == (0, 0):
+        arg = cols.argmax(1).reshape(c, n, oh, ow)
+    else:   # the first real entry equal to the window's max: a padding slot never wins, not even
+        # against real -inf entries (PyTorch gives -inf and its gradient there); a NaN wins
+        real = im2col(xp.ones((1, 1) + tuple(x.shape[2:]), bool), Geometry(g.kernel, g.stride, g.padding, g.dilation, 1),
+                      (oh, ow))   # (1, kh kw, L): im2col pads with False
+        best = (cols == cols.max(1, keepdims=True)) & xp.tile(real, (1, 1, n))
+        arg = xp.where(best.any(1), best.argmax(1), cols.argmax(1)).reshape(c, n, oh, ow)
     return WindowGather(arg, g, tuple(x.shape))(x)
 
 
