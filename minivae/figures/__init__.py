@@ -9,8 +9,8 @@ aae, images.
 """
 import re
 
-from .aae import (_fills_a_gaussian, aae_clustering, aae_gaussian, aae_label_informed, aae_manifold,  # noqa: F401
-                  aae_mixture, aae_style, aae_swiss_roll)
+from .aae import (_fills_a_gaussian, aae_clustering, aae_dim_reduction, aae_gaussian, aae_label_informed,  # noqa: F401
+                  aae_manifold, aae_mixture, aae_style, aae_swiss_roll)
 from .autoencoders import (adversarial_ae, ae_vs_vae_codes, contractive_tangents, denoise_before_after,
                            mask_inpaint, pca_vs_ae, pca_vs_ae_codes)
 from .drawing import Drawn  # noqa: F401
@@ -28,7 +28,7 @@ FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "
            "beta-tradeoff": beta_tradeoff, "aae-manifold": aae_manifold, "cvae-samples": cvae_samples,
            "cvae-hole-filling": cvae_hole_filling, "adversarial-ae": adversarial_ae,
            "pca-vs-ae-codes": pca_vs_ae_codes, "contractive-tangents": contractive_tangents,
-           "aae-swiss-roll": aae_swiss_roll}
+           "aae-swiss-roll": aae_swiss_roll, "aae-dim-reduction": aae_dim_reduction}
 
 # the lecture (``../shared/seeds``) and the figure each one reproduces
 DIABOLO, MAKHZANI = "Kolasinski, Diabolo Networks", "Kolasinski, Diabolo Networks: Makhzani et al."
@@ -58,9 +58,10 @@ SOURCES = {
     "pca-vs-ae-codes": f"{DIABOLO}: Hinton and Salakhutdinov 2006, Fig. 3, 2-D codes of MNIST",
     "contractive-tangents": f"{DIABOLO}: the contractive AE, 'input point, tangent vectors' (Rifai et al. 2011)",
     "aae-swiss-roll": f"{MAKHZANI} Fig. 4c, the labelled swiss roll",
+    "aae-dim-reduction": f"{MAKHZANI} Fig. 10, dimensionality reduction: cluster heads plus style",
 }
 
-NEEDS_DATA = {"aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling", "pca-vs-ae-codes", "contractive-tangents"}
+NEEDS_DATA = {"aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling", "pca-vs-ae-codes", "contractive-tangents", "aae-dim-reduction"}
 
 
 def draw(name, path, seed=0, data_dir=None):

@@ -7,7 +7,7 @@ from .. import backend, latent, plot
 from ..core import no_grad
 from ..data import load_dataset
 from ..models import create
-from .drawing import Drawn, grid_facts, quiet_fit
+from .drawing import Drawn, grid_facts, knn_accuracy, quiet_fit
 
 
 def _aae_codes(path, prior, labels_fraction, seed, title, epochs=20, facts=lambda codes, labels: {}, first=0):
@@ -120,22 +120,56 @@ def aae_swiss_roll(path, seed=0):
 def aae_clustering(path, seed=0):
     """Unsupervised clustering by an adversarial autoencoder on the mixture toy data: each
     point coloured by the cluster its categorical code picks, beside the true clusters, with
-    the Hungarian-matched accuracy. Not yet the lecture's result: the categorical adversary
-    leaves some clusters unused, so neighbouring clusters merge (6 of 10 used, accuracy 0.62;
-    more epochs, per-player learning rates and training the adversaries first did not help)."""
+    the Hungarian-matched accuracy. Nearly the lecture's result: 9 of the 10 clusters found
+    (accuracy 0.90), two neighbours still sharing one."""
     from ..models.clustering_aae import clustering_accuracy
     backend.manual_seed(seed)
     data = load_dataset("mixture", n=4000, seed=seed)
     model = create("clustering-aae", x_dim=2, n_clusters=int(data.y_train.max()) + 1, z_dim=2, hidden=[64, 64])
     quiet_fit(model, data.train, epochs=30, batch_size=100, lr=1e-3, seed=seed)
     found = model.cluster(data.valid)
+    facts = {"accuracy": clustering_accuracy(found, data.y_valid), "clusters_used": len(np.unique(found))}
     plt = plot._pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
     for ax, colours, title in ((axes[0], data.y_valid, "true clusters"),
-                               (axes[1], found, f"found, accuracy {clustering_accuracy(found, data.y_valid):.2f}")):
+                               (axes[1], found, f"found: {facts['clusters_used']} clusters, accuracy "
+                                                f"{facts['accuracy']:.2f}")):
         ax.scatter(data.valid[:, 0], data.valid[:, 1], c=colours, s=3, cmap="tab10")
         ax.set(aspect="equal", title=title)
-    return Drawn(plot._save(fig, path), {})
+    return Drawn(plot._save(fig, path), facts)
+
+
+def aae_dim_reduction(path, seed=0, data_dir=None, epochs=5):
+    """Makhzani et al.'s dimensionality reduction (Fig. 10) on MNIST's labelled images (from
+    the data folder): 16 cluster heads plus a 2-D style, r = y H + z, the heads kept at least
+    eta = 6 apart, trained on 8,000 binarized digits; the 2,000 held-out digits' r coloured
+    by digit (the heads as crosses) beside their top two principal components. ``*_knn``: how
+    often a digit's 5 nearest neighbours name its class."""
+    try:
+        data = load_dataset("mnist", data_dir)
+    except ValueError as e:
+        raise ValueError(f"aae-dim-reduction needs MNIST's labelled images: {e}") from None
+    binary = lambda x: (x > 0.5).astype(np.float32)
+    x, held_out, labels = binary(data.train), binary(data.valid), data.y_valid
+    mean = x.mean(0)
+    components = np.linalg.svd(x - mean, full_matrices=False)[2][:2]
+    backend.manual_seed(seed)
+    model = create("dim-reduction-aae", x_dim=784, n_clusters=16, z_dim=2, eta=6.0, hidden=[512, 512],
+                   likelihood="bernoulli")
+    quiet_fit(model, x, epochs=epochs, batch_size=100, lr=1e-3, seed=seed)
+    codes = {"PCA": (held_out - mean) @ components.T, "AAE, r = y H + z": latent.codes(model, held_out)}
+    knn = [knn_accuracy(z, labels) for z in codes.values()]
+    facts = {"pca_knn": knn[0], "aae_knn": knn[1], "clusters_used": len(np.unique(model.cluster(held_out)))}
+    plt = plot._pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+    for ax, (name, z), accuracy in zip(axes, codes.items(), knn):
+        art = ax.scatter(z[:, 0], z[:, 1], c=labels, s=3, cmap="tab10")
+        ax.set_title(f"{name}: 5-NN accuracy {accuracy:.2f}", fontsize=9)
+    heads = model.cluster_heads.numpy()
+    axes[1].scatter(heads[:, 0], heads[:, 1], c="k", marker="x", s=30, label="cluster heads")
+    axes[1].legend(loc="upper right", fontsize=8)
+    fig.colorbar(art, ax=axes[1])
+    return Drawn(plot._save(fig, path), facts)
 
 
 def aae_style(path, seed=0, data_dir=None):

@@ -8,7 +8,7 @@ from ..data import load_dataset
 from ..data.toy import gaussian_bump
 from ..models import create
 from ..models.denoising_ae import corrupt
-from .drawing import Drawn, quiet_fit, rows_of_images, square_distances
+from .drawing import Drawn, knn_accuracy, quiet_fit, rows_of_images
 
 
 def pca_vs_ae(path, seed=0):
@@ -168,7 +168,7 @@ def pca_vs_ae_codes(path, seed=0, data_dir=None, tsne=True, epochs=15):
             codes["t-SNE"] = TSNE(2, init="pca", random_state=seed).fit_transform(held_out)
         except ImportError:
             pass
-    facts = {f"{name.lower().replace('-', '')}_knn": _knn_accuracy(z, labels) for name, z in codes.items()}
+    facts = {f"{name.lower().replace('-', '')}_knn": knn_accuracy(z, labels) for name, z in codes.items()}
     plt = plot._pyplot()
     fig, axes = plt.subplots(1, len(codes), figsize=(5 * len(codes), 5), squeeze=False)
     for ax, (name, z) in zip(axes[0], codes.items()):
@@ -176,16 +176,6 @@ def pca_vs_ae_codes(path, seed=0, data_dir=None, tsne=True, epochs=15):
         ax.set_title(f"{name}: 5-NN accuracy {facts[name.lower().replace('-', '') + '_knn']:.2f}", fontsize=9)
     fig.colorbar(art, ax=axes[0, -1])
     return Drawn(plot._save(fig, path), facts)
-
-
-def _knn_accuracy(z, labels, k=5):
-    """Leave-one-out: the share of points whose k nearest others' majority label is theirs."""
-    z = np.asarray(z, np.float64)
-    d = square_distances(z, z)
-    np.fill_diagonal(d, np.inf)
-    votes = np.asarray(labels)[np.argsort(d, axis=1)[:, :k]]
-    majority = np.array([np.bincount(v).argmax() for v in votes])
-    return float((majority == labels).mean())
 
 
 def contractive_tangents(path, seed=0, data_dir=None):

@@ -1,4 +1,4 @@
-"""What every figure shares: ``Drawn``, the quiet training run, rows of images."""
+"""What every figure shares: ``Drawn``, the quiet training run, rows of images, distances."""
 from typing import NamedTuple
 
 import numpy as np
@@ -58,3 +58,13 @@ def nearest_labels(images, labelled):
 def square_distances(a, b):
     """||a_i - b_j||^2 for every row pair: (len(a), len(b))."""
     return (a ** 2).sum(1)[:, None] + (b ** 2).sum(1)[None] - 2 * a @ b.T
+
+
+def knn_accuracy(z, labels, k=5):
+    """Leave-one-out: the share of points whose k nearest others' majority label is theirs."""
+    z = np.asarray(z, np.float64)
+    d = square_distances(z, z)
+    np.fill_diagonal(d, np.inf)
+    votes = np.asarray(labels)[np.argsort(d, axis=1)[:, :k]]
+    majority = np.array([np.bincount(v).argmax() for v in votes])
+    return float((majority == labels).mean())

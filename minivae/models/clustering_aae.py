@@ -5,6 +5,15 @@ categorical, another pushes z towards N(0, I). The cluster of x is argmax y. Bat
 normalization in the encoder and decoder is on by default ("crucial", the paper says; here,
 without it, MNIST's codes fell into one or two clusters).
 
+The cluster logits start spread out: the output layer's weights for them are ``cluster_gain``
+times their Glorot draw, so that from the first step each input leans to one cluster and the
+clusters share the data. From near-uniform outputs (gain 1) every input gets the same push
+from the categorical adversary, towards the same few vertices, and a cluster no input picks
+gets no gradient after that (d y_k / d logit_k = y_k (1 - y_k), about 0): on the mixture toy
+(10 clusters, 30 epochs, seeds 0 to 3) gain 1 used 5 or 6 of the 10 clusters, gain 5 and 10
+used 7 to 9 (accuracy 0.74 to 0.90), gain 20 and more fewer again, its softmax saturated
+from the start.
+
 Players, in turn on each batch:
   autoencoder     -log p(x | decode(y, z))
   discriminators  -log D_cat(one-hot) - log(1 - D_cat(y))  -log D_gauss(N(0, I)) - log(1 - D_gauss(z))
@@ -21,13 +30,16 @@ from .likelihood import Likelihood
 
 class ClusteringAAE(AutoencoderBase):
     def __init__(self, x_dim, n_clusters=10, z_dim=2, hidden=(64, 64), activation="relu", likelihood="gaussian",
-                 disc_hidden=(64, 64), batchnorm=True, generator=None):
+                 disc_hidden=(64, 64), batchnorm=True, cluster_gain=7.0, generator=None):
         super().__init__()
         if n_clusters < 2:
             raise ValueError(f"ClusteringAAE: n_clusters must be at least 2, got {n_clusters}")
+        if not cluster_gain > 0:
+            raise ValueError(f"ClusteringAAE: cluster_gain must be positive, got {cluster_gain}")
         self.x_dim, self.z_dim, self.n_clusters = x_dim, z_dim, n_clusters
         self.generator = generator or backend.default_generator()
         self.encoder = MLP([x_dim, *hidden, n_clusters + z_dim], activation, batchnorm=batchnorm, generator=generator)
+        self.encoder[-1].weight.data[:, :n_clusters] *= cluster_gain
         self.decoder = MLP([self.decoder_width(), *reversed(hidden), x_dim], activation, batchnorm=batchnorm,
                            generator=generator)
         self.d_cat = MLP([n_clusters, *disc_hidden, 1], "relu", generator=generator)

@@ -53,7 +53,7 @@ def step_bytes(kwargs, batch_size):
 # path (the command line's flags and --set, a config's [options], the API's keyword
 # arguments) before anything is built: a setting that would only fail at the first step,
 # or train a model with a negative penalty, is refused with its name.
-POSITIVE = ("alpha", "eta", "sigma", "equilibrium", "margin")
+POSITIVE = ("alpha", "eta", "sigma", "equilibrium", "margin", "cluster_gain")
 NON_NEGATIVE = ("beta", "lam", "level", "pixel_weight", "head_weight", "gan_epochs", "classifier_epochs")
 UNIT_INTERVAL = ("gamma", "mask_ratio", "real_weight")
 WORDS = {"recon_weight": ("m/n",)}   # a number, or one of these
