@@ -11,10 +11,10 @@
 #   tests    the tests marked cuda
 #   main     minivae train vae --data binarized-mnist --device cuda --epochs 1, then eval
 #            with k = 5000 on the 10,000 validation images (timed), then sample
-#   step     bench/gpu_step.py: the VAE step at batch 128, 1024, 4096 (recorded, eager,
+#   step     minivae.benchmarks.gpu_step: the VAE step at batch 128, 1024, 4096 (recorded, eager,
 #            PyTorch eager, PyTorch in a CUDA graph, JAX jit) and our GEMM against cuBLAS
 #   iwae     the IWAE paper's model, k = 50, at batch 20 and 100, against PyTorch eager
-#   conv     bench/conv_step.py --device cuda
+#   conv     minivae.benchmarks.conv_step --device cuda
 #   suite    the rest of the suite, with whatever time is left
 # Everything lands in $OUT, of which at most 8 files come back: summary.txt (at most 40
 # lines: each stage's status, time and ratios), stages.log (every stage's output, in
@@ -114,7 +114,7 @@ else
       --out '$work/eval.json'
     ms=\$(( (\$(date +%s%N) - began) / 1000000 ))
     echo \"eval: L_5000 of the 10,000 validation images in \$ms ms\"
-    python3 -c \"import json, sys; sys.path.insert(0, 'bench'); from common import write_result
+    python3 -c \"import json, sys; from minivae.benchmarks.common import write_result
 import cupy; result = json.load(open('$work/eval.json')); result.pop('checkpoint', None)
 name = cupy.cuda.runtime.getDeviceProperties(0)['name'].decode()
 print(write_result('gpu_main_job', {'device': name, 'cupy': cupy.__version__, 'eval_command_ms': \$ms,
@@ -124,12 +124,12 @@ print(write_result('gpu_main_job', {'device': name, 'cupy': cupy.__version__, 'e
     python3 -c \"import numpy; s = numpy.load('$work/samples.npy'); print('sample:', s.shape, 'mean', s.mean())\""
 fi
 
-stage step 110 python3 bench/gpu_step.py --only vae gemm --batch 128 1024 4096 --repeats 3 --steps 20
+stage step 110 python3 -m minivae.benchmarks.gpu_step --only vae gemm --batch 128 1024 4096 --repeats 3 --steps 20
 cp bench/results/gpu_step.json "$out/" 2>/dev/null
-stage iwae 50 python3 bench/gpu_step.py --only iwae --iwae-batch 20 100 --k 50 --repeats 3 --steps 20 \
+stage iwae 50 python3 -m minivae.benchmarks.gpu_step --only iwae --iwae-batch 20 100 --k 50 --repeats 3 --steps 20 \
   --name iwae_step_gpu
 cp bench/results/iwae_step_gpu.json "$out/" 2>/dev/null
-stage conv 40 python3 bench/conv_step.py --device cuda --repeats 3
+stage conv 40 python3 -m minivae.benchmarks.conv_step --device cuda --repeats 3
 cp bench/results/conv_step_gpu.json "$out/" 2>/dev/null
 
 left=$((deadline - SECONDS - 10))

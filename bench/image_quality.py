@@ -33,8 +33,7 @@ import sys
 import numpy as np
 from scipy import linalg
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import RESULTS, write_result  # noqa: E402
+from minivae.benchmarks.common import RESULTS, write_result  # noqa: E402
 
 import minivae as mv  # noqa: E402
 from minivae import functional as F  # noqa: E402

@@ -25,8 +25,7 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import write_result  # noqa: E402
+from minivae.benchmarks.common import write_result  # noqa: E402
 
 RUN = [sys.executable, "-m", "minivae.cli", "train", "vae", "--data", "ring", "--hidden", "64,64", "--quiet",
        "--no-pictures", "--threads", "1", "--seed", "0"]

@@ -18,8 +18,7 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import write_result  # noqa: E402
+from minivae.benchmarks.common import write_result  # noqa: E402
 
 import minivae as mv  # noqa: E402
 from minivae import eval as evaluate  # noqa: E402

@@ -13,8 +13,7 @@ import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import write_result  # noqa: E402
+from minivae.benchmarks.common import write_result  # noqa: E402
 
 CHILD = r'''
 import json, statistics, sys, time

@@ -1,4 +1,4 @@
 """``python -m minivae``: the command line, where the ``minivae`` script is not on PATH."""
 from .cli import main
 
-main()
+raise SystemExit(main())

@@ -86,7 +86,7 @@ def tune_malloc(mmap_threshold=64 << 20, trim_threshold=256 << 20):
 
     A training step allocates and frees the same large temporaries every time. By default
     glibc serves each from fresh mmap'd pages, whose first touch page-faults: at batch 1024
-    that cost the VAE step about a quarter of its time (bench/vae_step.py). Raising both
+    that cost the VAE step about a quarter of its time (minivae/benchmarks/vae_step.py). Raising both
     thresholds (together; the trim threshold alone makes it worse) keeps that memory in
     the heap. This is process-wide, so a library never calls it on import: the ``minivae``
     command and the benchmarks do, and applications may. Returns the settings applied, or

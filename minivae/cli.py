@@ -266,18 +266,15 @@ def download_(args):
 
 
 def bench(args):
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench")
-    if not os.path.isdir(root):
-        raise UserError("the benchmarks live in the source checkout's bench/ folder, not in an installed package")
-    scripts = ["engine_overhead.py", "kernels.py", "threads.py", "vae_step.py", "iwae_step.py"]
-    others = ["quality.py", "gpu_step.py", "conv_step.py", "scaling.py"]   # long, or needing a GPU, torch or MPI
-    if args.only and args.only not in scripts + others:
-        raise UserError(f"no benchmark {args.only!r}; choose from {', '.join(scripts + others)}")
-    for script in scripts if not args.only else [args.only]:
-        print(f"== bench/{script}", flush=True)
-        code = subprocess.call([sys.executable, os.path.join(root, script)])
-        if code:
-            return code
+    from . import benchmarks
+    if args.device == "cuda" and not backend.cuda_available():
+        raise UserError("bench --device cuda needs CuPy and a GPU")
+    if args.out:
+        _folder_possible(args.out)
+    try:
+        benchmarks.run(args.names or None, args.quick, args.out, args.device)
+    except ValueError as e:
+        raise UserError(str(e)) from None
     return 0
 
 
@@ -414,8 +411,13 @@ def parser():
     f.add_argument("--force", action="store_true", help="replace an existing picture")
     f.set_defaults(run=figure)
 
-    b = sub.add_parser("bench", help="run the benchmark suite (from a source checkout)")
-    b.add_argument("--only", help="one script of bench/, e.g. vae_step.py")
+    b = sub.add_parser("bench", help="time minivae's kernels, ops and training steps against PyTorch and JAX")
+    b.add_argument("names", nargs="*", metavar="NAME", help="benchmarks to run (default: all of the device's: "
+                   "engine_overhead kernels vae_step iwae_step conv_step; on cuda gpu_step conv_step)")
+    b.add_argument("--quick", action="store_true", help="fewer shapes and repeats: about a minute on 2 cores")
+    b.add_argument("--out", help="the results folder, JSON and a PNG chart per benchmark (default: a source "
+                   "checkout's bench/results, else ./minivae-bench)")
+    b.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     b.set_defaults(run=bench)
 
     for command in (d, t, e, s):

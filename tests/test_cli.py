@@ -116,7 +116,9 @@ def test_checkpoint_meets_data_of_another_shape(tmp_path):
 
 def test_download_and_bench_errors(tmp_path):
     _user_error(_run("download", "cifar", "--data-dir", str(tmp_path)), r"no source for 'cifar'")
-    _user_error(_run("bench", "--only", "fast.py"), r"no benchmark 'fast.py'")
+    _user_error(_run("bench", "fast.py"), r"no cpu benchmark fast.py; choose from engine_overhead")
+    (tmp_path / "file").write_text("x")
+    _user_error(_run("bench", "kernels", "--out", str(tmp_path / "file")), r"is a file")
 
 
 def test_train_binarize_uses_a_bernoulli_decoder(tmp_path):

@@ -14,9 +14,9 @@ Host-timed: each timed block of steps is followed by a device synchronize; media
 interleaved repeats. fp32 everywhere except where a row says TF32. A row that fails is
 recorded with its error and the others still run.
 
-Usage: python bench/gpu_step.py [--only vae iwae gemm l5000] [--batch 128 1024 4096 16384]
+Usage: python -m minivae.benchmarks.gpu_step [--only vae iwae gemm l5000] [--batch 128 1024 4096 16384]
        [--iwae-batch 20] [--k 5 50] [--repeats 7] [--steps 50] [--l5000 10000] [--name gpu_step]
-Writes bench/results/<name>.json (device, CUDA, CuPy, PyTorch and JAX versions, precision
+Writes OUT/<name>.json (device, CUDA, CuPy, PyTorch and JAX versions, precision
 of each implementation).
 """
 import argparse
@@ -28,13 +28,12 @@ import traceback
 import numpy as np
 
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")   # JAX would take 75% of the GPU at import
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import iwae_step  # noqa: E402
-import numpy_vae  # noqa: E402
-from common import time_interleaved, write_result  # noqa: E402
-from vae_step import jax_step, minivae_step, torch_step  # noqa: E402
+from . import iwae_step
+from . import numpy_vae
+from .common import add_out, time_interleaved, write_result
+from .vae_step import jax_step, minivae_step, torch_step
 
-import minivae as mv  # noqa: E402
+import minivae as mv
 
 PRECISION = {"minivae": "fp32 (cuBLAS)", "minivae_graph": "fp32 (own GEMM)",
              "minivae_graph_tf32": "TF32 inputs, fp32 sums (own mma.sync GEMM)", "pytorch": "fp32 (TF32 off)",
@@ -194,7 +193,7 @@ def _row(make, what):
         return {"what": what, "error": f"{type(error).__name__}: {error}"}
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=["vae", "iwae", "gemm", "l5000"],
                         default=["vae", "iwae", "gemm", "l5000"])
@@ -205,7 +204,8 @@ def main():
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--l5000", type=int, default=10000, help="images for L_5000")
     parser.add_argument("--name", default="gpu_step", help="results file: bench/results/NAME.json")
-    args = parser.parse_args()
+    add_out(parser)
+    args = parser.parse_args(argv)
     if not mv.cuda_available():
         sys.exit("gpu_step: needs CuPy and a GPU")
     import cupy as cp
@@ -229,7 +229,7 @@ def main():
     except ImportError:
         pass
     props = cp.cuda.runtime.getDeviceProperties(0)
-    path = write_result(args.name, {"device": props["name"].decode(), **versions, "precision": PRECISION,
+    path = write_result(args.name, out=args.out, payload={"device": props["name"].decode(), **versions, "precision": PRECISION,
                                     "repeats": args.repeats, "steps_per_repeat": args.steps,
                                     "statistic": "median, host-timed with a device synchronize", "results": rows})
     print(f"wrote {path}")

@@ -2,11 +2,11 @@
 one process, interleaved rounds, medians:
 
 - one training step of conv-vae (28 x 28 x 1 -> conv 4x4/2 to 32 -> conv 4x4/2 to 64 ->
-  Linear to 2 x 16; the decoder mirrored with transposed convolutions; Bernoulli decoder
+  Linear to 2 x 16; the decoder mirrored with resize-convolutions (nearest x2, conv 3x3); Bernoulli decoder
   on logits, sum-reduced negative ELBO, Adam lr 1e-3, float32), batch 128, the same
   weights and noise in both (the first losses must agree);
 - each convolution of that model alone, forward + backward (conv2d 1->32 and 32->64,
-  conv_transpose2d 64->32 and 32->1), and beside it the floor of a lowering design: the
+  conv_transpose2d 64->32 and 32->1, which the resize-convolutions run as), and beside it the floor of a lowering design: the
   op's three products alone, as GEMMs on already-lowered rows in preallocated buffers
   (rows @ W, gy @ W^T, rows^T @ gy);
 - minivae's reference path (NCHW im2col) for the step, to show what the kernels buy.
@@ -14,8 +14,8 @@ one process, interleaved rounds, medians:
 On a GPU (--device cuda: CuPy, PyTorch with CUDA) the same, both on the device, each timed
 block ending with a device synchronize.
 
-Usage: python bench/conv_step.py [--batch 128] [--repeats 9] [--steps 3] [--device cpu|cuda]
-Writes bench/results/conv_step.json; the last line printed is
+Usage: python -m minivae.benchmarks.conv_step [--batch 128] [--repeats 9] [--steps 3] [--device cpu|cuda]
+Writes OUT/conv_step.json; the last line printed is
 RATIO minivae/pytorch step=<x> conv1=<.> conv2=<.> convT1=<.> convT2=<.>
 """
 import argparse
@@ -24,12 +24,11 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import time_interleaved, write_result  # noqa: E402
+from .common import add_out, peer, time_interleaved, write_result
 
-import minivae as mv  # noqa: E402
-import minivae.functional as F  # noqa: E402
-from minivae.models import create  # noqa: E402
+import minivae as mv
+import minivae.functional as F
+from minivae.models import create
 
 Z = 16
 
@@ -60,8 +59,8 @@ def torch_step(model, x, eps, device="cpu"):
     enc = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 32, 4, 2, 1), nn.ReLU(),
                         nn.Conv2d(32, 64, 4, 2, 1), nn.ReLU(), nn.Flatten(), nn.Linear(64 * 49, 2 * Z))
     dec = nn.Sequential(nn.Linear(Z, 64 * 49), nn.ReLU(), nn.Unflatten(1, (64, 7, 7)),
-                        nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(32, 1, 4, 2, 1),
-                        nn.Flatten())
+                        nn.Upsample(scale_factor=2), nn.Conv2d(64, 32, 3, 1, 1), nn.ReLU(),
+                        nn.Upsample(scale_factor=2), nn.Conv2d(32, 1, 3, 1, 1), nn.Flatten())
     ours = [m for m in list(model.encoder) + list(model.decoder) if hasattr(m, "weight")]
     theirs = [m for m in list(enc) + list(dec) if hasattr(m, "weight")]
     with torch.no_grad():
@@ -138,13 +137,14 @@ def gemm_floor(xshape, wshape, transposed, rng, device):
     return products
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    args = parser.parse_args()
+    add_out(parser)
+    args = parser.parse_args(argv)
     sync = lambda: None
     if args.device == "cuda":
         if not mv.cuda_available():
@@ -153,35 +153,39 @@ def main():
         import torch
         torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False   # fp32 against fp32
         sync = cp.cuda.Device().synchronize
+    torch = peer("torch", "conv_step")
     allocator = mv.backend.tune_malloc()
     rng = np.random.default_rng(0)
     x = (rng.random((args.batch, 784)) < 0.3).astype(np.float32)
     eps = rng.standard_normal((args.batch, Z)).astype(np.float32)
     _, fast = minivae_step(x, eps, "fast", args.device)
     _, reference = minivae_step(x, eps, "reference", args.device)
-    twin, _ = minivae_step(x, eps, "fast")   # the same initial weights on the host, for PyTorch's copy
-    impls = {"minivae": fast, "minivae_reference": reference, "pytorch": torch_step(twin, x, eps, args.device)}
+    impls = {"minivae": fast, "minivae_reference": reference}
+    if torch:
+        twin, _ = minivae_step(x, eps, "fast")   # the same initial weights on the host, for PyTorch's copy
+        impls["pytorch"] = torch_step(twin, x, eps, args.device)
     first = {name: float(step().item()) for name, step in impls.items()}
+    base = first.get("pytorch", first["minivae_reference"])
     for name, loss in first.items():   # the same model, weights and noise everywhere
-        assert abs(loss - first["pytorch"]) <= 1e-4 * abs(first["pytorch"]), first
+        assert abs(loss - base) <= 1e-4 * abs(base), first
     ms = {k: v * 1e3 for k, v in time_interleaved(impls, args.repeats, args.steps, sync=sync).items()}
     mv.set_kernels("fast")
     print(f"conv-vae step, batch {args.batch}: " + "  ".join(f"{k} {v:.2f} ms" for k, v in ms.items()), flush=True)
-    rows = {"step": {"median_ms": ms, "ratio_minivae_over_pytorch": ms["minivae"] / ms["pytorch"]}}
-    for name, xshape, wshape, transposed in op_cases(args.batch, rng):
+    rows = {"step": {"median_ms": ms, **({"ratio_minivae_over_pytorch": ms["minivae"] / ms["pytorch"]} if torch else {})}}
+    for name, xshape, wshape, transposed in op_cases(args.batch, rng) if torch else []:   # each against PyTorch's
         t = {k: v * 1e3 for k, v in time_interleaved(op_impls(xshape, wshape, transposed, rng, args.device),
                                                      args.repeats, args.steps, sync=sync).items()}
         rows[name] = {"input": xshape, "weight": wshape, "transposed": transposed, "median_ms": t,
                       "ratio_minivae_over_pytorch": t["minivae"] / t["pytorch"],
                       "ratio_gemm_floor_over_pytorch": t["gemm_floor"] / t["pytorch"]}
         print(f"{name} {xshape} forward + backward: " + "  ".join(f"{k} {v:.2f} ms" for k, v in t.items()), flush=True)
-    import torch
-    path = write_result("conv_step" if args.device == "cpu" else "conv_step_gpu", {"device": args.device,
-                                                                                "batch": args.batch, "repeats": args.repeats, "steps_per_repeat": args.steps,
-                                      "statistic": "median", "allocator": allocator, "torch": torch.__version__,
-                                      "torch_threads": torch.get_num_threads(), "results": rows})
+    path = write_result("conv_step" if args.device == "cpu" else "conv_step_gpu", out=args.out, payload={
+        "device": args.device, "batch": args.batch, "repeats": args.repeats, "steps_per_repeat": args.steps,
+        "statistic": "median", "allocator": allocator, "torch": torch.__version__ if torch else None,
+        "torch_threads": torch.get_num_threads() if torch else None, "results": rows})
     print(f"wrote {path}")
-    print("RATIO minivae/pytorch " + " ".join(f"{k}={v['ratio_minivae_over_pytorch']:.2f}" for k, v in rows.items()))
+    if torch:
+        print("RATIO minivae/pytorch " + " ".join(f"{k}={v['ratio_minivae_over_pytorch']:.2f}" for k, v in rows.items()))
 
 
 if __name__ == "__main__":

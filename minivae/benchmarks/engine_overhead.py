@@ -6,21 +6,19 @@
    sum-reduced negative ELBO, float32) through minivae against the hand-written NumPy
    step in numpy_vae.py; both compute the same gradients, checked before timing.
 
-Usage: python bench/engine_overhead.py [--repeats 15] [--batch 128 1024]
-Writes bench/results/engine_overhead.json.
+Usage: python -m minivae.benchmarks.engine_overhead [--repeats 15] [--batch 128 1024]
+Writes OUT/engine_overhead.json.
 """
 import argparse
 import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import median_time, write_result  # noqa: E402
-import numpy_vae  # noqa: E402
+from .common import add_out, median_time, write_result
+from . import numpy_vae
 
-import minivae as mv  # noqa: E402
-import minivae.functional as F  # noqa: E402
+import minivae as mv
+import minivae.functional as F
 
 
 def op_overheads(repeats):
@@ -97,14 +95,15 @@ def vae_step(batch, repeats):
             "ratio_minivae_over_numpy": minivae_s / numpy_s}
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--batch", type=int, nargs="+", default=[128, 1024])
-    args = parser.parse_args()
+    add_out(parser)
+    args = parser.parse_args(argv)
     ops = op_overheads(args.repeats)
     steps = [vae_step(b, args.repeats) for b in args.batch]
-    path = write_result("engine_overhead", {"repeats": args.repeats, "statistic": "median",
+    path = write_result("engine_overhead", out=args.out, payload={"repeats": args.repeats, "statistic": "median",
                                             "ops_4x4_float32": ops, "vae_784_400_20": steps})
     print(f"wrote {path}")
 

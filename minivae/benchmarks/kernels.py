@@ -6,23 +6,21 @@ at the VAE's sizes and at large sizes, with achieved GB/s (elementwise ops) or G
 large sgemm for FLOP/s. Also the dense layer's epilogue cost over the bare GEMM, and each
 kernel's first-call compile time (Numba's cache is pointed at an empty folder first).
 
-Usage: python bench/kernels.py [--repeats 9]      Writes bench/results/kernels.json.
+Usage: python -m minivae.benchmarks.kernels [--repeats 9]      Writes OUT/kernels.json.
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 
 os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="minivae-numba-")  # measure compiles
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import median_time, write_result  # noqa: E402
+from .common import add_out, median_time, write_result
 
-import minivae as mv  # noqa: E402
-import minivae.functional as F  # noqa: E402
+import minivae as mv
+import minivae.functional as F
 
 try:
     import torch
@@ -117,9 +115,9 @@ def _adam_once(x):
     mv.optim.Adam([p]).step()
 
 
-def adam_rows(repeats):
+def adam_rows(repeats, cut=lambda cases: cases):
     rows = []
-    for n in (650_000, 16_000_000):
+    for n in cut((650_000, 16_000_000)):
         rng = np.random.default_rng(0)
         p0, g = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
         row = {"op": "adam_step", "shapes": [[n]]}
@@ -143,12 +141,12 @@ def adam_rows(repeats):
     return rows
 
 
-def epilogue_rows(repeats):
+def epilogue_rows(repeats, cut=lambda cases: cases):
     """The dense forward against its bare GEMM: what bias + activation add."""
     from minivae.kernels.cpu import dense
     rows = []
     rng = np.random.default_rng(0)
-    for n, k, m in ((128, 784, 400), (1024, 784, 400), (4096, 1024, 1024)):
+    for n, k, m in cut(((128, 784, 400), (1024, 784, 400), (4096, 1024, 1024))):
         x, W, b = (rng.standard_normal(s).astype(np.float32) for s in ((n, k), (k, m), (m,)))
         y = np.empty((n, m), np.float32)
         gemm = median_time(lambda: np.matmul(x, W, out=y), repeats, number=5)
@@ -160,10 +158,12 @@ def epilogue_rows(repeats):
     return rows
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=9)
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="each op at its smallest shape only")
+    add_out(parser)
+    args = parser.parse_args(argv)
     mv.backend.tune_malloc()
     compile_s = first_call_seconds()
     print("first call (compile) seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in compile_s.items()))
@@ -173,30 +173,31 @@ def main():
     f32 = lambda *s: rng.standard_normal(s).astype(np.float32)
     tf = torch.nn.functional if torch is not None else None
     rows = []
-    for n, k, m in ((128, 784, 400), (1024, 784, 400), (4096, 1024, 1024)):
+    cut = (lambda cases: cases[:1]) if args.quick else (lambda cases: cases)
+    for n, k, m in cut(((128, 784, 400), (1024, 784, 400), (4096, 1024, 1024))):
         x, W, b = f32(n, k), f32(k, m) / np.float32(np.sqrt(k)), f32(m)
         rows.append(compare("dense relu", lambda x, W, b: F.dense(x, W, b, "relu"),
                             (lambda x, W, b: torch.relu(x @ W + b)) if torch else None,
                             [x, W, b], args.repeats, flops=3 * 2 * n * k * m))
-    for n, d in ((128, 20), (1024, 20), (65536, 64)):
+    for n, d in cut(((128, 20), (1024, 20), (65536, 64))):
         mu, lv, e = f32(n, d), f32(n, d), f32(n, d)
         rows.append(compare("reparameterize_kl", F.reparameterize_kl,
                             (lambda m, l, e: (m + torch.exp(0.5 * l) * e, 0.5 * (l.exp() + m * m - 1 - l).sum(1)))
                             if torch else None, [mu, lv, e], args.repeats, bytes_moved=4 * n * d * 4 * 2))
-    for n, k in ((128, 5), (128, 50), (1024, 50), (4096, 5000)):
+    for n, k in cut(((128, 5), (128, 50), (1024, 50), (4096, 5000))):
         lw = f32(n, k) * 3
         rows.append(compare("iwae_bound", F.iwae_bound,
                             (lambda l: torch.logsumexp(l, 1) - np.log(k)) if torch else None,
                             [lw], args.repeats, bytes_moved=3 * 4 * n * k))
-    for n in (128, 1024, 8192):
+    for n in cut((128, 1024, 8192)):
         l, t = f32(n, 784), (rng.random((n, 784)) < 0.3).astype(np.float32)
         rows.append(compare("bce_with_logits", lambda l, t: F.bce_with_logits(l, t, "sum"),
                             (lambda l, t: tf.binary_cross_entropy_with_logits(l, t, reduction="sum")) if torch else None,
                             [l, t], args.repeats, bytes_moved=4 * 4 * n * 784))
-    rows += adam_rows(args.repeats)
-    path = write_result("kernels", {"repeats": args.repeats, "statistic": "median",
-                                    "compile_seconds_first_call": compile_s, "ceilings": ceil,
-                                    "ops_forward_backward": rows, "dense_epilogue": epilogue_rows(args.repeats),
+    rows += adam_rows(args.repeats, cut)
+    path = write_result("kernels", out=args.out, payload={"repeats": args.repeats, "statistic": "median",
+                                    "compile_seconds_first_call": compile_s, "ceilings": ceil, "quick": args.quick,
+                                    "ops_forward_backward": rows, "dense_epilogue": epilogue_rows(args.repeats, cut),
                                     "torch": torch.__version__ if torch else None,
                                     "torch_threads": torch.get_num_threads() if torch else None,
                                     "numba": _numba_info()})

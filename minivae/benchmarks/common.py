@@ -8,7 +8,20 @@ import time
 
 import numpy as np
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RESULTS = os.path.join(CHECKOUT, "bench", "results")   # a source checkout's results, kept in git
+
+
+def default_out():
+    """Where results go unless told: a source checkout's bench/results, else ./minivae-bench."""
+    if os.path.isfile(os.path.join(CHECKOUT, "pyproject.toml")) and os.path.isdir(RESULTS):
+        return RESULTS
+    return os.path.abspath("minivae-bench")
+
+
+def add_out(parser):
+    parser.add_argument("--out", default=None, help="the results folder (default: a source checkout's "
+                        "bench/results, else ./minivae-bench)")
 
 
 def machine():
@@ -36,6 +49,17 @@ def machine():
     return info
 
 
+def peer(module, benchmark):
+    """A peer library (``torch``, ``jax``) when installed; else None, said in one line."""
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        print(f"{benchmark}: {module} is not installed; its numbers are skipped (pip install 'minivae[bench]')",
+              flush=True)
+        return None
+
+
 def median_time(fn, repeats=7, warmup=2, number=1):
     """Median seconds per call of ``fn`` over ``repeats`` runs of ``number`` calls each."""
     for _ in range(warmup):
@@ -49,12 +73,13 @@ def median_time(fn, repeats=7, warmup=2, number=1):
     return statistics.median(times)
 
 
-def write_result(name, payload):
-    """Write ``bench/results/<name>.json`` atomically, with the machine attached."""
-    os.makedirs(RESULTS, exist_ok=True)
+def write_result(name, payload, out=None):
+    """Write ``OUT/<name>.json`` atomically (``out``: default_out()), with the machine attached."""
+    out = out or default_out()
+    os.makedirs(out, exist_ok=True)
     payload = {"benchmark": name, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                "machine": machine(), **payload}
-    path = os.path.join(RESULTS, f"{name}.json")
+    path = os.path.join(out, f"{name}.json")
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(payload, f, indent=2)

@@ -7,21 +7,19 @@ interleaved rounds, medians.
     log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x),   z_i = mu + sigma * eps_i
     L_k     = logsumexp_i(log w_i) - log k
 
-Usage: python bench/iwae_step.py [--k 5 50] [--batch 128] [--repeats 9] [--steps 3]
-Writes bench/results/iwae_step.json.
+Usage: python -m minivae.benchmarks.iwae_step [--k 5 50] [--batch 128] [--repeats 9] [--steps 3]
+Writes OUT/iwae_step.json.
 """
 import argparse
 import math
 import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import minivae_trainer, time_interleaved, write_result  # noqa: E402
+from .common import add_out, minivae_trainer, time_interleaved, write_result
 
-import minivae as mv  # noqa: E402
-import minivae.functional as F  # noqa: E402
+import minivae as mv
+import minivae.functional as F
 
 SIZES = [(784, 200), (200, 200), (200, 100), (50, 200), (200, 200), (200, 784)]
 NAMES = ["e1", "e2", "e3", "d1", "d2", "d3"]
@@ -98,7 +96,7 @@ def run(batch, k, repeats, steps):
     try:
         impls["pytorch"] = torch_step(params, x, eps)
     except ImportError:
-        pass
+        print("iwae_step: torch is not installed; its numbers are skipped (pip install 'minivae[bench]')")
     first = {name: float(step().item()) for name, step in impls.items()}
     ref = first["minivae_reference"]
     for name, loss in first.items():   # the same first step everywhere
@@ -110,16 +108,17 @@ def run(batch, k, repeats, steps):
             "ratio_minivae_over_pytorch": ms["minivae"] / ms["pytorch"] if "pytorch" in ms else None}
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--k", type=int, nargs="+", default=[5, 50])
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--steps", type=int, default=3)
-    args = parser.parse_args()
+    add_out(parser)
+    args = parser.parse_args(argv)
     allocator = mv.backend.tune_malloc()
     rows = [run(args.batch, k, args.repeats, args.steps) for k in args.k]
-    path = write_result("iwae_step", {"repeats": args.repeats, "steps_per_repeat": args.steps,
+    path = write_result("iwae_step", out=args.out, payload={"repeats": args.repeats, "steps_per_repeat": args.steps,
                                       "statistic": "median", "allocator": allocator, "results": rows})
     print(f"wrote {path}")
     if all(r["ratio_minivae_over_pytorch"] for r in rows):

@@ -6,22 +6,20 @@ Implementations: minivae with its fast kernels, minivae on the reference path, P
 (CPU), JAX jit (when installed), and a hand-written NumPy step. Also the GEMM floor: the
 step's GEMM FLOPs divided by a large sgemm's measured rate.
 
-Usage: python bench/vae_step.py [--batch 128 1024] [--repeats 9] [--steps 5]
-Writes bench/results/vae_step.json; the last line printed is
+Usage: python -m minivae.benchmarks.vae_step [--batch 128 1024] [--repeats 9] [--steps 5]
+Writes OUT/vae_step.json; the last line printed is
 RATIO minivae/pytorch batch128=<x> batch1024=<y>
 """
 import argparse
 import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import numpy_vae  # noqa: E402
-from common import minivae_trainer, sgemm_rate, time_interleaved, write_result  # noqa: E402
+from . import numpy_vae
+from .common import add_out, minivae_trainer, sgemm_rate, time_interleaved, write_result
 
-import minivae as mv  # noqa: E402
-import minivae.functional as F  # noqa: E402
+import minivae as mv
+import minivae.functional as F
 
 
 def minivae_step(params, x, eps, kernels, device="cpu", graphs=False, tf32=False):
@@ -119,14 +117,15 @@ def run(batch, repeats, steps, only=None):
     try:
         impls["pytorch"] = torch_step(params, x, eps)
     except ImportError:
-        pass
+        print("vae_step: torch is not installed; its numbers are skipped (pip install 'minivae[bench]')")
     try:
         impls["jax"] = jax_step(params, x, eps)
     except ImportError:
-        pass
+        print("vae_step: jax is not installed; its numbers are skipped (pip install 'minivae[bench]')")
     if only:
         impls = {k: v for k, v in impls.items() if k in only}
-    first = {name: float(step()) for name, step in impls.items()}   # warm-up and compile
+    scalar = lambda v: float(v.detach()) if hasattr(v, "detach") else float(v)   # a torch loss keeps its graph
+    first = {name: scalar(step()) for name, step in impls.items()}   # warm-up and compile
     ref = first.get("numpy", first[next(iter(first))])
     for name, loss in first.items():   # the same first step everywhere: same model, same math
         assert abs(loss - ref) <= 1e-4 * abs(ref), (name, loss, ref)
@@ -143,13 +142,14 @@ def run(batch, repeats, steps, only=None):
             if {"pytorch", "minivae"} <= set(ms) else None}
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, nargs="+", default=[128, 1024])
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--impls", nargs="+", help="run only these (default: all available)")
-    args = parser.parse_args()
+    add_out(parser)
+    args = parser.parse_args(argv)
     allocator = mv.backend.tune_malloc()   # the same process-wide setting for every implementation
     threads = {}
     try:
@@ -159,7 +159,7 @@ def main():
     except ImportError:
         pass
     rows = [run(b, args.repeats, args.steps, args.impls) for b in args.batch]
-    write_result("vae_step", {"repeats": args.repeats, "steps_per_repeat": args.steps,
+    write_result("vae_step", out=args.out, payload={"repeats": args.repeats, "steps_per_repeat": args.steps,
                               "statistic": "median", "threads": threads, "kernels": mv.kernel_info(),
                               "allocator": allocator,
                               "results": rows})
