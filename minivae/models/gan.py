@@ -11,7 +11,7 @@ has no pixel term (w = 0, the default): a frozen D_l is blind to what its stride
 convolutions sum away, and on binarized MNIST the decoder fills that blind spot with
 horizontal stripes (bench/image_quality.py: reconstructions 1.31 times as sharp as real
 digits, by stripes). ``pixel_weight`` w adds the pixel likelihood back; at w = 1 the
-stripes were gone and the reconstructions still sharper than the plain VAE's (README).
+stripes were gone and the reconstructions still sharper than the plain VAE's (docs/quality.md).
 """
 
 from .. import backend, functional as F

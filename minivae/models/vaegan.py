@@ -31,7 +31,7 @@ on it for D (nn/convnet.py); ``batchnorm=True`` adds the paper's batch norm afte
 convolution but the discriminator's first and the decoder's last. It is off by default: on
 binarized MNIST at a 3-minute budget it kept the digit in reconstructions (86% against
 39%) but its samples were far from the data (Frechet distance 1.51 against 0.27 in
-bench/image_quality.py's measure; the README has the tries). "mlp" (the default) builds
+bench/image_quality.py's measure; docs/quality.md has the tries). "mlp" (the default) builds
 MLPs of ``hidden`` and ``disc_hidden``.
 """
 import contextlib
