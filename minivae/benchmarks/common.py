@@ -118,6 +118,20 @@ def sgemm_rate(n=2048, repeats=5):
     return 2 * n ** 3 / median_time(lambda: a @ a, repeats, warmup=1)
 
 
+def torch_trainer(loss_of, opt, capturable=False):
+    """A zero-argument PyTorch step: ``opt`` on ``loss_of()``; ``capturable``: in a CUDA
+    graph, whose grads are set to None once, before capture."""
+    def step():
+        loss = loss_of()
+        if not capturable:
+            opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    step.optimizer = opt
+    return step
+
+
 def minivae_trainer(params, x, loss_of, device="cpu", graphs=False, lr=1e-3):
     """A zero-argument step: Adam on ``loss_of(p, x)`` over minivae Parameters made from the
     arrays ``params``. Eager, or (``graphs``, on cuda) recorded once as a CUDA graph and then

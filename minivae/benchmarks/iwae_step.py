@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from .common import add_out, minivae_trainer, time_interleaved, write_result
+from .common import add_out, minivae_trainer, time_interleaved, torch_trainer, write_result
 
 import minivae as mv
 import minivae.functional as F
@@ -66,7 +66,7 @@ def torch_step(params, x, eps, device="cpu", capturable=False):
     x_rep = torch.tensor(np.repeat(x, k, axis=0), device=device)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
 
-    def step():
+    def loss_of():
         h = torch.tanh(torch.tanh(xt @ p["We1"] + p["be1"]) @ p["We2"] + p["be2"])
         s = h @ p["We3"] + p["be3"]
         mu, logvar = s[:, :d].reshape(B, 1, d), s[:, d:].reshape(B, 1, d)
@@ -76,14 +76,8 @@ def torch_step(params, x, eps, device="cpu", capturable=False):
         h = torch.tanh(torch.tanh(z.reshape(B * k, d) @ p["Wd1"] + p["bd1"]) @ p["Wd2"] + p["bd2"])
         logits = h @ p["Wd3"] + p["bd3"]
         log_px = -bce(logits, x_rep, reduction="none").sum(-1).reshape(B, k)
-        loss = -(torch.logsumexp(log_px + log_p - log_q, 1) - math.log(k)).sum()
-        if not capturable:   # in a CUDA graph the grads are set to None once, before capture
-            opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-    step.optimizer = opt
-    return step
+        return -(torch.logsumexp(log_px + log_p - log_q, 1) - math.log(k)).sum()
+    return torch_trainer(loss_of, opt, capturable)
 
 
 def run(batch, k, repeats, steps):

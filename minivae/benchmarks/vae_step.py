@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from . import numpy_vae
-from .common import add_out, minivae_trainer, sgemm_rate, time_interleaved, write_result
+from .common import add_out, minivae_trainer, sgemm_rate, time_interleaved, torch_trainer, write_result
 
 import minivae as mv
 import minivae.functional as F
@@ -57,20 +57,14 @@ def torch_step(params, x, eps, device="cpu", capturable=False):
     zdim = eps.shape[1]
     bce = torch.nn.functional.binary_cross_entropy_with_logits
 
-    def step():
+    def loss_of():
         h1 = torch.relu(xt @ p["W1"] + p["b1"])
         s = h1 @ p["W2"] + p["b2"]
         mu, logvar = s[:, :zdim], s[:, zdim:]
         z = mu + torch.exp(0.5 * logvar) * et
         logits = torch.relu(z @ p["W3"] + p["b3"]) @ p["W4"] + p["b4"]
-        loss = bce(logits, xt, reduction="sum") + 0.5 * (logvar.exp() + mu * mu - 1 - logvar).sum()
-        if not capturable:   # in a CUDA graph the grads are set to None once, before capture
-            opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-    step.optimizer = opt
-    return step
+        return bce(logits, xt, reduction="sum") + 0.5 * (logvar.exp() + mu * mu - 1 - logvar).sum()
+    return torch_trainer(loss_of, opt, capturable)
 
 
 def jax_step(params, x, eps):
