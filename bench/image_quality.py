@@ -138,7 +138,7 @@ def main():
     parser.add_argument("--name", default="image_quality")
     parser.add_argument("--set", nargs="+", default=[], metavar="MODEL.OPTION=VALUE",
                         help="change a model's setting or its training's, e.g. vaegan.gamma=1e-3 vaegan.lr=1e-4 "
-                             "(the value read as JSON)")
+                             "vaegan.feature_sigma=learned (the value read as JSON, else taken as a word)")
     args = parser.parse_args()
     changes = {key: {} for key in image_models.MODELS}
     for item in args.set:
@@ -146,7 +146,10 @@ def main():
         model, _, option = key.partition(".")
         if model not in changes or not option or not value:
             parser.error(f"--set {item!r}: expected MODEL.OPTION=VALUE with MODEL one of {', '.join(changes)}")
-        changes[model][option] = json.loads(value)
+        try:
+            changes[model][option] = json.loads(value)
+        except ValueError:
+            changes[model][option] = value
     train, labelled, held_out = load(args.data_dir)
     clf, accuracy = reference_classifier(labelled, held_out, args.seed)
     print(f"reference classifier: held-out accuracy {accuracy:.4f}", flush=True)

@@ -56,7 +56,7 @@ def step_bytes(kwargs, batch_size):
 POSITIVE = ("alpha", "eta", "sigma", "equilibrium", "margin", "cluster_gain")
 NON_NEGATIVE = ("beta", "lam", "level", "pixel_weight", "head_weight", "gan_epochs", "classifier_epochs")
 UNIT_INTERVAL = ("gamma", "mask_ratio", "real_weight")
-WORDS = {"recon_weight": ("m/n",)}   # a number, or one of these
+WORDS = {"recon_weight": ("m/n",), "feature_sigma": ("learned",)}   # a number, or one of these
 
 
 def check_options(name, kwargs):

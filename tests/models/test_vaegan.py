@@ -151,3 +151,23 @@ def test_the_decoders_samples_hold_the_discriminator_off_which_a_pixel_error_can
             return F.bce_with_logits(logits, model.filled(logits.shape, 0.0)).item()
     vaegan, pixels = cost_on_samples(VAEGAN), cost_on_samples(_PixelDecoder)
     assert vaegan > 0.15 and vaegan > 4 * pixels, (vaegan, pixels)
+
+
+def test_a_learned_feature_sigma_is_each_images_mean_squared_error():
+    """With sigma^2 at its maximum-likelihood value per image, -log N summed over n features
+    is 0.5 n (1 + log 2pi + log mse): a log of the error, whose gradient does not fade as the
+    features shrink; sigma = 2 divides the squared error by 4 and adds n log 2."""
+    from minivae.testing import gradcheck
+    rng = np.random.default_rng(0)
+    f_x, f_t = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+    mse = ((f_x - f_t) ** 2).mean(1)
+    learned = VAEGAN(4, feature_sigma="learned", margin=None)
+    value = learned.feature_nll(mv.tensor(f_x, dtype=np.float64), mv.tensor(f_t, dtype=np.float64)).item()
+    np.testing.assert_allclose(value, np.mean(0.5 * 5 * (1 + np.log(2 * np.pi) + np.log(mse + 1e-8))), rtol=1e-7)
+    assert gradcheck(lambda t: learned.feature_nll(mv.tensor(f_x, dtype=np.float64), t), f_t)
+    fixed = VAEGAN(4, feature_sigma=2.0, margin=None).feature_nll(mv.tensor(f_x), mv.tensor(f_t)).item()
+    expected = np.mean(0.5 * ((f_x - f_t) ** 2 / 4 + np.log(2 * np.pi) + np.log(4)).sum(1))
+    np.testing.assert_allclose(fixed, expected, rtol=1e-5)
+    for bad in (0.0, -1.0, "sometimes"):
+        with pytest.raises(ValueError, match="feature_sigma"):
+            VAEGAN(4, feature_sigma=bad)
