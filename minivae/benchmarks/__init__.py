@@ -22,7 +22,6 @@ CUDA = {
     "gpu_step": ([], ["--only", "vae", "gemm", "--batch", "128", "1024", "--repeats", "3", "--steps", "10"]),
     "conv_step": (["--device", "cuda"], ["--device", "cuda", "--repeats", "3", "--steps", "3"]),
 }
-RESULT = {"gpu_step": "gpu_step", "conv_step": "conv_step"}   # the JSON each writes, by device below
 
 
 def names(device="cpu"):

@@ -49,14 +49,19 @@ def machine():
     return info
 
 
+def missing(module, benchmark):
+    """Say, in one line, that a peer library is not installed and its numbers are skipped."""
+    print(f"{benchmark}: {module} is not installed; its numbers are skipped (pip install 'minivae[bench]')",
+          flush=True)
+
+
 def peer(module, benchmark):
     """A peer library (``torch``, ``jax``) when installed; else None, said in one line."""
     import importlib
     try:
         return importlib.import_module(module)
     except ImportError:
-        print(f"{benchmark}: {module} is not installed; its numbers are skipped (pip install 'minivae[bench]')",
-              flush=True)
+        missing(module, benchmark)
         return None
 
 

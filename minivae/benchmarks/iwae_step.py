@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from .common import add_out, minivae_trainer, time_interleaved, torch_trainer, write_result
+from .common import add_out, minivae_trainer, missing, time_interleaved, torch_trainer, write_result
 
 import minivae as mv
 import minivae.functional as F
@@ -90,7 +90,7 @@ def run(batch, k, repeats, steps):
     try:
         impls["pytorch"] = torch_step(params, x, eps)
     except ImportError:
-        print("iwae_step: torch is not installed; its numbers are skipped (pip install 'minivae[bench]')")
+        missing("torch", "iwae_step")
     first = {name: float(step().item()) for name, step in impls.items()}
     ref = first["minivae_reference"]
     for name, loss in first.items():   # the same first step everywhere

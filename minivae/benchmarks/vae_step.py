@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from . import numpy_vae
-from .common import add_out, minivae_trainer, sgemm_rate, time_interleaved, torch_trainer, write_result
+from .common import add_out, minivae_trainer, missing, sgemm_rate, time_interleaved, torch_trainer, write_result
 
 import minivae as mv
 import minivae.functional as F
@@ -111,11 +111,11 @@ def run(batch, repeats, steps, only=None):
     try:
         impls["pytorch"] = torch_step(params, x, eps)
     except ImportError:
-        print("vae_step: torch is not installed; its numbers are skipped (pip install 'minivae[bench]')")
+        missing("torch", "vae_step")
     try:
         impls["jax"] = jax_step(params, x, eps)
     except ImportError:
-        print("vae_step: jax is not installed; its numbers are skipped (pip install 'minivae[bench]')")
+        missing("jax", "vae_step")
     if only:
         impls = {k: v for k, v in impls.items() if k in only}
     scalar = lambda v: float(v.detach()) if hasattr(v, "detach") else float(v)   # a torch loss keeps its graph
