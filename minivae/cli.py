@@ -10,7 +10,6 @@ import json
 import math
 import os
 import socket
-import subprocess
 import sys
 import warnings
 
@@ -272,9 +271,10 @@ def bench(args):
     if args.out:
         _folder_possible(args.out)
     try:
-        benchmarks.run(args.names or None, args.quick, args.out, args.device)
+        benchmarks.check(args.names, args.device)
     except ValueError as e:
         raise UserError(str(e)) from None
+    benchmarks.run(args.names or None, args.quick, args.out, args.device)
     return 0
 
 

@@ -28,15 +28,21 @@ def names(device="cpu"):
     return list(CPU if device == "cpu" else CUDA)
 
 
+def check(only, device="cpu"):
+    """Refuse a benchmark name ``device`` has not, naming the choices."""
+    table = CPU if device == "cpu" else CUDA
+    unknown = sorted(set(only or ()) - set(table))
+    if unknown:
+        raise ValueError(f"no {device} benchmark {', '.join(unknown)}; choose from {', '.join(table)}")
+
+
 def run(only=None, quick=False, out=None, device="cpu", say=print):
     """Run the benchmarks named in ``only`` (default: all of ``device``'s) into ``out``;
     returns the paths of the charts drawn."""
     from .chart import draw
     from .common import default_out
+    check(only, device)
     table = CPU if device == "cpu" else CUDA
-    unknown = sorted(set(only or ()) - set(table))
-    if unknown:
-        raise ValueError(f"no {device} benchmark {', '.join(unknown)}; choose from {', '.join(table)}")
     out = os.path.abspath(out or default_out())
     charts = []
     for name in only or table:
