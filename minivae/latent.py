@@ -7,6 +7,7 @@ input: codes drawn from its posterior q(z|x), decoded.
     edit(model, x, v, [-1, 0, 1])                 decode(z(x) + a v) for each amount a
     posterior_codes(model, x, 16)                 z_i ~ q(z|x)
     posterior_samples(model, x, 16)               decode(z_i), z_i ~ q(z|x)
+    decode(model, z)                              the decoder's means at codes z
     decoded_grid(model, 15)                       decode(z) over a 15 x 15 grid of N(0, 1) quantiles
 
 z(x) is ``model.code(x)``: the posterior mean for the VAEs, the code for autoencoders.
@@ -98,3 +99,8 @@ def posterior_samples(model, x, n, y=None, generator=None):
 def _decode(model, codes, y):
     with no_grad():
         return model.data_mean(model.decode(model.constant(codes.astype(np.float32)), y)).numpy()
+
+
+def decode(model, z, y=None):
+    """The decoder's means at codes z (n, z_dim): (n, x_dim)."""
+    return _decode(model, np.asarray(z, np.float32), y)

@@ -9,7 +9,7 @@ aae, images.
 """
 import re
 
-from .aae import (_fills_a_gaussian, aae_clustering, aae_dim_reduction, aae_gaussian, aae_label_informed,  # noqa: F401
+from .aae import (aae_clustering, aae_dim_reduction, aae_gaussian, aae_label_informed,  # noqa: F401
                   aae_manifold, aae_mixture, aae_style, aae_swiss_roll)
 from .autoencoders import (adversarial_ae, ae_vs_vae_codes, contractive_tangents, denoise_before_after,
                            mask_inpaint, pca_vs_ae, pca_vs_ae_codes)
@@ -17,10 +17,10 @@ from .drawing import Drawn  # noqa: F401
 from .images import image_models
 from .toys import gaussian_toy, naive_mc_density
 from .vaes import (attribute_edit, beta_tradeoff, cvae_hole_filling, cvae_samples, iwae_sir, latent_traversal,
-                   vae_manifold, vae_mixture_prior)
+                   vae_manifold)
 
 FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "ae-vs-vae-codes": ae_vs_vae_codes,
-           "pca-vs-ae": pca_vs_ae, "vae-mixture-prior": vae_mixture_prior, "aae-gaussian": aae_gaussian,
+           "pca-vs-ae": pca_vs_ae, "aae-gaussian": aae_gaussian,
            "aae-mixture": aae_mixture, "aae-label-informed": aae_label_informed, "aae-style": aae_style,
            "aae-clustering": aae_clustering, "attribute-edit": attribute_edit,
            "denoise-before-after": denoise_before_after, "mask-inpaint": mask_inpaint, "iwae-sir": iwae_sir,
@@ -37,10 +37,9 @@ SOURCES = {
     "gaussian-toy": f"{DIABOLO}: the 1-D toy, P_model = N(0, theta^2 + sigma^2)",
     "ae-vs-vae-codes": f"{DIABOLO}: 'What is wrong with autoencoder?', the bump's 2-D codes",
     "pca-vs-ae": f"{DIABOLO}: Hinton and Salakhutdinov 2006, Fig. 2",
-    "vae-mixture-prior": f"{MAKHZANI} Fig. 2c/d, an AAE and a VAE with one mixture prior",
-    "aae-gaussian": f"{MAKHZANI} Fig. 2a",
-    "aae-mixture": f"{MAKHZANI} Fig. 2b",
-    "aae-label-informed": f"{MAKHZANI} Fig. 4",
+    "aae-gaussian": f"{MAKHZANI} Fig. 2a against 2c, a 2-D Gaussian prior",
+    "aae-mixture": f"{MAKHZANI} Fig. 2b against 2d, a mixture of ten 2-D Gaussians",
+    "aae-label-informed": f"{MAKHZANI} Fig. 4a and 4b",
     "aae-style": f"{MAKHZANI} Fig. 7",
     "aae-clustering": f"{MAKHZANI}, unsupervised clustering",
     "attribute-edit": "Lecture notes, Generative Networks: latent attribute vectors",
@@ -57,11 +56,11 @@ SOURCES = {
     "adversarial-ae": f"{DIABOLO}: 'Adversarial examples (the need of probabilistic models)'",
     "pca-vs-ae-codes": f"{DIABOLO}: Hinton and Salakhutdinov 2006, Fig. 3, 2-D codes of MNIST",
     "contractive-tangents": f"{DIABOLO}: the contractive AE, 'input point, tangent vectors' (Rifai et al. 2011)",
-    "aae-swiss-roll": f"{MAKHZANI} Fig. 4c, the labelled swiss roll",
+    "aae-swiss-roll": f"{MAKHZANI} Fig. 4c and 4d, the labelled swiss roll",
     "aae-dim-reduction": f"{MAKHZANI} Fig. 10, dimensionality reduction: cluster heads plus style",
 }
 
-NEEDS_DATA = {"aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling", "pca-vs-ae-codes", "contractive-tangents", "aae-dim-reduction"}
+NEEDS_DATA = {"aae-gaussian", "aae-mixture", "aae-label-informed", "aae-swiss-roll", "aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling", "pca-vs-ae-codes", "contractive-tangents", "aae-dim-reduction"}
 
 
 def draw(name, path, seed=0, data_dir=None):

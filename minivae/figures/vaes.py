@@ -32,44 +32,6 @@ def attribute_edit(path, seed=0):
     return Drawn(plot._save(fig, path), {})
 
 
-def vae_mixture_prior(path, seed=0, epochs=25):
-    """Makhzani et al.'s Fig. 2c/d on the sprites: an adversarial autoencoder and a VAE, each
-    with 2-D codes and the same prior, ten Gaussians on a circle. The AAE's codes of
-    held-out sprites spread over all ten components, evenly; the VAE's draws from q(z|x)
-    settle in a few of them (its KL pulls each posterior towards the prior, but nothing
-    makes the codes together fill it). 25 epochs each (about a minute on 2 cores)."""
-    from ..models.priors import component_of
-    backend.manual_seed(seed)
-    data = load_dataset("sprites", n=6000, seed=seed)
-    aae = create("aae", x_dim=784, z_dim=2, hidden=[256, 256], prior="mixture", likelihood="bernoulli")
-    quiet_fit(aae, data.train, epochs=epochs, batch_size=100, lr=1e-3, seed=seed)
-    backend.manual_seed(seed)
-    vae = create("vae", x_dim=784, z_dim=2, hidden=[256, 256], prior="mixture", prior_components=10,
-                 likelihood="bernoulli")
-    vae.prior.means.data[...] *= 4.0 / np.hypot(*vae.prior.means.data[0])   # the AAE's circle: radius 4, std 0.5
-    quiet_fit(vae, data.train, epochs=epochs, batch_size=100, lr=1e-3, seed=seed)
-    codes = {"AAE": latent.codes(aae, data.valid), "VAE": latent.posterior_codes(vae, data.valid, 1)[:, 0]}
-    facts = {}
-    for name, z in codes.items():   # how evenly the codes share the prior's ten components
-        share = np.bincount(component_of(z), minlength=10) / len(z)
-        used = share[share > 0]
-        facts[f"{name.lower()}_occupancy_entropy"] = float(-(used * np.log(used)).sum() / np.log(10))
-        facts[f"{name.lower()}_components_used"] = int((share >= 0.02).sum())
-    prior = np.asarray(backend.to_device(aae.sample_prior(len(data.valid)), "cpu"))
-    plt = plot._pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.6), sharex=True, sharey=True)
-    axes[0].scatter(prior[:, 0], prior[:, 1], s=2, c="gray")
-    axes[0].set_title("samples of p(z): ten Gaussians")
-    for ax, (name, z) in zip(axes[1:], codes.items()):
-        ax.scatter(z[:, 0], z[:, 1], s=2, c=data.factors_valid[:, 0], cmap="viridis")
-        ax.set_title(f"{name} (Fig. 2{'c' if name == 'AAE' else 'd'}): held-out codes, by shape", fontsize=9)
-        ax.set_xlabel(f"{facts[name.lower() + '_components_used']} of 10 components hold 2% or more\n"
-                      f"evenness {facts[name.lower() + '_occupancy_entropy']:.2f} (1: all alike)", fontsize=8)
-    for ax in axes:
-        ax.set_aspect("equal")
-    return Drawn(plot._save(fig, path), facts)
-
-
 def iwae_sir(path, seed=0):
     """Burda et al.'s Fig. 3 on the sprites: reconstructions from single draws of q(z|x)
     against sampling-importance-resampling among k = 50 draws (q_IW), for an IWAE."""

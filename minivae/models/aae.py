@@ -1,10 +1,13 @@
 """The adversarial autoencoder (Makhzani et al. 2016): an autoencoder whose codes are pushed
 to follow a chosen prior p(z) by a discriminator D on codes, instead of a KL term.
 
-Players, updated in turn on each batch:
+Players, updated in turn on each batch, in the paper's two phases (reconstruction, then
+regularization: the discriminator, then the generator):
   autoencoder     reconstruction:        -log p(x | decode(encode(x)))
-  discriminator   tell prior from codes: -log D(z ~ p) - log(1 - D(encode(x)))
+  discriminator   tell prior from codes: -log D(z ~ p) - log(1 - D(encode(x))) + R1 penalty
   generator       (the encoder) fool D:  -log D(encode(x))
+The game's settings (the R1 penalty, the critic's steps, Adam's momentum) are
+``models/adversary.py``'s.
 Label-informed: D also sees the label as a one-hot vector with an extra class for unlabeled
 points (y = -1), and labelled prior samples come from their label's mixture component, or
 their label's segment of the swiss roll.
@@ -17,6 +20,7 @@ import numpy as np
 
 from .. import backend, functional as F
 from ..nn import MLP
+from . import adversary
 from .autoencoder import AutoencoderBase
 from .likelihood import Likelihood
 from .priors import PRIORS, mixture_of_gaussians, swiss_roll
@@ -28,8 +32,12 @@ class AdversarialAutoencoder(AutoencoderBase):
     labels = "semi-supervised"   # label-informed: a class's codes to its part of the prior
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="relu", prior="gaussian",
                  likelihood="gaussian", disc_hidden=(64, 64), n_classes=None, label_to_decoder=False,
-                 batchnorm=False, generator=None):
+                 batchnorm=False, gradient_penalty=adversary.GRADIENT_PENALTY, critic_steps=adversary.CRITIC_STEPS,
+                 adversary_beta1=adversary.BETA1, generator=None):
         super().__init__()
+        self.gradient_penalty = gradient_penalty
+        self.player_steps, self.player_adam = adversary.game_settings(type(self).__name__, gradient_penalty,
+                                                                       critic_steps, adversary_beta1)
         if prior not in PRIORS:
             raise ValueError(f"AdversarialAutoencoder: prior must be one of {sorted(PRIORS)}, got {prior!r}")
         if prior != "gaussian" and z_dim != 2:
@@ -49,7 +57,7 @@ class AdversarialAutoencoder(AutoencoderBase):
         self.decoder = MLP([z_dim + (n_classes if label_to_decoder else 0), *reversed(hidden), x_dim], activation,
                            batchnorm=batchnorm, generator=generator)
         label_dim = n_classes + 1 if self.label_informed else 0
-        self.discriminator = MLP([z_dim + label_dim, *disc_hidden, 1], "relu", generator=generator)
+        self.discriminator = MLP([z_dim + label_dim, *disc_hidden, 1], adversary.ACTIVATION, generator=generator)
         self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
 
     def encode(self, x, y=None):
@@ -92,16 +100,15 @@ class AdversarialAutoencoder(AutoencoderBase):
         """The players' losses; with ``player`` only that one is computed."""
         x = self.as_input(x)
         z = self.encode(x)
-        n = x.shape[0]
-        ones, zeros = self.filled((n, 1), 1.0), self.filled((n, 1), 0.0)
+        critic = lambda codes: self.critic(codes, y)
         out = {}
         if player in (None, "autoencoder"):
             out["autoencoder"] = self.reconstruction_error(x, z, y).mean()
         if player in (None, "discriminator"):
-            real = self.critic(self.constant(self.sample_prior(n, y if self.label_informed else None)), y)
-            out["discriminator"] = F.bce_with_logits(real, ones) + F.bce_with_logits(self.critic(z.detach(), y), zeros)
+            real = self.sample_prior(x.shape[0], y if self.label_informed else None)
+            out["discriminator"] = adversary.critic_loss(self, critic, real, z, self.gradient_penalty)
         if player in (None, "generator"):
-            out["generator"] = F.bce_with_logits(self.critic(z, y), ones)
+            out["generator"] = adversary.generator_loss(self, critic, z)
         return out
 
     def loss(self, x, y=None):

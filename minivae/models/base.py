@@ -45,6 +45,11 @@ class Model(Module):
     # out on this batch (VAE/GAN's balance rule). Deciding reads losses on the host, which a
     # step recorded as a CUDA graph cannot, so such a model is trained without graphs.
     skips_updates = False
+    # What an adversarial game needs of the trainer: how many times a player steps on each
+    # batch (a critic, several), and Adam settings of a player's own (a GAN's halved
+    # momentum), which settings given to fit override.
+    player_steps = {}
+    player_adam = {}
     # The number of training examples N (AEVB's N, the slides' n), which fit sets before
     # training; a loss that weighs its terms by it reads it here.
     dataset_size = None

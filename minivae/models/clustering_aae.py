@@ -16,7 +16,8 @@ from the start.
 
 Players, in turn on each batch:
   autoencoder     -log p(x | decode(y, z))
-  discriminators  -log D_cat(one-hot) - log(1 - D_cat(y))  -log D_gauss(N(0, I)) - log(1 - D_gauss(z))
+  discriminators  -log D_cat(one-hot) - log(1 - D_cat(y))  -log D_gauss(N(0, I)) - log(1 - D_gauss(z)),
+                  each with models/adversary.py's R1 penalty
   generator       (the encoder) -log D_cat(y) - log D_gauss(z)
 """
 import numpy as np
@@ -24,14 +25,19 @@ import numpy as np
 from .. import backend, functional as F
 from ..core import no_grad
 from ..nn import MLP
+from . import adversary
 from .autoencoder import AutoencoderBase
 from .likelihood import Likelihood
 
 
 class ClusteringAAE(AutoencoderBase):
     def __init__(self, x_dim, n_clusters=10, z_dim=2, hidden=(64, 64), activation="relu", likelihood="gaussian",
-                 disc_hidden=(64, 64), batchnorm=True, cluster_gain=7.0, generator=None):
+                 disc_hidden=(64, 64), batchnorm=True, cluster_gain=7.0, gradient_penalty=adversary.GRADIENT_PENALTY,
+                 critic_steps=adversary.CRITIC_STEPS, adversary_beta1=adversary.BETA1, generator=None):
         super().__init__()
+        self.gradient_penalty = gradient_penalty
+        self.player_steps, self.player_adam = adversary.game_settings(type(self).__name__, gradient_penalty,
+                                                                       critic_steps, adversary_beta1)
         if n_clusters < 2:
             raise ValueError(f"ClusteringAAE: n_clusters must be at least 2, got {n_clusters}")
         if not cluster_gain > 0:
@@ -42,8 +48,8 @@ class ClusteringAAE(AutoencoderBase):
         self.encoder[-1].weight.data[:, :n_clusters] *= cluster_gain
         self.decoder = MLP([self.decoder_width(), *reversed(hidden), x_dim], activation, batchnorm=batchnorm,
                            generator=generator)
-        self.d_cat = MLP([n_clusters, *disc_hidden, 1], "relu", generator=generator)
-        self.d_gauss = MLP([z_dim, *disc_hidden, 1], "relu", generator=generator)
+        self.d_cat = MLP([n_clusters, *disc_hidden, 1], adversary.ACTIVATION, generator=generator)
+        self.d_gauss = MLP([z_dim, *disc_hidden, 1], adversary.ACTIVATION, generator=generator)
         self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
 
     def decoder_width(self):
@@ -85,19 +91,17 @@ class ClusteringAAE(AutoencoderBase):
         x = self.as_input(x)
         n = x.shape[0]
         cat, z = self.heads(x)
-        ones, zeros = self.filled((n, 1), 1.0), self.filled((n, 1), 0.0)
         out = {}
         if player in (None, "autoencoder"):
             out["autoencoder"] = -self.likelihood.log_prob(x, self.decode(self.representation(cat, z))).mean()
         if player in (None, "discriminator"):
-            onehot = self.one_hot(self.generator.integers(self.n_clusters, n), self.n_clusters)
-            gauss = self.constant(self.generator.normal((n, self.z_dim)))
-            out["discriminator"] = (F.bce_with_logits(self.d_cat(onehot), ones)
-                                    + F.bce_with_logits(self.d_cat(cat.detach()), zeros)
-                                    + F.bce_with_logits(self.d_gauss(gauss), ones)
-                                    + F.bce_with_logits(self.d_gauss(z.detach()), zeros))
+            onehot = self.one_hot(self.generator.integers(self.n_clusters, n), self.n_clusters).data
+            out["discriminator"] = (adversary.critic_loss(self, self.d_cat, onehot, cat, self.gradient_penalty)
+                                    + adversary.critic_loss(self, self.d_gauss, self.generator.normal((n, self.z_dim)),
+                                                            z, self.gradient_penalty))
         if player in (None, "generator"):
-            out["generator"] = F.bce_with_logits(self.d_cat(cat), ones) + F.bce_with_logits(self.d_gauss(z), ones)
+            out["generator"] = (adversary.generator_loss(self, self.d_cat, cat)
+                                + adversary.generator_loss(self, self.d_gauss, z))
         return out
 
     def loss(self, x, y=None):

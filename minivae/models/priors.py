@@ -36,10 +36,15 @@ def swiss_roll(n, noise=0.05, generator=None, labels=None, components=10):
     return (x + noise * rng.normal((n, 2), dtype=np.float64)).astype(backend.DEFAULT_DTYPE)
 
 
+def mixture_centres(components=10, radius=4.0):
+    """The centres of ``mixture_of_gaussians``' components: (components, 2)."""
+    angle = 2 * np.pi * np.arange(components) / components
+    return radius * np.stack([np.cos(angle), np.sin(angle)], 1)
+
+
 def component_of(z, components=10, radius=4.0):
     """The index of the mixture component nearest each point."""
-    angle = 2 * np.pi * np.arange(components) / components
-    centres = radius * np.stack([np.cos(angle), np.sin(angle)], 1)
+    centres = mixture_centres(components, radius)
     return np.argmin(((np.asarray(z)[:, None, :] - centres) ** 2).sum(-1), axis=1)
 
 

@@ -185,13 +185,14 @@ def _optimizers(model, lr, adam, graphs, optimizer="adam"):
     """The optimizer per player; Adam for CUDA graphs, with its step count on the device and
     over one flat buffer of the player's parameters when no parameter belongs to two players."""
     players = model.players()
+    own = lambda name: {**(model.player_adam.get(name, {}) if optimizer == "adam" else {}), **(adam or {})}
     if not graphs:
-        return {name: OPTIMIZERS[optimizer](params, lr=lr, **(adam or {})) for name, params in players.items()}
+        return {name: OPTIMIZERS[optimizer](params, lr=lr, **own(name)) for name, params in players.items()}
     ids = [id(p) for params in players.values() for p in params]
     if len(ids) == len(set(ids)):
-        return {name: optim.FlatOptimizer(params, optim.Adam, lr=lr, device_steps=True, **(adam or {}))
+        return {name: optim.FlatOptimizer(params, optim.Adam, lr=lr, device_steps=True, **own(name))
                 for name, params in players.items()}
-    return {name: optim.Adam(params, lr=lr, device_steps=True, **(adam or {})) for name, params in players.items()}
+    return {name: optim.Adam(params, lr=lr, device_steps=True, **own(name)) for name, params in players.items()}
 
 
 def _from_rank_0(world, read):
@@ -378,13 +379,15 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
                 xb, yb = x_all[to_batch(idx)], None if y_all is None else y_all[idx]
                 try:
                     for name, opt in opts.items():
-                        loss = recorder.step(name, steps[name], opt, xb, yb) if recorder else \
-                            steps[name](xb, yb, share)
-                        if isinstance(loss, float):   # checked before its update
-                            totals[name] = totals.get(name, 0.0) + loss * batch
-                        else:                         # a replay's: summed on the device, read below
-                            part = loss.data * batch
-                            unread[name] = part if name not in unread else unread[name] + part
+                        repeats = model.player_steps.get(name, 1)   # its mean over them is logged
+                        for _ in range(repeats):
+                            loss = recorder.step(name, steps[name], opt, xb, yb) if recorder else \
+                                steps[name](xb, yb, share)
+                            if isinstance(loss, float):   # checked before its update
+                                totals[name] = totals.get(name, 0.0) + loss * batch / repeats
+                            else:                         # a replay's: summed on the device, read below
+                                part = loss.data * (batch / repeats)
+                                unread[name] = part if name not in unread else unread[name] + part
                     if unread and (i % READ_EVERY == 0 or i == len(batches)):
                         for name, total in unread.items():
                             value = float(total)

@@ -168,3 +168,38 @@ def test_style_and_content_the_label_draws_the_class_and_the_code_keeps_the_styl
     centroids = np.stack([z_train[y == k].mean(0) for k in range(10)])
     class_from_code = (((z.numpy()[:, None] - centroids) ** 2).sum(-1).argmin(1) == yv).mean()
     assert class_from_code < 0.4, class_from_code
+
+
+def test_the_games_settings_are_checked_and_declared_to_the_trainer():
+    model = AdversarialAutoencoder(2, critic_steps=5, adversary_beta1=0.0, gradient_penalty=0.0)
+    assert model.player_steps == {"discriminator": 5}
+    assert model.player_adam["generator"] == model.player_adam["discriminator"] == {"betas": (0.0, 0.999)}
+    for bad, match in ((dict(critic_steps=0), "critic_steps"), (dict(critic_steps=2.5), "critic_steps"),
+                       (dict(adversary_beta1=1.0), "adversary_beta1"), (dict(gradient_penalty=-1), "gradient_penalty"),
+                       (dict(gradient_penalty=float("nan")), "gradient_penalty")):
+        with pytest.raises(ValueError, match=match):
+            AdversarialAutoencoder(2, **bad)
+
+
+def test_the_critics_r1_penalty_is_half_gamma_times_its_squared_input_gradient_on_prior_draws():
+    """Mescheder et al.'s R1: the critic's loss with gamma minus without it is
+    gamma / 2 * mean ||d logit / d z||^2 over the prior draws, computed here by finite
+    differences of the critic's logit; a critic's gradient through the penalty exists."""
+    from minivae.models import adversary
+    mv.manual_seed(0)
+    model = AdversarialAutoencoder(3, 2, hidden=(8,))
+    real = np.random.default_rng(0).standard_normal((6, 2)).astype(np.float32)
+    fake = mv.tensor(np.random.default_rng(1).standard_normal((6, 2)).astype(np.float32))
+    plain = adversary.critic_loss(model, model.critic, real, fake, 0.0).item()
+    with_penalty = adversary.critic_loss(model, model.critic, real, fake, 2.0)
+    h = 1e-2
+    with mv.no_grad():
+        logit = lambda z: model.critic(mv.tensor(z)).numpy()[:, 0].astype(np.float64)
+        slopes = np.stack([(logit(real + h * e) - logit(real - h * e)) / (2 * h) for e in np.eye(2, dtype=np.float32)], 1)
+    np.testing.assert_allclose(with_penalty.item() - plain, (slopes ** 2).sum(1).mean(), rtol=2e-2)
+    weight = model.discriminator[0].weight
+    (g_with,) = mv.grad(with_penalty, [weight])
+    (g_plain,) = mv.grad(adversary.critic_loss(model, model.critic, real, fake, 0.0), [weight])
+    assert not np.allclose(g_with.numpy(), g_plain.numpy())
+    with mv.no_grad():   # evaluated, not trained: no gradient to penalize
+        assert adversary.critic_loss(model, model.critic, real, fake, 2.0).item() == pytest.approx(plain, rel=1e-6)

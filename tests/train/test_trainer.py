@@ -236,3 +236,31 @@ def test_a_non_finite_loss_stops_before_the_update():
         fit(model, x, epochs=1, batch_size=200, progress=False, log=lambda s: None)
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[key], err_msg=key)
+
+
+def test_a_player_steps_as_often_and_with_the_adam_settings_its_model_declares(monkeypatch):
+    """Model.player_steps and Model.player_adam: the AAE's critic steps three times a batch
+    with Adam's beta1 halved; the autoencoder once, with the defaults (or fit's ``adam``)."""
+    from minivae.train import trainer
+    mv.manual_seed(0)
+    model = create("aae", x_dim=2, z_dim=2, hidden=(8,))
+    calls, made = {}, {}
+    original_losses, original_adam = model.losses, trainer.OPTIMIZERS["adam"]
+
+    def counted(x, y=None, player=None):
+        calls[player] = calls.get(player, 0) + 1
+        return original_losses(x, y, player)
+
+    def adam(params, **settings):
+        opt = original_adam(params, **settings)
+        made[len(made)] = settings
+        return opt
+    monkeypatch.setattr(model, "losses", counted)
+    monkeypatch.setitem(trainer.OPTIMIZERS, "adam", adam)
+    fit(model, DATA.train[:200], epochs=1, batch_size=100, progress=False, log=lambda s: None,
+        adam={"eps": 1e-6})
+    assert calls == {"autoencoder": 2, "discriminator": 6, "generator": 2}
+    by_player = dict(zip(model.players(), made.values()))
+    assert by_player["discriminator"] == {"lr": 1e-3, "betas": (0.5, 0.999), "eps": 1e-6}
+    assert by_player["generator"]["betas"] == (0.5, 0.999)
+    assert by_player["autoencoder"] == {"lr": 1e-3, "eps": 1e-6}

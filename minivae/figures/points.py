@@ -1,0 +1,79 @@
+"""Each figure's point: what the lecture's figure shows, as a claim on the numbers the
+figure's own run measured (its ``facts``). A point counts when it holds on seeds 0, 1 and 2
+at the figure's settings (``bench/figures.py`` records each seed's facts in
+bench/results/figures.json); the test suite asserts it on a seed other than the drawn one, at
+a size CI affords (tests/test_figures.py)."""
+import numpy as np
+
+from ..eval.prior_match import MATCH_ENERGY
+
+POINTS = {
+    # the 1-D toy: maximum likelihood finds theta^2 = beta^2 - sigma^2 and the data while
+    # sigma <= beta; a wider sigma leaves the model blurred whatever theta is
+    "gaussian-toy": lambda f: f["theta_error"] < 0.02 and f["kl_within_beta"] < 1e-3 and f["kl_at_sigma_1.5"] > 0.1,
+    # the masked AE fills a hidden block with the shape's missing part, far better than the mean image
+    "mask-inpaint": lambda f: f["fill_mse"] < 0.6 * f["mean_image_fill_mse"],
+    # Burda et al. Fig. 3: resampling among q's draws by their weights reconstructs better than one draw
+    "iwae-sir": lambda f: f["sir_bce"] < 0.9 * f["draw_bce"],
+    # the AE's codes are no distribution in particular; the VAE's follow N(0, I) from either start
+    # and the AE's two initialisations disagree where the VAE's agree
+    "ae-vs-vae-codes": lambda f: f["ae_ks"] > 0.2 and f["vae_ks"] < 0.1 and f["ae_inits_ks"] > 2 * f["vae_inits_ks"],
+    # the beta-VAE: a larger beta buys a smaller KL with a worse reconstruction, at every step
+    "beta-tradeoff": lambda f: all(np.diff(f["kl"]) < 0) and all(np.diff(f["recon"]) > 0),
+    # units the KL switched off change nothing when moved; the others move the sprite
+    "latent-traversal": lambda f: 0 < f["active_units"] < 10 and f["change_inactive"] < 0.5 * f["change_active"],
+    # Kingma & Welling Fig. 4, Makhzani Fig. 2e (on 10,000 images here): a smooth map of
+    # several digits; a decoder blind to z shows one, a broken grid is as rough as random pairs
+    "vae-manifold": lambda f: f["neighbour_ratio"] < 0.1 and f["classes_shown"] >= 5,
+    "aae-manifold": lambda f: f["neighbour_ratio"] < 0.1 and f["classes_shown"] >= 4,
+    # the class-conditional CVAE: the label draws the digit (chance: 10%)
+    "cvae-samples": lambda f: f["label_kept"] > 0.8,
+    # the lecture's CVAE fills the hidden half far better than the mean image, the learned
+    # P(z|X) better than N(0, I) codes would, and its draws differ
+    "cvae-hole-filling": lambda f: (f["prior_mean_fill_mse"] < 0.85 * f["mean_image_fill_mse"]
+                                    and f["prior_sample_fill_mse"] < 0.95 * f["standard_normal_fill_mse"]
+                                    and f["spread"] > 0.02),
+    # a small move chosen against the plain AE moves its reconstruction several times as
+    # far; the VAE's and the contractive AE's far less; a random move of the same length, little
+    "adversarial-ae": lambda f: (f["ae_gain"] > 3 * max(f["vae_gain"], f["contractive_gain"])
+                                 and f["ae_gain"] > 2 * f["ae_random_gain"]),
+    # Hinton and Salakhutdinov Fig. 3: a deep autoencoder's 2-D codes keep the digits apart, PCA's mix them
+    "pca-vs-ae-codes": lambda f: f["autoencoder_knn"] > f["pca_knn"] + 0.1,
+    # Rifai et al.: the contractive AE's tangents follow the data's local directions more than
+    # the plain AE's (a random direction: 5/784 of its length there)
+    "contractive-tangents": lambda f: f["contractive_local"] > 1.3 * f["plain_local"] > 10 * 5 / 784,
+    # Makhzani Fig. 10: r = y H + z keeps MNIST's digits apart better than PCA's two components,
+    # its codes spread over many of the 16 heads (measured at 2 epochs: 0.50 against 0.45, 11
+    # heads; at the figure's 5, 0.58 and 9)
+    "aae-dim-reduction": lambda f: f["aae_knn"] > f["pca_knn"] + 0.03 and f["clusters_used"] >= 8,
+    # aae-clustering's point (9 of 10 clusters, accuracy 0.90) is asserted at the figure's own
+    # settings by tests/models/test_clustering_aae.py
+    # Makhzani Fig. 2b against 2d: with one ten-Gaussian prior, the AAE's held-out codes reach
+    # every component (3% or more of them within two standard deviations of each) and are as
+    # far from the prior as a draw of it by the energy distance; the VAE's crowd into a few and
+    # are not (seeds 0, 1, 2: 10 against 4, 5, 4 components; energy ratio 2.2 to 3.5 against
+    # 140 to 167). That they match the prior in full is open, below.
+    "aae-mixture": lambda f: (f["aae_components_used"] == 10 and f["aae_energy_ratio"] <= MATCH_ENERGY
+                              and f["vae_components_used"] <= 6 and not f["vae_match"]),
+}
+
+# The lecture's points, or their stronger forms, that do not yet hold on seeds 0, 1 and 2 at
+# the figure's settings: bench/figures.py judges and records them beside the others; the
+# test suite asserts none of them (a figure with no point in POINTS is drawn there after one
+# epoch). Makhzani et al.'s Figs. 2 and 4 on MNIST wait
+# on an adversarial game that settles (docs/quality.md, "the adversarial game").
+OPEN = {
+    # Makhzani Fig. 2a/2c: the AAE's held-out codes match N(0, I) (prior_match: the energy
+    # distance and the nearest-neighbour statistic, each against two draws of the prior); the
+    # VAE's are further from it by the energy distance
+    "aae-gaussian": lambda f: f["aae_match"] and f["aae_energy_ratio"] < f["vae_energy_ratio"],
+    # Fig. 2b/2d: the AAE's codes match the ten Gaussians, most of them within two standard
+    # deviations of a component (a draw of the prior: 86%) and every component used; the VAE's do not match
+    "aae-mixture": lambda f: (f["aae_match"] and f["aae_in_component"] > 0.7 and f["aae_components_used"] == 10
+                              and not f["vae_match"] and f["vae_in_component"] < f["aae_in_component"]),
+    # Fig. 4a: with a tenth of the labels, held-out digits within two standard deviations of
+    # their own class's component (chance: under a tenth)
+    "aae-label-informed": lambda f: f["in_own_component"] > 0.7,
+    # Fig. 4c: held-out digits on their own tenth of the swiss roll, near it (chance: under a tenth)
+    "aae-swiss-roll": lambda f: f["on_own_segment"] > 0.6,
+}
