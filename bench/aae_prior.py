@@ -19,11 +19,11 @@ import time
 
 import numpy as np
 
-from minivae import backend, latent
+from minivae import latent
 from minivae.benchmarks.common import write_result
 from minivae.data import load_dataset
 from minivae.eval.prior_match import MATCH_ENERGY, MATCH_NEIGHBOURS, prior_match
-from minivae.models.priors import PRIORS
+from minivae.models.priors import sampler
 from minivae.train.checkpoint import load_model
 
 
@@ -42,8 +42,7 @@ def one_seed(seed, args, folder):
     model, _ = load_model(os.path.join(out, "checkpoint.npz"))
     held_out = load_dataset(args.data, args.data_dir, seed=seed).valid[:2000]
     codes = latent.codes(model, held_out)
-    draw = lambda n, rng: np.asarray(PRIORS[model.prior](n, generator=backend.Generator(int(rng.integers(2 ** 31)))))
-    facts = prior_match(codes, draw)
+    facts = prior_match(codes, sampler(model.prior))
     return {"seed": seed, "seconds": round(seconds, 1), "code_mean": codes.mean(0).round(3).tolist(),
             "code_cov_eigenvalues": np.linalg.eigvalsh(np.cov(codes.T)).round(3).tolist(), **facts}
 

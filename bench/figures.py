@@ -69,6 +69,9 @@ def main():
     if args.rejudge:
         with open(args.out) as f:
             entries = json.load(f)
+        missing = [name for name in args.names if name not in entries]
+        if missing:
+            parser.error(f"{args.out} holds no facts for {', '.join(missing)}; draw them first")
         for name in args.names:
             entry = entries[name]
             for run in entry["seeds"]:

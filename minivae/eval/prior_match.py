@@ -16,12 +16,11 @@ are alike, towards 1 when one sample sits where the other does not.
 ``prior_match`` reports each statistic's excess over chance in units of the null's 95th
 percentile (``energy_ratio``, ``neighbour_ratio``: about 1 or less for codes that no test of
 that size can tell from the prior). Codes ``match`` the prior when the energy ratio is at
-most MATCH_ENERGY and the neighbour ratio at most MATCH_NEIGHBOURS. Measured on 2,000 points
-against N(0, I): a draw scaled by 0.9 scores 2.1 and 0.2, one shifted by 0.1 4.9 and 1.0; a
-ring of the prior's radius 12 and 78, a centred blob of half its spread 51 and 40; an
-adversarial autoencoder's held-out MNIST codes 2.9 and 8.5 (docs/quality.md). The neighbour
-statistic is the stricter: the gaps an autoencoder leaves between its classes show in it,
-so its bound is looser; it is there for the rings and shells the energy distance misses.
+most MATCH_ENERGY and the neighbour ratio at most MATCH_NEIGHBOURS: bounds that let a
+slightly scaled or shifted draw of the prior pass and refuse a ring or a blob (their values
+are in docs/quality.md). The neighbour statistic is the stricter: the gaps an autoencoder
+leaves between its classes show in it, so its bound is looser; it is there for the rings
+and shells the energy distance misses.
 """
 import numpy as np
 
@@ -81,16 +80,20 @@ def in_component(codes, centres, std, components=None):
     """The share of codes within two standard deviations of a mixture component's centre:
     of their own component's (``components``: each code's index) when given, else of any.
     A draw of the prior itself scores 1 - exp(-2) = 0.865 in 2-D."""
-    codes, centres = np.asarray(codes, np.float64), np.asarray(centres, np.float64)
-    distance = np.sqrt(((codes[:, None, :] - centres[None]) ** 2).sum(-1))   # (n, K)
-    near = distance[np.arange(len(codes)), np.asarray(components)] if components is not None else distance.min(1)
+    distance = _to_centres(codes, centres)
+    near = distance[np.arange(len(distance)), np.asarray(components)] if components is not None else distance.min(1)
     return float((near <= 2 * std).mean())
 
 
 def component_shares(codes, centres, std):
     """The share of codes within two standard deviations of each component (K,)."""
-    codes, centres = np.asarray(codes, np.float64), np.asarray(centres, np.float64)
-    distance = np.sqrt(((codes[:, None, :] - centres[None]) ** 2).sum(-1))
+    distance = _to_centres(codes, centres)
     nearest = distance.argmin(1)
-    close = distance[np.arange(len(codes)), nearest] <= 2 * std
-    return np.bincount(nearest[close], minlength=len(centres)) / len(codes)
+    close = distance[np.arange(len(distance)), nearest] <= 2 * std
+    return np.bincount(nearest[close], minlength=len(distance[0])) / len(distance)
+
+
+def _to_centres(codes, centres):
+    """||code_i - centre_k|| for every code and centre: (n, K)."""
+    codes, centres = np.asarray(codes, np.float64), np.asarray(centres, np.float64)
+    return np.sqrt(((codes[:, None, :] - centres[None]) ** 2).sum(-1))

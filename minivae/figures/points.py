@@ -60,8 +60,8 @@ POINTS = {
 # The lecture's points, or their stronger forms, that do not yet hold on seeds 0, 1 and 2 at
 # the figure's settings: bench/figures.py judges and records them beside the others; the
 # test suite asserts none of them (a figure with no point in POINTS is drawn there after one
-# epoch). Makhzani et al.'s Figs. 2 and 4 on MNIST wait
-# on an adversarial game that settles (docs/quality.md, "the adversarial game").
+# epoch). Makhzani et al.'s Figs. 2 and 4 on MNIST wait on an adversarial game that
+# settles (docs/quality.md, "the adversarial game").
 OPEN = {
     # Makhzani Fig. 2a/2c: the AAE's held-out codes match N(0, I) (prior_match: the energy
     # distance and the nearest-neighbour statistic, each against two draws of the prior); the

@@ -6,9 +6,8 @@ by every adversarial autoencoder: a critic D tells draws of the prior ("real") f
     generator   -log D(fake)                     (the non-saturating form)
 
 The last term of the critic's loss is Mescheder et al.'s R1 penalty (2018, Eq. 9): without it
-the game circles its balance instead of settling there (their Dirac-GAN, Sec. 2.2). Measured
-on binarized MNIST with a 2-D Gaussian prior (docs/quality.md, "the adversarial game"): the
-codes' mean wandered 0.3 to 1 from the prior's epoch after epoch without it.
+the game circles its balance instead of settling there (their Dirac-GAN, Sec. 2.2). What
+each of these settings did on MNIST: docs/quality.md, "the adversarial game".
 """
 from .. import functional as F
 from ..core import grad, is_grad_enabled
@@ -19,8 +18,7 @@ from ..ops import Tensor
 # players with Adam's momentum halved, as DCGAN's recipe (Radford et al. 2016, Sec. 4) does.
 GRADIENT_PENALTY, CRITIC_STEPS, BETA1 = 1.0, 3, 0.5
 # A critic of ReLUs can die: every unit off for every input, its output a constant 1/2 that
-# no gradient moves again (measured: from epoch 2 of 10 on, its loss 2 log 2 to four digits,
-# while the codes' mean wandered 1.5 from the prior's). A leaky one always passes a gradient.
+# no gradient moves again (docs/quality.md). A leaky one always passes a gradient.
 ACTIVATION = "leaky_relu"
 
 

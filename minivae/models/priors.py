@@ -51,6 +51,14 @@ def component_of(z, components=10, radius=4.0):
 PRIORS = {"gaussian": gaussian, "mixture": mixture_of_gaussians, "swiss_roll": swiss_roll}   # for the AAE
 
 
+def sampler(name):
+    """``draw(n, rng)``: n draws of the prior ``name`` as a host array, seeded from a NumPy
+    Generator ``rng`` (what eval.prior_match takes)."""
+    prior = PRIORS[name]
+    return lambda n, rng: np.asarray(backend.to_device(
+        prior(n, generator=backend.Generator(int(rng.integers(2 ** 31)))), "cpu"))
+
+
 class MixturePrior(Module):
     """A VAE's prior p(z) = sum_k pi_k N(z; m_k, diag(exp(v_k))) (the lectures' Fig. 2(d)),
     fixed or learned with the model (``learn``). Its K means start on a circle of ``radius``

@@ -3,13 +3,8 @@ a sample of the prior itself passes."""
 import numpy as np
 import pytest
 
-from minivae import backend
 from minivae.eval.prior_match import component_shares, energy_distance, in_component, prior_match
-from minivae.models.priors import PRIORS, mixture_centres
-
-
-def _draw(prior):
-    return lambda n, rng: np.asarray(PRIORS[prior](n, generator=backend.Generator(int(rng.integers(2 ** 31)))))
+from minivae.models.priors import mixture_centres, sampler as _draw
 
 
 def _ring(n, radius, rng, width=0.1):
