@@ -17,15 +17,15 @@ from shared import SHARED  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
-AAE_IMAGES = 30_000
+AAE_IMAGES = 20_000   # aae-mixture's point needs 30,000: from 20,000 (seed 1) one component held under 3%
 CHEAPER = {   # the figures that take minutes, drawn here from fewer images
     "image-models": dict(images=500), "vae-manifold": dict(images=10_000), "aae-manifold": dict(images=10_000),
     "cvae-hole-filling": dict(images=10_000), "pca-vs-ae-codes": dict(tsne=False, epochs=5),
-    "aae-dim-reduction": dict(epochs=2), "aae-mixture": dict(images=AAE_IMAGES),
+    "aae-gaussian": dict(images=AAE_IMAGES), "aae-mixture": dict(images=30_000),
     **{name: dict(images=2000) for name in set(OPEN) - set(POINTS)}}
 # The seed standard: a figure in the docs is drawn on seed 0; its point is asserted here on
 # another seed (bench/figures.py records seeds 0, 1 and 2 in bench/results/figures.json).
-SEED = {"aae-manifold": 1, "aae-dim-reduction": 1, "aae-mixture": 1}
+SEED = {"aae-manifold": 1, "aae-dim-reduction": 1, "aae-mixture": 1, "aae-gaussian": 1}
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))

@@ -1,12 +1,11 @@
 """The adversarial autoencoder (Makhzani et al. 2016): an autoencoder whose codes are pushed
 to follow a chosen prior p(z) by a discriminator D on codes, instead of a KL term.
 
-Players, updated in turn on each batch, in the paper's two phases (reconstruction, then
-regularization: the discriminator, then the generator):
-  autoencoder     reconstruction:        -log p(x | decode(encode(x)))
-  discriminator   tell prior from codes: -log D(z ~ p) - log(1 - D(encode(x))) + R1 penalty
-  generator       (the encoder) fool D:  -log D(encode(x))
-The game's settings (the R1 penalty, the critic's steps, Adam's momentum) are
+Players, updated in turn on each batch:
+  autoencoder     reconstruct, and fool D:  -log p(x | decode(z)) + lambda (-log D(z)),  z = encode(x)
+  discriminator   tell prior from codes:    -log D(z ~ p) - log(1 - D(encode(x)))
+The paper's reconstruction and regularization phases are one step for the encoder; why, and
+the game's settings (lambda = ``prior_weight``, the critic's steps, an R1 penalty), are
 ``models/adversary.py``'s.
 Label-informed: D also sees the label as a one-hot vector with an extra class for unlabeled
 points (y = -1), and labelled prior samples come from their label's mixture component, or
@@ -32,12 +31,17 @@ class AdversarialAutoencoder(AutoencoderBase):
     labels = "semi-supervised"   # label-informed: a class's codes to its part of the prior
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="relu", prior="gaussian",
                  likelihood="gaussian", disc_hidden=(64, 64), n_classes=None, label_to_decoder=False,
-                 batchnorm=False, gradient_penalty=adversary.GRADIENT_PENALTY, critic_steps=adversary.CRITIC_STEPS,
-                 adversary_beta1=adversary.BETA1, generator=None):
+                 batchnorm=False, prior_weight=adversary.PRIOR_WEIGHT,
+                 opening_weight=adversary.OPENING_WEIGHT, opening_epochs=adversary.OPENING_EPOCHS,
+                 gradient_penalty=adversary.GRADIENT_PENALTY,
+                 critic_steps=adversary.CRITIC_STEPS, adversary_beta1=adversary.BETA1, generator=None):
         super().__init__()
-        self.gradient_penalty = gradient_penalty
-        self.player_steps, self.player_adam = adversary.game_settings(type(self).__name__, gradient_penalty,
-                                                                       critic_steps, adversary_beta1)
+        self.player_steps, self.player_adam = adversary.game_settings(
+            type(self).__name__, prior_weight, opening_weight, opening_epochs, gradient_penalty, critic_steps,
+            adversary_beta1)
+        self.prior_weight, self.opening, self.gradient_penalty = prior_weight, (opening_weight, opening_epochs), \
+            gradient_penalty
+        self.weight_now = float(prior_weight)   # lambda now: fit's epochs set it (begin_epoch)
         if prior not in PRIORS:
             raise ValueError(f"AdversarialAutoencoder: prior must be one of {sorted(PRIORS)}, got {prior!r}")
         if prior != "gaussian" and z_dim != 2:
@@ -93,28 +97,32 @@ class AdversarialAutoencoder(AutoencoderBase):
 
     def players(self):
         return {"autoencoder": self.encoder.parameters() + self.decoder.parameters(),
-                "discriminator": self.discriminator.parameters(),
-                "generator": self.encoder.parameters()}
+                "discriminator": self.discriminator.parameters()}
+
+    def begin_epoch(self, epoch):
+        self.weight_now = adversary.weight_at(epoch, self.prior_weight, *self.opening)
 
     def losses(self, x, y=None, player=None):
-        """The players' losses; with ``player`` only that one is computed."""
+        """The players' losses; with ``player`` only that one is computed. Without, also
+        the autoencoder's two terms: ``recon`` and ``generator`` (-log D(z))."""
         x = self.as_input(x)
         z = self.encode(x)
         critic = lambda codes: self.critic(codes, y)
         out = {}
         if player in (None, "autoencoder"):
-            out["autoencoder"] = self.reconstruction_error(x, z, y).mean()
+            weights = adversary.halves(y) if self.label_informed and y is not None else None
+            recon, fooling = self.reconstruction_error(x, z, y).mean(), adversary.generator_loss(self, critic, z, weights)
+            out["autoencoder"] = recon + fooling * self.weight_now
+            if player is None:
+                out.update(recon=recon, generator=fooling)
         if player in (None, "discriminator"):
             real = self.sample_prior(x.shape[0], y if self.label_informed else None)
             out["discriminator"] = adversary.critic_loss(self, critic, real, z, self.gradient_penalty)
-        if player in (None, "generator"):
-            out["generator"] = adversary.generator_loss(self, critic, z)
         return out
 
     def loss(self, x, y=None):
         terms = self.losses(x, y)
-        return terms["autoencoder"], {"recon": terms["autoencoder"], "discriminator": terms["discriminator"],
-                                      "generator": terms["generator"]}
+        return terms["recon"], {k: terms[k] for k in ("recon", "discriminator", "generator")}
 
     def sample(self, n, y=None):
         from ..core import no_grad

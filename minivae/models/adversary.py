@@ -2,36 +2,61 @@
 by every adversarial autoencoder: a critic D tells draws of the prior ("real") from codes
 ("fake"); the encoder, as the generator, learns to fool it.
 
-    critic      -log D(real) - log(1 - D(fake)) + (gamma / 2) E_real ||grad_z logit D(z)||^2
-    generator   -log D(fake)                     (the non-saturating form)
+    critic       -log D(real) - log(1 - D(fake)) [+ (gamma / 2) E_real ||grad_z logit D(z)||^2]
+    autoencoder  -log p(x | z) + lambda (-log D(z)),   z = encode(x)
 
-The last term of the critic's loss is Mescheder et al.'s R1 penalty (2018, Eq. 9): without it
-the game circles its balance instead of settling there (their Dirac-GAN, Sec. 2.2). What
-each of these settings did on MNIST: docs/quality.md, "the adversarial game".
+The paper's two phases (reconstruction, then regularization) are one step for the encoder:
+the reconstruction and the generator's non-saturating loss, weighed by lambda, descended
+together, as Tolstikhin et al.'s WAE-GAN does (2018, Algorithm 2). Two optimizers taking
+turns on the same encoder each move it about their learning rate a step, however small
+their gradient: once the critic is near chance, its noise moved the codes as far as the
+reconstruction did, and the codes churned (docs/quality.md, "the adversarial game"). In one
+step the adversary's pull on a code is lambda times the critic's slope there, beside the
+reconstruction's. The optional last term of the critic's loss is Mescheder et al.'s R1
+penalty (2018, Eq. 9).
+
+The opening: for the first epochs lambda is larger. The codes' layout forms early; an
+adversary strong from the first step lays it out as the prior is. At lambda 30 from the
+start the reconstruction laid MNIST's codes out first, and the critic could then pull them
+into shape only nearby: into N(0, I), but not across the gaps between a mixture's
+components, some of which stayed empty (docs/quality.md).
 """
+import numpy as np
+
 from .. import functional as F
 from ..core import grad, is_grad_enabled
 from ..ops import Tensor
 
-# The game's defaults: R1's weight gamma; what the game needs of the trainer
-# (Model.player_steps, Model.player_adam): the critic stepped several times a batch, both
-# players with Adam's momentum halved, as DCGAN's recipe (Radford et al. 2016, Sec. 4) does.
-GRADIENT_PENALTY, CRITIC_STEPS, BETA1 = 1.0, 3, 0.5
+# The game's defaults: lambda, the adversary's weight in the encoder's loss (at 10 the codes
+# of MNIST were still drifting into place after 10 epochs, at 100 the reconstruction was 50
+# nats worse: docs/quality.md); R1's weight gamma; what the game needs of the trainer
+# (Model.player_steps, Model.player_adam): the critic's steps a batch, and its Adam with the
+# momentum halved, as DCGAN's recipe (Radford et al. 2016, Sec. 4) has it.
+PRIOR_WEIGHT, GRADIENT_PENALTY, CRITIC_STEPS, BETA1 = 30.0, 0.0, 1, 0.5
+OPENING_WEIGHT, OPENING_EPOCHS = 100.0, 2
 # A critic of ReLUs can die: every unit off for every input, its output a constant 1/2 that
 # no gradient moves again (docs/quality.md). A leaky one always passes a gradient.
 ACTIVATION = "leaky_relu"
 
 
-def game_settings(name, gradient_penalty, critic_steps, beta1):
+def _number(value):
+    return not isinstance(value, bool) and isinstance(value, (int, float))
+
+
+def game_settings(name, prior_weight, opening_weight, opening_epochs, gradient_penalty, critic_steps, beta1):
     """(player_steps, player_adam) for a model's arguments, checked."""
-    if isinstance(gradient_penalty, bool) or not isinstance(gradient_penalty, (int, float)) or not gradient_penalty >= 0:
+    for what, weight in (("prior_weight", prior_weight), ("opening_weight", opening_weight)):
+        if not _number(weight) or not 0 < weight < float("inf"):
+            raise ValueError(f"{name}: {what} must be a positive number, got {weight!r}")
+    if isinstance(opening_epochs, bool) or not isinstance(opening_epochs, int) or opening_epochs < 0:
+        raise ValueError(f"{name}: opening_epochs must be a non-negative integer, got {opening_epochs!r}")
+    if not _number(gradient_penalty) or not gradient_penalty >= 0:
         raise ValueError(f"{name}: gradient_penalty must be a non-negative number, got {gradient_penalty!r}")
     if isinstance(critic_steps, bool) or not isinstance(critic_steps, int) or critic_steps < 1:
         raise ValueError(f"{name}: critic_steps must be a positive integer, got {critic_steps!r}")
-    if isinstance(beta1, bool) or not isinstance(beta1, (int, float)) or not 0 <= beta1 < 1:
+    if not _number(beta1) or not 0 <= beta1 < 1:
         raise ValueError(f"{name}: adversary_beta1 must be a number in [0, 1), got {beta1!r}")
-    adam = {"betas": (float(beta1), 0.999)}
-    return {"discriminator": critic_steps}, {"discriminator": adam, "generator": adam}
+    return {"discriminator": critic_steps}, {"discriminator": {"betas": (float(beta1), 0.999)}}
 
 
 def critic_loss(model, critic, real, fake, gradient_penalty=0.0):
@@ -51,6 +76,30 @@ def critic_loss(model, critic, real, fake, gradient_penalty=0.0):
     return loss
 
 
-def generator_loss(model, critic, fake):
-    """-log D(fake): the encoder's loss for fooling the critic."""
-    return F.bce_with_logits(critic(fake), model.filled((fake.shape[0], 1), 1.0))
+def weight_at(epoch, prior_weight, opening_weight, opening_epochs):
+    """lambda in ``epoch`` (from 1): opening_weight for the opening's epochs, then prior_weight."""
+    return float(opening_weight if epoch <= opening_epochs else prior_weight)
+
+
+def generator_loss(model, critic, fake, weights=None):
+    """-log D(fake): the encoder's loss for fooling the critic, its mean over the codes, or
+    with ``weights`` (an array, one per code, summing to 1) their weighted sum."""
+    target = model.filled((fake.shape[0], 1), 1.0)
+    if weights is None:
+        return F.bce_with_logits(critic(fake), target)
+    return (F.bce_with_logits(critic(fake), target, reduction="none")
+            * model.constant(np.asarray(weights, np.float32).reshape(-1, 1))).sum()
+
+
+def halves(y):
+    """Weights that give the labelled codes (y >= 0) and the unlabelled ones (y = -1) half
+    each of the generator's loss, whatever their numbers. Labels reach the encoder only
+    through the critic; at a plain mean over a batch with a tenth of it labelled, MNIST's
+    held-out digits landed in their class's component no more often than chance (12% of
+    them, 22% of the labelled training digits themselves), with these halves 54% (80%):
+    docs/quality.md."""
+    labelled = np.asarray(y) >= 0
+    n_labelled = labelled.sum()
+    if n_labelled in (0, len(labelled)):
+        return None
+    return np.where(labelled, 0.5 / n_labelled, 0.5 / (len(labelled) - n_labelled))

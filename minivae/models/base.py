@@ -54,6 +54,10 @@ class Model(Module):
     # training; a loss that weighs its terms by it reads it here.
     dataset_size = None
 
+    def begin_epoch(self, epoch):
+        """Called by fit before each epoch (counted from 1): a model whose loss changes over
+        training (the adversarial autoencoders' opening, models/adversary.py) sets itself."""
+
     def loss(self, x, y=None):
         raise NotImplementedError
 

@@ -14,11 +14,9 @@ gets no gradient after that (d y_k / d logit_k = y_k (1 - y_k), about 0): on the
 used 7 to 9 (accuracy 0.74 to 0.90), gain 20 and more fewer again, its softmax saturated
 from the start.
 
-Players, in turn on each batch:
-  autoencoder     -log p(x | decode(y, z))
-  discriminators  -log D_cat(one-hot) - log(1 - D_cat(y))  -log D_gauss(N(0, I)) - log(1 - D_gauss(z)),
-                  each with models/adversary.py's R1 penalty
-  generator       (the encoder) -log D_cat(y) - log D_gauss(z)
+Players, in turn on each batch (the game's settings are models/adversary.py's):
+  autoencoder     -log p(x | decode(y, z)) + lambda (-log D_cat(y) - log D_gauss(z))
+  discriminators  -log D_cat(one-hot) - log(1 - D_cat(y))  -log D_gauss(N(0, I)) - log(1 - D_gauss(z))
 """
 import numpy as np
 
@@ -32,12 +30,17 @@ from .likelihood import Likelihood
 
 class ClusteringAAE(AutoencoderBase):
     def __init__(self, x_dim, n_clusters=10, z_dim=2, hidden=(64, 64), activation="relu", likelihood="gaussian",
-                 disc_hidden=(64, 64), batchnorm=True, cluster_gain=7.0, gradient_penalty=adversary.GRADIENT_PENALTY,
-                 critic_steps=adversary.CRITIC_STEPS, adversary_beta1=adversary.BETA1, generator=None):
+                 disc_hidden=(64, 64), batchnorm=True, cluster_gain=7.0, prior_weight=adversary.PRIOR_WEIGHT,
+                 opening_weight=adversary.OPENING_WEIGHT, opening_epochs=adversary.OPENING_EPOCHS,
+                 gradient_penalty=adversary.GRADIENT_PENALTY, critic_steps=adversary.CRITIC_STEPS,
+                 adversary_beta1=adversary.BETA1, generator=None):
         super().__init__()
-        self.gradient_penalty = gradient_penalty
-        self.player_steps, self.player_adam = adversary.game_settings(type(self).__name__, gradient_penalty,
-                                                                       critic_steps, adversary_beta1)
+        self.player_steps, self.player_adam = adversary.game_settings(
+            type(self).__name__, prior_weight, opening_weight, opening_epochs, gradient_penalty, critic_steps,
+            adversary_beta1)
+        self.prior_weight, self.opening, self.gradient_penalty = prior_weight, (opening_weight, opening_epochs), \
+            gradient_penalty
+        self.weight_now = float(prior_weight)   # lambda now: fit's epochs set it (begin_epoch)
         if n_clusters < 2:
             raise ValueError(f"ClusteringAAE: n_clusters must be at least 2, got {n_clusters}")
         if not cluster_gain > 0:
@@ -84,8 +87,10 @@ class ClusteringAAE(AutoencoderBase):
 
     def players(self):
         return {"autoencoder": self.encoder.parameters() + self.decoder.parameters(),
-                "discriminator": self.d_cat.parameters() + self.d_gauss.parameters(),
-                "generator": self.encoder.parameters()}
+                "discriminator": self.d_cat.parameters() + self.d_gauss.parameters()}
+
+    def begin_epoch(self, epoch):
+        self.weight_now = adversary.weight_at(epoch, self.prior_weight, *self.opening)
 
     def losses(self, x, y=None, player=None):
         x = self.as_input(x)
@@ -93,20 +98,21 @@ class ClusteringAAE(AutoencoderBase):
         cat, z = self.heads(x)
         out = {}
         if player in (None, "autoencoder"):
-            out["autoencoder"] = -self.likelihood.log_prob(x, self.decode(self.representation(cat, z))).mean()
+            recon = -self.likelihood.log_prob(x, self.decode(self.representation(cat, z))).mean()
+            fooling = adversary.generator_loss(self, self.d_cat, cat) + adversary.generator_loss(self, self.d_gauss, z)
+            out["autoencoder"] = recon + fooling * self.weight_now
+            if player is None:
+                out.update(recon=recon, generator=fooling)
         if player in (None, "discriminator"):
             onehot = self.one_hot(self.generator.integers(self.n_clusters, n), self.n_clusters).data
             out["discriminator"] = (adversary.critic_loss(self, self.d_cat, onehot, cat, self.gradient_penalty)
                                     + adversary.critic_loss(self, self.d_gauss, self.generator.normal((n, self.z_dim)),
                                                             z, self.gradient_penalty))
-        if player in (None, "generator"):
-            out["generator"] = (adversary.generator_loss(self, self.d_cat, cat)
-                                + adversary.generator_loss(self, self.d_gauss, z))
         return out
 
     def loss(self, x, y=None):
         terms = self.losses(x, y)
-        return terms["autoencoder"], {"recon": terms["autoencoder"], **terms}
+        return terms["recon"], terms
 
     def cluster(self, x):
         """argmax y: each input's cluster."""

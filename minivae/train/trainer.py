@@ -355,6 +355,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
             g.seed(_epoch_seed(seed, epoch))
         if beta is not None and warmup_epochs:
             model.beta = kl_warmup(epoch - 1, warmup_epochs, beta)
+        model.begin_epoch(epoch)
         for opt in opts.values():
             opt.lr = optim.staged_lr(epoch - 1, lr) if schedule == "staged" else lr
         order = np.random.default_rng(_epoch_seed(seed, epoch)).permutation(len(x))

@@ -97,10 +97,33 @@ def test_asking_for_one_player_computes_only_its_loss():
     model = AdversarialAutoencoder(2, 2, hidden=(8,))
     x = ring(16)
     everything = model.losses(x)
-    assert set(everything) == {"autoencoder", "discriminator", "generator"}
-    only = model.losses(x, player="generator")
-    assert set(only) == {"generator"}
-    np.testing.assert_allclose(only["generator"].item(), everything["generator"].item(), rtol=1e-6)
+    assert set(everything) == {"autoencoder", "discriminator", "recon", "generator"}
+    only = model.losses(x, player="autoencoder")
+    assert set(only) == {"autoencoder"}
+    np.testing.assert_allclose(only["autoencoder"].item(), everything["autoencoder"].item(), rtol=1e-6)
+
+
+def test_the_autoencoders_loss_is_the_reconstruction_plus_lambda_times_fooling_the_critic():
+    """-log p(x|z) + lambda (-log D(z)), by hand from the critic's logits; the encoder's
+    gradient carries the critic's pull (a critic that does not depend on z would leave the
+    encoder the reconstruction's gradient alone)."""
+    mv.manual_seed(0)
+    model = AdversarialAutoencoder(2, 2, hidden=(8,), prior_weight=7.0)
+    x = ring(16)
+    terms = model.losses(x)
+    with mv.no_grad():
+        logits = model.critic(model.encode(mv.tensor(x))).numpy().astype(np.float64)
+    fooling = np.mean(np.logaddexp(0.0, -logits))
+    np.testing.assert_allclose(terms["generator"].item(), fooling, rtol=1e-5)
+    np.testing.assert_allclose(terms["autoencoder"].item(), terms["recon"].item() + 7.0 * fooling, rtol=1e-5)
+    model.begin_epoch(1)   # the opening's lambda (100), then prior_weight after its 2 epochs
+    np.testing.assert_allclose(model.losses(x, player="autoencoder")["autoencoder"].item(),
+                               terms["recon"].item() + 100.0 * fooling, rtol=1e-5)
+    model.begin_epoch(3)
+    weight = model.encoder[0].weight
+    (with_critic,) = mv.grad(model.losses(x, player="autoencoder")["autoencoder"], [weight])
+    (alone,) = mv.grad(model.losses(x)["recon"], [weight])
+    assert not np.allclose(with_critic.numpy(), alone.numpy(), atol=1e-4)
 
 
 def test_label_to_decoder_feeds_the_one_hot_label_beside_the_code():
@@ -126,6 +149,24 @@ def test_label_to_decoder_feeds_the_one_hot_label_beside_the_code():
         model.decode(z, np.array([0, 1, 3, 1]))
     with pytest.raises(ValueError, match="label_to_decoder needs n_classes"):
         AdversarialAutoencoder(6, 2, label_to_decoder=True)
+
+
+def test_labelled_and_unlabelled_codes_each_carry_half_the_generators_loss():
+    """Label-informed: -log D(z, y) averaged within the labelled codes and within the
+    unlabelled ones, each mean weighed 1/2, by hand from the critic's logits; a batch all of
+    one kind takes the plain mean."""
+    mv.manual_seed(0)
+    model = AdversarialAutoencoder(4, 2, hidden=(8,), prior="mixture", n_classes=3, prior_weight=1.0)
+    x = np.random.default_rng(0).random((5, 4)).astype(np.float32)
+    y = np.array([0, -1, -1, -1, 2])
+    with mv.no_grad():
+        minus_log_d = np.logaddexp(0.0, -model.critic(model.encode(mv.tensor(x)), y).numpy()[:, 0].astype(np.float64))
+    np.testing.assert_allclose(model.losses(x, y)["generator"].item(),
+                               0.5 * minus_log_d[[0, 4]].mean() + 0.5 * minus_log_d[1:4].mean(), rtol=1e-5)
+    unlabelled = np.full(5, -1)
+    with mv.no_grad():
+        plain = np.logaddexp(0.0, -model.critic(model.encode(mv.tensor(x)), unlabelled).numpy()[:, 0]).mean()
+    np.testing.assert_allclose(model.losses(x, unlabelled)["generator"].item(), plain, rtol=1e-5)
 
 
 def test_unlabelled_points_are_the_extra_class_for_the_discriminator():
@@ -173,8 +214,11 @@ def test_style_and_content_the_label_draws_the_class_and_the_code_keeps_the_styl
 def test_the_games_settings_are_checked_and_declared_to_the_trainer():
     model = AdversarialAutoencoder(2, critic_steps=5, adversary_beta1=0.0, gradient_penalty=0.0)
     assert model.player_steps == {"discriminator": 5}
-    assert model.player_adam["generator"] == model.player_adam["discriminator"] == {"betas": (0.0, 0.999)}
-    for bad, match in ((dict(critic_steps=0), "critic_steps"), (dict(critic_steps=2.5), "critic_steps"),
+    assert model.player_adam == {"discriminator": {"betas": (0.0, 0.999)}}
+    for bad, match in ((dict(prior_weight=0), "prior_weight"), (dict(prior_weight=float("inf")), "prior_weight"),
+                       (dict(prior_weight=True), "prior_weight"), (dict(opening_weight=-1), "opening_weight"),
+                       (dict(opening_epochs=1.5), "opening_epochs"), (dict(opening_epochs=-1), "opening_epochs"),
+                       (dict(critic_steps=0), "critic_steps"), (dict(critic_steps=2.5), "critic_steps"),
                        (dict(adversary_beta1=1.0), "adversary_beta1"), (dict(gradient_penalty=-1), "gradient_penalty"),
                        (dict(gradient_penalty=float("nan")), "gradient_penalty")):
         with pytest.raises(ValueError, match=match):

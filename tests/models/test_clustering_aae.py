@@ -24,7 +24,7 @@ def test_it_finds_the_clusters_of_the_mixture_toy():
     data = load_dataset("mixture", n=4000)
     mv.manual_seed(0)
     model = create("clustering-aae", x_dim=2, n_clusters=10, z_dim=2, hidden=[64, 64])
-    assert set(model.players()) == {"autoencoder", "discriminator", "generator"}
+    assert set(model.players()) == {"autoencoder", "discriminator"}
     fit(model, data.train, epochs=30, batch_size=100, lr=1e-3, progress=False, log=lambda r: None)
     found = model.cluster(data.valid)
     assert clustering_accuracy(found, data.y_valid) > 0.75 and len(np.unique(found)) >= 8

@@ -238,12 +238,28 @@ def test_a_non_finite_loss_stops_before_the_update():
         np.testing.assert_array_equal(value, before[key], err_msg=key)
 
 
+def test_fit_tells_the_model_each_epoch_it_begins_and_a_resumed_run_goes_on_counting(monkeypatch, tmp_path):
+    """Model.begin_epoch: an adversarial autoencoder's opening (its lambda 100 for two epochs)
+    is set from the epoch fit is in, also after a resume."""
+    mv.manual_seed(0)
+    model = create("aae", x_dim=2, z_dim=2, hidden=(8,))
+    seen = []
+    original = model.begin_epoch
+    monkeypatch.setattr(model, "begin_epoch", lambda epoch: (seen.append(epoch), original(epoch)))
+    weights = []
+    fit(model, DATA.train[:200], epochs=2, batch_size=100, progress=False, out=str(tmp_path),
+        log=lambda record: weights.append(model.weight_now))
+    fit(model, DATA.train[:200], epochs=3, batch_size=100, progress=False, out=str(tmp_path), resume=True,
+        log=lambda record: weights.append(model.weight_now))
+    assert seen == [1, 2, 3] and weights == [100.0, 100.0, 30.0]
+
+
 def test_a_player_steps_as_often_and_with_the_adam_settings_its_model_declares(monkeypatch):
-    """Model.player_steps and Model.player_adam: the AAE's critic steps three times a batch
+    """Model.player_steps and Model.player_adam: an AAE's critic stepped three times a batch
     with Adam's beta1 halved; the autoencoder once, with the defaults (or fit's ``adam``)."""
     from minivae.train import trainer
     mv.manual_seed(0)
-    model = create("aae", x_dim=2, z_dim=2, hidden=(8,))
+    model = create("aae", x_dim=2, z_dim=2, hidden=(8,), critic_steps=3)
     calls, made = {}, {}
     original_losses, original_adam = model.losses, trainer.OPTIMIZERS["adam"]
 
@@ -259,8 +275,7 @@ def test_a_player_steps_as_often_and_with_the_adam_settings_its_model_declares(m
     monkeypatch.setitem(trainer.OPTIMIZERS, "adam", adam)
     fit(model, DATA.train[:200], epochs=1, batch_size=100, progress=False, log=lambda s: None,
         adam={"eps": 1e-6})
-    assert calls == {"autoencoder": 2, "discriminator": 6, "generator": 2}
+    assert calls == {"autoencoder": 2, "discriminator": 6}
     by_player = dict(zip(model.players(), made.values()))
     assert by_player["discriminator"] == {"lr": 1e-3, "betas": (0.5, 0.999), "eps": 1e-6}
-    assert by_player["generator"]["betas"] == (0.5, 0.999)
     assert by_player["autoencoder"] == {"lr": 1e-3, "eps": 1e-6}
