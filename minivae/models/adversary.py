@@ -27,9 +27,9 @@ from .. import functional as F
 from ..core import grad, is_grad_enabled
 from ..ops import Tensor
 
-# The game's defaults: lambda, the adversary's weight in the encoder's loss (at 10 the codes
-# of MNIST were still drifting into place after 10 epochs, at 100 the reconstruction was 50
-# nats worse: docs/quality.md); R1's weight gamma; what the game needs of the trainer
+# The game's defaults: lambda, the adversary's weight in the encoder's loss (lower, MNIST's
+# codes drifted into place too slowly; higher, the reconstruction paid: docs/quality.md);
+# R1's weight gamma; what the game needs of the trainer
 # (Model.player_steps, Model.player_adam): the critic's steps a batch, and its Adam with the
 # momentum halved, as DCGAN's recipe (Radford et al. 2016, Sec. 4) has it.
 PRIOR_WEIGHT, GRADIENT_PENALTY, CRITIC_STEPS, BETA1 = 30.0, 0.0, 1, 0.5
@@ -95,9 +95,8 @@ def halves(y):
     """Weights that give the labelled codes (y >= 0) and the unlabelled ones (y = -1) half
     each of the generator's loss, whatever their numbers. Labels reach the encoder only
     through the critic; at a plain mean over a batch with a tenth of it labelled, MNIST's
-    held-out digits landed in their class's component no more often than chance (12% of
-    them, 22% of the labelled training digits themselves), with these halves 54% (80%):
-    docs/quality.md."""
+    held-out digits landed in their class's component hardly more often than chance
+    (docs/quality.md, "labels"). A batch all of one kind: None, the plain mean."""
     labelled = np.asarray(y) >= 0
     n_labelled = labelled.sum()
     if n_labelled in (0, len(labelled)):
