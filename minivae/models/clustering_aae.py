@@ -138,3 +138,13 @@ def clustering_accuracy(clusters, labels):
     from scipy.optimize import linear_sum_assignment   # imported when used: scipy.* costs the command line's start-up
     rows, cols = linear_sum_assignment(-counts)
     return counts[rows, cols].sum() / len(labels)
+
+
+def majority_accuracy(clusters, labels):
+    """The fraction of inputs whose cluster's most common class is their class: each
+    cluster named by its majority, several clusters may share a class (Makhzani et al.'s
+    measure with more clusters than classes, Sec. 6)."""
+    clusters, labels = np.asarray(clusters), np.asarray(labels)
+    counts = np.zeros((clusters.max() + 1, labels.max() + 1), np.int64)
+    np.add.at(counts, (clusters, labels), 1)
+    return counts.max(1).sum() / len(labels)

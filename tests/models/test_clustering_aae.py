@@ -16,6 +16,15 @@ def test_clustering_accuracy_matches_clusters_to_classes_one_to_one():
     assert clustering_accuracy(np.array([1, 0, 1, 0, 2, 2]), labels) == pytest.approx(4 / 6)
 
 
+def test_majority_accuracy_names_each_cluster_by_its_most_common_class():
+    from minivae.models.clustering_aae import majority_accuracy
+    labels = np.array([0, 0, 1, 1, 2, 2, 2])
+    assert majority_accuracy(labels, labels) == 1.0
+    assert majority_accuracy(np.zeros(7, int), labels) == pytest.approx(3 / 7)   # one cluster: the largest class
+    assert majority_accuracy(np.array([0, 1, 2, 3, 4, 5, 6]), labels) == 1.0        # a cluster each: trivially pure
+    assert majority_accuracy(np.array([0, 1, 0, 1, 0, 1, 1]), labels) == pytest.approx((1 + 2) / 7)
+
+
 def test_it_finds_the_clusters_of_the_mixture_toy():
     """Ten Gaussian clusters, no labels: argmax of the categorical head agrees with the true
     cluster for most points and nearly every cluster is used (chance, matched: about 0.12;
