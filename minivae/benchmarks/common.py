@@ -84,13 +84,9 @@ def write_result(name, payload, out=None):
     os.makedirs(out, exist_ok=True)
     payload = {"benchmark": name, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                "machine": machine(), **payload}
-    path = os.path.join(out, f"{name}.json")
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(payload, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
-    return path
+    from ..nn import atomic_write
+    text = json.dumps(payload, indent=2) + "\n"
+    return atomic_write(os.path.join(out, f"{name}.json"), lambda f: f.write(text.encode()), ".json")
 
 
 def time_interleaved(impls, repeats, steps, pause=0.3, sync=lambda: None):

@@ -27,7 +27,7 @@ from .priors import PRIORS, mixture_of_gaussians, swiss_roll
 LABELLED_PRIORS = {"mixture": mixture_of_gaussians, "swiss_roll": swiss_roll}
 
 
-class AdversarialAutoencoder(AutoencoderBase):
+class AdversarialAutoencoder(adversary.Game, AutoencoderBase):
     labels = "semi-supervised"   # label-informed: a class's codes to its part of the prior
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="relu", prior="gaussian",
                  likelihood="gaussian", disc_hidden=(64, 64), n_classes=None, label_to_decoder=False,
@@ -36,12 +36,7 @@ class AdversarialAutoencoder(AutoencoderBase):
                  gradient_penalty=adversary.GRADIENT_PENALTY,
                  critic_steps=adversary.CRITIC_STEPS, adversary_beta1=adversary.BETA1, generator=None):
         super().__init__()
-        self.player_steps, self.player_adam = adversary.game_settings(
-            type(self).__name__, prior_weight, opening_weight, opening_epochs, gradient_penalty, critic_steps,
-            adversary_beta1)
-        self.prior_weight, self.opening, self.gradient_penalty = prior_weight, (opening_weight, opening_epochs), \
-            gradient_penalty
-        self.weight_now = float(prior_weight)   # lambda now: fit's epochs set it (begin_epoch)
+        self.play(prior_weight, opening_weight, opening_epochs, gradient_penalty, critic_steps, adversary_beta1)
         if prior not in PRIORS:
             raise ValueError(f"AdversarialAutoencoder: prior must be one of {sorted(PRIORS)}, got {prior!r}")
         if prior != "gaussian" and z_dim != 2:
@@ -98,9 +93,6 @@ class AdversarialAutoencoder(AutoencoderBase):
     def players(self):
         return {"autoencoder": self.encoder.parameters() + self.decoder.parameters(),
                 "discriminator": self.discriminator.parameters()}
-
-    def begin_epoch(self, epoch):
-        self.weight_now = adversary.weight_at(epoch, self.prior_weight, *self.opening)
 
     def losses(self, x, y=None, player=None):
         """The players' losses; with ``player`` only that one is computed. Without, also

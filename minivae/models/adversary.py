@@ -81,6 +81,21 @@ def weight_at(epoch, prior_weight, opening_weight, opening_epochs):
     return float(opening_weight if epoch <= opening_epochs else prior_weight)
 
 
+class Game:
+    """What a model that plays the game holds: its settings, checked and declared to the
+    trainer, and lambda now (``weight_now``), which fit sets before each epoch."""
+
+    def play(self, prior_weight, opening_weight, opening_epochs, gradient_penalty, critic_steps, beta1):
+        self.player_steps, self.player_adam = game_settings(
+            type(self).__name__, prior_weight, opening_weight, opening_epochs, gradient_penalty, critic_steps, beta1)
+        self.prior_weight, self.opening = prior_weight, (opening_weight, opening_epochs)
+        self.gradient_penalty = gradient_penalty
+        self.weight_now = float(prior_weight)
+
+    def begin_epoch(self, epoch):
+        self.weight_now = weight_at(epoch, self.prior_weight, *self.opening)
+
+
 def generator_loss(model, critic, fake, weights=None):
     """-log D(fake): the encoder's loss for fooling the critic, its mean over the codes, or
     with ``weights`` (an array, one per code, summing to 1) their weighted sum."""

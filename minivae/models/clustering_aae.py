@@ -28,19 +28,14 @@ from .autoencoder import AutoencoderBase
 from .likelihood import Likelihood
 
 
-class ClusteringAAE(AutoencoderBase):
+class ClusteringAAE(adversary.Game, AutoencoderBase):
     def __init__(self, x_dim, n_clusters=10, z_dim=2, hidden=(64, 64), activation="relu", likelihood="gaussian",
                  disc_hidden=(64, 64), batchnorm=True, cluster_gain=7.0, prior_weight=adversary.PRIOR_WEIGHT,
                  opening_weight=adversary.OPENING_WEIGHT, opening_epochs=adversary.OPENING_EPOCHS,
                  gradient_penalty=adversary.GRADIENT_PENALTY, critic_steps=adversary.CRITIC_STEPS,
                  adversary_beta1=adversary.BETA1, generator=None):
         super().__init__()
-        self.player_steps, self.player_adam = adversary.game_settings(
-            type(self).__name__, prior_weight, opening_weight, opening_epochs, gradient_penalty, critic_steps,
-            adversary_beta1)
-        self.prior_weight, self.opening, self.gradient_penalty = prior_weight, (opening_weight, opening_epochs), \
-            gradient_penalty
-        self.weight_now = float(prior_weight)   # lambda now: fit's epochs set it (begin_epoch)
+        self.play(prior_weight, opening_weight, opening_epochs, gradient_penalty, critic_steps, adversary_beta1)
         if n_clusters < 2:
             raise ValueError(f"ClusteringAAE: n_clusters must be at least 2, got {n_clusters}")
         if not cluster_gain > 0:
@@ -88,9 +83,6 @@ class ClusteringAAE(AutoencoderBase):
     def players(self):
         return {"autoencoder": self.encoder.parameters() + self.decoder.parameters(),
                 "discriminator": self.d_cat.parameters() + self.d_gauss.parameters()}
-
-    def begin_epoch(self, epoch):
-        self.weight_now = adversary.weight_at(epoch, self.prior_weight, *self.opening)
 
     def losses(self, x, y=None, player=None):
         x = self.as_input(x)
