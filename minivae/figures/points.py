@@ -41,10 +41,11 @@ POINTS = {
     # Rifai et al.: the contractive AE's tangents follow the data's local directions more than
     # the plain AE's (a random direction: 5/784 of its length there)
     "contractive-tangents": lambda f: f["contractive_local"] > 1.3 * f["plain_local"] > 10 * 5 / 784,
-    # Makhzani Fig. 10: r = y H + z keeps MNIST's digits apart better than PCA's two components,
-    # its codes spread over many of the 16 heads (measured at 2 epochs: 0.50 against 0.45, 11
-    # heads; at the figure's 5, 0.58 and 9)
-    "aae-dim-reduction": lambda f: f["aae_knn"] > f["pca_knn"] + 0.03 and f["clusters_used"] >= 8,
+    # Makhzani Fig. 10 (the paper's 11): with a thousand labels, r = y H + z keeps MNIST's
+    # digits apart far better than PCA's two components and a plain 2-D autoencoder trained
+    # alike; unsupervised, better than PCA, its codes spread over many of the 16 heads
+    "aae-dim-reduction": lambda f: (f["semi_knn"] > max(f["ae_knn"], f["pca_knn"]) + 0.1
+                                    and f["aae_knn"] > f["pca_knn"] + 0.05 and f["clusters_used"] >= 8),
     # aae-clustering's point (9 of 10 clusters, accuracy 0.90) is asserted at the figure's own
     # settings by tests/models/test_clustering_aae.py
     # Makhzani Fig. 2a against 2c: the AAE's held-out codes match N(0, I) by both statistics
@@ -81,4 +82,7 @@ OPEN = {
     # Fig. 4c: most held-out digits on their own tenth of the swiss roll, near it (chance:
     # under a tenth; seeds 0, 1, 2: 54, 54 and 57%; from 20,000, seed 1: 21%)
     "aae-swiss-roll": lambda f: f["on_own_segment"] > 0.6,
+    # unsupervised, above the plain autoencoder at any length of training (at the figure's 5
+    # epochs on seeds 0, 1, 2; at 10, the autoencoder caught up on seed 2: docs/quality.md)
+    "aae-dim-reduction": lambda f: f["aae_knn"] > f["ae_knn"],
 }

@@ -14,8 +14,14 @@ gets no gradient after that (d y_k / d logit_k = y_k (1 - y_k), about 0): on the
 used 7 to 9 (accuracy 0.74 to 0.90), gain 20 and more fewer again, its softmax saturated
 from the start.
 
+Semi-supervised (Sec. 5): with ``n_classes``, a labelled input's cluster is its class, the
+first n_classes clusters standing for the classes; the encoder's loss adds the cross-entropy
+-log y_label, weighed by ``label_weight``, averaged over the labelled inputs of a batch
+(label -1: unknown). The paper gives it a phase of its own; here it joins the encoder's one
+step, as the adversary's term does (models/adversary.py).
+
 Players, in turn on each batch (the game's settings are models/adversary.py's):
-  autoencoder     -log p(x | decode(y, z)) + lambda (-log D_cat(y) - log D_gauss(z))
+  autoencoder     -log p(x | decode(y, z)) + lambda (-log D_cat(y) - log D_gauss(z)) [+ w (-log y_label)]
   discriminators  -log D_cat(one-hot) - log(1 - D_cat(y))  -log D_gauss(N(0, I)) - log(1 - D_gauss(z))
 """
 import numpy as np
@@ -27,10 +33,16 @@ from . import adversary
 from .autoencoder import AutoencoderBase
 from .likelihood import Likelihood
 
+# The cross-entropy's weight beside the reconstruction (nats of an image) in the encoder's step.
+LABEL_WEIGHT = 10.0
+
 
 class ClusteringAAE(adversary.Game, AutoencoderBase):
+    labels = "semi-supervised"   # with n_classes: a labelled input's cluster is its class
+
     def __init__(self, x_dim, n_clusters=10, z_dim=2, hidden=(64, 64), activation="relu", likelihood="gaussian",
-                 disc_hidden=(64, 64), batchnorm=True, cluster_gain=7.0, prior_weight=adversary.PRIOR_WEIGHT,
+                 disc_hidden=(64, 64), batchnorm=True, cluster_gain=7.0, n_classes=None, label_weight=LABEL_WEIGHT,
+                 prior_weight=adversary.PRIOR_WEIGHT,
                  opening_weight=adversary.OPENING_WEIGHT, opening_epochs=adversary.OPENING_EPOCHS,
                  gradient_penalty=adversary.GRADIENT_PENALTY, critic_steps=adversary.CRITIC_STEPS,
                  adversary_beta1=adversary.BETA1, generator=None):
@@ -40,7 +52,14 @@ class ClusteringAAE(adversary.Game, AutoencoderBase):
             raise ValueError(f"ClusteringAAE: n_clusters must be at least 2, got {n_clusters}")
         if not cluster_gain > 0:
             raise ValueError(f"ClusteringAAE: cluster_gain must be positive, got {cluster_gain}")
+        if n_classes is not None and (isinstance(n_classes, bool) or not isinstance(n_classes, int)
+                                      or not 2 <= n_classes <= n_clusters):
+            raise ValueError(f"ClusteringAAE: n_classes must be an integer from 2 to n_clusters ({n_clusters}), "
+                             f"got {n_classes!r}")
+        if not adversary._number(label_weight) or not 0 <= label_weight < float("inf"):
+            raise ValueError(f"ClusteringAAE: label_weight must be a non-negative number, got {label_weight!r}")
         self.x_dim, self.z_dim, self.n_clusters = x_dim, z_dim, n_clusters
+        self.n_classes, self.label_weight = n_classes, float(label_weight)
         self.generator = generator or backend.default_generator()
         self.encoder = MLP([x_dim, *hidden, n_clusters + z_dim], activation, batchnorm=batchnorm, generator=generator)
         self.encoder[-1].weight.data[:, :n_clusters] *= cluster_gain
@@ -57,10 +76,28 @@ class ClusteringAAE(adversary.Game, AutoencoderBase):
         """What the decoder reads: the cluster probabilities beside the style."""
         return F.concat([cat, z], axis=-1)
 
+    def outputs(self, x):
+        """(logits, z): the encoder's cluster logits and its style code."""
+        return F.split(self.encoder(x), [self.n_clusters], axis=-1)
+
     def heads(self, x):
         """(y, z): the cluster probabilities (softmax) and the style code."""
-        logits, z = F.split(self.encoder(x), [self.n_clusters], axis=-1)
+        logits, z = self.outputs(x)
         return F.softmax(logits, axis=-1), z
+
+    def label_loss(self, logits, y):
+        """-log y_label averaged over the labelled inputs (y >= 0); None without any."""
+        y = np.asarray(backend.to_device(y, "cpu")) if hasattr(y, "dtype") else np.asarray(y)
+        if (y.shape != (logits.shape[0],) or y.dtype.kind not in "iu" or y.min(initial=-1) < -1
+                or y.max(initial=-1) >= self.n_classes):
+            raise ValueError(f"{type(self).__name__}: y must be {logits.shape[0]} integer labels below "
+                             f"{self.n_classes}, -1 for unknown")
+        labelled = np.flatnonzero(y >= 0)
+        if not len(labelled):
+            return None
+        picks = np.zeros((len(y), self.n_clusters), np.float32)
+        picks[labelled, y[labelled]] = 1.0 / len(labelled)
+        return -(F.log_softmax(logits, axis=-1) * self.constant(picks)).sum()
 
     def encode(self, x, y=None):
         return F.concat(list(self.heads(x)), axis=-1)
@@ -87,14 +124,18 @@ class ClusteringAAE(adversary.Game, AutoencoderBase):
     def losses(self, x, y=None, player=None):
         x = self.as_input(x)
         n = x.shape[0]
-        cat, z = self.heads(x)
+        logits, z = self.outputs(x)
+        cat = F.softmax(logits, axis=-1)
         out = {}
         if player in (None, "autoencoder"):
             recon = -self.likelihood.log_prob(x, self.decode(self.representation(cat, z))).mean()
             fooling = adversary.generator_loss(self, self.d_cat, cat) + adversary.generator_loss(self, self.d_gauss, z)
             out["autoencoder"] = recon + fooling * self.weight_now
+            labelled = self.label_loss(logits, y) if self.n_classes and y is not None else None
+            if labelled is not None:
+                out["autoencoder"] = out["autoencoder"] + labelled * self.label_weight
             if player is None:
-                out.update(recon=recon, generator=fooling)
+                out.update(recon=recon, generator=fooling, **({} if labelled is None else {"labels": labelled}))
         if player in (None, "discriminator"):
             onehot = self.one_hot(self.generator.integers(self.n_clusters, n), self.n_clusters).data
             out["discriminator"] = (adversary.critic_loss(self, self.d_cat, onehot, cat, self.gradient_penalty)

@@ -67,3 +67,49 @@ def test_it_clusters_mnist_digits_without_their_labels():
     fit(model, x, epochs=3, batch_size=100, lr=1e-3, progress=False, log=lambda r: None)
     accuracy = clustering_accuracy(model.cluster(xv), yv)
     assert accuracy > 0.35, accuracy
+
+
+def test_the_label_term_is_the_cross_entropy_averaged_over_the_labelled_inputs():
+    """With n_classes, the encoder's loss adds label_weight times -log y_label, averaged over
+    the labelled inputs only (y = -1: unknown); a batch with none adds nothing."""
+    mv.manual_seed(0)
+    model = create("clustering-aae", x_dim=3, n_clusters=5, z_dim=2, hidden=[8], n_classes=4, label_weight=2.5)
+    x = np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32)
+    y = np.array([2, -1, 0, -1, -1, 3])
+    model.eval()   # batch statistics aside: the same outputs in every call
+    with mv.no_grad():
+        terms = model.losses(x, y)
+        logits = model.outputs(model.as_input(x))[0].numpy().astype(np.float64)
+    log_y = logits - logits.max(1, keepdims=True)
+    log_y -= np.log(np.exp(log_y).sum(1, keepdims=True))
+    expected = -np.mean([log_y[i, y[i]] for i in (0, 2, 5)])
+    np.testing.assert_allclose(terms["labels"].item(), expected, rtol=1e-5)
+    plain = terms["recon"].item() + model.weight_now * terms["generator"].item()
+    np.testing.assert_allclose(terms["autoencoder"].item(), plain + 2.5 * expected, rtol=1e-5)
+    with mv.no_grad():
+        assert "labels" not in model.losses(x, np.full(6, -1))
+    for bad in (np.array([4, 0, 0, 0, 0, 0]), np.array([-2, 0, 0, 0, 0, 0]), np.zeros(5, int), np.zeros(6)):
+        with pytest.raises(ValueError, match="labels below 4"):
+            model.losses(x, bad)
+    for n_classes in (6, 1, 2.0, True):
+        with pytest.raises(ValueError, match="n_classes"):
+            create("clustering-aae", x_dim=3, n_clusters=5, n_classes=n_classes)
+    with pytest.raises(ValueError, match="label_weight"):
+        create("clustering-aae", x_dim=3, n_clusters=5, n_classes=4, label_weight=-1.0)
+
+
+def test_with_a_few_labels_each_class_gets_its_own_cluster():
+    """Semi-supervised (Makhzani et al. Sec. 5): a twentieth of the mixture toy's points
+    labelled, and the cluster of a held-out point is its class itself, not only up to a
+    matching; without the label term (weight 0) the clusters are the classes in some order,
+    and rarely in this one."""
+    data = load_dataset("mixture", n=4000)
+    some = np.where(np.random.default_rng(0).random(len(data.y_train)) < 0.05, data.y_train, -1)
+    same = {}
+    for weight in (10.0, 0.0):
+        mv.manual_seed(0)
+        model = create("clustering-aae", x_dim=2, n_clusters=10, z_dim=2, hidden=[64, 64], n_classes=10,
+                       label_weight=weight)
+        fit(model, data.train, some, epochs=10, batch_size=100, lr=1e-3, progress=False, log=lambda r: None)
+        same[weight] = float((model.cluster(data.valid) == data.y_valid).mean())
+    assert same[10.0] > 0.8 and same[0.0] < 0.4, same
