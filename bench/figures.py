@@ -24,7 +24,7 @@ import time
 from minivae import figures
 from minivae.benchmarks.common import RESULTS, machine
 from minivae.figures.points import OPEN, POINTS
-from minivae.nn.module import atomic_write
+from minivae.atomic import write_text
 
 SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
 
@@ -111,7 +111,7 @@ def record(path, name, entry):
             entries = json.load(f)
     entries[name] = entry
     text = json.dumps(dict(sorted(entries.items())), indent=1, default=float) + "\n"
-    atomic_write(path, lambda f: f.write(text.encode()), ".json")
+    write_text(path, text, ".json")
 
 
 if __name__ == "__main__":

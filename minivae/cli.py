@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from . import __version__, backend, config, distributed, run
+from .atomic import output_folder, write_text
 from .data import NAMES
 from .models import MODELS
 from .train import TrainingDiverged, load_model
@@ -49,11 +50,18 @@ def _positive(kind):
 
 
 def _check_output(path, force):
-    """Before any work: the output file may be written."""
+    """Before any work: the output file may be written (its folder exists and is writable, it
+    is no link, and it is new or --force replaces it)."""
     if os.path.isdir(path):
         raise UserError(f"{path} is a folder; --out names the file to write")
+    if os.path.islink(path):
+        raise UserError(f"{path} is a symbolic link; minivae does not write through links")
     if os.path.exists(path) and not force:
         raise UserError(f"{path} exists; pass --force to replace it")
+    try:
+        output_folder(os.path.dirname(os.path.abspath(path)), f"the folder of {path},")
+    except ValueError as e:
+        raise UserError(str(e)) from None
 
 
 def _seed(text):
@@ -73,11 +81,7 @@ def _write_json(path, payload, force):
     except ValueError:   # NaN is not JSON
         bad = sorted(k for k, v in payload.items() if isinstance(v, float) and not np.isfinite(v))
         raise UserError(f"the results hold NaN or infinite values ({', '.join(bad)}); {path} was not written") from None
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-    return path
+    return write_text(path, text, ".json")
 
 
 def _fresh_folder(path, default, force):

@@ -20,6 +20,7 @@ import json
 import math
 import sys
 
+from .atomic import write_text
 from .models import MODELS, options
 
 if sys.version_info >= (3, 11):
@@ -190,6 +191,5 @@ def labels_used(cls, fraction, labelled):
 
 
 def write(path, settings):
-    from .nn import atomic_write
     text = json.dumps(settings, indent=2) + "\n"
-    atomic_write(path, lambda f: f.write(text.encode()), ".json")
+    write_text(path, text, ".json")

@@ -2,7 +2,7 @@
 matplotlib: pip install "minivae[plot]"."""
 import numpy as np
 
-from .nn import atomic_write
+from .atomic import write_atomically
 
 
 def _pyplot():
@@ -17,7 +17,7 @@ def _pyplot():
 
 def _save(fig, path):
     try:
-        return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=90, bbox_inches="tight"), ".png")
+        return write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=90, bbox_inches="tight"), ".png")
     finally:
         _pyplot().close(fig)
 

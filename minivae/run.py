@@ -7,8 +7,6 @@ an estimator turns its parameters and arrays into the same settings and data. Wh
 model needs of a run it declares (minivae.models.base.Model: its labels, a stage trained
 first, its pictures); nothing here, or above, names a model.
 """
-import contextlib
-import glob
 import os
 import shutil
 import time
@@ -17,6 +15,7 @@ import warnings
 import numpy as np
 
 from . import backend, config, eval as evaluate, plot
+from .atomic import write_atomically_by_name
 from .core import no_grad
 from .data import load_dataset
 from .data.datasets import Dataset
@@ -293,25 +292,6 @@ PNG_SAMPLES = 1024   # a grid of more is no picture anyone can read
 CHUNK = 10000
 
 
-def _remove_dead_temporaries(folder):
-    """The .tmp-PID.npy of a sample run that was killed (its PID no longer running)."""
-    for tmp in glob.glob(os.path.join(glob.escape(folder), ".tmp-*.npy")):
-        pid = os.path.basename(tmp)[5:-4]
-        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-
-
-def _running(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:   # another user's process
-        return True
-    return True
-
-
 def draw_samples(model, n, path, seed=0, title=None, progress=False):
     """n samples of the model into ``path``: a .npy file, written in chunks into a temporary
     file renamed when whole (refused up front where the disk has no room for it), or a PNG
@@ -326,14 +306,13 @@ def draw_samples(model, n, path, seed=0, title=None, progress=False):
     labels_of = lambda start, stop: np.arange(start, stop) % classes if classes else None
     if path.endswith(".npy"):
         folder = os.path.dirname(os.path.abspath(path))
-        _remove_dead_temporaries(folder)
         needed, free = n * model.x_dim * 4, shutil.disk_usage(folder).free
         if needed > free:
             raise ValueError(f"-n {n}: {n} samples of {model.x_dim} values are {size_text(needed)} of float32, more "
                              f"than the {size_text(free)} free in {folder}; draw fewer with -n")
-        tmp = os.path.join(folder, f".tmp-{os.getpid()}.npy")
         bar = Progress(-(-n // CHUNK), "samples", progress)
-        try:   # Ctrl-C, or any failure, leaves no partial file: only a whole one is renamed into place
+
+        def write(tmp):   # Ctrl-C, or any failure, leaves no partial file (minivae.atomic)
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, model.x_dim))
             for start in range(0, n, CHUNK):
                 stop = min(start + CHUNK, n)
@@ -341,11 +320,10 @@ def draw_samples(model, n, path, seed=0, title=None, progress=False):
                 bar.update(stop - start, {})
             out.flush()
             del out
-            os.replace(tmp, path)
+        try:
+            write_atomically_by_name(path, write, ".npy")
         finally:
             bar.close()
-            if os.path.exists(tmp):
-                os.unlink(tmp)
     else:
         samples = model.sample(n, labels_of(0, n))
         (plot.image_grid if samples.shape[1] == 784 else plot.points)(samples, path, title or f"{n} samples")

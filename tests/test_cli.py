@@ -591,3 +591,24 @@ def test_an_evaluation_that_cannot_fit_is_refused(tmp_path, capsys, monkeypatch)
     assert code == 2 and re.fullmatch(r"minivae: error: scoring 100 examples with 500 draws at a time needs about "
                                       r"[\d.]+ MiB, more than the 97.7 KiB free on cpu; .*\n", err), err
     assert not (tmp_path / "e.json").exists()
+
+
+def test_outputs_into_a_missing_folder_or_through_a_link_are_refused_before_the_work(tmp_path, capsys):
+    """eval, sample and figure check where they will write before they compute (issue 35,
+    row 15), and never write through a planted link (row 6)."""
+    run = tmp_path / "run"
+    code, _, err = _main(capsys, "train", "vae", "--data", "ring", "--epochs", "1", "--out", run, "--quiet",
+                         "--no-pictures")
+    assert code == 0, err
+    ckpt = run / "checkpoint.npz"
+    outside = tmp_path / "outside.json"
+    outside.write_text("the user's")
+    (run / "linked.json").symlink_to(outside)
+    for expected, args in (
+            ("no such folder", ("eval", ckpt, "--k", "5", "--limit", "10", "--out", tmp_path / "missing" / "e.json")),
+            ("no such folder", ("sample", ckpt, "--out", tmp_path / "missing" / "s.png")),
+            ("no such folder", ("figure", "gaussian-toy", "--out", tmp_path / "missing" / "f.png")),
+            ("symbolic link", ("eval", ckpt, "--k", "5", "--limit", "10", "--out", run / "linked.json", "--force"))):
+        code, _, err = _main(capsys, *args)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and expected in err, err
+    assert outside.read_text() == "the user's" and not (tmp_path / "missing").exists()

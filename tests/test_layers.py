@@ -1,10 +1,10 @@
-"""A lower layer never imports a higher one: backend and kernels -> core -> ops -> nn, optim, distributed,
+"""A lower layer never imports a higher one: backend, atomic and kernels -> core -> ops -> nn, optim, distributed,
 testing -> models -> data, train, eval -> config, run, api, figures, image_models, benchmarks -> cli -> __main__. Checked on the source, every import statement included."""
 import ast
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-LAYERS = {"backend": 0, "philox": 0, "kernels": 0, "core": 1, "ops": 2, "functional": 2, "nn": 3, "optim": 3,
+LAYERS = {"backend": 0, "philox": 0, "kernels": 0, "atomic": 0, "core": 1, "ops": 2, "functional": 2, "nn": 3, "optim": 3,
           "testing": 3, "distributed": 3, "models": 4, "data": 5, "train": 5, "eval": 5, "plot": 5, "latent": 5, "api": 6, "config": 6, "run": 6,
           "figures": 6, "image_models": 6, "benchmarks": 6, "cli": 7, "__main__": 8}
 

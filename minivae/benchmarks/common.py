@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 
+from ..atomic import write_text
+
 CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RESULTS = os.path.join(CHECKOUT, "bench", "results")   # a source checkout's results, kept in git
 
@@ -84,9 +86,8 @@ def write_result(name, payload, out=None):
     os.makedirs(out, exist_ok=True)
     payload = {"benchmark": name, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                "machine": machine(), **payload}
-    from ..nn import atomic_write
     text = json.dumps(payload, indent=2) + "\n"
-    return atomic_write(os.path.join(out, f"{name}.json"), lambda f: f.write(text.encode()), ".json")
+    return write_text(os.path.join(out, f"{name}.json"), text, ".json")
 
 
 def time_interleaved(impls, repeats, steps, pause=0.3, sync=lambda: None):

@@ -11,7 +11,7 @@ import os
 import urllib.error
 import urllib.request
 
-from ..nn import atomic_write
+from ..atomic import write_atomically
 from .files import check_not_impostor
 
 MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
@@ -51,7 +51,7 @@ def download(name, folder, base_url=None, timeout=60):
             if _digest(body, algorithm) != digest:
                 raise ValueError(f"download: {url} does not match its published {algorithm} digest "
                                  "(a changed mirror, or an error page); nothing was saved")
-            atomic_write(path, lambda f: f.write(body), ".part")
+            write_atomically(path, lambda f: f.write(body), ".part")
             check_not_impostor(path)
         paths.append(path)
     return paths

@@ -1,10 +1,8 @@
 """``Module``: a function with parameters, composed of other modules."""
-import os
-import tempfile
-
 import numpy as np
 
 from .. import backend
+from ..atomic import write_atomically
 from .parameter import Parameter
 
 
@@ -129,7 +127,7 @@ class Module:
         return self
 
     def save(self, path):
-        """Write the state to an ``.npz`` file atomically: a temporary file, then a rename."""
+        """Write the state to an ``.npz`` file atomically (minivae.atomic)."""
         save_npz(path, self.state_dict())
 
     def load(self, path):
@@ -137,27 +135,6 @@ class Module:
             return self.load_state_dict({k: f[k] for k in f.files})
 
 
-def atomic_write(path, write, suffix=""):
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place:
-    ``path`` is either untouched or complete, never half-written. The file gets the usual
-    permissions (0666 less the umask), not mkstemp's private 0600."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def save_npz(path, arrays):
     """``np.savez`` that never leaves a half-written file at ``path``."""
-    return atomic_write(path, lambda f: np.savez(f, **arrays), ".npz")
+    return write_atomically(path, lambda f: np.savez(f, **arrays), ".npz")

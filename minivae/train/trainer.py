@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from .. import backend, distributed, kernels, nn, optim
+from ..atomic import refuse_link, write_text
 from ..core import no_grad
 from ..models.vae import kl_warmup
 from ..philox import DevicePhilox, drawing_from, seeded
@@ -59,6 +60,16 @@ def _on_device(device, x, y):
 
 
 READ_EVERY = 32   # replayed steps between reads of their losses (each read waits for the GPU)
+
+
+RUN_FILES = ("checkpoint.npz", "best.npz", "metrics.jsonl", "config.json")
+
+
+def write_metrics(out, history):
+    """out/metrics.jsonl: a line per epoch of ``history``, rewritten whole (minivae.atomic),
+    so that it always agrees with the checkpoint written before it, a resumed run's included."""
+    text = "".join(json.dumps(record, allow_nan=False) + "\n" for record in history)
+    write_text(os.path.join(out, "metrics.jsonl"), text, ".jsonl")
 
 
 def format_record(record):
@@ -302,6 +313,9 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
                          players[name], [p for p in model.parameters() if id(p) not in mine[name]])
              for name, opt in opts.items()}
     writes = bool(out) and world.rank == 0
+    if writes:   # refused before any work: a write would land where a planted link points
+        for name in RUN_FILES:
+            refuse_link(os.path.join(out, name))
     beta = getattr(model, "beta", None)
     history, start_epoch, best = [], 1, math.inf
     checkpoint = os.path.join(out, "checkpoint.npz") if out else None
@@ -424,8 +438,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
                     "settings": settings, **({"config": config} if config else {}),
                     "generators": [str(g.get_state()) for g in generators.values()]}
             save_checkpoint(checkpoint, model, opts, meta)
-            with open(os.path.join(out, "metrics.jsonl"), "a") as f:
-                f.write(json.dumps(record) + "\n")
+            write_metrics(out, history)
             if record.get("valid_loss", math.inf) < best:
                 save_checkpoint(os.path.join(out, "best.npz"), model, opts, meta)
         if "valid_loss" in record:

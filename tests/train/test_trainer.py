@@ -153,7 +153,6 @@ def test_stale_temporaries_are_cleaned_and_a_second_run_is_refused(tmp_path):
 def test_a_run_that_ends_removes_its_lock_and_a_removed_lock_is_not_held(tmp_path, monkeypatch):
     """A clean exit (or an exception) leaves no .lock behind (issue 24). A lock taken on a
     file that its holder removed in the meantime does not count: the run locks anew."""
-    import builtins
     from minivae.train import lock
     out = tmp_path / "r"
     _run(1, str(out))
@@ -165,13 +164,15 @@ def test_a_run_that_ends_removes_its_lock_and_a_removed_lock_is_not_held(tmp_pat
     assert not (out / ".lock").exists()
     opened = []
 
-    def racing_open(path, mode):   # the first file opened is removed before it is locked
-        f = builtins.open(path, mode)
+    plain = lock._open
+
+    def racing_open(path):   # the first file opened is removed before it is locked
+        f = plain(path)
         opened.append(os.fstat(f.fileno()).st_ino)
         if len(opened) == 1:
             os.unlink(path)
         return f
-    monkeypatch.setattr(lock, "open", racing_open, raising=False)
+    monkeypatch.setattr(lock, "_open", racing_open)
     with lock.run_folder(str(out)):
         assert len(opened) == 2 and os.stat(out / ".lock").st_ino == opened[1]
 
@@ -279,3 +280,26 @@ def test_a_player_steps_as_often_and_with_the_adam_settings_its_model_declares(m
     by_player = dict(zip(model.players(), made.values()))
     assert by_player["discriminator"] == {"lr": 1e-3, "betas": (0.5, 0.999), "eps": 1e-6}
     assert by_player["autoencoder"] == {"lr": 1e-3, "eps": 1e-6}
+
+
+@pytest.mark.parametrize("planted", ["metrics.jsonl", "checkpoint.npz", "best.npz"])
+def test_a_link_planted_in_the_run_folder_is_refused_before_any_work(tmp_path, planted):
+    outside = tmp_path / "outside"
+    outside.write_text("the user's")
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / planted).symlink_to(outside)
+    with pytest.raises(ValueError, match="symbolic link"):
+        _run(1, str(out))
+    assert outside.read_text() == "the user's" and os.listdir(out) == [planted]
+
+
+def test_metrics_are_the_checkpoints_history_line_for_line(tmp_path):
+    """metrics.jsonl is rewritten whole after each checkpoint, so a kill between the two
+    loses no line for good: the resumed run writes them all again from the checkpoint."""
+    out = tmp_path / "run"
+    _run(2, str(out))
+    (out / "metrics.jsonl").write_text('{"epoch": 1}\n')   # as if killed before the second line
+    _, history = _run(3, str(out), resume=True)
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert lines == json.loads(json.dumps(history)) and [r["epoch"] for r in lines] == [1, 2, 3]
