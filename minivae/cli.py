@@ -20,6 +20,7 @@ from .atomic import output_folder, write_text
 from .data import NAMES
 from .models import MODELS
 from .train import TrainingDiverged, load_model
+from .train.lock import run_folder
 
 
 class UserError(ValueError):
@@ -180,18 +181,23 @@ def train(args):
     model, reason = run.build(s, data, args.device)   # every check before anything is written
     run.check_step_memory(s, model, args.device)
     world = distributed.world()   # under mpiexec: rank 0 makes the folder and writes in it
-    if args.resume and world.rank == 0:   # rank 0 alone: it rewrites config.json below
-        run.same_run(args.out)
     out = args.out if args.resume else world.broadcast(
         _fresh_folder(args.out, f"runs/{s['model']}", args.force) if world.rank == 0 else None)
+    # The lock first: nothing in the folder is written (config.json by fit, once the resume
+    # checks pass) before it is held and every check has passed.
+    with run_folder(out) if world.rank == 0 else contextlib.nullcontext():
+        return _train(args, s, data, model, reason, out, world)
+
+
+def _train(args, s, data, model, reason, out, world):
+    if args.resume and world.rank == 0:
+        run.same_run(out)
     name = _loss_name(model)
     shape = {k: v for k, v in model.spec["kwargs"].items() if k in ("z_dim", "z_dims", "hidden", "activation", "k",
                                                                      "beta")}
     shape = ", ".join(f"{k} {','.join(map(str, v)) if isinstance(v, (list, tuple)) else v}" for k, v in shape.items())
     print(f"{s['model']} ({shape}) on {len(data.train)} examples of {data.name}"
           + (f"; likelihood {reason}" if reason else "") + f"; printing {name} per example", flush=True)
-    if world.rank == 0:   # the folder's record of the run, as resumed too (flags may change epochs, say)
-        config.write(os.path.join(out, "config.json"), s)
     history = run.train(model, data, run.labels(model, s, data), s, out=out, resume=args.resume, force=args.force,
                         eager=args.eager, progress=not args.quiet, stand_in=True, world=world,
                         log=lambda r: print(_epoch_line(r, name), flush=True), say=lambda t: print(t, flush=True))

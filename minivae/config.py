@@ -21,6 +21,7 @@ import math
 import sys
 
 from .atomic import write_text
+from .data.files import parse_nested
 from .models import MODELS, options
 
 if sys.version_info >= (3, 11):
@@ -48,10 +49,14 @@ def read_file(path):
             raw = f.read()
     except OSError as e:
         raise ValueError(f"--config {path}: cannot be read ({e.strerror})") from None
+    kind = "JSON" if path.endswith(".json") else "TOML"
+    parse = json.loads if kind == "JSON" else lambda r: tomllib.loads(r.decode())
     try:
-        settings = json.loads(raw) if path.endswith(".json") else tomllib.loads(raw.decode())
-    except (ValueError, UnicodeDecodeError) as e:   # TOMLDecodeError and JSONDecodeError are ValueErrors
-        raise ValueError(f"--config {path}: not valid {'JSON' if path.endswith('.json') else 'TOML'} ({e})") from None
+        settings = parse_nested(parse, raw, f"--config {path}")
+    except ValueError as e:   # TOMLDecodeError, JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(str(e) if "nested" in str(e) else f"--config {path}: not valid {kind} ({e})") from None
+    if not isinstance(settings, dict):
+        raise ValueError(f"--config {path}: holds a {type(settings).__name__}, not a table of settings")
     unknown = sorted(set(settings) - set(DEFAULTS))
     if unknown:
         raise ValueError(f"--config {path}: unknown settings {', '.join(unknown)}; known: {', '.join(DEFAULTS)}")

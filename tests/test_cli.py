@@ -612,3 +612,61 @@ def test_outputs_into_a_missing_folder_or_through_a_link_are_refused_before_the_
         code, _, err = _main(capsys, *args)
         assert code == 2 and len(err.strip().splitlines()) == 1 and expected in err, err
     assert outside.read_text() == "the user's" and not (tmp_path / "missing").exists()
+
+
+def _tampered(path, change):
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    change(arrays)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: a.update({k: v.reshape(-1)[:1] for k, v in a.items() if k.startswith("optim/")
+                         and k.endswith((".m", ".v"))}), r"\.m has shape \(1,\)"),
+    (lambda a: a.update({"optim/model/-1.m": a["optim/model/0.m"]}), "unknown entry '-1.m'"),
+    (lambda a: a.update({"optim/model/0.step": np.asarray(0)}), "0.step must be a step count of at least 1"),
+    (lambda a: a.update({"optim/model/0.v": -np.ones_like(a["optim/model/0.v"])}), "0.v holds negative values"),
+    (lambda a: a.update({"model/encoder.0.weight": np.full(a["model/encoder.0.weight"].shape, 1e300)}),
+     "NaN or infinite"),
+    (lambda a: a.update(header=np.array("[" * 200_000 + "]" * 200_000)), "nested too deeply"),
+])
+def test_a_tampered_checkpoint_is_refused_in_one_line_and_the_folder_is_kept(tmp_path, change, message):
+    """Issue 35, rows 1, 11 and 12: each once a segfault, a silent NaN or a traceback."""
+    run = tmp_path / "run"
+    out = _run("train", "vae", "--data", "ring", "--epochs", "1", "--out", run, "--quiet", "--no-pictures")
+    assert out.returncode == 0, out.stderr
+    _tampered(run / "checkpoint.npz", change)
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    out = _run("train", "vae", "--data", "ring", "--epochs", "2", "--out", run, "--resume", "--quiet",
+               "--no-pictures")
+    _user_error(out, message)
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
+
+def test_a_config_nested_absurdly_deep_is_refused(tmp_path, capsys):
+    deep = tmp_path / "deep.toml"
+    deep.write_text("epochs = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    code, _, err = _main(capsys, "train", "vae", "--data", "ring", "--config", deep, "--out", tmp_path / "r")
+    assert code == 2 and "nested" in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_refused_command_leaves_the_run_folder_as_it_was(tmp_path):
+    """Issue 35, row 2: a second command into a folder another run holds, or a resume that
+    is refused (another seed), once replaced config.json first; the lock is taken first now,
+    and nothing is written until every check has passed."""
+    from minivae.train import lock
+    run = tmp_path / "run"
+    out = _run("train", "vae", "--data", "ring", "--epochs", "1", "--out", run, "--quiet", "--no-pictures")
+    assert out.returncode == 0, out.stderr
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    _user_error(_run("train", "vae", "--data", "ring", "--epochs", "2", "--seed", "3", "--out", run, "--resume",
+                     "--quiet", "--no-pictures"), "seed 3 \\(the run has 0\\)")
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    with lock.run_folder(str(run)):   # another run is training there
+        for extra in (("--resume",), ("--force",)):
+            _user_error(_run("train", "vae", "--data", "ring", "--epochs", "2", "--out", run, "--quiet",
+                             "--no-pictures", *extra), "another run is writing there")
+        assert {p.name: p.read_bytes() for p in run.iterdir() if p.name != ".lock"} == before

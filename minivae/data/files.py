@@ -84,6 +84,35 @@ def read_arrays(path):
         raise ValueError(f"{path}: not a readable NumPy file ({e})") from None
 
 
+MAX_DEPTH = 32   # JSON or TOML nested deeper than this is no file minivae wrote or reads
+
+
+def parse_nested(parse, text, what):
+    """``parse(text)`` (json.loads, tomllib.loads) for a file that may be hostile: nesting
+    deeper than MAX_DEPTH is refused with a ValueError naming ``what``, before the parser
+    recurses out of the stack or a caller walks the result."""
+    try:
+        value = parse(text)
+    except RecursionError:
+        raise ValueError(f"{what}: nested too deeply to be read") from None
+    if _depth(value) > MAX_DEPTH:
+        raise ValueError(f"{what}: nested more than {MAX_DEPTH} deep")
+    return value
+
+
+def _depth(value):
+    """How deep lists and dicts nest in ``value``, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (list, tuple, dict)):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                return level
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def binarize(x, seed=0):
     """Dynamic binarization: each pixel in [0, 1] becomes 1 with that probability."""
     x = np.asarray(x, dtype=np.float32)

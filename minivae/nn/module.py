@@ -102,7 +102,9 @@ class Module:
 
     def load_state_dict(self, state):
         """Copy values in, bit for bit; names and shapes must match exactly (a module may
-        name ``optional_buffers`` that an older state lacks: they are zeroed)."""
+        name ``optional_buffers`` that an older state lacks: they are zeroed), and every value
+        be real numbers, finite once cast to the module's dtype (a state may come from a
+        file: nothing is copied unless all of it fits)."""
         own = dict(self.named_parameters())
         buffers = {prefix + name: (m, name) for prefix, m in self.named_modules() for name in m._buffers}
         optional = {name for name, (m, own_name) in buffers.items() if own_name in getattr(m, "optional_buffers", ())}
@@ -110,15 +112,16 @@ class Module:
         unexpected = sorted(set(state) - set(own) - set(buffers))
         if missing or unexpected:
             raise ValueError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        cast = {}
+        for name, value in state.items():
+            target = own[name].data if name in own else buffers[name][0]._buffers[buffers[name][1]]
+            cast[name] = _checked(name, value, target)
         for name in optional - set(state):   # saved before the buffer existed: as a fresh module's
             module, own_name = buffers[name]
             module._buffers[own_name][...] = 0
-        for name, value in state.items():
+        for name, value in cast.items():
             target = own[name].data if name in own else buffers[name][0]._buffers[buffers[name][1]]
-            if tuple(value.shape) != target.shape:
-                raise ValueError(f"load_state_dict: {name} has shape {tuple(value.shape)}, "
-                                 f"the module expects {target.shape}")
-            array = backend.array_module(backend.device_of(target)).asarray(value, dtype=target.dtype)
+            array = backend.array_module(backend.device_of(target)).asarray(value)
             if name in own:   # in place: a parameter that is a view (FlatOptimizer) stays one
                 own[name].data[...] = array
                 own[name].bump_version()
@@ -133,6 +136,21 @@ class Module:
     def load(self, path):
         with np.load(path, allow_pickle=False) as f:
             return self.load_state_dict({k: f[k] for k in f.files})
+
+
+def _checked(name, value, target):
+    """``value`` cast to ``target``'s dtype, once its shape, kind and finiteness are checked."""
+    value = np.asarray(backend.to_device(value, "cpu")) if not isinstance(value, np.ndarray) else value
+    if tuple(value.shape) != tuple(target.shape):
+        raise ValueError(f"load_state_dict: {name} has shape {tuple(value.shape)}, the module expects "
+                         f"{tuple(target.shape)}")
+    if value.dtype.kind not in "fiub":
+        raise ValueError(f"load_state_dict: {name} holds {value.dtype} values, not real numbers")
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = value.astype(np.dtype(target.dtype))
+    if cast.dtype.kind == "f" and not np.isfinite(cast).all():
+        raise ValueError(f"load_state_dict: {name} holds NaN or infinite values (as {cast.dtype})")
+    return cast
 
 
 def save_npz(path, arrays):

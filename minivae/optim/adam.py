@@ -16,6 +16,8 @@ class Adam(Optimizer):
     may be gated: ``step(gate=loss)`` changes nothing, on the device, where ``loss`` is not
     finite, so that a replayed step keeps the last good parameters."""
 
+    BUFFERS = {"m": False, "v": True, "v_max": True}
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False, device_steps=False):
         super().__init__(params, lr)

@@ -12,6 +12,7 @@ import numpy as np
 from .. import backend
 from ..ops import Tensor
 from .adam import Adam
+from .optimizer import check_state
 
 
 class FlatOptimizer:
@@ -76,8 +77,9 @@ class FlatOptimizer:
     def load_state_dict(self, state):
         """From per-parameter state: a parameter without some buffer gets zeros there, and
         the one step count is the largest (they agree when every parameter had gradients)."""
-        per_param = state["state"]
-        names = {key.split(".", 1)[1] for key in per_param}
+        checked = check_state(state, self.params, self.inner.BUFFERS, f"FlatOptimizer({type(self.inner).__name__})")
+        per_param = {f"{i}.{name}": value for (i, name), value in checked.items()}
+        names = {name for _, name in checked}
         flat = {}
         if "step" in names:
             flat["0.step"] = max(int(v) for k, v in per_param.items() if k.endswith(".step"))

@@ -1,10 +1,17 @@
 """The optimizer base: holds parameters and per-parameter state, updates ``p.data`` in place."""
+import math
+import re
+
 import numpy as np
 
 from .. import backend
 
 
 class Optimizer:
+    # the per-parameter arrays an optimizer keeps: name -> whether it is never negative (a
+    # sum or average of squares)
+    BUFFERS = {}
+
     def __init__(self, params, lr):
         self.params = list(params)
         if not self.params:
@@ -55,15 +62,59 @@ class Optimizer:
         return {"lr": self.lr, "steps": self.steps, "state": arrays}
 
     def load_state_dict(self, state):
-        self.lr, self.steps = state["lr"], state["steps"]
+        """Load a ``state_dict``, every value checked first (it may come from a file): a
+        ValueError names the first that does not fit these parameters."""
+        arrays = check_state(state, self.params, self.BUFFERS, type(self).__name__)
+        self.lr, self.steps = float(state["lr"]), int(state["steps"])
         self.state = [{} for _ in self.params]
-        for key, value in state["state"].items():
-            i, name = key.split(".", 1)
-            p = self.params[int(i)]
-            if name == "step":
-                self.state[int(i)][name] = int(value)
-            else:
-                self.state[int(i)][name] = backend.array_module(p.device).asarray(value, dtype=p.dtype)
+        for (i, name), value in arrays.items():
+            p = self.params[i]
+            self.state[i][name] = value if name == "step" else backend.array_module(p.device).asarray(value)
         for s in self.state:   # a state saved before per-parameter steps: the global count
             if s and "step" not in s:
                 s["step"] = self.steps
+
+
+_KEY = re.compile(r"(0|[1-9][0-9]*)\.([a-z_]+)")
+
+
+def check_state(state, params, buffers, owner):
+    """The arrays of an optimizer's ``state_dict`` as {(parameter index, name): value},
+    each one checked against the parameters: a key "i.name" with i a parameter's index and
+    name "step" or one of ``buffers``; a step an integer of at least 1 (a bias correction
+    at step 0 divides by zero); an array real, of its parameter's shape, finite once cast to
+    its dtype, and not negative where ``buffers`` says so. Anything else: a ValueError."""
+    def bad(what):
+        raise ValueError(f"{owner} state: {what}")
+    if not isinstance(state, dict) or not isinstance(state.get("state"), dict):
+        bad("not a state_dict (it needs lr, steps and state)")
+    lr, steps = state.get("lr"), state.get("steps")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
+        bad(f"lr must be a positive number, got {lr!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        bad(f"steps must be a count, got {steps!r}")
+    out = {}
+    for key, value in state["state"].items():
+        match = _KEY.fullmatch(str(key))
+        if not match or int(match[1]) >= len(params) or (match[2] != "step" and match[2] not in buffers):
+            bad(f"unknown entry {key!r} (expected i.step or i.{'/'.join(buffers) or '-'} for i below {len(params)})")
+        i, name = int(match[1]), match[2]
+        value = np.asarray(value)
+        if name == "step":
+            if value.shape != () or value.dtype.kind not in "iu" or int(value) < 1:
+                bad(f"{key} must be a step count of at least 1, got {value!r}")
+            out[i, name] = int(value)
+            continue
+        p = params[i]
+        if value.dtype.kind not in "fiu":
+            bad(f"{key} holds {value.dtype} values, not real numbers")
+        if tuple(value.shape) != tuple(p.shape):
+            bad(f"{key} has shape {tuple(value.shape)}; parameter {i} has shape {tuple(p.shape)}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            cast = value.astype(p.dtype)
+        if not np.isfinite(cast).all():
+            bad(f"{key} holds NaN or infinite values (as {np.dtype(p.dtype)})")
+        if buffers[name] and (cast < 0).any():
+            bad(f"{key} holds negative values, which a {name} cannot")
+        out[i, name] = cast
+    return out

@@ -6,6 +6,8 @@ class RMSprop(Optimizer):
     lecture 6.5): each weight's step scaled by a running RMS of its recent gradients, which
     VAE/GAN (Larsen et al. 2016) trains its three players with."""
 
+    BUFFERS = {"square_avg": True}
+
     def __init__(self, params, lr=1e-3, rho=0.9, eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
         if not 0.0 <= rho < 1.0:

@@ -4,6 +4,8 @@ from .optimizer import Optimizer
 class SGD(Optimizer):
     """p -= lr * v, v = momentum * v + g  (g includes weight_decay * p)."""
 
+    BUFFERS = {"velocity": False}
+
     def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, lr)
         self.momentum, self.weight_decay, self.nesterov = momentum, weight_decay, nesterov

@@ -29,12 +29,15 @@ def read_checkpoint(path):
     """(header, model state, {player: optimizer state}); a ValueError names a bad file."""
     if not os.path.isfile(path):
         raise ValueError(f"{path}: no such checkpoint")
-    from ..data.files import read_arrays
+    from ..data.files import parse_nested, read_arrays
     arrays = read_arrays(path)
+    header = arrays.pop("header", None)
+    if header is None or header.shape != () or header.dtype.kind != "U":
+        raise ValueError(f"{path}: not a minivae checkpoint (no readable header)")
     try:
-        header = json.loads(str(arrays.pop("header")))
-    except (KeyError, ValueError):
-        raise ValueError(f"{path}: not a minivae checkpoint (no readable header)") from None
+        header = parse_nested(json.loads, str(header), f"{path}: the header")
+    except ValueError as e:
+        raise ValueError(str(e) if "nested" in str(e) else f"{path}: not a minivae checkpoint (no readable header)") from None
     check_header(header, path)
     model_state = {k[6:]: v for k, v in arrays.items() if k.startswith("model/")}
     optim = {name: {"lr": o["lr"], "steps": o["steps"],
@@ -90,12 +93,12 @@ def load_model(path, device="cpu"):
     Weights that are NaN or infinite are refused: nothing computed from them would mean
     anything."""
     header, state, _ = read_checkpoint(path)
+    broken = sorted(k for k, v in state.items() if v.dtype.kind == "f" and not np.isfinite(v).all())
+    if broken:
+        raise ValueError(f"{path}: holds NaN or infinite weights in {', '.join(broken)}")
     model = create(header["model"]["name"], **header["model"]["kwargs"])
     try:
         model.load_state_dict(state)
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
-    broken = sorted(k for k, v in state.items() if v.dtype.kind == "f" and not np.isfinite(v).all())
-    if broken:
-        raise ValueError(f"{path}: holds NaN or infinite weights in {', '.join(broken)}")
     return model.to(device), header

@@ -17,6 +17,7 @@ from ..atomic import refuse_link, write_text
 from ..core import no_grad
 from ..models.vae import kl_warmup
 from ..philox import DevicePhilox, drawing_from, seeded
+from . import resume as resuming
 from .checkpoint import read_checkpoint, save_checkpoint
 from .graphs import StepGraphs
 from .lock import run_folder
@@ -299,6 +300,26 @@ def _step(model, opt, name, recording=lambda: False, scale=1.0, world=None, para
     return step
 
 
+def _diverged(model, record):
+    """What became NaN or infinite by the end of an epoch (a validation loss, or parameters
+    after the epoch's last update, whose loss no step read); None when all is finite."""
+    for key, value in record.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"the {key.replace('_', ' ')} became {value}"
+    broken = [name for name, p in model.named_parameters() if not bool(backend.array_module(p.device).isfinite(p.data).all())]
+    if broken:
+        return f"parameters {', '.join(broken[:3])}{' and more' if len(broken) > 3 else ''} became NaN or infinite"
+    return None
+
+
+def _last_good(checkpoint):
+    if checkpoint and os.path.exists(checkpoint):
+        with contextlib.suppress(ValueError, KeyError):
+            return f"the last good checkpoint is {checkpoint} (epoch {read_checkpoint(checkpoint)[0]['epoch']})"
+        return f"the last good checkpoint is {checkpoint}"
+    return "nothing was saved"
+
+
 def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
          warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer, loss_scale, world, shards):
     settings = {"seed": seed, "batch_size": batch_size, "lr": lr, "schedule": schedule,
@@ -317,43 +338,26 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         for name in RUN_FILES:
             refuse_link(os.path.join(out, name))
     beta = getattr(model, "beta", None)
-    history, start_epoch, best = [], 1, math.inf
+    history, start_epoch, best, stale = [], 1, math.inf, 0
     checkpoint = os.path.join(out, "checkpoint.npz") if out else None
+    if out:
+        settings["data"] = resuming.data_identity(x, y, valid, y_valid)
+        settings["adam"] = adam or {}
     if resume:
-        if not checkpoint or not os.path.exists(checkpoint):
-            raise ValueError(f"fit: nothing to resume in {out!r} (no checkpoint.npz)")
-        header, state, optim_states = _from_rank_0(world, lambda: read_checkpoint(checkpoint))
-        broken = sorted(k for k, v in state.items() if v.dtype.kind == "f" and not np.isfinite(v).all())
-        if broken:   # refused now, not after an epoch of NaN losses
-            raise ValueError(f"fit: {checkpoint} holds NaN or infinite weights in {', '.join(broken)}; "
-                             "nothing can be resumed from it")
-        spec = getattr(model, "spec", None)
-        spec = None if spec is None else json.loads(json.dumps(spec))   # as the checkpoint stores it
-        if spec is not None and header.get("model") not in (None, spec):
-            raise ValueError(f"fit: {checkpoint} holds a {header['model']['name']} with "
-                             f"{header['model']['kwargs']}, not this {spec['name']} with {spec['kwargs']}")
-        if set(optim_states) != set(opts):
-            raise ValueError(f"fit: {checkpoint} holds optimizer states for {sorted(optim_states)}, "
-                             f"this model's players are {sorted(opts)}")
-        saved = {"optimizer": "adam", "loss_scale": "example", **header.get("settings", {})}   # older runs
-        changed = {k: (saved[k], v) for k, v in settings.items() if k in saved and saved[k] != v}
-        if changed and not force:
-            raise ValueError("fit: resuming with " + ", ".join(f"{k} {new} (the run has {old})"
-                                                               for k, (old, new) in changed.items())
-                             + " would not continue the same run; use the run's values, or force")
-        if header["epoch"] >= epochs:
-            raise ValueError(f"fit: {checkpoint} already holds {header['epoch']} epochs; epochs={epochs} "
-                             "asks for no more (raise it to continue)")
-        model.load_state_dict(state)
-        for name, opt in opts.items():
-            opt.load_state_dict(optim_states[name])
-        history, start_epoch = header["history"], header["epoch"] + 1
-    elif writes and os.path.exists(os.path.join(out, "metrics.jsonl")):   # a fresh run: a fresh log
-        i = 1
-        while os.path.exists(os.path.join(out, f"metrics-previous-{i}.jsonl")):
-            i += 1
-        os.replace(os.path.join(out, "metrics.jsonl"), os.path.join(out, f"metrics-previous-{i}.jsonl"))
-        best = min((h.get("valid_loss", math.inf) for h in history), default=math.inf)
+        resumed = resuming.check(checkpoint, model, opts, settings, epochs, force,
+                                lambda path: _from_rank_0(world, lambda: read_checkpoint(path)))
+        resuming.restore(resumed, model, opts, checkpoint)
+        history, start_epoch, best, stale = resumed.history, resumed.epoch + 1, resumed.best, resumed.stale
+    if writes:   # every check passed: the run's record, then its metrics as the checkpoint has them
+        if config is not None:
+            write_text(os.path.join(out, "config.json"), json.dumps(config, indent=2) + "\n", ".json")
+        if resume:
+            write_metrics(out, history)
+        elif os.path.exists(os.path.join(out, "metrics.jsonl")):   # a fresh run: a fresh log, the old one kept
+            i = 1
+            while os.path.exists(os.path.join(out, f"metrics-previous-{i}.jsonl")):
+                i += 1
+            os.replace(os.path.join(out, "metrics.jsonl"), os.path.join(out, f"metrics-previous-{i}.jsonl"))
     if not resume and getattr(model, "first_stage", None):   # a stage trained first (Model.first_stage)
         model.before_fit(x, y, lambda stage, data, epochs, labels=None: fit(
             stage.to(model.device), data, labels, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
@@ -363,7 +367,6 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         _same_start(model, x, y, valid, settings, world)
     x_all, y_all, to_batch = _on_device(model.device, x, y)
     generators = {id(g): g for g in (backend.default_generator(), getattr(model, "generator", None)) if g}
-    stale = 0
     for epoch in range(start_epoch, epochs + 1):
         for g in generators.values():
             g.seed(_epoch_seed(seed, epoch))
@@ -413,8 +416,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
                 except _NonFinite as bad:
                     bar.close()
                     raise TrainingDiverged(f"the {bad.name} loss became {bad.value} in epoch {epoch}; "
-                                           + (f"the last good checkpoint is {checkpoint}" if checkpoint and
-                                              os.path.exists(checkpoint) else "nothing was saved")) from None
+                                           + _last_good(checkpoint)) from None
                 seen += batch
                 bar.update(batch, {k: v / seen for k, v in totals.items()})
         bar.close()
@@ -430,6 +432,9 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
             record["beta"] = model.beta
         if valid is not None:
             record.update({f"valid_{k}": v for k, v in _evaluate(model, valid, y_valid, batch_size).items()})
+        broken = _diverged(model, record)
+        if broken:   # caught before it is saved: the checkpoint on disk stays the last good one
+            raise TrainingDiverged(f"{broken} after epoch {epoch}; " + _last_good(checkpoint))
         history.append(record)
         if world.rank == 0:
             log(record)

@@ -94,3 +94,25 @@ def test_module_without_super_init():
 
     with pytest.raises(RuntimeError, match="must call super.* before assigning layer"):
         Bad()
+
+
+@pytest.mark.parametrize("value, message", [
+    (lambda a: np.full(a.shape, 1e300), "holds NaN or infinite values \\(as float32\\)"),
+    (lambda a: a.astype(np.complex64), "holds complex64 values, not real numbers"),
+    (lambda a: np.full(a.shape, "1"), "not real numbers"),
+    (lambda a: a.reshape(-1)[:1], "has shape"),
+])
+def test_a_state_that_does_not_fit_is_refused_and_nothing_is_copied(value, message):
+    """Checked after the cast to the module's dtype (a float64 1e300 is inf in float32) and
+    before any copy: a refused state leaves the module as it was."""
+    from minivae.nn import MLP
+    module = MLP([3, 4, 2])
+    before = module.state_dict()
+    bad = dict(before)
+    first, last = sorted(bad)[0], sorted(bad)[-1]
+    bad[first] = bad[first] + 1.0
+    bad[last] = value(bad[last])
+    with pytest.raises(ValueError, match=message):
+        module.load_state_dict(bad)
+    for name, array in module.state_dict().items():
+        np.testing.assert_array_equal(array, before[name])

@@ -303,3 +303,23 @@ def test_metrics_are_the_checkpoints_history_line_for_line(tmp_path):
     _, history = _run(3, str(out), resume=True)
     lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert lines == json.loads(json.dumps(history)) and [r["epoch"] for r in lines] == [1, 2, 3]
+
+
+def test_a_divergence_in_an_epochs_last_step_is_caught_before_it_is_saved(tmp_path):
+    """Issue 35, row 5: one step an epoch at lr 100,000. The step's own loss is finite; the
+    parameters it leaves are not, or the validation loss is not. The run stops before that
+    epoch's checkpoint, naming the one that is the last good; metrics.jsonl is strict JSON."""
+    out = tmp_path / "run"
+    mv.manual_seed(0)
+    model = create("vae", x_dim=2, z_dim=2, hidden=(16,))
+    with pytest.raises(TrainingDiverged, match="became .* after epoch (\\d+); (nothing was saved|the last good "
+                                               "checkpoint is .*checkpoint.npz \\(epoch \\d+\\))") as caught:
+        fit(model, DATA.train, valid=DATA.valid, epochs=20, batch_size=len(DATA.train), lr=1e5, out=str(out),
+            progress=False, log=lambda s: None)
+    epoch = int(re.search(r"after epoch (\d+)", str(caught.value))[1])
+    assert epoch >= 2, caught.value   # measured: epoch 3, the validation loss inf
+    model, header = load_model(str(out / "checkpoint.npz"))
+    assert header["epoch"] == epoch - 1 and f"(epoch {epoch - 1})" in str(caught.value)
+    records = [json.loads(line, parse_constant=lambda c: pytest.fail(f"metrics.jsonl holds {c}"))
+               for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == list(range(1, epoch))
