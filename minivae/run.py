@@ -21,7 +21,7 @@ from .data import load_dataset
 from .data.datasets import Dataset
 from .functional import iwae_bound
 from .models import check_sizes, create, step_bytes
-from .train import fit, read_checkpoint
+from .train import fit, read_header
 from .train.progress import Progress
 
 
@@ -35,7 +35,7 @@ def settings(given, config_file=None, resume=None):
         checkpoint = os.path.join(resume, "checkpoint.npz")
         if not os.path.exists(checkpoint):
             raise ValueError("--resume needs --out naming a folder with checkpoint.npz")
-        saved = read_checkpoint(checkpoint)[0].get("config")
+        saved = read_header(checkpoint)[0].get("config")
         if saved is None and not (given.get("model") and given.get("data")):
             raise ValueError(f"{checkpoint} does not record its settings (an older run): give the model and "
                              "--data as the run was started")
@@ -50,7 +50,7 @@ def same_run(out):
     (what resuming continues) must say the same, or the folder holds another run's
     checkpoint, or a hand-edited record that the run would not follow."""
     path = os.path.join(out, "config.json")
-    saved = read_checkpoint(os.path.join(out, "checkpoint.npz"))[0].get("config")
+    saved = read_header(os.path.join(out, "checkpoint.npz"))[0].get("config")
     if saved is None or not os.path.exists(path):
         return
     record = config.read_file(path)

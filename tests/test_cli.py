@@ -166,13 +166,13 @@ def test_eval_of_a_cvae_checkpoint_passes_its_labels(tmp_path, capsys):
 def test_beta_vae_and_cvae_get_the_architecture_and_likelihood_asked_for(tmp_path, capsys):
     """BetaVAE and ConditionalVAE take **kwargs: filtering flags by their own signature
     dropped hidden and likelihood, and beta-vae on binary data got a Gaussian decoder."""
-    from minivae.train import read_checkpoint
+    from minivae.train import read_header
     data = _labeled_binary(tmp_path)
     for model in ("beta-vae", "cvae"):
         code, _, err = _main(capsys, "train", model, "--data", data, "--epochs", 1, "--beta", 2,
                              "--out", tmp_path / model, "--quiet", "--no-pictures")
         assert code == 0, err
-        kwargs = read_checkpoint(str(tmp_path / model / "checkpoint.npz"))[0]["model"]["kwargs"]
+        kwargs = read_header(str(tmp_path / model / "checkpoint.npz"))[0]["model"]["kwargs"]
         assert kwargs["likelihood"] == "bernoulli" and kwargs["hidden"] == [64, 64] and kwargs["beta"] == 2
 
 
@@ -346,11 +346,11 @@ def test_dr_vae_on_unlabelled_images_trains_its_classifier_on_other_labelled_one
 
 
 def test_the_optimizer_flag_reaches_the_run(tmp_path):
-    from minivae.train import read_checkpoint
+    from minivae.train import read_header
     run = _run("train", "ae", "--data", "ring", "--optimizer", "adagrad", "--loss-scale", "dataset", "--epochs", "1",
                "--quiet", "--no-pictures", "--out", str(tmp_path / "r"))
     assert run.returncode == 0, run.stderr
-    settings = read_checkpoint(str(tmp_path / "r" / "checkpoint.npz"))[0]["settings"]
+    settings = read_header(str(tmp_path / "r" / "checkpoint.npz"))[0]["settings"]
     assert settings["optimizer"] == "adagrad" and settings["loss_scale"] == "dataset"
 
 
@@ -586,10 +586,10 @@ def test_an_evaluation_that_cannot_fit_is_refused(tmp_path, capsys, monkeypatch)
     assert _main(capsys, "train", "vae", "--data", "ring", "--epochs", 1, "--out", run, "--quiet",
                  "--no-pictures")[0] == 0
     from minivae import backend
-    monkeypatch.setattr(backend, "available_memory", lambda device="cpu": 10 ** 5)
+    monkeypatch.setattr(backend, "available_memory", lambda device="cpu": 2 * 10 ** 5)   # the checkpoint fits
     code, _, err = _main(capsys, "eval", run / "checkpoint.npz", "--k", 10 ** 8, "--out", tmp_path / "e.json")
     assert code == 2 and re.fullmatch(r"minivae: error: scoring 100 examples with 500 draws at a time needs about "
-                                      r"[\d.]+ MiB, more than the 97.7 KiB free on cpu; .*\n", err), err
+                                      r"[\d.]+ MiB, more than the 195 KiB free on cpu; .*\n", err), err
     assert not (tmp_path / "e.json").exists()
 
 
@@ -624,8 +624,8 @@ def _tampered(path, change):
 
 @pytest.mark.parametrize("change, message", [
     (lambda a: a.update({k: v.reshape(-1)[:1] for k, v in a.items() if k.startswith("optim/")
-                         and k.endswith((".m", ".v"))}), r"\.m has shape \(1,\)"),
-    (lambda a: a.update({"optim/model/-1.m": a["optim/model/0.m"]}), "unknown entry '-1.m'"),
+                         and k.endswith((".m", ".v"))}), r"optim/model/0\.m is float32 of shape \(1,\)"),
+    (lambda a: a.update({"optim/model/-1.m": a["optim/model/0.m"]}), "holds an array 'optim/model/-1.m' that its vae has no place for"),
     (lambda a: a.update({"optim/model/0.step": np.asarray(0)}), "0.step must be a step count of at least 1"),
     (lambda a: a.update({"optim/model/0.v": -np.ones_like(a["optim/model/0.v"])}), "0.v holds negative values"),
     (lambda a: a.update({"model/encoder.0.weight": np.full(a["model/encoder.0.weight"].shape, 1e300)}),

@@ -68,20 +68,69 @@ def read_amat(path):
     return x
 
 
-def read_arrays(path):
-    """An .npz (as a dict of arrays) or .npy (as {'x': array})."""
-    check_not_impostor(path)
-    if not _head(path).startswith((b"\x93NUMPY", b"PK\x03\x04", b"PK\x05\x06")):   # .npy, .npz (zip) magic
-        raise ValueError(f"{path}: not a NumPy file (.npy or .npz)")
+def read_arrays(path, names=None, check=None):
+    """An .npz (as a dict of arrays) or .npy (as {'x': array}): only the arrays ``names``
+    when given. Every array's shape and dtype is read from its header first
+    (``array_headers``) and ``check(headers)`` may refuse them, and so is a file whose arrays
+    would not fit in the free memory: all before any array is inflated (a small file of
+    zeros can unpack to gigabytes)."""
+    headers = array_headers(path)
+    if check is not None:
+        check(headers)
+    wanted = {k: v for k, v in headers.items() if names is None or k in names}
+    needed = sum(int(np.prod(shape, dtype=np.float64)) * dtype.itemsize for shape, dtype in wanted.values())
+    from .. import backend
+    free = backend.available_memory("cpu")
+    if free is not None and needed > free:
+        raise ValueError(f"{path}: its arrays would take {needed / 2 ** 30:.3g} GiB of memory, more than the "
+                         f"{free / 2 ** 30:.3g} GiB free")
     try:
         # our own file handle: np.load leaves its own open when a zip archive is corrupt
         with open(path, "rb") as handle:
             if path.endswith(".npy"):
                 return {"x": np.load(handle, allow_pickle=False)}
             with np.load(handle, allow_pickle=False) as f:
-                return {k: f[k] for k in f.files}
+                return {k: f[k] for k in f.files if k in wanted}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         raise ValueError(f"{path}: not a readable NumPy file ({e})") from None
+
+
+def array_headers(path):
+    """{name: (shape, dtype)} of the arrays in an .npz (or {'x': ...} of an .npy), read from
+    each array's header without reading its data; a ValueError names a file that is not
+    such an archive, or holds Python objects (which minivae never loads)."""
+    check_not_impostor(path)
+    if not _head(path).startswith((b"\x93NUMPY", b"PK\x03\x04", b"PK\x05\x06")):   # .npy, .npz (zip) magic
+        raise ValueError(f"{path}: not a NumPy file (.npy or .npz)")
+    try:
+        if path.endswith(".npy"):
+            with open(path, "rb") as f:
+                headers = {"x": _array_header(f)}
+        else:
+            with zipfile.ZipFile(path) as archive:
+                headers = {}
+                for info in archive.infolist():
+                    if not info.filename.endswith(".npy"):
+                        raise ValueError(f"a member {info.filename!r} that is no array")
+                    with archive.open(info) as f:
+                        headers[info.filename[:-4]] = _array_header(f)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as e:
+        raise ValueError(f"{path}: not a readable NumPy file ({e})") from None
+    objects = sorted(name for name, (_, dtype) in headers.items() if dtype.hasobject)
+    if objects:
+        raise ValueError(f"{path}: {', '.join(objects)} hold Python objects, which minivae does not load")
+    return headers
+
+
+def _array_header(f):
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+    else:
+        raise ValueError(f"an .npy header of version {version}, which minivae does not read")
+    return tuple(shape), np.dtype(dtype)
 
 
 MAX_DEPTH = 32   # JSON or TOML nested deeper than this is no file minivae wrote or reads

@@ -49,21 +49,16 @@ class Resumed:
         self.best, self.stale = best_so_far(self.history)
 
 
-def check(checkpoint, model, players, settings, epochs, force=False, read=read_checkpoint):
+def check(checkpoint, model, players, settings, epochs, force=False, read=None):
     """The checkpoint's ``Resumed``, once everything that must agree does; else a ValueError
     that names what differs. ``read``: how the checkpoint is read (across ranks, by rank 0)."""
     if not checkpoint or not os.path.exists(checkpoint):
         raise ValueError(f"fit: nothing to resume in {os.path.dirname(checkpoint or '')!r} (no checkpoint.npz)")
-    header, state, optim_states = read(checkpoint)
+    header, state, optim_states = (read or (lambda path: read_checkpoint(path, model)))(checkpoint)
     broken = sorted(k for k, v in state.items() if v.dtype.kind == "f" and not np.isfinite(v).all())
     if broken:   # refused now, not after an epoch of NaN losses
         raise ValueError(f"fit: {checkpoint} holds NaN or infinite weights in {', '.join(broken)}; "
                          "nothing can be resumed from it")
-    spec = getattr(model, "spec", None)
-    spec = None if spec is None else json.loads(json.dumps(spec))   # as the checkpoint stores it
-    if spec is not None and header.get("model") not in (None, spec):
-        raise ValueError(f"fit: {checkpoint} holds a {header['model']['name']} with "
-                         f"{header['model']['kwargs']}, not this {spec['name']} with {spec['kwargs']}")
     if set(optim_states) != set(players):
         raise ValueError(f"fit: {checkpoint} holds optimizer states for {sorted(optim_states)}, "
                          f"this model's players are {sorted(players)}")

@@ -18,7 +18,7 @@ from ..core import no_grad
 from ..models.vae import kl_warmup
 from ..philox import DevicePhilox, drawing_from, seeded
 from . import resume as resuming
-from .checkpoint import read_checkpoint, save_checkpoint
+from .checkpoint import read_checkpoint, read_header, save_checkpoint
 from .graphs import StepGraphs
 from .lock import run_folder
 from .progress import Progress
@@ -315,7 +315,7 @@ def _diverged(model, record):
 def _last_good(checkpoint):
     if checkpoint and os.path.exists(checkpoint):
         with contextlib.suppress(ValueError, KeyError):
-            return f"the last good checkpoint is {checkpoint} (epoch {read_checkpoint(checkpoint)[0]['epoch']})"
+            return f"the last good checkpoint is {checkpoint} (epoch {read_header(checkpoint)[0]['epoch']})"
         return f"the last good checkpoint is {checkpoint}"
     return "nothing was saved"
 
@@ -345,7 +345,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         settings["adam"] = adam or {}
     if resume:
         resumed = resuming.check(checkpoint, model, opts, settings, epochs, force,
-                                lambda path: _from_rank_0(world, lambda: read_checkpoint(path)))
+                                lambda path: _from_rank_0(world, lambda: read_checkpoint(path, model)))
         resuming.restore(resumed, model, opts, checkpoint)
         history, start_epoch, best, stale = resumed.history, resumed.epoch + 1, resumed.best, resumed.stale
     if writes:   # every check passed: the run's record, then its metrics as the checkpoint has them

@@ -69,3 +69,46 @@ def test_dynamic_binarization_matches_intensities():
     b = binarize(x, seed=0)
     assert set(np.unique(b)) <= {0.0, 1.0} and abs(b.mean() - 0.3) < 0.01
     assert abs(binarize(np.full((100, 100), 204, np.uint8)).mean() - 0.8) < 0.02   # 0..255 scaled
+
+
+def _bomb(path, members):
+    """An .npz whose members are given as raw .npy bytes (headers that may lie)."""
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, raw in members.items():
+            archive.writestr(name + ".npy", raw)
+
+
+def _npy(array=None, shape=None, descr="<f4"):
+    import io
+    f = io.BytesIO()
+    if array is not None:
+        np.save(f, array)
+    else:   # a header claiming ``shape``, then a few bytes of data
+        np.lib.format.write_array_header_1_0(f, {"descr": descr, "fortran_order": False, "shape": shape})
+        f.write(b"\0" * 64)
+    return f.getvalue()
+
+
+def test_array_headers_are_read_without_the_arrays(tmp_path):
+    from minivae.data.files import array_headers, read_arrays
+    path = str(tmp_path / "a.npz")
+    _bomb(path, {"x": _npy(np.zeros((3, 4), np.float32)), "huge": _npy(shape=(10 ** 6, 10 ** 6))})
+    headers = array_headers(path)
+    assert headers == {"x": ((3, 4), np.dtype("float32")), "huge": ((10 ** 6, 10 ** 6), np.dtype("float32"))}
+    with pytest.raises(ValueError, match="would take 3.73e\\+03 GiB of memory, more than the .* GiB free"):
+        read_arrays(path)   # refused from its header: a 1 TB array is never allocated
+    assert read_arrays(path, names={"x"})["x"].shape == (3, 4)
+
+
+def test_arrays_of_python_objects_or_other_members_are_refused(tmp_path):
+    from minivae.data.files import array_headers
+    path = str(tmp_path / "o.npz")
+    _bomb(path, {"x": _npy(shape=(3,), descr="|O")})
+    with pytest.raises(ValueError, match="x hold Python objects"):
+        array_headers(path)
+    import zipfile
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    with pytest.raises(ValueError, match="a member 'notes.txt' that is no array"):
+        array_headers(path)

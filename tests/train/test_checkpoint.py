@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minivae.models import create
-from minivae.train import load_model, read_checkpoint, save_checkpoint
+from minivae.train import load_model, read_header, save_checkpoint
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def _kwargs(**changes):
 def test_a_bad_header_is_refused_with_its_field(checkpoint, change, message):
     _rewrite(checkpoint, change)
     with pytest.raises(ValueError, match=message):
-        read_checkpoint(checkpoint)
+        read_header(checkpoint)
 
 
 def test_nan_weights_are_refused(checkpoint):
@@ -66,3 +66,27 @@ def test_nan_weights_are_refused(checkpoint):
 def test_a_good_header_loads(checkpoint):
     model, header = load_model(checkpoint)
     assert header["model"]["kwargs"]["hidden"] == [8] and model.x_dim == 4
+
+
+def test_an_array_whose_header_does_not_fit_the_model_is_refused_unread(checkpoint):
+    """Issue 35, row 9: each array's shape is checked from its header against the model the
+    checkpoint names before any is inflated: a header claiming a 10,000 x 10,000 weight
+    over a few bytes of data is refused by name, not allocated."""
+    import io
+    import zipfile
+    with np.load(checkpoint) as f:
+        arrays = {k: f[k] for k in f.files}
+    name = next(k for k in arrays if k.startswith("model/"))
+    with zipfile.ZipFile(checkpoint, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key, value in arrays.items():
+            raw = io.BytesIO()
+            if key == name:
+                np.lib.format.write_array_header_1_0(raw, {"descr": "<f4", "fortran_order": False,
+                                                           "shape": (10_000, 10_000)})
+                raw.write(b"\0" * 64)
+            else:
+                np.save(raw, value)
+            archive.writestr(key + ".npy", raw.getvalue())
+    with pytest.raises(ValueError, match=f"{name} is float32 of shape \\(10000, 10000\\); the model's is real "
+                                         "numbers of shape"):
+        load_model(checkpoint)
