@@ -222,7 +222,7 @@ def pictures(model, d, out, history):
             written.append(plot.manifold(model, at("manifold"), shape=d.image_shape))
         if "traversal" in wanted and not with_labels and hasattr(model, "z_dim"):
             written.append(plot.traversal(model, x[0], at("traversal"), shape=d.image_shape))
-    else:
+    elif x.shape[1] == 2:   # points in the plane; data of other widths have no picture of their own
         if samples is not None:
             written.append(plot.points(x, at("samples"), "data and samples", samples))
         if recon is not None:

@@ -192,7 +192,7 @@ def test_mistakes_that_used_to_end_in_a_traceback(tmp_path, capsys):
     rng = np.random.default_rng(0)
     short = tmp_path / "short.npz"          # cvae labels shorter than the images
     np.savez(short, x=(rng.random((50, 6)) < 0.5).astype(np.float32), labels=np.arange(40) % 3)
-    user_error(r"40 labels for 50 examples", "train", "cvae", "--data", short, "--out", tmp_path / "a")
+    user_error(r"short.npz: labels has shape \(40,\); the train split has 50 examples", "train", "cvae", "--data", short, "--out", tmp_path / "a")
     negative = tmp_path / "negative.npz"
     np.savez(negative, x=(rng.random((50, 6)) < 0.5).astype(np.float32), labels=np.arange(50) % 3 - 1)
     user_error(r"cvae needs class labels 0, 1, 2, \.\.\.; .* has the label -1", "train", "cvae", "--data", negative,
@@ -670,3 +670,21 @@ def test_a_refused_command_leaves_the_run_folder_as_it_was(tmp_path):
             _user_error(_run("train", "vae", "--data", "ring", "--epochs", "2", "--out", run, "--quiet",
                              "--no-pictures", *extra), "another run is writing there")
         assert {p.name: p.read_bytes() for p in run.iterdir() if p.name != ".lock"} == before
+
+
+def test_pictures_are_drawn_for_what_the_model_and_the_data_have(tmp_path, capsys):
+    """Issue 35: naive-mc has no encoder (it draws its samples); one-feature data has no
+    picture in the plane (once a matplotlib crash); a user's (n, 784) file is images
+    (tests/data/test_datasets.py), whose samples and reconstructions are drawn."""
+    pytest.importorskip("matplotlib")
+    one, flat = tmp_path / "one.npy", tmp_path / "flat.npy"
+    np.save(one, np.random.default_rng(0).normal(size=(200, 1)).astype(np.float32))
+    np.save(flat, (np.random.default_rng(0).random((200, 784)) < 0.3).astype(np.float32))
+    for args, drawn in ((("naive-mc", "--data", "ring"), {"samples.png", "curves.png"}),
+                        (("vae", "--data", one), {"curves.png"}),
+                        (("vae", "--data", flat, "--hidden", "16"), {"samples.png", "reconstructions.png"})):
+        out = tmp_path / f"run-{len(drawn)}-{args[0]}"
+        code, _, err = _main(capsys, "train", *args, "--epochs", "1", "--quiet", "--out", out)
+        assert code == 0, err
+        pngs = {p.name for p in out.iterdir() if p.suffix == ".png"}
+        assert drawn <= pngs and ("latent.png" not in pngs or args[0] != "naive-mc"), pngs

@@ -148,40 +148,65 @@ def _idx_set(name, folder):
     raise ValueError(f"{name}: no train-images-idx3-ubyte[.gz] in {sub} (set --data-dir or MINIVAE_DATA)")
 
 
+# a file's labels for each split: the first of these names it holds
+LABELS = {"train": ("y_train", "labels", "y"), "valid": ("y_valid", "labels_valid"), "test": ("y_test", "labels_test")}
+
+
 def _from_file(path):
     if not files.exists(path):
         raise ValueError(f"{path}: no such file")
     if path.endswith(".amat"):
         x = files.read_amat(path)
-        return _split(os.path.basename(path), x, binary=True)
+        return _split(os.path.basename(path), x, binary=True, image_shape=_image_shape(x.shape))
     if path.endswith((".idx", "-ubyte", "-ubyte.gz")):
         x = files.read_idx(path)
-        return _split(os.path.basename(path), x.reshape(len(x), -1).astype(np.float32) / 255)
+        return _split(os.path.basename(path), x.reshape(len(x), -1).astype(np.float32) / 255,
+                      image_shape=_image_shape(x.shape))
     a = files.read_arrays(path)
     key = next((k for k in ("train", "x", "images", "data") if k in a), None)
     if key is None:
         raise ValueError(f"{path}: holds {sorted(a)}, none of train, x, images, data")
     x = _examples(path, key, a[key])
-    if not np.isfinite(x).all():
-        raise ValueError(f"{path}: {key} holds NaN or infinite values")
-    largest = float(np.abs(x).max())
-    if largest > np.sqrt(np.finfo(np.float32).max / x.shape[1]):
-        raise ValueError(f"{path}: {key} holds values as large as {largest:.3g}, whose squares summed over "
-                         f"{x.shape[1]} features overflow float32; rescale the data")
-    if x.max() > 1.0 and a[key].dtype == np.uint8:
-        x = x / 255
-    y = next((a[k] for k in ("labels", "y") if k in a), None)
-    if key == "train" and "valid" in a:
-        return Dataset(os.path.basename(path), x, a["valid"].reshape(len(a["valid"]), -1).astype(np.float32),
-                       a["test"].reshape(len(a["test"]), -1).astype(np.float32) if "test" in a else None,
-                       binary=_binary(x))
-    return _split(os.path.basename(path), x, y, binary=_binary(x))
+    shape, name = _image_shape(a[key].shape), os.path.basename(path)
+    if key == "train" and "valid" in a:   # the file's own splits, each read as train is
+        splits = {"train": x, **{split: _examples(path, split, a[split], x.shape[1]) for split in ("valid", "test")
+                                 if split in a}}
+        labels = {f"y_{split}": _labels(path, a, split, len(v)) for split, v in splits.items()}
+        return Dataset(name, splits["train"], splits["valid"], splits.get("test"), **labels,
+                       image_shape=shape, binary=_binary(x))
+    return _split(name, x, _labels(path, a, "train", len(x)), binary=_binary(x), image_shape=shape)
 
 
-def _examples(path, key, a):
-    """The array as float32 examples, one per row: refused where it holds no examples or
-    no real numbers; a lone vector is read as that many one-feature examples, with a
-    warning, since it may have been meant as one example."""
+def _image_shape(shape):
+    """(height, width) of images stored as (n, height, width), or as (n, d) with d a square
+    of at least 8 x 8 (MNIST's 784); None for other data."""
+    if len(shape) == 3 and min(shape[1:]) >= 2:
+        return tuple(int(v) for v in shape[1:])
+    side = int(round(np.sqrt(shape[1]))) if len(shape) == 2 else 0
+    return (side, side) if side >= 8 and side * side == shape[1] else None
+
+
+def _labels(path, a, split, n):
+    """The split's labels (LABELS), checked: one per example, integers (or None)."""
+    key = next((k for k in LABELS[split] if k in a), None)
+    if key is None:
+        return None
+    y = a[key]
+    if y.shape != (n,):
+        raise ValueError(f"{path}: {key} has shape {y.shape}; the {split} split has {n} examples, one label each")
+    if y.dtype.kind == "f" and np.isfinite(y).all() and (y == np.round(y)).all():
+        y = y.astype(np.int64)
+    if y.dtype.kind not in "iub":
+        raise ValueError(f"{path}: {key} holds {y.dtype} values; labels are integers")
+    return y.astype(np.int64)
+
+
+def _examples(path, key, a, features=None):
+    """The array as float32 examples, one per row, grey levels stored as bytes scaled to
+    [0, 1]; refused where it holds no examples, no real numbers, NaN or infinite values,
+    values so large their squares overflow, or other ``features`` than the training
+    split's. A lone vector is read as that many one-feature examples, with a warning,
+    since it may have been meant as one example."""
     if a.dtype.kind not in "biuf":
         kind = "complex numbers" if a.dtype.kind == "c" else f"values of dtype {a.dtype}"
         raise ValueError(f"{path}: {key} holds {kind}; minivae trains on real numbers")
@@ -192,7 +217,16 @@ def _examples(path, key, a):
     if a.ndim == 1:
         warnings.warn(f"{path}: {key} is one vector of {len(a)} values, read as {len(a)} examples of one "
                       f"feature; save it with shape (1, {len(a)}) if it is one example", UserWarning, stacklevel=4)
-    return a.reshape(len(a), -1).astype(np.float32)
+    x = a.reshape(len(a), -1).astype(np.float32)
+    if features is not None and x.shape[1] != features:
+        raise ValueError(f"{path}: {key} has {x.shape[1]} features per example, train has {features}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{path}: {key} holds NaN or infinite values")
+    largest = float(np.abs(x).max())
+    if largest > np.sqrt(np.finfo(np.float32).max / x.shape[1]):
+        raise ValueError(f"{path}: {key} holds values as large as {largest:.3g}, whose squares summed over "
+                         f"{x.shape[1]} features overflow float32; rescale the data")
+    return x / 255 if a.dtype == np.uint8 and largest > 1.0 else x
 
 
 def _binary(x):

@@ -22,6 +22,7 @@ from .base import Model
 
 class NaiveMonteCarlo(Model):
     has_encoder = False
+    pictures = ("samples",)   # no encoder: no codes and no reconstructions to draw
     z_dim = 2
 
     def __init__(self, x_dim=2, alpha=1.0, sigma=0.1, n_samples=1000, generator=None):

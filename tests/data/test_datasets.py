@@ -66,3 +66,35 @@ def test_binary_data_is_detected_from_every_row(tmp_path):
     assert not load_dataset(str(path)).binary
     np.savez(path, x=x[:100])
     assert load_dataset(str(path)).binary
+
+
+def test_every_split_of_a_file_is_read_alike_with_its_labels(tmp_path):
+    """Issue 35, row 14: a file's valid and test splits are scaled, checked and named as its
+    train split is, and their labels read."""
+    rng = np.random.default_rng(0)
+    path = str(tmp_path / "d.npz")
+    grey = lambda n: rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    np.savez(path, train=grey(30), valid=grey(10), test=grey(5), y_train=np.arange(30) % 3,
+             y_valid=np.arange(10) % 3, y_test=np.arange(5) % 3)
+    d = load_dataset(path)
+    for split in (d.train, d.valid, d.test):
+        assert split.dtype == np.float32 and split.shape[1] == 784 and 0 <= split.min() and split.max() <= 1
+    assert d.image_shape == (28, 28) and d.y_valid.tolist() == (np.arange(10) % 3).tolist()
+    assert d.y_train.dtype == np.int64 and len(d.y_test) == 5
+    bad = {"valid": np.full((10, 784), np.nan, np.float32)}
+    for change, message in ((bad, "d.npz: valid holds NaN or infinite values"),
+                            ({"valid": np.zeros((10, 5))}, "valid has 5 features per example, train has 784"),
+                            ({"y_valid": np.arange(9)}, "y_valid has shape \\(9,\\); the valid split has 10"),
+                            ({"y_train": np.linspace(0, 1, 30)}, "y_train holds float64 values; labels are integers")):
+        arrays = {"train": grey(30), "valid": grey(10), **change}
+        np.savez(path, **arrays)
+        with pytest.raises(ValueError, match=message):
+            load_dataset(path)
+
+
+@pytest.mark.parametrize("shape, image", [((40, 28, 28), (28, 28)), ((40, 784), (28, 28)), ((40, 16, 20), (16, 20)),
+                                          ((40, 10), None), ((40, 2), None), ((40, 49), None)])
+def test_image_shaped_data_is_known_as_images(tmp_path, shape, image):
+    path = str(tmp_path / "x.npy")
+    np.save(path, np.random.default_rng(0).random(shape).astype(np.float32))
+    assert load_dataset(path).image_shape == image
