@@ -92,6 +92,20 @@ def _checked(s):
             raise ValueError(f"{key} must be a{'n integer' if kind is int else ' finite number'}, got {value!r}")
         if (low is None and value <= 0) or (low is not None and value < low):
             raise ValueError(f"{key} must be {'positive' if low is None else f'at least {low}'}, got {value!r}")
+    if s["seed"] >= 2 ** 32:
+        raise ValueError(f"seed must be below 2^32, got {s['seed']!r}")
+    for key in ("binarize", "staged", "pictures"):   # TOML's "no" or "false" is a string, and true
+        if not isinstance(s[key], bool):
+            raise ValueError(f"{key} must be true or false, got {s[key]!r}")
+    for key, kind in (("limit", int), ("patience", int), ("k", int), ("beta", float)):
+        value = s[key]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value) or (kind is int and value != int(value))
+                                  or value <= 0):
+            raise ValueError(f"{key} must be a positive {'integer' if kind is int else 'number'}, got {value!r}")
+    for key in ("data", "data_dir", "activation", "likelihood"):
+        if s[key] is not None and not isinstance(s[key], str):
+            raise ValueError(f"{key} must be a string, got {s[key]!r}")
     fraction = s["labels_fraction"]
     if fraction is not None and (isinstance(fraction, bool) or not isinstance(fraction, (int, float))
                                  or not 0 < fraction <= 1):

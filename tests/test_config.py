@@ -103,3 +103,22 @@ def test_config_file_resume_and_eval_without_flags(tmp_path, capsys):
     lines = (run / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
     assert np.isfinite(json.loads(lines[-1])["valid_loss"])
+
+
+@pytest.mark.parametrize("line, message", [
+    ('binarize = "no"', "binarize must be true or false, got 'no'"),
+    ('staged = "false"', "staged must be true or false"),
+    ("limit = -5", "limit must be a positive integer, got -5"),
+    ('patience = "x"', "patience must be a positive integer, got 'x'"),
+    ("k = 2.5", "k must be a positive integer"),
+    ("beta = nan", "beta must be a positive number"),
+    ("seed = 4294967296", "seed must be below 2\\^32"),
+    ("data = 3", "data must be a string, got 3"),
+])
+def test_a_config_file_is_held_to_the_flags_types_and_ranges(tmp_path, line, message):
+    """Issue 35, row 13: once read as true, trimmed 5 rows, or failed after an epoch."""
+    path = tmp_path / "c.toml"
+    data = "" if line.startswith("data ") else 'data = "ring"\n'
+    path.write_text(f'model = "vae"\n{data}{line}\n')
+    with pytest.raises(ValueError, match=message):
+        config.resolve({}, config.read_file(str(path)))
