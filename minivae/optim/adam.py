@@ -35,6 +35,9 @@ class Adam(Optimizer):
                                  "C-contiguous")
         self._gate = None
 
+    def keeps(self):
+        return {"m", "v", "v_max"} if self.amsgrad else {"m", "v"}
+
     def step(self, gate=None):
         """One step; ``gate`` (device_steps only): a one-element array, the step's loss, that
         the update kernels read, skipping the step on the device where it is not finite."""

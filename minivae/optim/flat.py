@@ -77,7 +77,8 @@ class FlatOptimizer:
     def load_state_dict(self, state):
         """From per-parameter state: a parameter without some buffer gets zeros there, and
         the one step count is the largest (they agree when every parameter had gradients)."""
-        checked = check_state(state, self.params, self.inner.BUFFERS, f"FlatOptimizer({type(self.inner).__name__})")
+        checked = check_state(state, self.params, self.inner.BUFFERS, f"FlatOptimizer({type(self.inner).__name__})",
+                              self.inner.keeps())
         per_param = {f"{i}.{name}": value for (i, name), value in checked.items()}
         names = {name for _, name in checked}
         flat = {}

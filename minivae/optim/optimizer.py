@@ -45,6 +45,10 @@ class Optimizer:
             if "step" in state:
                 state["step"] += 1
 
+    def keeps(self):
+        """The buffers this optimizer, as set up, keeps for each parameter it has stepped."""
+        return set(self.BUFFERS)
+
     @staticmethod
     def buffer(state, name, like):
         """The per-parameter array ``state[name]``, zeros the first time."""
@@ -64,7 +68,7 @@ class Optimizer:
     def load_state_dict(self, state):
         """Load a ``state_dict``, every value checked first (it may come from a file): a
         ValueError names the first that does not fit these parameters."""
-        arrays = check_state(state, self.params, self.BUFFERS, type(self).__name__)
+        arrays = check_state(state, self.params, self.BUFFERS, type(self).__name__, self.keeps())
         self.lr, self.steps = float(state["lr"]), int(state["steps"])
         self.state = [{} for _ in self.params]
         for (i, name), value in arrays.items():
@@ -78,12 +82,15 @@ class Optimizer:
 _KEY = re.compile(r"(0|[1-9][0-9]*)\.([a-z_]+)")
 
 
-def check_state(state, params, buffers, owner):
+def check_state(state, params, buffers, owner, keeps=None):
     """The arrays of an optimizer's ``state_dict`` as {(parameter index, name): value},
     each one checked against the parameters: a key "i.name" with i a parameter's index and
     name "step" or one of ``buffers``; a step an integer of at least 1 (a bias correction
     at step 0 divides by zero); an array real, of its parameter's shape, finite once cast to
-    its dtype, and not negative where ``buffers`` says so. Anything else: a ValueError."""
+    its dtype, and not negative where ``buffers`` says so; and each parameter's state whole:
+    none, or its step and every buffer in ``keeps`` (the step may be missing from every
+    parameter alike: a state saved before steps were counted per parameter). Anything
+    else: a ValueError."""
     def bad(what):
         raise ValueError(f"{owner} state: {what}")
     if not isinstance(state, dict) or not isinstance(state.get("state"), dict):
@@ -117,4 +124,11 @@ def check_state(state, params, buffers, owner):
         if buffers[name] and (cast < 0).any():
             bad(f"{key} holds negative values, which a {name} cannot")
         out[i, name] = cast
+    keeps = set(buffers) if keeps is None else set(keeps)
+    steps = any(name == "step" for _, name in out)
+    for i in sorted({i for i, _ in out}):
+        names = {name for j, name in out if j == i}
+        whole = keeps | ({"step"} if steps else set())
+        if names != whole:
+            bad(f"parameter {i}'s state holds {', '.join(sorted(names))}; it needs {', '.join(sorted(whole))}")
     return out

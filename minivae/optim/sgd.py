@@ -10,6 +10,9 @@ class SGD(Optimizer):
         super().__init__(params, lr)
         self.momentum, self.weight_decay, self.nesterov = momentum, weight_decay, nesterov
 
+    def keeps(self):
+        return {"velocity"} if self.momentum else set()
+
     def update(self, p, g, state):
         if self.weight_decay:
             g = g + self.weight_decay * p

@@ -49,7 +49,7 @@ class Resumed:
         self.best, self.stale = best_so_far(self.history)
 
 
-def check(checkpoint, model, players, settings, epochs, force=False, read=None):
+def check(checkpoint, model, players, settings, epochs, force=False, read=None, patience=None):
     """The checkpoint's ``Resumed``, once everything that must agree does; else a ValueError
     that names what differs. ``read``: how the checkpoint is read (across ranks, by rank 0)."""
     if not checkpoint or not os.path.exists(checkpoint):
@@ -71,7 +71,11 @@ def check(checkpoint, model, players, settings, epochs, force=False, read=None):
     if header["epoch"] >= epochs:
         raise ValueError(f"fit: {checkpoint} already holds {header['epoch']} epochs; epochs={epochs} "
                          "asks for no more (raise it to continue)")
-    return Resumed(header, state, optim_states)
+    resumed = Resumed(header, state, optim_states)
+    if patience is not None and resumed.stale >= patience:
+        raise ValueError(f"fit: {checkpoint}: the run stopped early after epoch {resumed.epoch}, its validation loss "
+                         f"not improved in {resumed.stale} epochs (patience {patience}); raise the patience to go on")
+    return resumed
 
 
 def _difference(key, old, new):

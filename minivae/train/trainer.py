@@ -345,7 +345,7 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
         settings["adam"] = adam or {}
     if resume:
         resumed = resuming.check(checkpoint, model, opts, settings, epochs, force,
-                                lambda path: _from_rank_0(world, lambda: read_checkpoint(path, model)))
+                                lambda path: _from_rank_0(world, lambda: read_checkpoint(path, model)), patience)
         resuming.restore(resumed, model, opts, checkpoint)
         history, start_epoch, best, stale = resumed.history, resumed.epoch + 1, resumed.best, resumed.stale
     if writes:   # every check passed: the run's record, then its metrics as the checkpoint has them
@@ -442,10 +442,12 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
             meta = {"model": getattr(model, "spec", None), "epoch": epoch, "history": history, "seed": seed,
                     "settings": settings, **({"config": config} if config else {}),
                     "generators": [str(g.get_state()) for g in generators.values()]}
-            save_checkpoint(checkpoint, model, opts, meta)
-            write_metrics(out, history)
+            # best.npz before the checkpoint: killed between the two, the run resumes from the
+            # epoch before, does this one again and writes the same best.npz
             if record.get("valid_loss", math.inf) < best:
                 save_checkpoint(os.path.join(out, "best.npz"), model, opts, meta)
+            save_checkpoint(checkpoint, model, opts, meta)
+            write_metrics(out, history)
         if "valid_loss" in record:
             if record["valid_loss"] < best:
                 best, stale = record["valid_loss"], 0

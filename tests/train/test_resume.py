@@ -65,3 +65,13 @@ def test_resuming_with_other_optimizer_settings_is_refused(tmp_path):
     _fit(tmp_path / "run", 1)
     with pytest.raises(ValueError, match="adam {'eps': 0.0001} \\(the run has {}\\)"):
         _fit(tmp_path / "run", 2, resume=True, adam={"eps": 1e-4})
+
+
+def test_a_run_that_stopped_early_is_not_resumed_past_its_stop(tmp_path):
+    """Killed after its last checkpoint, a run that had stopped early would have trained on
+    when resumed; it says it stopped, and a larger patience goes on."""
+    assert len(_fit(tmp_path / "run", 12, patience=2)) == 5
+    with pytest.raises(ValueError, match="stopped early after epoch 5, its validation loss not improved in 2 "
+                                         "epochs \\(patience 2\\)"):
+        _fit(tmp_path / "run", 12, resume=True, patience=2)
+    assert len(_fit(tmp_path / "run", 6, resume=True, patience=4)) == 6
