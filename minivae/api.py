@@ -166,6 +166,8 @@ class Estimator:
     def fit(self, X, y=None, validation=None):
         """Train a fresh model on X (and y, for the models that take labels); returns self.
         The command line's run (minivae.run), on these arrays."""
+        for fitted in ("model_", "history_", "n_features_in_", "likelihood_", "classes_"):   # fit starts afresh
+            self.__dict__.pop(fitted, None)
         X = self._check(X)
         labels = self._labels(y, len(X))
         s = self._settings(self._seed())
@@ -226,6 +228,8 @@ class Estimator:
         model = self._fitted()
         if not model.generative:
             raise ValueError(f"{type(self).__name__}: a {self.model} draws no samples")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"{type(self).__name__}: n must be a positive integer (how many samples), got {n!r}")
         if seed is not None:
             backend.manual_seed(seed)
         out = model.sample(int(n), y)

@@ -215,6 +215,8 @@ def figure(args):
         for name, what in figures.describe().items():
             print(f"{name:22s} {what}")
         return 0
+    if args.name is None:
+        raise UserError("give a figure name, or --list to see them")
     if args.name not in figures.FIGURES:
         raise UserError(f"unknown figure {args.name!r}; choose from {', '.join(figures.FIGURES)} (or --list)")
     out = args.out or f"{args.name}.png"
@@ -503,6 +505,11 @@ def _run_quietly(args, raising):
 
 
 def _with_threads(args):
+    usable = _cores()
+    if getattr(args, "threads", None) and args.threads > usable:
+        print(f"minivae: --threads {args.threads} is more than the {usable} cores this process may use; "
+              f"using {usable} (more threads than cores only wait on each other)", file=sys.stderr)
+        args.threads = usable
     if getattr(args, "threads", None):
         # two processes each running BLAS on every core oversubscribe the machine
         # (two trainings here: 42 s an epoch each, against 4.3 s with one thread each)

@@ -76,6 +76,8 @@ def resolve(command_line, file=None, saved=None):
 
 
 def _checked(s):
+    if s["model"] is None:
+        raise ValueError(f"give a model to train: one of {', '.join(MODELS)} (minivae models lists them)")
     if s["model"] not in MODELS:
         raise ValueError(f"unknown model {s['model']!r}; choose from {', '.join(MODELS)}")
     if not s["data"]:

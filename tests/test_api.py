@@ -182,3 +182,17 @@ def test_dr_vae_trains_its_classifier_first_from_the_labels_given_to_fit():
     assert list(est.classes_) == [0, 1] and est.transform(X[:4]).shape == (4, 2)
     with pytest.raises(ValueError, match="classifier_file"):
         minivae.Estimator("dr-vae", options=options, epochs=1).fit(X)
+
+
+def test_fit_starts_afresh_and_sample_takes_a_count():
+    """Issue 35: fit(X4).fit(X5) was refused (scikit-learn's fit forgets the earlier fit);
+    sample(-1) ended in NumPy's error and sample(2.7) drew 2."""
+    rng = np.random.default_rng(0)
+    est = minivae.VAE(epochs=1, hidden=[8])
+    est.fit(rng.random((60, 4)).astype(np.float32))
+    assert est.fit(rng.random((60, 5)).astype(np.float32)).n_features_in_ == 5
+    assert est.transform(rng.random((3, 5))).shape[0] == 3
+    for n in (-1, 0, 2.7, True, "3"):
+        with pytest.raises(ValueError, match="n must be a positive integer"):
+            est.sample(n)
+    assert est.sample(np.int64(3)).shape == (3, 5)

@@ -688,3 +688,14 @@ def test_pictures_are_drawn_for_what_the_model_and_the_data_have(tmp_path, capsy
         assert code == 0, err
         pngs = {p.name for p in out.iterdir() if p.suffix == ".png"}
         assert drawn <= pngs and ("latent.png" not in pngs or args[0] != "naive-mc"), pngs
+
+
+def test_a_missing_name_is_asked_for_and_threads_are_capped(tmp_path, capsys):
+    code, _, err = _main(capsys, "train", "--data", "ring")
+    assert code == 2 and "give a model to train" in err and "None" not in err, err
+    code, _, err = _main(capsys, "figure")
+    assert code == 2 and "give a figure name, or --list" in err, err
+    from minivae import cli
+    code, _, err = _main(capsys, "train", "vae", "--data", "ring", "--epochs", "1", "--quiet", "--no-pictures",
+                         "--threads", "100000", "--out", tmp_path / "r")
+    assert code == 0 and f"more than the {cli._cores()} cores" in err, err

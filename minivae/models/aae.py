@@ -70,7 +70,7 @@ class AdversarialAutoencoder(adversary.Game, AutoencoderBase):
         y = np.asarray(backend.to_device(y, "cpu")) if hasattr(y, "dtype") else np.asarray(y)
         if y.shape != (z.shape[0],) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= self.n_classes:
             raise ValueError(f"AdversarialAutoencoder: y must be {z.shape[0]} labels in [0, {self.n_classes})")
-        return self.decoder(F.concat([z, self.constant(np.eye(self.n_classes, dtype=np.float32)[y])], axis=1))
+        return self.decoder(F.concat([z, self.one_hot(y, self.n_classes)], axis=1))
 
     def reconstruction_error(self, x, z, y=None):
         return -self.likelihood.log_prob(x, self.decode(z, y))
@@ -87,7 +87,7 @@ class AdversarialAutoencoder(adversary.Game, AutoencoderBase):
         """D's logit that z came from the prior."""
         if self.label_informed:
             y = np.full(z.shape[0], -1) if y is None else np.asarray(y)
-            z = F.concat([z, self.constant(np.eye(self.n_classes + 1, dtype=np.float32)[y])], axis=1)
+            z = F.concat([z, self.one_hot(y, self.n_classes + 1)], axis=1)   # -1, unknown: the last
         return self.discriminator(z)
 
     def players(self):

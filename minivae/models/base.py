@@ -100,10 +100,13 @@ class Model(Module):
         return Tensor(backend.array_module(self.device).full(shape, value, backend.DEFAULT_DTYPE))
 
     def one_hot(self, k, classes):
-        """Rows of the identity for integer codes ``k`` (host or device), on the model's device."""
+        """One-hot rows (k's shape, then ``classes``) for integer codes ``k`` (host or device),
+        on the model's device; no identity matrix of classes x classes is made."""
         xp = backend.array_module(self.device)
         k = backend.to_device(k if hasattr(k, "dtype") else np.asarray(k), self.device)
-        return Tensor(xp.eye(classes, dtype=backend.DEFAULT_DTYPE)[k])
+        out = xp.zeros((k.size, classes), dtype=backend.DEFAULT_DTYPE)
+        out[xp.arange(k.size), k.reshape(-1)] = 1
+        return Tensor(out.reshape(tuple(k.shape) + (classes,)))
 
     def to(self, device):
         """Move the model; noise drawn with the default generator is then drawn on the new

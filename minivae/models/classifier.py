@@ -31,7 +31,7 @@ class Classifier(Model):
         y = np.asarray(y)
         if y.shape != (x.shape[0],) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= self.n_classes:
             raise ValueError(f"{name}: y must be {x.shape[0]} integer labels in [0, {self.n_classes})")
-        onehot = self.constant(np.eye(self.n_classes, dtype=np.float32)[y])
+        onehot = self.one_hot(y, self.n_classes)
         nll = -(F.log_softmax(self.logits(x), axis=-1) * onehot).sum(-1).mean()
         return nll, {"nll": nll}
 

@@ -155,7 +155,7 @@ class ClusteringAAE(adversary.Game, AutoencoderBase):
     def sample(self, n, y=None):
         k = np.asarray(backend.to_device(self.generator.integers(self.n_clusters, n), "cpu")) if y is None \
             else np.broadcast_to(np.asarray(y), (n,))
-        onehot = self.constant(np.eye(self.n_clusters, dtype=np.float32)[k])
+        onehot = self.one_hot(k, self.n_clusters)
         with no_grad():
             z = self.constant(self.generator.normal((n, self.z_dim)))
             return self.data_mean(self.decode(self.representation(onehot, z))).numpy()

@@ -3,7 +3,7 @@ the encoder q(z|x, y) and the decoder p(x|z, y), so that sampling can ask for a 
 the code is free to hold what the class does not say."""
 import numpy as np
 
-from .. import functional as F
+from .. import backend, functional as F
 from ..core import no_grad
 from .vae import VAE
 
@@ -21,23 +21,29 @@ class ConditionalVAE(VAE):
     def decoder_in(self):
         return self.z_dim + self.n_classes
 
-    def one_hot(self, y, n):
+    def condition(self, y, n):
+        """The one-hot condition of n examples of classes ``y``, checked."""
         if y is None:
             raise ValueError("ConditionalVAE: needs labels y")
-        y = np.asarray(y)
-        if y.shape != (n,) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= self.n_classes:
-            raise ValueError(f"ConditionalVAE: y must be {n} integer labels in [0, {self.n_classes}), "
-                             f"got shape {y.shape}")
-        return np.eye(self.n_classes, dtype=np.float32)[y]
+        y = np.asarray(backend.to_device(y, "cpu") if hasattr(y, "dtype") else y)
+        if y.shape != (n,):
+            raise ValueError(f"ConditionalVAE: y must hold {n} labels, one per example, got shape {y.shape}")
+        if y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= self.n_classes:
+            raise ValueError(f"ConditionalVAE: y must be integer labels in [0, {self.n_classes}), got {y.dtype} "
+                             f"values from {y.min()} to {y.max()}")
+        return self.one_hot(y, self.n_classes)
 
     def encode(self, x, y=None):
-        return super().encode(F.concat([x, self.constant(self.one_hot(y, x.shape[0]))], axis=1))
+        return super().encode(F.concat([x, self.condition(y, x.shape[0])], axis=1))
 
     def decode(self, z, y=None):
-        return self.decoder(F.concat([z, self.constant(self.one_hot(y, z.shape[0]))], axis=1))
+        return self.decoder(F.concat([z, self.condition(y, z.shape[0])], axis=1))
 
     def sample(self, n, y=None):
-        """n samples of class y (one label for all, or one per sample)."""
+        """n samples of class y (one label for all, or one per sample); without y, each
+        sample's class drawn uniformly."""
+        if y is None:
+            y = np.asarray(backend.to_device(self.generator.integers(self.n_classes, n), "cpu"))
         y = np.full(n, y) if np.ndim(y) == 0 else np.asarray(y)
         return super().sample(n, y)
 

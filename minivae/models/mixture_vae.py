@@ -71,7 +71,7 @@ class MixturePosteriorVAE(VAE):
         pi = np.asarray(backend.to_device(F.softmax(logits, axis=-1).data, "cpu"), np.float64)
         u = np.asarray(backend.to_device(self.generator.uniform((k, n), dtype=np.float64), "cpu"))
         pick = np.minimum((np.cumsum(pi, -1)[None] < u[..., None]).sum(-1), c - 1)   # (k, n)
-        onehot = self.constant(np.eye(c, dtype=np.float32)[pick.T])                    # (n, k, C)
+        onehot = self.one_hot(pick.T, c)                                                # (n, k, C)
         chosen = lambda a: (F.expand_dims(onehot, -1) * F.expand_dims(a, 1)).sum(2)    # (n, k, d)
         z = chosen(mu) + F.exp(chosen(logvar) * 0.5) * self.noise((n, k, d))
         xk = F.broadcast_to(F.expand_dims(x, 1), (n, k, x.shape[1])).reshape(n * k, x.shape[1])

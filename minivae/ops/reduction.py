@@ -4,10 +4,20 @@ from .shape import broadcast_to, reshape
 
 
 def _axes(axis, ndim):
+    """``axis`` (None, an int or a sequence of them) as sorted non-negative axes of an array
+    of ``ndim`` dimensions; an axis out of range or given twice is refused, as NumPy does."""
     if axis is None:
         return tuple(range(ndim))
-    axis = (axis,) if isinstance(axis, int) else tuple(axis)
-    return tuple(sorted(a % ndim for a in axis)) if ndim else ()
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, int):
+            raise TypeError(f"an axis must be an integer, got {a!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of range for an array of {ndim} dimensions")
+    axes = tuple(sorted(a % ndim for a in axes))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"axis {axis!r} names an axis twice")
+    return axes
 
 
 def _keepdims_shape(shape, axes):

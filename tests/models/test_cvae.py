@@ -46,5 +46,17 @@ def test_cvae_label_errors():
     model = ConditionalVAE(4, 3)
     with pytest.raises(ValueError, match="needs labels"):
         model.loss(np.ones((2, 4)))
-    with pytest.raises(ValueError, match=r"2 integer labels in \[0, 3\)"):
+    with pytest.raises(ValueError, match=r"integer labels in \[0, 3\), got int64 values from 0 to 5"):
         model.loss(np.ones((2, 4)), np.array([0, 5]))
+    with pytest.raises(ValueError, match=r"y must hold 2 labels, one per example, got shape \(3,\)"):
+        model.loss(np.ones((2, 4)), np.array([0, 1, 2]))
+
+
+def test_sampling_without_a_class_draws_each_samples_class():
+    """Issue 35: sample(4) without y once said "y must be 4 integer labels ..., got shape (4,)"."""
+    import minivae as mv
+    mv.manual_seed(0)
+    model = ConditionalVAE(4, 3, hidden=[8])
+    assert model.sample(5).shape == (5, 4)
+    one_hot = model.one_hot(np.array([[2, 0], [1, 2]]), 3).numpy()
+    assert one_hot.shape == (2, 2, 3) and (one_hot.argmax(-1) == [[2, 0], [1, 2]]).all() and one_hot.sum() == 4

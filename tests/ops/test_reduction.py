@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from hypothesis import given, strategies as st
 
 import minivae as mv
@@ -45,3 +46,12 @@ def test_mean_of_nothing_is_nan():
     assert x.mean(axis=1).shape == (0,)
     x.mean().backward()
     assert x.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize("axis", [5, -3, (0, 0), (1, -1), 1.0, True])
+def test_an_axis_out_of_range_or_named_twice_is_refused(axis):
+    """Issue 35, row 18: sum(axis=5) of a 2-D tensor once summed axis 1 (5 % 2)."""
+    x = mv.tensor(np.ones((2, 3)))
+    for reduce in (lambda: x.sum(axis=axis), lambda: x.mean(axis=axis), lambda: x.max(axis=axis)):
+        with pytest.raises(TypeError if isinstance(axis, (bool, float)) else ValueError, match="axis"):
+            reduce()
