@@ -183,13 +183,16 @@ def first_stage(model, s, y, out, progress=False, log=lambda record: None, say=l
                          f"on labelled data or --set {option}=a trained {model.stage_name}'s .npz")
     path = saved or (os.path.join(out, f"{model.stage_name}.npz") if out else None)
     say(f"{s['model']}: its {model.stage_name} learns from {len(source.train)} labelled images of {source.name} first")
-    # Rank 0 alone writes the file (two writers raced: rank 0's run-folder lock clears
+    # Trained here, whatever file the folder holds (a --force run's earlier stage is not this
+    # one's), and saved by rank 0 alone (two writers raced: rank 0's run-folder lock clears
     # temporary files, another rank's among them); the others wait for it to be whole.
-    setattr(model, option, path if world is None or world.rank == 0 else None)
+    setattr(model, option, None)
     try:
         model.before_fit(source.train, source.y_train, lambda stage, x, epochs, labels=None: fit(
             stage, x, labels, epochs=epochs, batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"],
             progress=progress, log=lambda r: log({"stage": type(stage).__name__, **r}), world=world))
+        if path and (world is None or world.rank == 0):
+            getattr(model, model.stage_name).save(path)
     finally:
         setattr(model, option, path)
     if world is not None:

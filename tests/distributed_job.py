@@ -6,6 +6,7 @@ the ring (or, with ``eval``, L_k of an untrained VAE), rank 0 writing the result
     python distributed_job.py eval OUT.npz
     python distributed_job.py drift RANK OUT.npz   (training, RANK's parameters nudged once)
     python distributed_job.py stop RANK OUT.npz    (early stopping, RANK's validation worsening)
+    python distributed_job.py epochs RANK OUT.npz  (RANK asked for one epoch more than the others)
     python distributed_job.py fail RANK STEP raise|kill minivae train ...
         (the command line, whose rank RANK raises, or is killed, at its step STEP)
     python distributed_job.py rows minivae train ...
@@ -72,6 +73,17 @@ def stop(rank):
     return {"epochs": len(history)}
 
 
+def more_epochs(rank):
+    """Training in which ``rank`` alone is asked for one more epoch."""
+    world = distributed.world()
+    data = load_dataset("ring", n=1200)
+    mv.manual_seed(0)
+    model = create("vae", **MODELS["vae"])
+    fit(model, data.train, epochs=2 + (world.rank == rank), batch_size=64, progress=False, log=lambda r: None,
+        world=world)
+    return {k: np.asarray(v) for k, v in model.state_dict().items()}
+
+
 def drift(rank):
     """Training in which ``rank`` alone nudges a weight after its fifth update."""
     from minivae.optim import Adam
@@ -131,6 +143,6 @@ if __name__ == "__main__":
     mode, out, rest = sys.argv[1], sys.argv[-1], sys.argv[2:-1]
     world = distributed.world()
     result = drift(int(rest[0])) if mode == "drift" else stop(int(rest[0])) if mode == "stop" else \
-        run(mode, *rest, world=world)
+        more_epochs(int(rest[0])) if mode == "epochs" else run(mode, *rest, world=world)
     if world.rank == 0:
         np.savez(out, **result)

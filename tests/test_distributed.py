@@ -272,3 +272,12 @@ def test_more_ranks_than_gpus_on_a_machine_are_refused_in_one_line():
     with pytest.raises(ValueError, match="^4 ranks on this machine share 1 GPU: summing on the device takes one "
                                          "GPU per rank; start at most 1 per machine, or train on the cpu$"):
         one_gpu_per_rank(4, 1)
+
+
+@needs_mpi
+def test_ranks_asked_for_other_epochs_are_refused_before_the_first_step(tmp_path):
+    """Issue 35, row 10: two ranks given different --epochs once hung for ever (the one with
+    more waited in a sum the other never joined)."""
+    job = _launch(2, "distributed_job.py", "epochs", 1, tmp_path / "params.npz", timeout=60)
+    assert job.returncode != 0 and "rank 1 of 2 has other run settings than rank 0" in job.stderr, job.stderr
+    assert not (tmp_path / "params.npz").exists()

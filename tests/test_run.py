@@ -87,6 +87,14 @@ def test_a_stage_that_needs_labels_learns_from_a_stand_in_when_the_data_have_non
     again.classifier_file = str(tmp_path / "classifier.npz")
     run.first_stage(again, s, None, str(tmp_path), say=said.append)
     assert len(said) == 1   # found, not trained again
+    with np.load(tmp_path / "classifier.npz") as saved:   # an earlier run's stage, zeroed
+        old = {k: np.zeros_like(saved[k]) for k in saved.files}
+    np.savez(tmp_path / "classifier.npz", **old)
+    fresh, _ = run.build(s, d)   # a fresh run (--force) into that folder: it trains its own (issue 35, row 17)
+    run.first_stage(fresh, s, None, str(tmp_path), say=said.append)
+    assert len(said) == 2 and fresh.classifier_file == str(tmp_path / "classifier.npz")
+    with np.load(tmp_path / "classifier.npz") as saved:
+        assert any(np.abs(saved[k]).sum() > 0 for k in saved.files)
     small = run.settings({"model": "dr-vae", "data": "X", "options": {"networks": "mlp", "image_shape": [1, 16, 16]}})
     model, _ = run.build(small, run.arrays(np.full((10, 256), 0.5, np.float32)))
     with pytest.raises(ValueError, match=r"the labelled sprites images do not fit this model \(784 values"):

@@ -324,6 +324,9 @@ def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume,
          warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer, loss_scale, world, shards):
     settings = {"seed": seed, "batch_size": batch_size, "lr": lr, "schedule": schedule,
                 "warmup_epochs": warmup_epochs, "optimizer": optimizer, "loss_scale": loss_scale}
+    if world.size > 1:   # before anything collective: ranks that disagree here would wait for each other for ever
+        world.check_same("run settings", {**settings, "epochs": epochs, "patience": patience, "resume": bool(resume),
+                                          "out": out and os.path.abspath(out), "force": bool(force)})
     opts = _optimizers(model, lr, adam, graphs, optimizer)
     recorder = StepGraphs(say=lambda line: print(line, flush=True)) if graphs else None
     scale = float(len(x)) if loss_scale == "dataset" else 1.0   # N/M times the sum = N times the mean
