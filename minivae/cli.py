@@ -244,7 +244,8 @@ def eval_(args):
     name, x, y = run.evaluation_data(model, header, args.data, args.data_dir, args.split, args.limit)
     run.check_eval_memory(model, args.k, args.device)
     world = distributed.world()   # under mpiexec, each rank scores its share of the examples
-    scores = run.scores(model, x, y, args.k, args.seed, world, progress=not args.quiet)
+    scores = run.scores(model, x, y, args.k, args.seed, world, progress=not args.quiet,
+                        say=(lambda line: print(line, file=sys.stderr, flush=True)) if world.rank == 0 else None)
     if world.rank != 0:
         return 0
     result = {"checkpoint": args.checkpoint, "data": name, "split": args.split, "n": len(x), "seed": args.seed,

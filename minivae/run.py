@@ -252,7 +252,7 @@ def evaluation_data(model, header, data_name=None, data_dir=None, split="valid",
     trained = header.get("config", {})
     if not (data_name or trained.get("data")):
         raise ValueError("--data is needed: the checkpoint does not say what it was trained on")
-    d = load_dataset(data_name or trained["data"], data_dir or trained.get("data_dir"))
+    d = load_dataset(data_name or trained["data"], data_dir or trained.get("data_dir"), limit=limit)
     x, y = d.split(split)
     if x.shape[1] != model.x_dim:
         raise ValueError(f"the checkpoint's {header['model']['name']} takes {model.x_dim} features; "
@@ -273,7 +273,7 @@ def evaluation_data(model, header, data_name=None, data_dir=None, split="valid",
     return d.name, x, y
 
 
-def scores(model, x, y=None, k=5000, seed=0, world=None, progress=False):
+def scores(model, x, y=None, k=5000, seed=0, world=None, progress=False, say=None):
     """What a model's evaluation reports, per example: the ELBO, L_k (seeded: a rerun, on
     either device, gives the same), the active units and the reconstruction error. Under
     several ranks each scores its share of L_k; every rank gets the whole."""
@@ -283,7 +283,7 @@ def scores(model, x, y=None, k=5000, seed=0, world=None, progress=False):
         result["elbo"] = evaluate.elbo(model, x, y)
     if hasattr(model, "log_weights"):
         result[f"L_{k}"] = float(evaluate.log_likelihood(model, x, k=k, y=y, seed=seed, world=world,
-                                                         progress=progress).mean())
+                                                         progress=progress, say=say).mean())
         if world is not None and world.rank != 0:
             return result
     result["active_units"] = evaluate.active_units(model, x, y=y)[0]

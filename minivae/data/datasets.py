@@ -46,14 +46,20 @@ class Dataset:
         return x, y
 
 
+def _cut(name, total, valid=0.1):
+    """How many of ``total`` examples train, the rest validating; both must be some."""
+    n = int(total * (1 - valid))
+    if n < 1 or n == total:
+        need = next(m for m in range(2, 100) if 0 < int(m * (1 - valid)) < m)
+        raise ValueError(f"dataset {name}: {total} example{'s' * (total != 1)}; at least {need} are needed, "
+                         f"{1 - valid:.0%} to train on and the rest to validate")
+    return n
+
+
 def _split(name, x, y=None, valid=0.1, **kwargs):
     if y is not None and len(y) != len(x):
         raise ValueError(f"dataset {name}: {len(y)} labels for {len(x)} examples")
-    n = int(len(x) * (1 - valid))
-    if n < 1 or n == len(x):
-        need = next(m for m in range(2, 100) if 0 < int(m * (1 - valid)) < m)
-        raise ValueError(f"dataset {name}: {len(x)} example{'s' * (len(x) != 1)}; at least {need} are needed, "
-                         f"{1 - valid:.0%} to train on and the rest to validate")
+    n = _cut(name, len(x), valid)
     return Dataset(name, x[:n], x[n:], None, None if y is None else y[:n], None if y is None else y[n:], **kwargs)
 
 
@@ -78,8 +84,10 @@ def _sprites(n, seed):
     return sprites(n, seed)
 
 
-def load_dataset(name_or_path, data_dir_=None, n=10000, seed=0):
-    """A Dataset; ``n`` and ``seed`` size and seed the generated ones."""
+def load_dataset(name_or_path, data_dir_=None, n=10000, seed=0, limit=None):
+    """A Dataset; ``n`` and ``seed`` size and seed the generated ones. ``limit``: of a
+    NumPy file, each split's first ``limit`` examples only, and of an .npy only those are
+    read from disk (what ``eval --limit`` uses)."""
     if name_or_path in TOYS:
         x, y = TOYS[name_or_path](n, seed)
         return _split(name_or_path, x, y)
@@ -98,7 +106,7 @@ def load_dataset(name_or_path, data_dir_=None, n=10000, seed=0):
         raise ValueError(f"{name_or_path} is a folder; --data names a data file or a dataset "
                          f"({', '.join(NAMES)})")
     if os.path.splitext(name_or_path)[1] or os.sep in name_or_path:
-        return _from_file(name_or_path)
+        return _from_file(name_or_path, limit)
     raise ValueError(f"unknown dataset {name_or_path!r}: give a file path or one of {', '.join(NAMES)}")
 
 
@@ -152,7 +160,7 @@ def _idx_set(name, folder):
 LABELS = {"train": ("y_train", "labels", "y"), "valid": ("y_valid", "labels_valid"), "test": ("y_test", "labels_test")}
 
 
-def _from_file(path):
+def _from_file(path, limit=None):
     if not files.exists(path):
         raise ValueError(f"{path}: no such file")
     if path.endswith(".amat"):
@@ -162,19 +170,33 @@ def _from_file(path):
         x = files.read_idx(path)
         return _split(os.path.basename(path), x.reshape(len(x), -1).astype(np.float32) / 255,
                       image_shape=_image_shape(x.shape))
-    a = files.read_arrays(path)
+    a = files.read_arrays(path, memory_map=True)   # an .npy: only the rows used are read
     key = next((k for k in ("train", "x", "images", "data") if k in a), None)
     if key is None:
         raise ValueError(f"{path}: holds {sorted(a)}, none of train, x, images, data")
-    x = _examples(path, key, a[key])
     shape, name = _image_shape(a[key].shape), os.path.basename(path)
+    for split, array in a.items():
+        if split in ("train", "valid", "test", key) and (array.ndim == 0 or len(array) == 0):
+            raise ValueError(f"{path}: {split} holds no examples (shape {array.shape})")
+    if a[key].ndim == 1:   # one-feature examples, or one example saved flat?
+        warnings.warn(f"{path}: {key} is one vector of {len(a[key])} values, read as {len(a[key])} examples of one "
+                      f"feature; save it with shape (1, {len(a[key])}) if it is one example", UserWarning, stacklevel=3)
     if key == "train" and "valid" in a:   # the file's own splits, each read as train is
-        splits = {"train": x, **{split: _examples(path, split, a[split], x.shape[1]) for split in ("valid", "test")
-                                 if split in a}}
-        labels = {f"y_{split}": _labels(path, a, split, len(v)) for split, v in splits.items()}
-        return Dataset(name, splits["train"], splits["valid"], splits.get("test"), **labels,
-                       image_shape=shape, binary=_binary(x))
-    return _split(name, x, _labels(path, a, "train", len(x)), binary=_binary(x), image_shape=shape)
+        raw = {split: a[split] for split in ("train", "valid", "test") if split in a}
+        labels = {split: _labels(path, a, split, len(v)) for split, v in raw.items()}
+    else:   # one array: its last tenth validates, as _split cuts it
+        whole = a[key]
+        y, cut = _labels(path, a, "train", len(whole)), _cut(name, len(whole))
+        raw = {"train": whole[:cut], "valid": whole[cut:]}
+        labels = {"train": None if y is None else y[:cut], "valid": None if y is None else y[cut:]}
+    if limit:
+        raw = {split: v[:limit] for split, v in raw.items()}
+        labels = {split: None if v is None else v[:limit] for split, v in labels.items()}
+    x = _examples(path, key, raw["train"])
+    splits = {"train": x, **{split: _examples(path, split if key == "train" else key, raw[split], x.shape[1])
+                             for split in ("valid", "test") if split in raw}}
+    return Dataset(name, splits["train"], splits["valid"], splits.get("test"),
+                   **{f"y_{split}": labels[split] for split in splits}, image_shape=shape, binary=_binary(x))
 
 
 def _image_shape(shape):
@@ -205,8 +227,7 @@ def _examples(path, key, a, features=None):
     """The array as float32 examples, one per row, grey levels stored as bytes scaled to
     [0, 1]; refused where it holds no examples, no real numbers, NaN or infinite values,
     values so large their squares overflow, or other ``features`` than the training
-    split's. A lone vector is read as that many one-feature examples, with a warning,
-    since it may have been meant as one example."""
+    split's."""
     if a.dtype.kind not in "biuf":
         kind = "complex numbers" if a.dtype.kind == "c" else f"values of dtype {a.dtype}"
         raise ValueError(f"{path}: {key} holds {kind}; minivae trains on real numbers")
@@ -214,10 +235,7 @@ def _examples(path, key, a, features=None):
         raise ValueError(f"{path}: {key} holds no examples (shape {a.shape})")
     if a.size == 0:
         raise ValueError(f"{path}: {key} has no features (shape {a.shape})")
-    if a.ndim == 1:
-        warnings.warn(f"{path}: {key} is one vector of {len(a)} values, read as {len(a)} examples of one "
-                      f"feature; save it with shape (1, {len(a)}) if it is one example", UserWarning, stacklevel=4)
-    x = a.reshape(len(a), -1).astype(np.float32)
+    x = np.array(a.reshape(len(a), -1), dtype=np.float32)   # a copy in memory, of a mapped file's rows too
     if features is not None and x.shape[1] != features:
         raise ValueError(f"{path}: {key} has {x.shape[1]} features per example, train has {features}")
     if not np.isfinite(x).all():

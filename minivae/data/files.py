@@ -68,12 +68,13 @@ def read_amat(path):
     return x
 
 
-def read_arrays(path, names=None, check=None):
+def read_arrays(path, names=None, check=None, memory_map=False):
     """An .npz (as a dict of arrays) or .npy (as {'x': array}): only the arrays ``names``
     when given. Every array's shape and dtype is read from its header first
     (``array_headers``) and ``check(headers)`` may refuse them, and so is a file whose arrays
     would not fit in the free memory: all before any array is inflated (a small file of
-    zeros can unpack to gigabytes)."""
+    zeros can unpack to gigabytes). ``memory_map``: an .npy's array is mapped, read from
+    disk only where it is used (an .npz's are compressed or zipped: read whole)."""
     headers = array_headers(path)
     if check is not None:
         check(headers)
@@ -81,14 +82,15 @@ def read_arrays(path, names=None, check=None):
     needed = sum(int(np.prod(shape, dtype=np.float64)) * dtype.itemsize for shape, dtype in wanted.values())
     from .. import backend
     free = backend.available_memory("cpu")
-    if free is not None and needed > free:
+    if free is not None and needed > free and not (memory_map and path.endswith(".npy")):
         raise ValueError(f"{path}: its arrays would take {needed / 2 ** 30:.3g} GiB of memory, more than the "
                          f"{free / 2 ** 30:.3g} GiB free")
     try:
         # our own file handle: np.load leaves its own open when a zip archive is corrupt
         with open(path, "rb") as handle:
             if path.endswith(".npy"):
-                return {"x": np.load(handle, allow_pickle=False)}
+                return {"x": np.load(path, allow_pickle=False, mmap_mode="r") if memory_map
+                        else np.load(handle, allow_pickle=False)}
             with np.load(handle, allow_pickle=False) as f:
                 return {k: f[k] for k in f.files if k in wanted}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:

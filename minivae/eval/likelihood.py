@@ -1,5 +1,6 @@
 """Estimates of log p(x) and the quantities papers report next to them."""
 import math
+import time
 
 import numpy as np
 
@@ -11,7 +12,11 @@ from ..philox import drawing_from, seeded
 CHUNK, BATCH = 500, 100   # draws and examples scored at a time
 
 
-def log_likelihood(model, x, k=5000, chunk=CHUNK, batch=BATCH, y=None, progress=False, seed=None, world=None):
+LONG = 60.0   # seconds: an estimate longer than this is said before the rest of the work
+
+
+def log_likelihood(model, x, k=5000, chunk=CHUNK, batch=BATCH, y=None, progress=False, seed=None, world=None,
+                   say=None):
     """L_k per example (Burda et al. 2016): logsumexp over k importance samples of
     log p(x, z) - log q(z|x), minus log k; it approaches log p(x) from below as k grows.
     The k samples are drawn ``chunk`` at a time and combined by a running log-sum-exp, so
@@ -22,7 +27,9 @@ def log_likelihood(model, x, k=5000, chunk=CHUNK, batch=BATCH, y=None, progress=
     on which process scores it. ``world`` (minivae.distributed): each rank scores a
     contiguous share of the batches, and every rank gets all the estimates, in order.
     Seeded, a model that draws from the default generator draws from a counter-based
-    Philox instead (philox.seeded), so the estimates are those of the other device too."""
+    Philox instead (philox.seeded), so the estimates are those of the other device too.
+    ``say``: told, once the first batch is done, how long the whole will take, when that is
+    more than a minute."""
     if k < 1:
         raise ValueError(f"log_likelihood: k must be at least 1, got {k}")
     if not hasattr(model, "log_weights"):
@@ -35,18 +42,24 @@ def log_likelihood(model, x, k=5000, chunk=CHUNK, batch=BATCH, y=None, progress=
         starts = starts[world.share(len(starts))]
     noise = getattr(model, "generator", None)
     with drawing_from(model, None if noise is None or seed is None else seeded(noise, seed, model.device)):
-        return _log_likelihood(model, x, k, chunk, batch, y, progress, seed, world, starts)
+        return _log_likelihood(model, x, k, chunk, batch, y, progress, seed, world, starts, say)
 
 
-def _log_likelihood(model, x, k, chunk, batch, y, progress, seed, world, starts):
+def _log_likelihood(model, x, k, chunk, batch, y, progress, seed, world, starts, say=None):
     from ..train.progress import Progress
     generators = {id(g): g for g in (backend.default_generator(model.device), getattr(model, "generator", None)) if g}
     out, summed, seen = [], 0.0, 0
     xp = backend.array_module(model.device)   # the chunks are combined where they are computed
     chunks = -(-k // chunk)   # the bar moves by chunks of draws: with a large k one batch takes long
     bar = Progress(len(starts) * chunks, f"L_{k}", progress and (world is None or world.rank == 0))
+    began = time.perf_counter()
     with no_grad():
         for start in starts:
+            if say and len(starts) > 1 and start == starts[1]:   # the first batch timed: the whole foreseen
+                first = time.perf_counter() - began
+                if first * len(starts) > LONG:
+                    say(f"L_{k} of {len(x)} examples will take about {_duration(first * len(starts))} here (the first "
+                        f"{batch} took {first:.1f} s); a smaller --k or --limit takes less")
             if seed is not None:
                 for g in generators.values():
                     g.seed((seed * 1_000_003 + start // batch) % 2 ** 32)
@@ -63,6 +76,11 @@ def _log_likelihood(model, x, k, chunk, batch, y, progress, seed, world, starts)
     bar.close()
     out = np.concatenate(out) if out else np.empty(0)
     return np.concatenate(world.allgather(out)) if world is not None and world.size > 1 else out
+
+
+def _duration(seconds):
+    return f"{seconds / 3600:.1f} h" if seconds >= 5400 else f"{seconds / 60:.0f} min" if seconds >= 90 else \
+        f"{seconds:.0f} s"
 
 
 def _logsumexp(xp, a):

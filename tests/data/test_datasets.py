@@ -98,3 +98,18 @@ def test_image_shaped_data_is_known_as_images(tmp_path, shape, image):
     path = str(tmp_path / "x.npy")
     np.save(path, np.random.default_rng(0).random(shape).astype(np.float32))
     assert load_dataset(path).image_shape == image
+
+
+def test_a_limit_reads_only_the_first_rows_of_each_split(tmp_path):
+    """Issue 35, row 20: eval --limit 10 once read and converted a whole 254 MB file. An
+    .npy is memory-mapped, and only each split's first ``limit`` rows are read."""
+    from minivae.data import files
+    path = str(tmp_path / "x.npy")
+    x = np.random.default_rng(0).random((1000, 6)).astype(np.float32)
+    np.save(path, x)
+    assert isinstance(files.read_arrays(path, memory_map=True)["x"], np.memmap)
+    whole, first = load_dataset(path), load_dataset(path, limit=10)
+    assert first.valid.shape == (10, 6) and not isinstance(first.valid, np.memmap)
+    np.testing.assert_array_equal(first.valid, whole.valid[:10])
+    np.testing.assert_array_equal(first.train, whole.train[:10])
+    np.testing.assert_array_equal(whole.valid, x[900:])

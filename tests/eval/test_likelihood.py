@@ -61,3 +61,19 @@ def test_parzen_windows_recover_a_known_density():
     samples, x = rng.standard_normal((20000, 2)), rng.standard_normal((500, 2))
     estimate = parzen_log_likelihood(samples, x, sigma=0.1)
     np.testing.assert_allclose(estimate.mean(), norm.logpdf(x).sum(1).mean(), atol=0.05)
+
+
+def test_a_long_evaluation_is_foreseen_after_its_first_batch(monkeypatch):
+    """Issue 35: eval at its defaults on binarized MNIST would have taken half an hour and
+    said nothing of it. After the first batch the whole is foreseen, and said when it is
+    more than a minute (here a minute is made a microsecond)."""
+    from minivae.eval import likelihood
+    mv.manual_seed(0)
+    model = VAE(2, 2, hidden=(8,))
+    x = np.random.default_rng(0).normal(size=(30, 2)).astype(np.float32)
+    said = []
+    likelihood.log_likelihood(model, x, k=4, batch=10, say=said.append)
+    assert said == []
+    monkeypatch.setattr(likelihood, "LONG", 1e-6)
+    likelihood.log_likelihood(model, x, k=4, batch=10, say=said.append)
+    assert len(said) == 1 and said[0].startswith("L_4 of 30 examples will take about ") and "first 10 took" in said[0]
