@@ -58,5 +58,10 @@ def test_sampling_without_a_class_draws_each_samples_class():
     mv.manual_seed(0)
     model = ConditionalVAE(4, 3, hidden=[8])
     assert model.sample(5).shape == (5, 4)
+    def no_identity(*args, **kwargs):   # issue 35, row 19: a label of 30000 once made a 30000 x 30000 identity
+        raise AssertionError("an identity matrix was made")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(np, "eye", no_identity)
+        assert model.one_hot(np.array([29_999, 0, 7]), 30_000).numpy().sum() == 3
     one_hot = model.one_hot(np.array([[2, 0], [1, 2]]), 3).numpy()
     assert one_hot.shape == (2, 2, 3) and (one_hot.argmax(-1) == [[2, 0], [1, 2]]).all() and one_hot.sum() == 4
