@@ -93,7 +93,8 @@ def read_arrays(path, names=None, check=None, memory_map=False):
                         else np.load(handle, allow_pickle=False)}
             with np.load(handle, allow_pickle=False) as f:
                 return {k: f[k] for k in f.files if k in wanted}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+    except (OSError, ValueError, EOFError, RuntimeError, struct.error, zipfile.BadZipFile, zlib.error,
+            NotImplementedError) as e:
         raise ValueError(f"{path}: not a readable NumPy file ({e})") from None
 
 
@@ -116,7 +117,8 @@ def array_headers(path):
                         raise ValueError(f"a member {info.filename!r} that is no array")
                     with archive.open(info) as f:
                         headers[info.filename[:-4]] = _array_header(f)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as e:
+    except (OSError, ValueError, EOFError, RuntimeError, struct.error, zipfile.BadZipFile, zlib.error,
+            NotImplementedError) as e:   # RuntimeError: a flag bit flipped to "encrypted"
         raise ValueError(f"{path}: not a readable NumPy file ({e})") from None
     objects = sorted(name for name, (_, dtype) in headers.items() if dtype.hasobject)
     if objects:

@@ -112,3 +112,17 @@ def test_arrays_of_python_objects_or_other_members_are_refused(tmp_path):
         archive.writestr("notes.txt", "hello")
     with pytest.raises(ValueError, match="a member 'notes.txt' that is no array"):
         array_headers(path)
+
+
+def test_a_zip_entry_flagged_encrypted_is_refused_by_name(tmp_path):
+    """Found by the loading property test: one flipped bit in a member's flags makes the
+    archive ask for a password, which zipfile raises as a RuntimeError."""
+    from minivae.data.files import array_headers
+    path = tmp_path / "e.npz"
+    np.savez(path, x=np.zeros(3, np.float32))
+    raw = bytearray(path.read_bytes())
+    central = raw.rindex(b"PK\x01\x02")
+    raw[central + 8] |= 1   # the central directory's flag bit 0: encrypted
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="e.npz: not a readable NumPy file"):
+        array_headers(str(path))
