@@ -48,15 +48,15 @@ def read_header(path):
     return header, arrays
 
 
-def read_checkpoint(path, model):
+def read_checkpoint(path, model, header=None):
     """(header, model state, {player: optimizer state}) for ``model``, the checkpoint's own
     kind (``load_model`` builds it from the header): each array's name, shape and kind are
     checked against the model and its players' parameters before any array is read, so a
     file cannot make minivae allocate more than the model it names. The states of players
     the model does not have are left unread (refused later by name). A ValueError names a
-    bad file."""
+    bad file. ``header``: what ``read_header(path)`` gave, when the caller has it."""
     from ..data.files import read_arrays
-    header, arrays = read_header(path)
+    header, arrays = header or read_header(path)
     spec = getattr(model, "spec", None)
     spec = None if spec is None else json.loads(json.dumps(spec))   # as the checkpoint stores it
     if spec is not None and header["model"] != spec:
@@ -140,9 +140,10 @@ def load_model(path, device="cpu"):
     ``device`` (checkpoints hold NumPy arrays, so either device loads any checkpoint).
     Weights that are NaN or infinite are refused: nothing computed from them would mean
     anything."""
-    header, _ = read_header(path)
+    read = read_header(path)
+    header = read[0]
     model = create(header["model"]["name"], **header["model"]["kwargs"])
-    _, state, _ = read_checkpoint(path, model)
+    _, state, _ = read_checkpoint(path, model, read)
     broken = sorted(k for k, v in state.items() if v.dtype.kind == "f" and not np.isfinite(v).all())
     if broken:
         raise ValueError(f"{path}: holds NaN or infinite weights in {', '.join(broken)}")
