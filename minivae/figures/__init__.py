@@ -11,7 +11,7 @@ import re
 
 from .aae import (aae_clustering, aae_dim_reduction, aae_gaussian, aae_label_informed,  # noqa: F401
                   aae_manifold, aae_mixture, aae_style, aae_swiss_roll)
-from .autoencoders import (adversarial_ae, ae_vs_vae_codes, contractive_tangents, denoise_before_after,
+from .autoencoders import (adversarial_ae, ae_as_generator, ae_vs_vae_codes, contractive_tangents, denoise_before_after,
                            mask_inpaint, pca_vs_ae, pca_vs_ae_codes)
 from .drawing import Drawn  # noqa: F401
 from .images import image_models
@@ -20,6 +20,7 @@ from .vaes import (attribute_edit, beta_tradeoff, cvae_hole_filling, cvae_sample
                    vae_manifold)
 
 FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "ae-vs-vae-codes": ae_vs_vae_codes,
+           "ae-as-generator": ae_as_generator,
            "pca-vs-ae": pca_vs_ae, "aae-gaussian": aae_gaussian,
            "aae-mixture": aae_mixture, "aae-label-informed": aae_label_informed, "aae-style": aae_style,
            "aae-clustering": aae_clustering, "attribute-edit": attribute_edit,
@@ -36,6 +37,8 @@ SOURCES = {
     "naive-mc-density": f"{DIABOLO}: the naive Monte Carlo toy, p(x) at y = 0 for N_s = 100, 1000, 10000",
     "gaussian-toy": f"{DIABOLO}: the 1-D toy, P_model = N(0, theta^2 + sigma^2)",
     "ae-vs-vae-codes": f"{DIABOLO}: 'What is wrong with autoencoder?', the bump's 2-D codes",
+    "ae-as-generator": "Tagaris, VAE: 'can we randomly choose a vector?'; CISC 7026: 'points z + eps decode "
+                       "into garbage'",
     "pca-vs-ae": f"{DIABOLO}: Hinton and Salakhutdinov 2006, Fig. 2",
     "aae-gaussian": f"{MAKHZANI} Fig. 2a against 2c, a 2-D Gaussian prior",
     "aae-mixture": f"{MAKHZANI} Fig. 2b against 2d, a mixture of ten 2-D Gaussians",
@@ -60,7 +63,7 @@ SOURCES = {
     "aae-dim-reduction": f"{MAKHZANI} Fig. 10, dimensionality reduction: cluster heads plus style",
 }
 
-NEEDS_DATA = {"aae-gaussian", "aae-mixture", "aae-label-informed", "aae-swiss-roll", "aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling", "pca-vs-ae-codes", "contractive-tangents", "aae-dim-reduction"}
+NEEDS_DATA = {"ae-as-generator", "aae-gaussian", "aae-mixture", "aae-label-informed", "aae-swiss-roll", "aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling", "pca-vs-ae-codes", "contractive-tangents", "aae-dim-reduction"}
 
 
 def draw(name, path, seed=0, data_dir=None):

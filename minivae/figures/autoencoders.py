@@ -8,7 +8,7 @@ from ..data import load_dataset
 from ..data.toy import gaussian_bump
 from ..models import create
 from ..models.denoising_ae import corrupt
-from .drawing import Drawn, knn_accuracy, quiet_fit, rows_of_images
+from .drawing import Drawn, digit_judge, knn_accuracy, quiet_fit, rows_of_images
 
 
 def pca_vs_ae(path, seed=0):
@@ -62,6 +62,48 @@ def ae_vs_vae_codes(path, seed=0):
                          f"between starts {facts[name + '_inits_ks']:.2f}", fontsize=9)
         row[2].legend(fontsize=8)
     return Drawn(plot._save(fig, path), facts)
+
+
+def ae_as_generator(path, seed=0, data_dir=None, images=20_000, z_dim=64, noise=1.5):
+    """An autoencoder is no generator: codes moved a little, or chosen at random, decode into
+    garbage, where a VAE's decode into digits ("can we randomly choose a vector? we can't";
+    "points z + eps decode into garbage"). A plain autoencoder and a VAE of the same shape (784-400-``z_dim``,
+    5 epochs of ``images`` binarized digits), each decoding a held-out digit's code moved by
+    noise ``noise`` times as wide as its codes' own spread, and codes chosen at random: from
+    N(0, I), and for the autoencoder also from a Gaussian fitted to its codes' means and
+    variances. The autoencoder's decoder learnt only at its training codes, and between them
+    it draws no digit; the VAE's prior and posterior noise make the region around and
+    between codes decode to digits. Each row is judged by a digit classifier trained on
+    labelled digits neither model saw (``eval/digits.py``): ``*_kept``, the share of moved
+    codes that still show the held-out digit's class; ``*_digits``, the share of random
+    codes that show a digit the classifier is sure of."""
+    from .vaes import mnist_sets
+    train, labelled = mnist_sets("ae-as-generator", data_dir)
+    judge = digit_judge(data_dir)
+    x, y = (labelled.valid > 0.5).astype(np.float32), labelled.y_valid
+    facts, shown, rng = {"real_kept": judge.kept(x, y)}, {}, np.random.default_rng(seed)
+    for name in ("ae", "vae"):
+        backend.manual_seed(seed)
+        model = create(name, x_dim=784, z_dim=z_dim, hidden=[400], activation="relu", likelihood="bernoulli")
+        quiet_fit(model, train.train[:images], epochs=5, batch_size=100, lr=1e-3, seed=seed)
+        z = latent.codes(model, x)
+        spread = float(np.sqrt(z.var(0).mean()))       # the codes' width, averaged over the units
+        moved = latent.decode(model, z + noise * spread * rng.standard_normal(z.shape))
+        prior = latent.decode(model, rng.standard_normal((1000, z_dim)))
+        facts[f"{name}_kept"], facts[f"{name}_prior_digits"] = judge.kept(moved, y), judge.confident(prior)
+        shown[name] = moved[:10], prior[:10]
+        if name == "ae":
+            fitted = latent.decode(model, z.mean(0) + z.std(0) * rng.standard_normal((1000, z_dim)))
+            facts["ae_fitted_digits"] = judge.confident(fitted)
+            shown["fitted"] = fitted[:10]
+    rows = [(x[:10], f"held-out digits ({facts['real_kept']:.0%} of 2,000 named right and sure by the judge)"),
+            (shown["ae"][0], f"autoencoder, z(x) + noise {noise} x its codes' spread: {facts['ae_kept']:.0%} "
+                             "still the digit"),
+            (shown["vae"][0], f"VAE, z(x) + the same relative noise: {facts['vae_kept']:.0%} still the digit"),
+            (shown["ae"][1], f"autoencoder, z ~ N(0, I): {facts['ae_prior_digits']:.0%} of 1,000 a digit"),
+            (shown["fitted"], f"autoencoder, z ~ N(its codes' mean, variances): {facts['ae_fitted_digits']:.0%}"),
+            (shown["vae"][1], f"VAE, z ~ N(0, I): {facts['vae_prior_digits']:.0%} a digit")]
+    return Drawn(rows_of_images(rows, path), facts)
 
 
 def denoise_before_after(path, seed=0):

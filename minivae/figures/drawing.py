@@ -1,9 +1,13 @@
-"""What every figure shares: ``Drawn``, the quiet training run, rows of images, distances."""
+"""What every figure shares: ``Drawn``, the quiet training run, rows of images, distances,
+the digit judge."""
+import functools
 from typing import NamedTuple
 
 import numpy as np
 
 from .. import plot
+from ..data import load_dataset
+from ..eval.digits import DigitJudge
 from ..train import fit
 
 
@@ -68,3 +72,12 @@ def knn_accuracy(z, labels, k=5):
     votes = np.asarray(labels)[np.argsort(d, axis=1)[:, :k]]
     majority = np.array([np.bincount(v).argmax() for v in votes])
     return float((majority == labels).mean())
+
+
+@functools.lru_cache(maxsize=2)
+def digit_judge(data_dir):
+    """The digit judge (eval/digits.py) trained on MNIST's first 8,000 labelled images (the
+    ``mnist`` dataset's train split), once a process: the figures that judge digits train
+    their models on binarized MNIST or the other split, so the judge never saw their data."""
+    labelled = load_dataset("mnist", data_dir)
+    return DigitJudge(labelled.train, labelled.y_train)

@@ -7,10 +7,18 @@ fitted to data from p_data(x) = N(0, beta^2). The model equals the data only at
 theta = beta with sigma = 0; for any sigma <= beta, maximum likelihood reaches it anyway
 with theta^2 = beta^2 - sigma^2, and past sigma = beta nothing can: the noise alone is wider
 than the data, which is the blur a too-large sigma gives samples.
+
+Its many-dimensional form, p(z) = N(0, I) and p(x|z) = N(x; z W + b, sigma^2 I), has an exact
+posterior too (``exact_posterior``), so the ELBO's gap can be computed rather than bounded:
+
+    log p(x) - ELBO(q) = KL(q(z|x) || p(z|x))     (``elbo_gap``)
+
+and when q(z|x) is p(z|x), every single draw's log p(x, z) - log q(z|x) is log p(x).
 """
 import math
 
 import numpy as np
+from scipy import stats
 
 from .. import backend, functional as F
 from ..nn import Parameter
@@ -55,3 +63,23 @@ def best_theta(beta, sigma):
 def kl_gaussians(beta, scale):
     """KL(N(0, beta^2) || N(0, scale^2)): zero only when scale = beta."""
     return math.log(scale / beta) + beta * beta / (2 * scale * scale) - 0.5
+
+
+def exact_posterior(W, b, sigma, x):
+    """p(z|x) = N(m(x), C) and log p(x) for p(z) = N(0, I), p(x|z) = N(z W + b, sigma^2 I),
+    W of shape (z_dim, x_dim), x of shape (n, x_dim): (m (n, z_dim), C (z_dim, z_dim), log p(x) (n,)).
+    C = (I + W W^T / sigma^2)^-1, m = (x - b) W^T C / sigma^2, p(x) = N(b, W^T W + sigma^2 I)."""
+    W, b, x = (np.asarray(a, np.float64) for a in (W, b, x))
+    C = np.linalg.inv(np.eye(len(W)) + W @ W.T / sigma ** 2)
+    log_px = stats.multivariate_normal(b, W.T @ W + sigma ** 2 * np.eye(W.shape[1])).logpdf(x)
+    return (x - b) @ W.T @ C / sigma ** 2, C, np.atleast_1d(log_px)
+
+
+def elbo_gap(mu, logvar, m, C):
+    """KL(q || p) for q = N(mu, diag(exp(logvar))) (rows) and p = N(m, C) (rows of m, one C):
+    log p(x) - ELBO, per row."""
+    mu, var, m = np.asarray(mu, np.float64), np.exp(np.asarray(logvar, np.float64)), np.asarray(m, np.float64)
+    P = np.linalg.inv(C)
+    d = m - mu
+    return 0.5 * (var @ np.diag(P) + np.einsum("ni,ij,nj->n", d, P, d) - mu.shape[1]
+                  + np.linalg.slogdet(C)[1] - np.log(var).sum(1))

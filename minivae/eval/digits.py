@@ -1,0 +1,92 @@
+"""A digit judge: a small convolutional classifier trained on labelled MNIST digits that the
+judged model never saw, asked of each generated or reconstructed image whether it is a
+digit it is sure of (the largest p(y|x) at least ``threshold``) and, where the image should
+show a given digit, whether it is that one.
+
+Nearest neighbours in pixels are generous to blends (a smudge between two 4s is nearest a
+4), and a plain ten-way classifier is sure of the mean digit, a blob. This one has an
+eleventh class, "no digit", learnt from as many images that are not one: two digits of
+different classes overlaid, a digit's pixels shuffled, the mean image, noise and constants
+(Hendrycks et al. 2019 expose a classifier to outliers to the same end). It learns from the
+grey digits and the same digits cut at 0.5, so that the binary images of binarized MNIST and
+a Bernoulli decoder's grey means are both in its world."""
+import numpy as np
+
+from .. import backend
+from ..core import no_grad
+from ..models.classifier import ConvClassifier
+from ..train import fit
+
+THRESHOLD = 0.9
+NO_DIGIT = 10   # the eleventh class
+
+
+class DigitJudge:
+    """Trained on ``images`` (n, 784) in [0, 1] with their ``labels``, seeded by ``seed``
+    alone (the judge of a figure does not change with the figure's seed)."""
+
+    def __init__(self, images, labels, seed=0, epochs=3, threshold=THRESHOLD):
+        images, labels = np.asarray(images, np.float32), np.asarray(labels, np.int64)
+        if images.ndim != 2 or images.shape[1] != 784 or labels.shape != (len(images),):
+            raise ValueError(f"DigitJudge: give (n, 784) images and n labels, got {images.shape} and {labels.shape}")
+        self.threshold = threshold
+        rng = np.random.default_rng(seed)
+        digits = np.concatenate([images, (images > 0.5).astype(np.float32), blurred(images, rng)])
+        x = np.concatenate([digits, not_digits(images, labels, len(images), rng)])
+        y = np.concatenate([labels, labels, labels, np.full(len(images), NO_DIGIT)])
+        backend.manual_seed(seed)
+        self.classifier = ConvClassifier(784, NO_DIGIT + 1, channels=(16, 32))
+        fit(self.classifier, x, y, epochs=epochs, batch_size=100, lr=1e-3, seed=seed, progress=False,
+            log=lambda record: None)
+        self.classifier.eval()
+
+    def probabilities(self, images):
+        """p(y|x) for each image: (n, 10)."""
+        images = np.asarray(images, np.float32).reshape(len(images), 784)
+        out = []
+        with no_grad():
+            for i in range(0, len(images), 500):
+                logits = self.classifier.logits(self.classifier.as_input(images[i:i + 500])).numpy()
+                p = np.exp(logits - logits.max(1, keepdims=True))
+                out.append(p / p.sum(1, keepdims=True))
+        return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
+
+    def digits(self, images):
+        """The digit each image shows, -1 where the judge is not sure it shows one."""
+        p = self.probabilities(images)
+        named = p.argmax(1)
+        return np.where((named != NO_DIGIT) & (p.max(1) >= self.threshold), named, -1)
+
+    def confident(self, images):
+        """The share of images it is sure show a digit."""
+        return float((self.digits(images) >= 0).mean())
+
+    def kept(self, images, labels):
+        """The share of images it is sure show the digit ``labels`` says they should."""
+        return float((self.digits(images) == np.asarray(labels)).mean())
+
+
+def blurred(images, rng, widths=(0.5, 1.5)):
+    """Each image blurred by a Gaussian of a width drawn from ``widths`` (pixels): a VAE's
+    means are blurred digits, and still digits."""
+    from scipy.ndimage import gaussian_filter
+    width = rng.uniform(*widths, len(images))
+    return np.stack([gaussian_filter(im.reshape(28, 28), w).ravel() for im, w in zip(images, width)])
+
+
+def not_digits(images, labels, n, rng):
+    """``n`` images that show no digit, made from ``images``: overlays of two digits of
+    different classes (grey and cut at 0.5), digits with their pixels shuffled, the mean
+    image, uniform and sparse binary noise, and constants, in equal parts."""
+    per = -(-n // 6)
+    a, b = rng.integers(0, len(images), (2, 4 * per))
+    a, b = a[labels[a] != labels[b]][:per], b[labels[a] != labels[b]][:per]
+    overlay = np.maximum(images[a], images[b])
+    overlay[::2] = overlay[::2] > 0.5
+    shuffled = images[rng.integers(0, len(images), per)]
+    shuffled = np.take_along_axis(shuffled, rng.random(shuffled.shape).argsort(1), 1)
+    mean = np.clip(images.mean(0) * rng.uniform(0.7, 1.4, (per, 1)), 0, 1)
+    uniform = rng.random((per, 784)) * rng.uniform(0.2, 1, (per, 1))
+    sparse = rng.random((per, 784)) < rng.uniform(0.05, 0.3, (per, 1))
+    constant = np.repeat(rng.random((per, 1)), 784, 1)
+    return np.concatenate([overlay, shuffled, mean, uniform, sparse, constant]).astype(np.float32)[:n]
