@@ -21,11 +21,14 @@ AAE_IMAGES = 20_000   # aae-mixture's point needs 30,000: from 20,000 (seed 1) o
 CHEAPER = {   # the figures that take minutes, drawn here from fewer images
     "image-models": dict(images=500), "vae-manifold": dict(images=10_000), "aae-manifold": dict(images=10_000),
     "cvae-hole-filling": dict(images=10_000), "pca-vs-ae-codes": dict(tsne=False, epochs=5),
-    "aae-gaussian": dict(images=AAE_IMAGES), "ae-as-generator": dict(images=10_000), "aae-mixture": dict(images=30_000),
+    "aae-gaussian": dict(images=AAE_IMAGES), "aae-mixture": dict(images=30_000), "ae-as-generator": dict(images=10_000),
+    "iwae-sir": dict(epochs=5, iw_images=5000), "adversarial-ae": dict(epochs=50), "beta-tradeoff": dict(images=5000),
     **{name: dict(images=2000) for name in set(OPEN) - set(POINTS)}}
 # The seed standard: a figure in the docs is drawn on seed 0; its point is asserted here on
 # another seed (bench/figures.py records seeds 0, 1 and 2 in bench/results/figures.json).
-SEED = {"ae-as-generator": 1, "aae-manifold": 1, "aae-dim-reduction": 1, "aae-mixture": 1, "aae-gaussian": 1}
+SEED = {"aae-manifold": 1, "aae-dim-reduction": 1, "aae-mixture": 1, "aae-gaussian": 1, "ae-as-generator": 1,
+        "iwae-sir": 1, "adversarial-ae": 1, "ae-vs-vae-codes": 1, "denoise-before-after": 1, "pca-vs-ae": 1,
+        "cvae-samples": 1, "beta-tradeoff": 1}
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))
@@ -35,7 +38,8 @@ def test_each_figure_writes_a_png(name, tmp_path, monkeypatch):
                    "aae-manifold": both, "cvae-samples": both, "cvae-hole-filling": both,
                    "pca-vs-ae-codes": ["mnist_test_gray.npz"], "contractive-tangents": ["mnist_test_gray.npz"],
                    "aae-dim-reduction": ["mnist_test_gray.npz"], "aae-gaussian": both, "aae-mixture": both,
-                   "aae-label-informed": both, "aae-swiss-roll": both, "ae-as-generator": both}.get(name, []):
+                   "aae-label-informed": both, "aae-swiss-roll": both, "ae-as-generator": both,
+                   "iwae-sir": both, "denoise-before-after": both, "pca-vs-ae": both, "beta-tradeoff": both}.get(name, []):
         if not os.path.exists(os.path.join(SHARED, needed)):
             pytest.skip(f"../shared/data/{needed} is absent")
     if name in CHEAPER:

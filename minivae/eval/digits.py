@@ -23,13 +23,15 @@ NO_DIGIT = 10   # the eleventh class
 
 class DigitJudge:
     """Trained on ``images`` (n, 784) in [0, 1] with their ``labels``, seeded by ``seed``
-    alone (the judge of a figure does not change with the figure's seed)."""
+    alone (the judge of a figure does not change with the figure's seed); by default for as
+    many steps as 3 epochs of 8,000 images take, whatever their number."""
 
-    def __init__(self, images, labels, seed=0, epochs=3, threshold=THRESHOLD):
+    def __init__(self, images, labels, seed=0, epochs=None, threshold=THRESHOLD):
         images, labels = np.asarray(images, np.float32), np.asarray(labels, np.int64)
         if images.ndim != 2 or images.shape[1] != 784 or labels.shape != (len(images),):
             raise ValueError(f"DigitJudge: give (n, 784) images and n labels, got {images.shape} and {labels.shape}")
         self.threshold = threshold
+        epochs = epochs or max(1, round(3 * 8000 / max(len(images), 1)))
         rng = np.random.default_rng(seed)
         digits = np.concatenate([images, (images > 0.5).astype(np.float32), blurred(images, rng)])
         x = np.concatenate([digits, not_digits(images, labels, len(images), rng)])

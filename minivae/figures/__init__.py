@@ -46,9 +46,10 @@ SOURCES = {
     "aae-style": f"{MAKHZANI} Fig. 7",
     "aae-clustering": f"{MAKHZANI}, unsupervised clustering",
     "attribute-edit": "Lecture notes, Generative Networks: latent attribute vectors",
-    "denoise-before-after": "CISC 7026, Autoencoders and Generative Models: the denoising deblur loss",
+    "denoise-before-after": "CISC 7026, Autoencoders and Generative Models: the denoising deblur loss; Tagaris, "
+                            "denoising MNIST",
     "mask-inpaint": "CISC 7026, Autoencoders and Generative Models: the masked autoencoder",
-    "iwae-sir": f"{DIABOLO}: Burda et al. Fig. 3",
+    "iwae-sir": f"{DIABOLO}: Cremer, Morris and Duvenaud 2017, Fig. 3, reconstructions from q(z|x) and q_IW",
     "image-models": f"{DIABOLO} and Leibe, VAE II: Larsen et al.'s VAE/GAN and VAE_Disl, Lamb et al.",
     "vae-manifold": f"{DIABOLO}: Kingma and Welling Fig. 4, the learned MNIST manifold",
     "latent-traversal": "Leibe, VAE II: latent manifolds, one unit moved at a time (a beta-VAE)",
@@ -57,13 +58,14 @@ SOURCES = {
     "cvae-samples": f"{DIABOLO}: Conditional VAEs, class dependent object generation",
     "cvae-hole-filling": f"{DIABOLO}: Conditional VAEs (a), hole filling with Q(z|Y,X), P(Y|z,X), P(z|X)",
     "adversarial-ae": f"{DIABOLO}: 'Adversarial examples (the need of probabilistic models)'",
-    "pca-vs-ae-codes": f"{DIABOLO}: Hinton and Salakhutdinov 2006, Fig. 3, 2-D codes of MNIST",
+    "pca-vs-ae-codes": f"{DIABOLO}: van der Maaten 2009, MNIST visualized by (a) PCA, (b) an autoencoder, "
+                       "(c) parametric t-SNE (here plain t-SNE)",
     "contractive-tangents": f"{DIABOLO}: the contractive AE, 'input point, tangent vectors' (Rifai et al. 2011)",
     "aae-swiss-roll": f"{MAKHZANI} Fig. 4c and 4d, the labelled swiss roll",
     "aae-dim-reduction": f"{MAKHZANI} Fig. 10, dimensionality reduction: cluster heads plus style",
 }
 
-NEEDS_DATA = {"ae-as-generator", "aae-gaussian", "aae-mixture", "aae-label-informed", "aae-swiss-roll", "aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling", "pca-vs-ae-codes", "contractive-tangents", "aae-dim-reduction"}
+NEEDS_DATA = {"ae-as-generator", "iwae-sir", "denoise-before-after", "pca-vs-ae", "beta-tradeoff", "aae-gaussian", "aae-mixture", "aae-label-informed", "aae-swiss-roll", "aae-style", "image-models", "vae-manifold", "aae-manifold", "cvae-samples", "cvae-hole-filling", "pca-vs-ae-codes", "contractive-tangents", "aae-dim-reduction"}
 
 
 def draw(name, path, seed=0, data_dir=None):

@@ -4,6 +4,7 @@ wrong with an autoencoder's codes, denoising and masking."""
 import numpy as np
 
 from .. import backend, latent, plot
+from ..core import no_grad
 from ..data import load_dataset
 from ..data.toy import gaussian_bump
 from ..models import create
@@ -11,55 +12,90 @@ from ..models.denoising_ae import corrupt
 from .drawing import Drawn, digit_judge, knn_accuracy, quiet_fit, rows_of_images
 
 
-def pca_vs_ae(path, seed=0):
-    """The first lecture's comparison (Hinton and Salakhutdinov's Fig. 2) on the sprites:
-    30-dimensional codes of PCA (the tied linear autoencoder), logistic PCA (a linear code
-    decoded through a sigmoid, Bernoulli error) and a deep autoencoder, their
-    reconstructions side by side, each row with its mean squared error."""
-    data = load_dataset("sprites", n=6000, seed=seed)
-    rows = [(data.valid[:10], "input")]
-    for name, kwargs, label in (("linear-ae", {}, "PCA (linear AE)"),
-                                ("ae", {"hidden": [], "likelihood": "bernoulli"}, "logistic PCA"),
-                                ("ae", {"hidden": [512, 128], "likelihood": "bernoulli"}, "deep AE")):
+def pca_vs_ae(path, seed=0, data_dir=None, images=20_000, epochs=10, lr=1e-3):
+    """Hinton and Salakhutdinov's Fig. 2 (2006) on binarized MNIST (from the data folder):
+    held-out digits given back from 30-dimensional codes by PCA (the top 30 principal
+    components, what a linear autoencoder learns), logistic PCA (a linear code decoded
+    through a sigmoid, Bernoulli error) and a deep autoencoder (784-512-128-30), the last
+    two trained ``epochs`` on ``images`` digits. Each row with its mean squared error on
+    2,000 held-out digits: the deep autoencoder's is the smallest, then logistic PCA's,
+    then PCA's, the paper's order."""
+    from .vaes import mnist_sets
+    train, labelled = mnist_sets("pca-vs-ae", data_dir)
+    x, held_out = train.train[:images], (labelled.valid > 0.5).astype(np.float32)
+    mean = x.mean(0)
+    components = np.linalg.svd(x - mean, full_matrices=False)[2][:30]
+    out = {"pca": (held_out - mean) @ components.T @ components + mean}
+    for key, hidden in (("logistic_pca", []), ("deep_ae", [512, 128])):
         backend.manual_seed(seed)
-        model = create(name, x_dim=784, z_dim=30, **kwargs)
-        quiet_fit(model, data.train, epochs=10, batch_size=100, lr=2e-3, seed=seed)
-        error = float(((model.reconstruct(data.valid) - data.valid) ** 2).mean())
-        rows.append((model.reconstruct(data.valid[:10]), f"{label}: MSE {error:.4f}"))
-    return Drawn(rows_of_images(rows, path), {})
+        model = create("ae", x_dim=784, z_dim=30, hidden=hidden, likelihood="bernoulli")
+        quiet_fit(model, x, epochs=epochs, batch_size=100, lr=lr, seed=seed)
+        out[key] = model.reconstruct(held_out)
+    facts = {f"{key}_mse": float(((r - held_out) ** 2).mean()) for key, r in out.items()}
+    labels = {"pca": "30-D PCA", "logistic_pca": "30-D logistic PCA", "deep_ae": "30-D deep autoencoder"}
+    rows = [(held_out[:10], "held-out digits")] + [
+        (out[key][:10], f"{labels[key]}: MSE {facts[key + '_mse']:.4f} on 2,000 held out") for key in labels]
+    return Drawn(rows_of_images(rows, path), facts)
 
 
-def ae_vs_vae_codes(path, seed=0):
-    """The bump (a Gaussian bump on 32 pixels whose centre is the hidden variable): the 2-D
-    codes of a plain autoencoder and of a VAE from two initialisations each, coloured by the
-    centre, and their histograms against N(0, 1). The autoencoder's codes have no reasonable
-    structure: a curve whose place, size and shape the initialisation decides; the VAE's
-    codes, drawn from q(z|x), follow its prior N(0, I) from either start."""
+def ae_vs_vae_codes(path, seed=0, sigma=0.3, epochs=100):
+    """"What is wrong with autoencoder?" on the Diabolo lecture's toy, a Gaussian bump on 32
+    pixels whose centre is the one hidden variable, coded in 2-D by a plain autoencoder and
+    by a VAE (32-128-2 both, ``epochs`` of 3,000 bumps; the VAE's p(x|z) Gaussian with ``sigma``), each from two
+    initialisations. Both reconstruct the bump; the autoencoder's codes lie where its
+    initialisation put them, at a place, scale and shape of its own (drawn on shared axes,
+    coloured by the centre), and follow no distribution; the VAE's means trace the centre
+    inside N(0, I) from either start, and its draws from q(z|x) follow N(0, 1). The right
+    column: each code unit, and the VAE's sigma (dashed), against the centre (the lecture's
+    "mean and sigma outputs activations")."""
     from scipy import stats
     x, centre = gaussian_bump(3000, seed=seed)
     plt = plot._pyplot()
-    fig, axes = plt.subplots(2, 3, figsize=(12, 7.6))
-    facts, grid = {}, np.linspace(-4, 4, 200)
+    fig, axes = plt.subplots(2, 4, figsize=(17, 7.6))
+    facts, grid, order = {}, np.linspace(-4, 4, 200), np.argsort(centre)
+    label = {"ae": "AE", "vae": "VAE"}
     for row, name in zip(axes, ("ae", "vae")):
-        codes = []
+        codes, draws = [], []
         for ax, init in zip(row, (seed, seed + 1)):
             backend.manual_seed(init)
-            model = create(name, x_dim=32, z_dim=2, hidden=[64], likelihood="gaussian",
-                           **({"activation": "tanh"} if name == "vae" else {}))
-            quiet_fit(model, x, epochs=20, batch_size=100, lr=2e-3, seed=seed)
-            codes.append(latent.posterior_codes(model, x, 1, generator=backend.Generator(seed))[:, 0] if name == "vae"
-                         else latent.codes(model, x))   # the VAE's: drawn from q(z|x), the aggregate posterior
+            model = create(name, x_dim=32, z_dim=2, hidden=[128], likelihood="gaussian",
+                           **({"activation": "tanh", "sigma": sigma} if name == "vae" else {}))
+            quiet_fit(model, x, epochs=epochs, batch_size=100, lr=2e-3, seed=seed)
+            codes.append(latent.codes(model, x))                      # the VAE's: the means of q(z|x)
+            draws.append(latent.posterior_codes(model, x, 1, generator=backend.Generator(seed))[:, 0]
+                         if name == "vae" else codes[-1])
             ax.scatter(codes[-1][:, 0], codes[-1][:, 1], c=centre, s=3, cmap="viridis")
-            ax.set_title(f"{name}, initialisation {init - seed + 1}: codes by the bump's centre", fontsize=9)
-            row[2].hist(codes[-1].ravel(), bins=60, density=True, histtype="step",
-                        label=f"initialisation {init - seed + 1}")
+            ax.set_title(f"{label[name]}, start {init - seed + 1}: " + ("means of q(z|x)" if name == "vae" else
+                         "codes") + " by the centre", fontsize=9)
+            row[2].hist(draws[-1].ravel(), bins=60, density=True, histtype="step",
+                        label=f"start {init - seed + 1}")
+            if init == seed:
+                facts[f"{name}_peak"] = float(model.reconstruct(x).max(1).mean())   # the bump's is 1
+                for j, style in ((0, "C0"), (1, "C1")):
+                    row[3].plot(centre[order], codes[-1][order, j], style, lw=1, label=f"z{j + 1}" + (" mean" if name == "vae" else ""))
+                if name == "vae":
+                    with no_grad():
+                        spread = np.exp(0.5 * model.encode(model.as_input(x))[1].numpy())
+                    for j, style in ((0, "C0--"), (1, "C1--")):
+                        row[3].plot(centre[order], spread[order, j], style, lw=1, label=f"z{j + 1} sigma")
+                if name == "vae":
+                    row[3].set(xlabel="the bump's centre")
+                row[3].set_title(f"{label[name]}, start 1: " + ("means, sigmas" if name == "vae" else "units")
+                                 + f" by the centre (peak {facts[name + '_peak']:.2f})", fontsize=9)
+                row[3].legend(fontsize=8)
+        limits = np.concatenate(codes)
+        pad = 0.05 * np.ptp(limits, 0)
+        for ax in row[:2]:   # shared axes: the two starts' places and scales side by side
+            ax.set_xlim(limits[:, 0].min() - pad[0], limits[:, 0].max() + pad[0])
+            ax.set_ylim(limits[:, 1].min() - pad[1], limits[:, 1].max() + pad[1])
         # Kolmogorov-Smirnov distances, the worst coordinate: to N(0, 1), and between the two starts
-        to_prior = [max(stats.kstest(c, "norm").statistic for c in z.T) for z in codes]
+        to_prior = [max(stats.kstest(c, "norm").statistic for c in z.T) for z in draws]
         facts[f"{name}_ks"] = float(min(to_prior) if name == "ae" else max(to_prior))
-        facts[f"{name}_inits_ks"] = float(max(stats.ks_2samp(a, b).statistic for a, b in zip(codes[0].T, codes[1].T)))
+        facts[f"{name}_inits_ks"] = float(max(stats.ks_2samp(a, b).statistic for a, b in zip(draws[0].T, draws[1].T)))
         row[2].plot(grid, stats.norm.pdf(grid), "k--", lw=1, label="N(0, 1)")
-        row[2].set_title(f"{name}: KS to N(0, 1) {'>=' if name == 'ae' else '<='} {facts[name + '_ks']:.2f}, "
-                         f"between starts {facts[name + '_inits_ks']:.2f}", fontsize=9)
+        row[2].set_title(f"{label[name]}" + (" draws" if name == "vae" else "") +
+                         f": KS to N(0, 1) {'>=' if name == 'ae' else '<='} {facts[name + '_ks']:.2f}, "
+                         f"starts apart {facts[name + '_inits_ks']:.2f}", fontsize=9)
         row[2].legend(fontsize=8)
     return Drawn(plot._save(fig, path), facts)
 
@@ -106,18 +142,35 @@ def ae_as_generator(path, seed=0, data_dir=None, images=20_000, z_dim=64, noise=
     return Drawn(rows_of_images(rows, path), facts)
 
 
-def denoise_before_after(path, seed=0):
-    """The denoising autoencoder on the sprites: clean inputs, their blur(x + eps)
-    corruption, and what the autoencoder gives back."""
-    backend.manual_seed(seed)
-    data = load_dataset("sprites", n=6000, seed=seed)
-    model = create("denoising-ae", x_dim=784, z_dim=32, hidden=[512], corruption="gaussian+blur",
-                   level=(0.3, 1.0), image_shape=(28, 28), likelihood="bernoulli")
-    quiet_fit(model, data.train, epochs=8, batch_size=100, lr=1e-3, seed=seed)
-    clean = data.valid[:8]
-    noisy = np.clip(corrupt(clean, "gaussian+blur", (0.3, 1.0), (28, 28), backend.Generator(seed)), 0, 1)
-    rows = [(clean, "clean"), (noisy, "blur(x + eps)"), (model.reconstruct(noisy), "denoised")]
-    return Drawn(rows_of_images(rows, path), {})
+def denoise_before_after(path, seed=0, data_dir=None, images=20_000):
+    """The denoising deblur loss (CISC 7026; Tagaris's MNIST demo) on binarized MNIST (from the
+    data folder): held-out digits, their corruption blur(x + eps) (eps of sd 0.5, a blur of
+    one pixel), and what two autoencoders of one shape (784-512-64, 5 epochs of ``images``)
+    give back: a plain one trained on clean digits, and a denoising one trained on corrupted
+    digits to give back the clean ones. Judged by the mean squared error to the clean digit
+    (``*_mse``) and by a digit classifier that never saw the data (``*_kept``: the share it
+    is sure still shows the digit), on 2,000 held-out digits."""
+    from .vaes import mnist_sets
+    train, labelled = mnist_sets("denoise-before-after", data_dir)
+    judge, level = digit_judge(data_dir), (0.5, 1.0)
+    x, y = (labelled.valid > 0.5).astype(np.float32), labelled.y_valid
+    noisy = np.clip(corrupt(x, "gaussian+blur", level, (28, 28), backend.Generator(seed)), 0, 1)
+    mse = lambda a: float(((a - x) ** 2).mean())
+    facts = {"noisy_mse": mse(noisy), "noisy_kept": judge.kept(noisy, y)}
+    rows = [(x[:10], "held-out digits"),
+            (noisy[:10], f"blur(x + eps): MSE {facts['noisy_mse']:.3f}, {facts['noisy_kept']:.0%} of 2,000 still "
+                         "a sure digit")]
+    for name, key, label, kwargs in (
+            ("ae", "ae", "plain autoencoder (trained on clean digits)", {}),
+            ("denoising-ae", "denoising", "denoising autoencoder",
+             dict(corruption="gaussian+blur", level=level, image_shape=(28, 28)))):
+        backend.manual_seed(seed)
+        model = create(name, x_dim=784, z_dim=64, hidden=[512], likelihood="bernoulli", **kwargs)
+        quiet_fit(model, train.train[:images], epochs=5, batch_size=100, lr=1e-3, seed=seed)
+        out = model.reconstruct(noisy)
+        facts[f"{key}_mse"], facts[f"{key}_kept"] = mse(out), judge.kept(out, y)
+        rows.append((out[:10], f"{label}: MSE {facts[key + '_mse']:.3f}, {facts[key + '_kept']:.0%}"))
+    return Drawn(rows_of_images(rows, path), facts)
 
 
 def mask_inpaint(path, seed=0):
@@ -142,15 +195,16 @@ def mask_inpaint(path, seed=0):
     return Drawn(rows_of_images(rows, path), facts)
 
 
-def adversarial_ae(path, seed=0):
+def adversarial_ae(path, seed=0, epochs=100):
     """The Diabolo lecture's "adversarial examples (the need of probabilistic models)" on
     the bump: a move of the input of length 0.1 (a bump's own length is about 1.9), chosen
-    against each model by gradient ascent, moves the plain autoencoder's reconstruction
-    several times as far, and a VAE's (posterior mean) or a contractive AE's less than the
-    move itself. Left, one input and its perturbed copy; right, each model's reconstructions
-    of the two. ``*_gain``: the reconstruction's move over the input's, mean of 200 inputs.
-    The VAE also reconstructs the bump flatter than the others, so part of its calm is blur;
-    the contractive AE's reconstructions are sharp and calm both."""
+    against each model by gradient ascent, moves the plain autoencoder's reconstruction about
+    six times as far; a VAE's (posterior mean) that reconstructs the bump as sharply moves
+    about half as far, and a contractive AE's less than the move itself, bought with blur.
+    Left, one input and its perturbed copy; right, each model's reconstructions of the two.
+    ``*_gain``: the reconstruction's move over the input's, mean of 200 inputs; ``*_peak``:
+    the reconstructions' mean peak (the bump's is 1): a blurred model is calm for free (the
+    VAE's p(x|z) is Gaussian with sigma 0.3, as in ``ae-vs-vae-codes``)."""
     from ..eval.adversarial import moved_by, reconstruction_attack
     x, _ = gaussian_bump(3000, seed=seed)
     shown, epsilon = x[:200], 0.1
@@ -160,16 +214,17 @@ def adversarial_ae(path, seed=0):
     fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
     facts = {}
     for ax, (name, label, settings) in zip(axes[1:], (
-            ("ae", "autoencoder", dict(hidden=[64])),
-            ("vae", "VAE", dict(hidden=[64], activation="tanh")),
-            ("contractive-ae", "contractive AE (lam 0.1)", dict(hidden=[64], lam=0.1)))):
+            ("ae", "autoencoder", dict(hidden=[128])),
+            ("vae", "VAE", dict(hidden=[128], activation="tanh", sigma=0.3)),
+            ("contractive-ae", "contractive AE (lam 0.1)", dict(hidden=[128], lam=0.1)))):
         backend.manual_seed(seed)
         model = create(name, x_dim=32, z_dim=2, likelihood="gaussian", **settings)
-        quiet_fit(model, x, epochs=20, batch_size=100, lr=2e-3, seed=seed)
+        quiet_fit(model, x, epochs=epochs, batch_size=100, lr=2e-3, seed=seed)
         delta, moved = reconstruction_attack(model, shown, epsilon, steps=20, seed=seed)
         key = name.split("-")[0]
         facts[f"{key}_gain"] = float(moved.mean() / epsilon)
         facts[f"{key}_random_gain"] = float(moved_by(model, shown, direction).mean() / epsilon)
+        facts[f"{key}_peak"] = float(model.reconstruct(shown).max(1).mean())
         before, after = model.reconstruct(shown[:1]), model.reconstruct(shown[:1] + delta[:1])
         ax.plot(before[0], "k-", label="r(x)")
         ax.plot(after[0], "r--", label="r(x + delta)")
@@ -185,7 +240,8 @@ def adversarial_ae(path, seed=0):
 
 
 def pca_vs_ae_codes(path, seed=0, data_dir=None, tsne=True, epochs=15):
-    """Hinton and Salakhutdinov's Fig. 3 on MNIST's labelled images (from the data folder):
+    """The Diabolo lecture's three panels from van der Maaten (2009), "visualization by PCA, by
+    an autoencoder, by parametric t-SNE", on MNIST's labelled images (from the data folder):
     2-D codes of 2,000 held-out digits, coloured by digit, from PCA (the top two principal
     components) and from a deep autoencoder (784-512-128-2) trained on the other 8,000; with
     scikit-learn installed, t-SNE's embedding beside them (it has no encoder: it places only

@@ -75,9 +75,10 @@ def knn_accuracy(z, labels, k=5):
 
 
 @functools.lru_cache(maxsize=2)
-def digit_judge(data_dir):
-    """The digit judge (eval/digits.py) trained on MNIST's first 8,000 labelled images (the
-    ``mnist`` dataset's train split), once a process: the figures that judge digits train
-    their models on binarized MNIST or the other split, so the judge never saw their data."""
+def digit_judge(data_dir, part="train"):
+    """The digit judge (eval/digits.py) trained on one split of MNIST's labelled images,
+    once a process: ``part`` "train" (the first 8,000) for figures whose models learn from
+    binarized MNIST, "valid" (the last 2,000) for those that learn from the first 8,000; the
+    judge never sees a judged model's data."""
     labelled = load_dataset("mnist", data_dir)
-    return DigitJudge(labelled.train, labelled.y_train)
+    return DigitJudge(*((labelled.train, labelled.y_train) if part == "train" else (labelled.valid, labelled.y_valid)))
