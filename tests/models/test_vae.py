@@ -5,6 +5,7 @@ import minivae as mv
 from minivae.data import ring
 from minivae.models import VAE
 from minivae.optim import Adam
+from shared import SHARED, needs_shared
 
 
 def test_vae_loss_is_recon_plus_beta_kl():
@@ -158,6 +159,29 @@ def test_the_slides_m_over_n_weighting():
                                rtol=1e-5)
     for a, b in zip(grads["slide"], grads["beta-vae"]):
         np.testing.assert_allclose(a, b * m / n, rtol=1e-4, atol=1e-7)
+
+
+@needs_shared
+def test_on_mnist_the_slides_m_over_n_switches_the_code_off_where_aevbs_n_over_m_does_not():
+    """What the slide's m/n means on binarized MNIST: with m = 100 of n = 10,000 digits it is
+    the beta-VAE with beta n/m = 100, and the KL drives q(z|x) to the prior (no nats, no
+    unit active). AEVB's N/M (Kingma and Welling, Algorithm 1) scales both terms, the
+    reconstruction and the KL, and so leaves the ELBO's balance, beta 1: the code carries
+    tens of nats. The slide reads N/M as a weight on one term."""
+    from minivae.data import load_dataset
+    from minivae.eval import active_units
+    from minivae.train import fit
+    x = load_dataset("binarized-mnist", SHARED).train[:10_000]
+    kl, active = {}, {}
+    for name, recon_weight, loss_scale in (("slide", "m/n", "example"), ("aevb", 1.0, "dataset")):
+        mv.manual_seed(0)
+        model = VAE(784, 16, hidden=(400,), activation="relu", likelihood="bernoulli", recon_weight=recon_weight)
+        fit(model, x, epochs=2, batch_size=100, lr=1e-3, loss_scale=loss_scale, progress=False, log=lambda r: None)
+        with mv.no_grad():
+            kl[name] = float(model.elbo_terms(model.as_input(x[:2000]))[1].numpy().mean())
+        active[name] = int(active_units(model, x[:2000])[0])
+    assert kl["slide"] < 0.5 and active["slide"] == 0
+    assert kl["aevb"] > 10 and active["aevb"] >= 5
 
 
 def test_fit_tells_the_model_the_dataset_size():
