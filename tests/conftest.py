@@ -14,3 +14,15 @@ settings.register_profile("default", max_examples=25, deadline=None,
 settings.register_profile("thorough", max_examples=300, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+# The slowest tests first: with -n auto the workers start on them and the short tests fill
+# in at the end. In collection order the lecture figures came last, and one worker was left
+# running the longest of them alone for minutes (2026-12-07: 618 s on 2 cores).
+FIRST = ("tests/test_figures.py::test_each_figure_writes_a_png", "tests/test_distributed.py",
+         "tests/models/test_clustering_aae.py", "tests/models/test_aae.py", "tests/test_every_model.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = lambda item: next((i for i, prefix in enumerate(FIRST) if item.nodeid.startswith(prefix)), len(FIRST))
+    items.sort(key=rank)   # stable: the order within each group stays

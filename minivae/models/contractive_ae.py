@@ -61,6 +61,11 @@ class ContractiveAutoencoder(Autoencoder):
     def tangents(self, x, k=5):
         """The leading right singular vectors of dz/dx at one input x, (k, x_dim), and
         their singular values: the directions the code follows (Rifai et al.'s tangents)."""
+        if self.one_sigmoid_layer:   # dz_j/dx_i = z_j (1 - z_j) W_ij
+            W = self.encoder[0].weight.numpy()
+            z = 1.0 / (1.0 + np.exp(-(np.asarray(x, np.float64) @ W + self.encoder[0].bias.numpy())))
+            _, values, vectors = np.linalg.svd((z * (1 - z))[:, None] * W.T, full_matrices=False)
+            return vectors[:k], values[:k]
         rows = []
         with enable_grad():
             xt = Tensor(self.as_input(np.asarray(x, np.float32)[None]).data, requires_grad=True)
