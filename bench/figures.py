@@ -83,6 +83,7 @@ def main():
                   f"{entry['open_point_holds_on_every_seed']} on every seed")
         return
     with tempfile.TemporaryDirectory() as scratch:
+        os.environ.setdefault("MINIVAE_CACHE", os.path.join(scratch, "cache"))   # the digit judge, trained once
         folder = args.pictures or scratch
         os.makedirs(folder, exist_ok=True)
         for name in args.names:

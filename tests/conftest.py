@@ -6,6 +6,13 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ.setdefault(name, "1")
 
+if not os.environ.get("PYTEST_XDIST_WORKER") and not os.environ.get("MINIVAE_CACHE"):
+    # One folder for the run, made before the workers start (they inherit it), where the
+    # digit judge the figures share is kept once trained (minivae.figures.drawing.digit_judge);
+    # removed when the run ends.
+    import tempfile
+    os.environ["MINIVAE_CACHE"] = _RUN_CACHE = tempfile.mkdtemp(prefix="minivae-test-cache-")
+
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 # Gradient checks are slow per example; a few dozen examples per op keep the suite short.
@@ -26,3 +33,9 @@ FIRST = ("tests/test_figures.py::test_each_figure_writes_a_png", "tests/test_dis
 def pytest_collection_modifyitems(items):
     rank = lambda item: next((i for i, prefix in enumerate(FIRST) if item.nodeid.startswith(prefix)), len(FIRST))
     items.sort(key=rank)   # stable: the order within each group stays
+
+
+def pytest_sessionfinish(session):
+    if "_RUN_CACHE" in globals():
+        import shutil
+        shutil.rmtree(_RUN_CACHE, ignore_errors=True)

@@ -10,10 +10,15 @@ different classes overlaid, a digit's pixels shuffled, the mean image, noise and
 (Hendrycks et al. 2019 expose a classifier to outliers to the same end). It learns from the
 grey digits and the same digits cut at 0.5, so that the binary images of binarized MNIST and
 a Bernoulli decoder's grey means are both in its world."""
+import hashlib
+import os
+import zipfile
+
 import numpy as np
 
 from .. import backend
 from ..core import no_grad
+from ..data.files import read_arrays
 from ..models.classifier import ConvClassifier
 from ..train import fit
 
@@ -24,23 +29,37 @@ NO_DIGIT = 10   # the eleventh class
 class DigitJudge:
     """Trained on ``images`` (n, 784) in [0, 1] with their ``labels``, seeded by ``seed``
     alone (the judge of a figure does not change with the figure's seed); by default for as
-    many steps as 3 epochs of 8,000 images take, whatever their number."""
+    many steps as 3 epochs of 8,000 images take, whatever their number. ``cache``: a folder
+    where the trained weights are kept, named by a fingerprint of the data and the settings,
+    and read back instead of training when they are there and load cleanly."""
 
-    def __init__(self, images, labels, seed=0, epochs=None, threshold=THRESHOLD):
+    def __init__(self, images, labels, seed=0, epochs=None, threshold=THRESHOLD, cache=None):
         images, labels = np.asarray(images, np.float32), np.asarray(labels, np.int64)
         if images.ndim != 2 or images.shape[1] != 784 or labels.shape != (len(images),):
             raise ValueError(f"DigitJudge: give (n, 784) images and n labels, got {images.shape} and {labels.shape}")
         self.threshold = threshold
         epochs = epochs or max(1, round(3 * 8000 / max(len(images), 1)))
+        backend.manual_seed(seed)
+        self.classifier = ConvClassifier(784, NO_DIGIT + 1, channels=(16, 32))
+        path = cache and os.path.join(cache, f"digit-judge-{fingerprint(images, labels, seed, epochs)}.npz")
+        if path and os.path.isfile(path):
+            try:   # an untrusted file: headers, sizes, shapes and values checked before use
+                self.classifier.load_state_dict(read_arrays(path))
+                self.classifier.eval()
+                return
+            except (ValueError, TypeError, KeyError, OSError, EOFError, zipfile.BadZipFile):
+                backend.manual_seed(seed)   # a damaged or foreign file: trained anew from the start, and replaced
+                self.classifier = ConvClassifier(784, NO_DIGIT + 1, channels=(16, 32))
         rng = np.random.default_rng(seed)
         digits = np.concatenate([images, (images > 0.5).astype(np.float32), blurred(images, rng)])
         x = np.concatenate([digits, not_digits(images, labels, len(images), rng)])
         y = np.concatenate([labels, labels, labels, np.full(len(images), NO_DIGIT)])
-        backend.manual_seed(seed)
-        self.classifier = ConvClassifier(784, NO_DIGIT + 1, channels=(16, 32))
         fit(self.classifier, x, y, epochs=epochs, batch_size=100, lr=1e-3, seed=seed, progress=False,
             log=lambda record: None)
         self.classifier.eval()
+        if path:
+            os.makedirs(cache, exist_ok=True)
+            self.classifier.save(path)
 
     def probabilities(self, images):
         """p(y|x) for each image: (n, 10)."""
@@ -66,6 +85,14 @@ class DigitJudge:
     def kept(self, images, labels):
         """The share of images it is sure show the digit ``labels`` says they should."""
         return float((self.digits(images) == np.asarray(labels)).mean())
+
+
+def fingerprint(images, labels, seed, epochs):
+    """A name for a judge trained on these images and labels with these settings."""
+    h = hashlib.sha256(f"digit-judge v1 seed {seed} epochs {epochs}".encode())
+    for a in (images, labels):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:20]
 
 
 def blurred(images, rng, widths=(0.5, 1.5)):

@@ -46,3 +46,19 @@ def test_bad_training_data_is_refused():
         DigitJudge(np.zeros((5, 10)), np.zeros(5, np.int64))
     with pytest.raises(ValueError, match="n labels"):
         DigitJudge(np.zeros((5, 784)), np.zeros(4, np.int64))
+
+
+def test_a_cached_judge_is_read_back_and_a_damaged_cache_is_replaced(tmp_path, monkeypatch):
+    from minivae.eval import digits
+    rng = np.random.default_rng(0)
+    images, labels = rng.random((200, 784)).astype(np.float32), rng.integers(0, 10, 200)
+    probe = rng.random((5, 784)).astype(np.float32)
+    fresh = DigitJudge(images, labels, epochs=1).probabilities(probe)
+    np.testing.assert_array_equal(DigitJudge(images, labels, epochs=1, cache=str(tmp_path)).probabilities(probe), fresh)
+    (cached,) = tmp_path.iterdir()
+    monkeypatch.setattr(digits, "fit", lambda *a, **k: pytest.fail("trained again"))
+    np.testing.assert_array_equal(DigitJudge(images, labels, epochs=1, cache=str(tmp_path)).probabilities(probe), fresh)
+    monkeypatch.undo()
+    cached.write_bytes(b"PK\x03\x04 not a zip")
+    np.testing.assert_array_equal(DigitJudge(images, labels, epochs=1, cache=str(tmp_path)).probabilities(probe), fresh)
+    assert DigitJudge(images[:100], labels[:100], epochs=1, cache=str(tmp_path)) and len(list(tmp_path.iterdir())) == 2
