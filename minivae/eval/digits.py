@@ -16,7 +16,7 @@ import zipfile
 
 import numpy as np
 
-from .. import backend
+from .. import backend, functional as F
 from ..core import no_grad
 from ..data.files import read_arrays
 from ..models.classifier import ConvClassifier
@@ -39,17 +39,15 @@ class DigitJudge:
             raise ValueError(f"DigitJudge: give (n, 784) images and n labels, got {images.shape} and {labels.shape}")
         self.threshold = threshold
         epochs = epochs or max(1, round(3 * 8000 / max(len(images), 1)))
-        backend.manual_seed(seed)
-        self.classifier = ConvClassifier(784, NO_DIGIT + 1, channels=(16, 32))
         path = cache and os.path.join(cache, f"digit-judge-{fingerprint(images, labels, seed, epochs)}.npz")
+        self.classifier = _fresh(seed)
         if path and os.path.isfile(path):
             try:   # an untrusted file: headers, sizes, shapes and values checked before use
                 self.classifier.load_state_dict(read_arrays(path))
                 self.classifier.eval()
                 return
             except (ValueError, TypeError, KeyError, OSError, EOFError, zipfile.BadZipFile):
-                backend.manual_seed(seed)   # a damaged or foreign file: trained anew from the start, and replaced
-                self.classifier = ConvClassifier(784, NO_DIGIT + 1, channels=(16, 32))
+                self.classifier = _fresh(seed)   # a damaged or foreign file: trained anew, and replaced
         rng = np.random.default_rng(seed)
         digits = np.concatenate([images, (images > 0.5).astype(np.float32), blurred(images, rng)])
         x = np.concatenate([digits, not_digits(images, labels, len(images), rng)])
@@ -62,15 +60,12 @@ class DigitJudge:
             self.classifier.save(path)
 
     def probabilities(self, images):
-        """p(y|x) for each image: (n, 10)."""
+        """p(y|x) for each image over the ten digits and "no digit": (n, 11)."""
         images = np.asarray(images, np.float32).reshape(len(images), 784)
-        out = []
         with no_grad():
-            for i in range(0, len(images), 500):
-                logits = self.classifier.logits(self.classifier.as_input(images[i:i + 500])).numpy()
-                p = np.exp(logits - logits.max(1, keepdims=True))
-                out.append(p / p.sum(1, keepdims=True))
-        return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
+            return np.concatenate([F.softmax(self.classifier.logits(self.classifier.as_input(images[i:i + 500])),
+                                             axis=-1).numpy() for i in range(0, len(images), 500)]
+                                  or [np.zeros((0, NO_DIGIT + 1), np.float32)])
 
     def digits(self, images):
         """The digit each image shows, -1 where the judge is not sure it shows one."""
@@ -85,6 +80,11 @@ class DigitJudge:
     def kept(self, images, labels):
         """The share of images it is sure show the digit ``labels`` says they should."""
         return float((self.digits(images) == np.asarray(labels)).mean())
+
+
+def _fresh(seed):
+    backend.manual_seed(seed)
+    return ConvClassifier(784, NO_DIGIT + 1, channels=(16, 32))
 
 
 def fingerprint(images, labels, seed, epochs):

@@ -9,8 +9,7 @@ from ..data import load_dataset
 from ..models import create
 from ..eval.prior_match import component_shares, in_component, prior_match
 from ..models.priors import mixture_centres, sampler, swiss_roll
-from .drawing import Drawn, grid_facts, knn_accuracy, quiet_fit
-from .vaes import mnist_sets
+from .drawing import Drawn, grid_facts, knn_accuracy, mnist_sets, quiet_fit
 
 
 def _mnist(name, data_dir):

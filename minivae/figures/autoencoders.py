@@ -9,7 +9,7 @@ from ..data import load_dataset
 from ..data.toy import gaussian_bump
 from ..models import create
 from ..models.denoising_ae import corrupt
-from .drawing import Drawn, digit_judge, knn_accuracy, quiet_fit, rows_of_images
+from .drawing import Drawn, digit_judge, held_out_digits, knn_accuracy, mnist_sets, quiet_fit, rows_of_images
 
 
 def pca_vs_ae(path, seed=0, data_dir=None, images=20_000, epochs=10, lr=1e-3):
@@ -20,9 +20,8 @@ def pca_vs_ae(path, seed=0, data_dir=None, images=20_000, epochs=10, lr=1e-3):
     two trained ``epochs`` on ``images`` digits. Each row with its mean squared error on
     2,000 held-out digits: the deep autoencoder's is the smallest, then logistic PCA's,
     then PCA's, the paper's order."""
-    from .vaes import mnist_sets
     train, labelled = mnist_sets("pca-vs-ae", data_dir)
-    x, held_out = train.train[:images], (labelled.valid > 0.5).astype(np.float32)
+    x, held_out = train.train[:images], held_out_digits(labelled)[0]
     mean = x.mean(0)
     components = np.linalg.svd(x - mean, full_matrices=False)[2][:30]
     out = {"pca": (held_out - mean) @ components.T @ components + mean}
@@ -113,10 +112,9 @@ def ae_as_generator(path, seed=0, data_dir=None, images=20_000, z_dim=64, noise=
     labelled digits neither model saw (``eval/digits.py``): ``*_kept``, the share of moved
     codes that still show the held-out digit's class; ``*_digits``, the share of random
     codes that show a digit the classifier is sure of."""
-    from .vaes import mnist_sets
     train, labelled = mnist_sets("ae-as-generator", data_dir)
     judge = digit_judge(data_dir)
-    x, y = (labelled.valid > 0.5).astype(np.float32), labelled.y_valid
+    x, y = held_out_digits(labelled)
     facts, shown, rng = {"real_kept": judge.kept(x, y)}, {}, np.random.default_rng(seed)
     for name in ("ae", "vae"):
         backend.manual_seed(seed)
@@ -150,10 +148,9 @@ def denoise_before_after(path, seed=0, data_dir=None, images=20_000):
     digits to give back the clean ones. Judged by the mean squared error to the clean digit
     (``*_mse``) and by a digit classifier that never saw the data (``*_kept``: the share it
     is sure still shows the digit), on 2,000 held-out digits."""
-    from .vaes import mnist_sets
     train, labelled = mnist_sets("denoise-before-after", data_dir)
     judge, level = digit_judge(data_dir), (0.5, 1.0)
-    x, y = (labelled.valid > 0.5).astype(np.float32), labelled.y_valid
+    x, y = held_out_digits(labelled)
     noisy = np.clip(corrupt(x, "gaussian+blur", level, (28, 28), backend.Generator(seed)), 0, 1)
     mse = lambda a: float(((a - x) ** 2).mean())
     facts = {"noisy_mse": mse(noisy), "noisy_kept": judge.kept(noisy, y)}

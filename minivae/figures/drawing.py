@@ -75,6 +75,19 @@ def knn_accuracy(z, labels, k=5):
     return float((majority == labels).mean())
 
 
+def mnist_sets(name, data_dir):
+    """Binarized MNIST to train on, and MNIST's labelled images to judge with."""
+    try:
+        return load_dataset("binarized-mnist", data_dir), load_dataset("mnist", data_dir)
+    except ValueError as e:
+        raise ValueError(f"{name} needs binarized MNIST and MNIST's labelled images: {e}") from None
+
+
+def held_out_digits(labelled):
+    """MNIST's last 2,000 labelled digits cut at 0.5, as binarized MNIST's, and their labels."""
+    return (labelled.valid > 0.5).astype(np.float32), labelled.y_valid
+
+
 @functools.lru_cache(maxsize=2)
 def digit_judge(data_dir, part="train"):
     """The digit judge (eval/digits.py) trained on one split of MNIST's labelled images,

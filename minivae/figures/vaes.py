@@ -7,7 +7,7 @@ from .. import backend, latent, plot
 from ..core import no_grad
 from ..data import load_dataset
 from ..models import create
-from .drawing import Drawn, digit_judge, grid_facts, quiet_fit, rows_of_images
+from .drawing import Drawn, digit_judge, grid_facts, held_out_digits, mnist_sets, quiet_fit, rows_of_images
 
 
 def attribute_edit(path, seed=0):
@@ -44,7 +44,7 @@ def iwae_sir(path, seed=0, data_dir=None, images=50_000, epochs=10, iw_images=10
     (``*_kept``) and by -log p(x|z) (``*_bce``, nats an image), on 2,000 held-out digits."""
     train, labelled = mnist_sets("iwae-sir", data_dir)
     judge = digit_judge(data_dir)
-    x, y = (labelled.valid > 0.5).astype(np.float32), labelled.y_valid
+    x, y = held_out_digits(labelled)
     backend.manual_seed(seed)
     model = create("iwae", x_dim=784, z_dims=[2], hidden=[[200, 200]], k=1)
     facts = {}
@@ -83,7 +83,7 @@ def beta_tradeoff(path, seed=0, data_dir=None, images=10_000, betas=(0.01, 0.1, 
     saw the data is sure still shows the digit."""
     train, labelled = mnist_sets("beta-tradeoff", data_dir)
     judge = digit_judge(data_dir)
-    x, y = (labelled.valid > 0.5).astype(np.float32), labelled.y_valid
+    x, y = held_out_digits(labelled)
     facts = {"betas": list(betas), "recon": [], "kl": [], "sigma": [], "kept": []}
     rows = [(x[:8], "held-out digits")]
     for beta in betas:
@@ -177,14 +177,6 @@ def _centres(images):
     p = images.reshape(*images.shape[:-1], 28, 28).astype(np.float64)
     mass = p.sum((-1, -2)) + 1e-9
     return np.stack([(p.sum(-2) * grid).sum(-1) / mass, (p.sum(-1) * grid).sum(-1) / mass], -1)
-
-
-def mnist_sets(name, data_dir):
-    """Binarized MNIST to train on, and MNIST's labelled images to judge with."""
-    try:
-        return load_dataset("binarized-mnist", data_dir), load_dataset("mnist", data_dir)
-    except ValueError as e:
-        raise ValueError(f"{name} needs binarized MNIST and MNIST's labelled images: {e}") from None
 
 
 def vae_manifold(path, seed=0, data_dir=None, images=50_000):

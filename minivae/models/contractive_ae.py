@@ -16,7 +16,7 @@ time: J^T u is one backward pass, linear in u, and J e_k = d (J^T u)_k / du a se
 import numpy as np
 
 from .. import functional as F
-from ..core import enable_grad, grad, is_grad_enabled
+from ..core import enable_grad, grad, is_grad_enabled, no_grad
 from ..ops import Tensor
 from .autoencoder import Autoencoder
 
@@ -62,9 +62,10 @@ class ContractiveAutoencoder(Autoencoder):
         """The leading right singular vectors of dz/dx at one input x, (k, x_dim), and
         their singular values: the directions the code follows (Rifai et al.'s tangents)."""
         if self.one_sigmoid_layer:   # dz_j/dx_i = z_j (1 - z_j) W_ij
-            W = self.encoder[0].weight.numpy()
-            z = 1.0 / (1.0 + np.exp(-(np.asarray(x, np.float64) @ W + self.encoder[0].bias.numpy())))
-            _, values, vectors = np.linalg.svd((z * (1 - z))[:, None] * W.T, full_matrices=False)
+            with no_grad():
+                z = self.encode(self.as_input(np.asarray(x, np.float32)[None])).numpy()[0]
+            _, values, vectors = np.linalg.svd((z * (1 - z))[:, None] * self.encoder[0].weight.numpy().T,
+                                               full_matrices=False)
             return vectors[:k], values[:k]
         rows = []
         with enable_grad():
