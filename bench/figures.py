@@ -42,7 +42,7 @@ def draw_one(name, seed, folder, data_dir):
         raise RuntimeError(f"{name} on seed {seed} failed:\n{done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     return {"seed": seed, **judged(name, result["facts"]), "seconds": round(result["seconds"], 1),
-            "facts": result["facts"], "png": path}
+            "facts": result["facts"]}
 
 
 def judged(name, facts):
@@ -90,9 +90,6 @@ def main():
             start = time.strftime("%Y-%m-%d %H:%M:%S %Z")
             with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
                 runs = list(pool.map(lambda s: draw_one(name, s, folder, args.data_dir), args.seeds))
-            if not args.pictures:
-                for run in runs:
-                    run.pop("png")
             entry = {"date": start, "machine": machine(), "source": figures.SOURCES[name], **verdicts(name, runs),
                      "seeds": runs}
             record(args.out, name, entry)

@@ -35,7 +35,8 @@ CHEAPER = {   # the figures that take minutes, drawn here from fewer images
 # another seed (bench/figures.py records seeds 0, 1 and 2 in bench/results/figures.json).
 SEED = {"aae-manifold": 1, "aae-dim-reduction": 1, "ae-as-generator": 1,
         "iwae-sir": 1, "adversarial-ae": 1, "ae-vs-vae-codes": 1, "denoise-before-after": 1,
-        "cvae-samples": 1, "beta-tradeoff": 1, "contractive-tangents": 1, "latent-traversal": 1}
+        "cvae-samples": 1, "beta-tradeoff": 1, "contractive-tangents": 1, "latent-traversal": 1,
+        "sparse-ae-codes": 1}
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))

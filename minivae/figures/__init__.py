@@ -12,7 +12,7 @@ import re
 from .aae import (aae_clustering, aae_dim_reduction, aae_gaussian, aae_label_informed,  # noqa: F401
                   aae_manifold, aae_mixture, aae_style, aae_swiss_roll)
 from .autoencoders import (adversarial_ae, ae_as_generator, ae_vs_vae_codes, contractive_tangents, denoise_before_after,
-                           mask_inpaint, pca_vs_ae, pca_vs_ae_codes)
+                           mask_inpaint, pca_vs_ae, pca_vs_ae_codes, sparse_ae_codes)
 from .drawing import Drawn  # noqa: F401
 from .images import image_models
 from .toys import gaussian_toy, naive_mc_density
@@ -20,6 +20,7 @@ from .vaes import (attribute_edit, beta_tradeoff, cvae_hole_filling, cvae_sample
                    vae_manifold)
 
 FIGURES = {"naive-mc-density": naive_mc_density, "gaussian-toy": gaussian_toy, "ae-vs-vae-codes": ae_vs_vae_codes,
+           "sparse-ae-codes": sparse_ae_codes,
            "ae-as-generator": ae_as_generator,
            "pca-vs-ae": pca_vs_ae, "aae-gaussian": aae_gaussian,
            "aae-mixture": aae_mixture, "aae-label-informed": aae_label_informed, "aae-style": aae_style,
@@ -37,6 +38,8 @@ SOURCES = {
     "naive-mc-density": f"{DIABOLO}: the naive Monte Carlo toy, p(x) at y = 0 for N_s = 100, 1000, 10000",
     "gaussian-toy": f"{DIABOLO}: the 1-D toy, P_model = N(0, theta^2 + sigma^2)",
     "ae-vs-vae-codes": f"{DIABOLO}: 'What is wrong with autoencoder?', the bump's 2-D codes",
+    "sparse-ae-codes": f"{DIABOLO}: sparse AEs, 'help the model to completely neglect one of the unnecessary "
+                       "dimensions' of the bump",
     "ae-as-generator": "Tagaris, VAE: 'can we randomly choose a vector?'; CISC 7026: 'points z + eps decode "
                        "into garbage'",
     "pca-vs-ae": f"{DIABOLO}: Hinton and Salakhutdinov 2006, Fig. 2",

@@ -3,7 +3,7 @@ import pytest
 
 import minivae as mv
 from minivae.data import ring
-from minivae.models import MODELS, Autoencoder, SparseAutoencoder, create
+from minivae.models import MODELS, Autoencoder, create
 from minivae.train import fit
 from training import mean_loss, train
 
@@ -46,20 +46,6 @@ def test_without_a_bottleneck_the_autoencoder_copies_its_input(code):
     else:
         assert error[16]["data"] < 0.02 and error[16]["noise"] < 0.5
     assert error[3]["data"] < 0.1 and error[3]["noise"] > 0.75
-
-
-def test_sparse_penalty_makes_codes_sparser():
-    x = ring(2000)
-    l1 = {}
-    for lam in (0.0, 1.0):
-        mv.manual_seed(0)
-        model = SparseAutoencoder(2, 8, hidden=(32,), lam=lam)
-        before = mean_loss(model, x)
-        train(model, x, steps=400, lr=3e-3)
-        assert mean_loss(model, x) < before
-        with mv.no_grad():
-            l1[lam] = np.abs(model.encode(mv.tensor(x)).numpy()).sum(1).mean()
-    assert l1[1.0] < 0.5 * l1[0.0]
 
 
 def test_registry_names():
