@@ -36,7 +36,7 @@ CHEAPER = {   # the figures that take minutes, drawn here from fewer images
 SEED = {"aae-manifold": 1, "aae-dim-reduction": 1, "ae-as-generator": 1,
         "iwae-sir": 1, "adversarial-ae": 1, "ae-vs-vae-codes": 1, "denoise-before-after": 1,
         "cvae-samples": 1, "beta-tradeoff": 1, "contractive-tangents": 1, "latent-traversal": 1,
-        "sparse-ae-codes": 1}
+        "sparse-ae-codes": 1, "cvae-hole-filling": 1}
 
 
 @pytest.mark.parametrize("name", sorted(figures.FIGURES))

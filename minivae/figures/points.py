@@ -58,7 +58,8 @@ POINTS = {
     # the class-conditional CVAE: the label draws the digit (chance: 10%)
     "cvae-samples": lambda f: f["label_kept"] > 0.75,
     # the lecture's CVAE fills the hidden half far better than the mean image, the learned
-    # P(z|X) better than N(0, I) codes would, and its draws differ
+    # P(z|X) better than N(0, I) codes would, and its draws differ (seeds 0, 1, 2 at 10 epochs:
+    # a draw 0.081 to 0.082 against 0.090 to 0.093; at 5 epochs seed 1's was 0.96 of it)
     "cvae-hole-filling": lambda f: (f["prior_mean_fill_mse"] < 0.85 * f["mean_image_fill_mse"]
                                     and f["prior_sample_fill_mse"] < 0.95 * f["standard_normal_fill_mse"]
                                     and f["spread"] > 0.02),
