@@ -119,7 +119,8 @@ OPEN = {
     # Leibe's "one unit, one factor": x and y each in a unit of its own, several times what the
     # next unit holds, each traversal moving the sprite one way (seeds 1, 2: 0.38 to 0.40
     # against 0.09 to 0.14, moves 11 px against 3 to 4; on seed 0 the two position units hold
-    # x and y turned, 0.15 against 0.14, at 20 epochs and at 40)
+    # x and y turned, 0.15 against 0.14, at 20 epochs and at 40; at beta 24 seeds 0, 1, 2 hold
+    # it and 3, 4 turn: a draw of the seed, docs/quality.md)
     "latent-traversal": lambda f: (all(f[k + "_share"] > 2.5 * f[k + "_next"] for k in ("x", "y"))
                                    and f["x_unit_dx"] > 2.5 * f["x_unit_dy"] and f["y_unit_dy"] > 2.5 * f["y_unit_dx"]),
     # unsupervised, above the plain autoencoder at any length of training (at the figure's 5
