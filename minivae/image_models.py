@@ -66,8 +66,9 @@ def train(model, x, training, seed=0, labelled=None, seconds=None, images=None, 
         while rounds == 0 or spent() < (seconds if seconds is not None else images):
             part = x[(rounds * CHUNK) % len(x):][:CHUNK]
             rounds += 1
-            history = fit(model, part, epochs=rounds, seed=seed, out=out, resume=rounds > 1, progress=False,
-                          log=log, **training)
+            # each round's chunk is other data by design: resuming is told so (force)
+            history = fit(model, part, epochs=rounds, seed=seed, out=out, resume=rounds > 1, force=rounds > 1,
+                          progress=False, log=log, **training)
     return rounds * min(CHUNK, len(x)), time.perf_counter() - start, history[-1]
 
 
