@@ -24,16 +24,10 @@ updates every player on every batch.
 ``feature_sigma`` is sigma in L_llike's N(D_l(x~), sigma^2 I): 1, the paper's identity, or
 "learned", each image's maximum-likelihood sigma^2, the mean of its squared feature errors
 (Rybkin et al. 2021's optimal sigma), which makes L_llike 0.5 n log(mean squared error) + const
-over the n features of D_l. With sigma = 1 and D_l's features small (rms 0.2 on binarized
-MNIST), L_llike moves by a few nats where the KL costs more, and the encoder falls silent: in
-the PyTorch rebuild (bench/vaegan_torch.py, 16 and 32 channels, 130,000 images) the KL was
-1.9 nats and the reconstructions other digits than their inputs; with the learned sigma the
-KL was 56 nats, the reconstructions the inputs' digits, and codes drawn from the codes'
-own Gaussian decoded to digits. Here, in bench/image_quality.py's 8 minutes, the learned
-sigma kept the digit in 93% of reconstructions against 53%, but its samples from N(0, I)
-were faint smudges (Frechet distance 2.29 against 0.090): the codes spread wider than the
-prior. sigma = 0.3 sat between the two (77%, Frechet 0.075), and is what
-minivae.image_models trains; the default stays the paper's sigma = 1.
+over the n features of D_l. With sigma = 1 and D_l's features small, L_llike moves by a few
+nats where the KL costs more, and the encoder falls silent; the learned sigma spreads the
+codes wider than the prior. minivae.image_models trains with sigma = 0.3, between the two;
+the default stays the paper's sigma = 1 (docs/quality.md, "Image models", has the runs).
 
 gamma = 1e-2 is the authors' code's default; their 64 x 64 face runs used 1e-6 to 5e-5, for
 a feature error summed over far more features than a 28 x 28 image's discriminator has.
@@ -42,10 +36,8 @@ a feature error summed over far more features than a 28 x 28 image's discriminat
 decoder (resize-convolutions: no checkerboard for the discriminator to learn) and
 discriminator, with D_l the discriminator's last convolution (flattened) and a Linear layer
 on it for D (nn/convnet.py); ``batchnorm=True`` adds the paper's batch norm after each
-convolution but the discriminator's first and the decoder's last. It is off by default: on
-binarized MNIST at a 3-minute budget it kept the digit in reconstructions (86% against
-39%) but its samples were far from the data (Frechet distance 1.51 against 0.27 in
-bench/image_quality.py's measure; docs/quality.md has the tries). "mlp" (the default) builds
+convolution but the discriminator's first and the decoder's last. It is off by default: with
+it, on binarized MNIST, the samples were further from the data (docs/quality.md). "mlp" (the default) builds
 MLPs of ``hidden`` and ``disc_hidden``.
 """
 import contextlib
