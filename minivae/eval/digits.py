@@ -61,11 +61,17 @@ class DigitJudge:
 
     def probabilities(self, images):
         """p(y|x) for each image over the ten digits and "no digit": (n, 11)."""
+        return self._batched(lambda x: F.softmax(self.classifier.logits(x), axis=-1), images, NO_DIGIT + 1)
+
+    def features(self, images):
+        """Its features before the linear head: (n, channels * height * width)."""
+        return self._batched(self.classifier.features, images, self.classifier.head.in_features)
+
+    def _batched(self, fn, images, width, size=500):
         images = np.asarray(images, np.float32).reshape(len(images), 784)
         with no_grad():
-            return np.concatenate([F.softmax(self.classifier.logits(self.classifier.as_input(images[i:i + 500])),
-                                             axis=-1).numpy() for i in range(0, len(images), 500)]
-                                  or [np.zeros((0, NO_DIGIT + 1), np.float32)])
+            return np.concatenate([fn(self.classifier.as_input(images[i:i + size])).numpy()
+                                   for i in range(0, len(images), size)] or [np.zeros((0, width), np.float32)])
 
     def digits(self, images):
         """The digit each image shows, -1 where the judge is not sure it shows one."""

@@ -16,7 +16,6 @@ repeated, the mean image, two digits overlaid, all score worse
 import numpy as np
 from scipy import linalg
 
-from ..core import no_grad
 
 
 class SampleQuality:
@@ -27,24 +26,16 @@ class SampleQuality:
         if real.ndim != 2 or real.shape[1] != 784 or len(real) <= components:
             raise ValueError(f"SampleQuality: give more than {components} real (n, 784) images, got {real.shape}")
         self.judge = judge
-        features = self.features(real)
+        features = judge.features(real)
         self.mean = features.mean(0)
         self.basis = np.linalg.svd(features - self.mean, full_matrices=False)[2][:components]
         self.real = self._project(features)
-
-    def features(self, images):
-        """The judge's features before its linear head: (n, channels * height * width)."""
-        classifier = self.judge.classifier
-        images = np.asarray(images, np.float32).reshape(len(images), 784)
-        with no_grad():
-            return np.concatenate([classifier.features(classifier.as_input(images[i:i + 500])).numpy()
-                                   for i in range(0, len(images), 500)])
 
     def _project(self, features):
         return (features - self.mean) @ self.basis.T
 
     def frechet(self, images):
-        return frechet_distance(self._project(self.features(images)), self.real)
+        return frechet_distance(self._project(self.judge.features(images)), self.real)
 
     def class_spread(self, images):
         named = self.judge.digits(images)
