@@ -21,9 +21,10 @@ The judge is trained once and cached (bench/.cache/). Real digits' own scores ar
 beside: how many held-out digits it keeps, grey and cut at 0.5, and the sample measures of as
 many binarized digits no model trained on (binarized MNIST's validation images): the floor.
 A reconstruction's Frechet distance is to the very digits it reconstructs, so its floor is 0. Writes bench/results/NAME.json and
-NAME.png (samples and reconstructions of each model, side by side).
+NAME.png (samples and reconstructions of each model, side by side) and NAME_samples.png
+(100 samples of each model).
 
-Usage: python bench/image_quality.py [--minutes 10] [--models vae conv-vae vaegan vae-disl dr-vae]
+Usage: python bench/image_quality.py [--minutes 10 | --epochs E] [--models vae conv-vae vaegan vae-disl dr-vae]
        [--seed 0] [--data-dir ../shared/data]
 """
 import argparse
@@ -76,12 +77,14 @@ def judge(model, quality, held_out, n_samples, seed):
               "recon_sharpness_vs_real": sharpness(recon) / real_sharp,
               **{f"sample_{k}": v for k, v in sample_scores.items()},
               "sample_sharpness_vs_real": sharpness(samples) / real_sharp}
-    return scores, recon[:8], samples[:8]
+    return scores, recon[:8], samples[:100]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--minutes", type=float, default=10.0, help="training budget per model")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=float, help="training budget per model, of wall-clock time (default 10)")
+    budget.add_argument("--epochs", type=float, help="training budget per model, of passes over the 50,000 images")
     parser.add_argument("--models", nargs="+", choices=list(image_models.MODELS), default=list(image_models.MODELS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samples", type=int, default=2000)
@@ -101,6 +104,8 @@ def main():
             changes[model][option] = json.loads(value)
         except ValueError:
             changes[model][option] = value
+    if args.epochs is None and args.minutes is None:
+        args.minutes = 10.0
     train, unseen, labelled, held_out = load(args.data_dir)
     quality = SampleQuality(DigitJudge(*labelled, cache=CACHE), held_out[0])
     binary = (held_out[0] > 0.5).astype(np.float32)
@@ -111,9 +116,11 @@ def main():
     results, rows = {}, []
     for key in args.models:
         name, model, training = image_models.build(key, args.seed, **changes[key])
-        print(f"{name}: training for {args.minutes} minutes", flush=True)
+        print(f"{name}: training for " + (f"{args.minutes} minutes" if args.epochs is None else f"{args.epochs} epochs"),
+              flush=True)
+        budget = dict(seconds=60 * args.minutes) if args.epochs is None else dict(images=args.epochs * len(train))
         seen, seconds, last = image_models.train(
-            model, train, training, args.seed, labelled, seconds=60 * args.minutes, log=lambda r: print(
+            model, train, training, args.seed, labelled, **budget, log=lambda r: print(
                 f"  round {r['epoch']}  " + "  ".join(f"{k} {v:.3f}" for k, v in r.items() if k.startswith("train_")),
                 flush=True))
         model.eval()
@@ -124,12 +131,13 @@ def main():
         rows.append((name, held_out[0][:8], recon, samples))
         print(f"{name}: {seen / len(train):.2f} epochs in {seconds:.0f} s  "
               + "  ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)
-    path = write_result(args.name, {"minutes_per_model": args.minutes, "seed": args.seed,
+    path = write_result(args.name, {"minutes_per_model": args.minutes, "epochs_per_model": args.epochs, "seed": args.seed,
                                     "judge": {"train_images": 8000, "threshold": quality.judge.threshold},
                                     "real_held_out": real, "models": results})
     print(f"wrote {path}")
     try:
-        print(f"wrote {image_models.picture(rows, os.path.join(RESULTS, args.name + '.png'))}")
+        print(f"wrote {image_models.picture([(n, x, r, s[:8]) for n, x, r, s in rows], os.path.join(RESULTS, args.name + '.png'))}")
+        print(f"wrote {image_models.sample_sheet([(n, s) for n, _, _, s in rows], os.path.join(RESULTS, args.name + '_samples.png'))}")
     except ValueError:
         print("no picture: matplotlib is not installed")
 

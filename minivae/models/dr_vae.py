@@ -22,11 +22,11 @@ from .vae import VAE
 
 
 class DRVAE(VAE):
-    labels = "optional"   # they train its classifier first (before_fit); without them, give classifier_file
-    first_stage, stage_name = "labels", "classifier"
     """``networks="conv"`` (default) or "mlp" for the VAE; the classifier is a ConvClassifier
     with ``classifier_channels``, trained for ``classifier_epochs`` on labelled data by
     ``fit`` (``before_fit``), or loaded from ``classifier_file`` (an .npz of its weights)."""
+    labels = "optional"   # they train its classifier first (before_fit); without them, give classifier_file
+    first_stage, stage_name = "labels", "classifier"
     loss_name = "-ELBO + lam * feature error"
 
     def __init__(self, x_dim, z_dim=16, hidden=(256,), activation="relu", likelihood="bernoulli", lam=1.0,

@@ -26,8 +26,17 @@ updates every player on every batch.
 (Rybkin et al. 2021's optimal sigma), which makes L_llike 0.5 n log(mean squared error) + const
 over the n features of D_l. With sigma = 1 and D_l's features small, L_llike moves by a few
 nats where the KL costs more, and the encoder falls silent; the learned sigma spreads the
-codes wider than the prior. minivae.image_models trains with sigma = 0.3, between the two;
-the default stays the paper's sigma = 1 (docs/quality.md, "Image models", has the runs).
+codes wider than the prior.
+
+Three departures from the paper, each off by default:
+- ``pixel_weight`` w adds the pixel likelihood to L_llike: L_llike + w (-log p(x|z)), as
+  VAE_Disl's (models/gan.py) does;
+- ``instance_noise`` sigma: the discriminator judges every image, real or not, as x + sigma e,
+  e ~ N(0, I) (Sonderby et al. 2017), so that it cannot tell binarized digits from the
+  decoder's grey means by their grey levels alone;
+- ``real_target`` labels real images below 1 in the discriminator's loss: one-sided label
+  smoothing (Salimans et al. 2016), 0.9 the usual choice.
+minivae.image_models trains with all three (docs/quality.md, "VAE/GAN", has the runs).
 
 gamma = 1e-2 is the authors' code's default; their 64 x 64 face runs used 1e-6 to 5e-5, for
 a feature error summed over far more features than a 28 x 28 image's discriminator has.
@@ -57,7 +66,7 @@ class VAEGAN(Model):
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="relu", likelihood="gaussian",
                  disc_hidden=(64, 32), gamma=1e-2, networks="mlp", channels=(32, 64), image_shape=None,
                  batchnorm=False, real_weight=0.5, margin=0.35, equilibrium=0.68, feature_sigma=1.0,
-                 generator=None):
+                 pixel_weight=0.0, instance_noise=0.0, real_target=1.0, generator=None):
         super().__init__()
         if not 0.0 <= gamma <= 1.0 or not 0.0 < real_weight < 1.0:
             raise ValueError(f"VAEGAN: gamma must lie in [0, 1] and real_weight in (0, 1), got {gamma} and "
@@ -68,6 +77,10 @@ class VAEGAN(Model):
         if feature_sigma != "learned" and not (isinstance(feature_sigma, (int, float)) and feature_sigma > 0):
             raise ValueError(f"VAEGAN: feature_sigma must be a positive number or 'learned', got {feature_sigma!r}")
         self.margin, self.equilibrium, self.feature_sigma = margin, equilibrium, feature_sigma
+        if not pixel_weight >= 0 or not instance_noise >= 0 or not 0.5 < real_target <= 1.0:
+            raise ValueError(f"VAEGAN: pixel_weight and instance_noise must be non-negative and real_target in "
+                             f"(0.5, 1], got {pixel_weight!r}, {instance_noise!r} and {real_target!r}")
+        self.pixel_weight, self.instance_noise, self.real_target = pixel_weight, instance_noise, real_target
         self.generator = generator or backend.default_generator()
         self.features, self.head = discriminator(x_dim, networks, disc_hidden, channels, image_shape, generator,
                                                  "VAEGAN", batchnorm)                              # D_l, D's logit
@@ -109,23 +122,31 @@ class VAEGAN(Model):
         with no_grad() if player == "discriminator" else contextlib.nullcontext():
             mu, logvar = self.encode(x)
             z, kl = F.reparameterize_kl(mu, logvar, self.generator.normal(mu.shape))
-            x_tilde = self.data_mean(self.decode(z))
-            x_p = self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim)))))
-        ones, zeros = self.filled((n, 1), 1.0), self.filled((n, 1), 0.0)
-        d = lambda v: self.head(self.features(v))
-        f_x, out = self.features(x), {}
-        if player in (None, "encoder", "decoder"):
+            out_tilde = self.decode(z)
+            x_tilde = self.data_mean(out_tilde)
+            z_p = self.constant(self.generator.normal((n, self.z_dim)))
+            x_p = None if player == "encoder" else self.data_mean(self.decode(z_p))
+        noise = [self.constant(self.generator.normal(x.shape)) * self.instance_noise
+                 for _ in range(3)] if self.instance_noise else None
+        # D sees every image through instance noise e, where there is some
+        d = lambda v, k: self.head(self.features(v + noise[k] if noise else v))
+        real_target, ones, zeros = self.filled((n, 1), self.real_target), self.filled((n, 1), 1.0), self.filled((n, 1), 0.0)
+        out = {}
+        if player != "discriminator":
+            f_x = self.features(x)
             llike = self.feature_nll(f_x, self.features(x_tilde))
+            if self.pixel_weight:
+                llike = llike - self.likelihood.log_prob(x, out_tilde).mean() * self.pixel_weight
         if player in (None, "encoder"):
             out["encoder"] = kl.mean() + llike
         if player in (None, "decoder"):
-            d_tilde, d_p = d(x_tilde), d(x_p)
+            d_tilde, d_p = d(x_tilde, 1), d(x_p, 2)
             fool = F.bce_with_logits(d_tilde, ones) + F.bce_with_logits(d_p, ones)
             out["decoder"] = llike * self.gamma + fool * (1.0 - self.gamma)
         if player in (None, "discriminator"):
-            d_tilde, d_p = d(x_tilde.detach()), d(x_p.detach())
-        if player in (None, "decoder", "discriminator"):   # the decoder's step reads them for ``skip`` only
-            real = F.bce_with_logits(self.head(f_x), ones)
+            d_tilde, d_p = d(x_tilde.detach(), 1), d(x_p.detach(), 2)
+        if player in (None, "discriminator") or (player == "decoder" and self.margin is not None):
+            real = F.bce_with_logits(d(x, 0) if noise or player == "discriminator" else self.head(f_x), real_target)
             fake = (F.bce_with_logits(d_tilde, zeros) + F.bce_with_logits(d_p, zeros)) * 0.5
         if player in (None, "discriminator"):
             out["discriminator"] = real * self.real_weight + fake * (1.0 - self.real_weight)

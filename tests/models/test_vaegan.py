@@ -171,3 +171,38 @@ def test_a_learned_feature_sigma_is_each_images_mean_squared_error():
     for bad in (0.0, -1.0, "sometimes"):
         with pytest.raises(ValueError, match="feature_sigma"):
             VAEGAN(4, feature_sigma=bad)
+
+
+def test_pixels_instance_noise_and_a_smoothed_real_target_enter_where_they_belong():
+    """pixel_weight w adds w (-log p(x|z)) to L_llike, in the encoder's and the decoder's
+    losses; every image the discriminator judges carries instance noise sigma e (three draws
+    after the VAE's); real images are labelled real_target, fakes 0."""
+    import minivae.functional as F
+    from minivae.philox import Philox
+    mv.manual_seed(2)
+    model = VAEGAN(64, z_dim=3, networks="conv", channels=(4, 6), likelihood="bernoulli", gamma=0.3, margin=None,
+                   pixel_weight=2.0, instance_noise=0.5, real_target=0.9)
+    x = (np.random.default_rng(3).random((5, 64)) < 0.4).astype(np.float32)
+    model.generator = Philox(seed=5)
+    with mv.no_grad():
+        terms = {k: v.item() for k, v in model.losses(x).items()}
+        noise, xt = Philox(seed=5), mv.tensor(x)
+        mu, logvar = model.encode(xt)
+        z = mu + F.exp(logvar * 0.5) * mv.tensor(noise.normal(mu.shape))
+        kl = ((F.exp(logvar) + mu * mu - 1.0 - logvar) * 0.5).sum(-1).numpy().mean()
+        logits = model.decode(z)
+        x_tilde, x_p = F.sigmoid(logits), F.sigmoid(model.decode(mv.tensor(noise.normal((5, 3)))))
+        e = [mv.tensor(noise.normal((5, 64))) * 0.5 for _ in range(3)]
+        d = lambda v, k: F.sigmoid(model.head(model.features(v + e[k]))).numpy()
+        diff = (model.features(xt) - model.features(x_tilde)).numpy()
+        pixels = F.bce_with_logits(logits, xt, "none").sum(-1).numpy().mean()
+        llike = (0.5 * diff ** 2 + 0.5 * np.log(2 * np.pi)).sum(-1).mean() + 2.0 * pixels
+        fool = -np.log(d(x_tilde, 1)).mean() - np.log(d(x_p, 2)).mean()
+        real = -(0.9 * np.log(d(xt, 0)) + 0.1 * np.log(1 - d(xt, 0))).mean()
+        fake = -(np.log(1 - d(x_tilde, 1)).mean() + np.log(1 - d(x_p, 2)).mean()) / 2
+    assert terms["encoder"] == pytest.approx(kl + llike, rel=1e-4)
+    assert terms["decoder"] == pytest.approx(0.3 * llike + 0.7 * fool, rel=1e-4)
+    assert terms["discriminator"] == pytest.approx(0.5 * real + 0.5 * fake, rel=1e-4)
+    for bad in (dict(pixel_weight=-1.0), dict(instance_noise=-0.1), dict(real_target=0.4), dict(real_target=1.1)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            VAEGAN(4, **bad)
