@@ -8,15 +8,23 @@ from .ops import Tensor, tensor
 __version__ = "0.1.0"
 
 _API = ("VAE", "BetaVAE", "IWAE", "ConditionalVAE", "Autoencoder", "AdversarialAutoencoder", "Estimator", "load")
+# the layers above the engine, reachable as minivae.data, minivae.train, ... once named
+_SUBMODULES = ("core", "ops", "models", "data", "train", "eval", "latent", "config", "run", "api", "plot", "figures",
+               "image_models", "benchmarks", "testing", "philox", "distributed", "atomic", "cli")
 
 
 def __getattr__(name):
-    """The estimator API (minivae.VAE(...).fit(X), minivae.load), imported on first use so
-    that ``import minivae`` stays light."""
+    """The estimator API (minivae.VAE(...).fit(X), minivae.load) and the submodules, imported
+    on first use so that ``import minivae`` stays light."""
     if name in _API:
         from . import api
         return getattr(api, name)
+    if name in _SUBMODULES:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'minivae' has no attribute {name!r}")
+
+
 __all__ = ["Tensor", "tensor", "grad", "no_grad", "enable_grad", "set_grad_enabled",
            "manual_seed", "cuda_available", "functional", "nn", "optim", "set_kernels", "set_tf32", "kernel_info",
            "VAE", "BetaVAE", "IWAE", "ConditionalVAE", "Autoencoder", "AdversarialAutoencoder", "Estimator", "load"]

@@ -22,7 +22,7 @@ from . import backend, config, eval as evaluate, run
 from .core import no_grad
 from .models import MODELS
 from .train import load_model, save_checkpoint
-from .train.trainer import format_record
+from .train.settings import format_record
 
 
 class Estimator:

@@ -19,6 +19,7 @@ from . import __version__, backend, config, distributed, run
 from .atomic import output_folder, write_text
 from .data import NAMES
 from .models import MODELS
+from .optim import OPTIMIZERS
 from .train import TrainingDiverged, load_model
 from .train.lock import run_folder
 
@@ -330,20 +331,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def parser():
-    p = _Parser(prog="minivae", description="Autoencoders and VAEs on a from-scratch engine.")
-    p.add_argument("--version", action="version", version=f"minivae {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-
+def _demo_command(sub):
+    """minivae demo"""
     d = sub.add_parser("demo", help="train a VAE on generated sprites, write pictures and metrics", formatter_class=_Help)
     d.add_argument("--out", help="results folder (default: a fresh minivae-demo folder)")
     d.add_argument("--epochs", type=_positive(int), default=20)
     d.add_argument("--n", type=_positive(int), default=10000, help="number of sprites")
     d.add_argument("--seed", type=_seed, default=0)
     d.set_defaults(run=demo)
+    return d
 
-    sub.add_parser("models", help="list the model names").set_defaults(run=models)
 
+def _train_command(sub):
+    """minivae train"""
     t = sub.add_parser("train", help="train a model on a dataset",
                        description="Train a model. Each setting comes from the flag, else --config, else "
                                    "(with --resume) the run's saved settings, else the default shown.")
@@ -368,7 +368,7 @@ def parser():
     t.add_argument("--epochs", type=_positive(int), help="default 10")
     t.add_argument("--batch-size", type=_positive(int), help="default 100")
     t.add_argument("--lr", type=_positive(float), help="Adam's learning rate (default 1e-3)")
-    t.add_argument("--optimizer", choices=["adam", "sgd", "adagrad", "rmsprop"],
+    t.add_argument("--optimizer", choices=list(OPTIMIZERS),
                    help="default adam; AEVB's Algorithm 1 names SGD and Adagrad; VAE/GAN's paper, RMSProp")
     t.add_argument("--loss-scale", choices=["example", "dataset"],
                    help="descend the batch's mean loss (example, the default) or N/M times its sum, "
@@ -388,7 +388,11 @@ def parser():
     t.add_argument("--eager", action="store_true",
                    help="on cuda, launch each step's kernels from Python instead of replaying its CUDA graph")
     t.set_defaults(run=train)
+    return t
 
+
+def _eval_command(sub):
+    """minivae eval"""
     e = sub.add_parser("eval", help="ELBO, L_k and active units of a checkpoint", formatter_class=_Help)
     e.add_argument("checkpoint")
     e.add_argument("--data", help="a dataset name or file (default: the one the checkpoint was trained on)")
@@ -400,19 +404,31 @@ def parser():
     e.add_argument("--out", help="JSON results (default: next to the checkpoint)")
     e.add_argument("--seed", type=_seed, default=0, help="seeds the importance samples: a rerun gives the same numbers")
     e.set_defaults(run=eval_)
+    return e
 
+
+def _sample_command(sub):
+    """minivae sample"""
     s = sub.add_parser("sample", help="draw samples from a checkpoint into a PNG", formatter_class=_Help)
     s.add_argument("checkpoint")
     s.add_argument("-n", type=_positive(int), default=64)
     s.add_argument("--out", default="samples.png", help="a PNG picture, or a .npy file of the samples")
     s.add_argument("--seed", type=_seed, default=0)
     s.set_defaults(run=sample)
+    return s
 
+
+def _download_command(sub):
+    """minivae download"""
     g = sub.add_parser("download", help="fetch a dataset's files, checked against published digests", formatter_class=_Help)
     g.add_argument("name", help="mnist")
     g.add_argument("--data-dir", help="where to put them (default: $MINIVAE_DATA, else ./data)")
     g.set_defaults(run=download_)
+    return g
 
+
+def _figure_command(sub):
+    """minivae figure"""
     f = sub.add_parser("figure", help="draw one of the lectures' figures (training what it needs)",
                        formatter_class=_Help)
     f.add_argument("name", nargs="?", help="the figure (--list names them)")
@@ -423,7 +439,11 @@ def parser():
                    "finds it (default: $MINIVAE_DATA, else ./data)")
     f.add_argument("--force", action="store_true", help="replace an existing picture")
     f.set_defaults(run=figure)
+    return f
 
+
+def _bench_command(sub):
+    """minivae bench"""
     b = sub.add_parser("bench", help="time minivae's kernels, ops and training steps against PyTorch and JAX")
     b.add_argument("names", nargs="*", metavar="NAME", help="benchmarks to run (default: all of the device's: "
                    "engine_overhead kernels vae_step iwae_step conv_step; on cuda gpu_step conv_step)")
@@ -432,12 +452,21 @@ def parser():
                    "checkout's bench/results, else ./minivae-bench)")
     b.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     b.set_defaults(run=bench)
+    return b
 
-    for command in (d, t, e, s):
+
+def parser():
+    p = _Parser(prog="minivae", description="Autoencoders and VAEs on a from-scratch engine.")
+    p.add_argument("--version", action="version", version=f"minivae {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    runs = [_demo_command(sub)]   # the commands that train or run a model
+    sub.add_parser("models", help="list the model names").set_defaults(run=models)
+    runs += [_train_command(sub), _eval_command(sub), _sample_command(sub)]
+    for command in (_download_command, _figure_command, _bench_command):
+        command(sub)
+    for command in runs:
         command.add_argument("--force", action="store_true", help="replace existing outputs")
-    for command in (d, t, e, s):
         command.add_argument("--quiet", action="store_true", help="no progress bar")
-    for command in (d, t, e, s):
         command.add_argument("--device", choices=backend.DEVICES, default="cpu",
                              help="where the model computes (cuda needs CuPy and a GPU)")
         command.add_argument("--threads", type=_positive(int), default=_cores(),

@@ -23,6 +23,7 @@ import sys
 from .atomic import write_text
 from .data.files import parse_nested
 from .models import MODELS, options
+from .optim import OPTIMIZERS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,7 +37,6 @@ DEFAULTS = {
     "epochs": 10, "batch_size": 100, "lr": 1e-3, "optimizer": "adam", "loss_scale": "example", "adam_eps": 1e-8, "staged": False, "warmup": 0,
     "patience": None, "seed": 0, "labels_fraction": None, "pictures": True,
 }
-OPTIMIZERS = ("adam", "sgd", "adagrad", "rmsprop")
 MODEL_SETTINGS = ("k", "beta", "activation", "likelihood")   # settings that are model arguments
 # the arguments the settings above (or the data) fill in; [options] may name any other
 RESERVED = {"x_dim", "z_dim", "z_dims", "hidden", "n_classes", "generator", *MODEL_SETTINGS}
@@ -160,16 +160,7 @@ def model_kwargs(s, data):
     elif "z_dim" in accepted:   # (the naive Monte Carlo toy's latent space is fixed)
         kwargs["z_dim"] = latent[0]
     if "hidden" in accepted:
-        wide = data.x_dim > 100
-        hidden = s["hidden"] if s["hidden"] is not None else ([400] if wide else [64, 64])
-        nested = bool(hidden) and isinstance(hidden[0], list)
-        if "z_dims" in accepted:   # a stack of stochastic layers: one list of sizes per layer
-            hidden = hidden if nested else [hidden] * len(latent)
-            if len(hidden) != len(latent):
-                raise ValueError(f"{name}: hidden names {len(hidden)} layers' sizes for {len(latent)} latent layers")
-        elif nested:
-            raise ValueError(f"{name}: hidden is one list of sizes, got {hidden}")
-        kwargs["hidden"] = hidden
+        kwargs["hidden"] = _hidden(name, s["hidden"], data.x_dim, latent if "z_dims" in accepted else None)
     reason = None
     if "likelihood" in accepted:
         if s["likelihood"] is None:
@@ -182,7 +173,29 @@ def model_kwargs(s, data):
     if kwargs.get("likelihood") == "bernoulli" and len(x) and (x.min() < 0 or x.max() > 1):
         raise ValueError(f"a Bernoulli likelihood needs data in [0, 1]; {data.name} lies in "
                          f"[{x.min():.3g}, {x.max():.3g}]")
-    fraction, cls = s["labels_fraction"], MODELS[name]
+    if _check_labels(name, s["labels_fraction"], data, kwargs):
+        kwargs["n_classes"] = int(data.y_train.max()) + 1
+    return kwargs, reason
+
+
+def _hidden(name, hidden, x_dim, latent=None):
+    """The hidden sizes: as set, else 400 for images and 64, 64 for the rest; for a stack of
+    stochastic layers (``latent``, their sizes), one list of sizes per layer."""
+    hidden = hidden if hidden is not None else ([400] if x_dim > 100 else [64, 64])
+    nested = bool(hidden) and isinstance(hidden[0], list)
+    if latent is not None:
+        hidden = hidden if nested else [hidden] * len(latent)
+        if len(hidden) != len(latent):
+            raise ValueError(f"{name}: hidden names {len(hidden)} layers' sizes for {len(latent)} latent layers")
+    elif nested:
+        raise ValueError(f"{name}: hidden is one list of sizes, got {hidden}")
+    return hidden
+
+
+def _check_labels(name, fraction, data, kwargs):
+    """Whether the model learns from the data's labels; a ValueError when it needs labels the
+    data lack, or the fraction of labels does not suit it."""
+    cls = MODELS[name]
     if fraction is not None and cls.labels not in ("semi-supervised", "required"):
         learners = ", ".join(m for m, c in MODELS.items() if c.labels == "semi-supervised")
         raise ValueError(f"labels_fraction applies to {learners} (label-informed, the rest labelled -1: unknown); "
@@ -198,9 +211,7 @@ def model_kwargs(s, data):
         low = min(int(y.min()) for y in (data.y_train, data.y_valid) if y is not None and len(y))
         if low < (-1 if cls.labels == "semi-supervised" else 0):   # -1: an unknown label
             raise ValueError(f"{name} needs class labels 0, 1, 2, ...; {data.name} has the label {low}")
-    if labels_used(cls, fraction, labelled):
-        kwargs["n_classes"] = int(data.y_train.max()) + 1
-    return kwargs, reason
+    return labels_used(cls, fraction, labelled)
 
 
 def labels_used(cls, fraction, labelled):

@@ -1,5 +1,5 @@
 """The documentation cannot drift from the code: every Python block in README.md and docs/
-runs (one namespace a page, in a scratch folder), every TOML block is a config ``train``
+runs (one fresh interpreter a page, in a scratch folder), every TOML block is a config ``train``
 accepts, every ``minivae`` command in a console block parses with the real command line,
 every command a synopsis names exists, and every name on the lecture concordance exists."""
 import importlib
@@ -33,13 +33,19 @@ def minivae_commands(text):
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if blocks(p, "python")])
-def test_the_python_blocks_run(page, tmp_path, monkeypatch):
+def test_the_python_blocks_run(page, tmp_path):
+    """A page's blocks, in order, in a fresh interpreter, as a reader who starts from
+    ``import minivae`` runs them (this process has imported the command line, and with it
+    every submodule a page might reach for without importing it)."""
+    import subprocess
+    import sys
     if page.endswith("api.md"):
         pytest.importorskip("sklearn")
-    monkeypatch.chdir(tmp_path)
-    namespace = {}
-    for code in blocks(page, "python"):
-        exec(compile(code, page, "exec"), namespace)
+    script = tmp_path / "page.py"
+    script.write_text("\n".join(blocks(page, "python")))
+    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": os.path.abspath(ROOT)})
+    assert run.returncode == 0, f"{page}:\n{run.stderr[-3000:]}"
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -89,3 +95,18 @@ def test_every_name_on_the_concordance_exists():
         lectures = re.findall(r"^\| (\d{3})_\w+\.txt", f.read(), re.M)
     for number in lectures:                          # a section for each lecture
         assert f"({number})" in page, number
+
+
+def test_the_readmes_demo_numbers_are_the_committed_demos():
+    """The README quotes docs/demo/metrics.json, which ``minivae demo --out docs/demo --force``
+    writes beside the pictures it shows: a rerun that changes them shows here."""
+    import json
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = " ".join(f.read().split())
+    with open(os.path.join(DOCS, "demo", "metrics.json")) as f:
+        metrics = json.load(f)
+    tracks = ", ".join(f"{unit} {factor}" for unit, factor in metrics["unit_tracks"].items())
+    quoted = (f"validation ELBO {metrics['valid_elbo']:.1f} nats, L_100 {metrics['valid_L_100']:.1f} nats, "
+              f"{metrics['active_units']} active units after {metrics['epochs']} epochs; the units track "
+              f"{tracks}; MIG {metrics['mig']:.3f}")
+    assert quoted in readme, quoted

@@ -50,6 +50,10 @@ class Model(Module):
     # momentum), which settings given to fit override.
     player_steps = {}
     player_adam = {}
+    # Whether ``loss`` ranks one state of the model against another, so that fit may keep the
+    # best (best.npz) and stop early by it. A GAN's players' losses measure each against the
+    # other as it is now: no sum of them says which epoch's model is better.
+    loss_ranks = True
     # The number of training examples N (AEVB's N, the slides' n), which fit sets before
     # training; a loss that weighs its terms by it reads it here.
     dataset_size = None

@@ -9,10 +9,9 @@ The cluster logits start spread out: the output layer's weights for them are ``c
 times their Glorot draw, so that from the first step each input leans to one cluster and the
 clusters share the data. From near-uniform outputs (gain 1) every input gets the same push
 from the categorical adversary, towards the same few vertices, and a cluster no input picks
-gets no gradient after that (d y_k / d logit_k = y_k (1 - y_k), about 0): on the mixture toy
-(10 clusters, 30 epochs, seeds 0 to 3) gain 1 used 5 or 6 of the 10 clusters, gain 5 and 10
-used 7 to 9 (accuracy 0.74 to 0.90), gain 20 and more fewer again, its softmax saturated
-from the start.
+gets no gradient after that (d y_k / d logit_k = y_k (1 - y_k), about 0). Too large a gain
+saturates the softmax from the start (docs/quality.md, "The clustering AAE's cluster gain",
+has the runs).
 
 Semi-supervised (Sec. 5): with ``n_classes``, a labelled input's cluster is its class, the
 first n_classes clusters standing for the classes; the encoder's loss adds the cross-entropy

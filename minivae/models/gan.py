@@ -9,9 +9,8 @@ VAE_Disl: train the GAN, freeze its D_l, then train a VAE on
 Larsen et al. compare it with VAE/GAN, where D_l keeps learning alongside the VAE. Theirs
 has no pixel term (w = 0, the default): a frozen D_l is blind to what its strided
 convolutions sum away, and on binarized MNIST the decoder fills that blind spot with
-horizontal stripes (bench/image_quality.py: reconstructions 1.31 times as sharp as real
-digits, by stripes). ``pixel_weight`` w adds the pixel likelihood back; at w = 1 the
-stripes were gone and the reconstructions still sharper than the plain VAE's (docs/quality.md).
+horizontal stripes. ``pixel_weight`` w adds the pixel likelihood back, which takes the
+stripes away (docs/quality.md, "Image models", has the runs).
 """
 
 from .. import backend, functional as F
@@ -84,7 +83,11 @@ class GAN(Model):
             out["generator"] = F.bce_with_logits(d(fake), ones)
         return out
 
+    loss_ranks = False
+
     def loss(self, x, y=None):
+        """The two players' losses and, as the one number a loss must give, their sum, which
+        ranks nothing (``loss_ranks``)."""
         terms = self.losses(x, y)
         return terms["discriminator"] + terms["generator"], terms
 

@@ -170,8 +170,15 @@ class VAEGAN(Model):
         return F.gaussian_nll(f_x, f_tilde, logvar, reduction="none").sum(-1).mean()
 
     def loss(self, x, y=None):
+        """-ELBO in pixels, KL(q(z|x) || p(z)) - log p(x|z) with one draw z, which ranks
+        checkpoints; beside it the players' own losses, which move with the discriminator
+        they are measured by."""
         terms = self.losses(x, y)
-        return terms["encoder"] + terms["decoder"], terms
+        x = self.as_input(x)
+        mu, logvar = self.encode(x)
+        z, kl = F.reparameterize_kl(mu, logvar, self.generator.normal(mu.shape))
+        nll = -self.likelihood.log_prob(x, self.decode(z))
+        return (kl + nll).mean(), {**terms, "kl": kl.mean(), "recon": nll.mean()}
 
     def sample(self, n, y=None):
         with no_grad():

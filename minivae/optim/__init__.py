@@ -7,3 +7,6 @@ from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .schedule import ExponentialLR, Schedule, StagedLR, StepLR, staged_lr
 from .sgd import SGD
+
+# the optimizers a run may name, by name (the trainer builds them, config checks the name)
+OPTIMIZERS = {"adam": Adam, "sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop}

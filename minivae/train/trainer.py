@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from .. import backend, distributed, kernels, nn, optim
+from .. import backend, distributed, nn, optim
 from ..atomic import refuse_link, write_text
 from ..core import no_grad
 from ..models.vae import kl_warmup
@@ -22,6 +22,7 @@ from .checkpoint import read_checkpoint, read_header, save_checkpoint
 from .graphs import StepGraphs
 from .lock import run_folder
 from .progress import Progress
+from .settings import Settings, print_record
 
 
 class TrainingDiverged(ValueError):
@@ -73,13 +74,9 @@ def write_metrics(out, history):
     write_text(os.path.join(out, "metrics.jsonl"), text, ".jsonl")
 
 
-def format_record(record):
-    return "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items())
-
-
 def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100, lr=1e-3, seed=0,
         out=None, resume=False, patience=None, warmup_epochs=0, schedule=None, progress=True,
-        log=lambda record: print(format_record(record), flush=True), adam=None, force=False, config=None,
+        log=print_record, adam=None, force=False, config=None,
         graphs=None, optimizer="adam", loss_scale="example", world=None):
     """Train ``model`` and return the history (a dict per epoch).
 
@@ -108,34 +105,13 @@ def fit(model, x, y=None, valid=None, y_valid=None, *, epochs=10, batch_size=100
 
     While it runs, ``out`` is locked: a second run into the same folder is refused.
     """
-    if len(x) == 0:
-        raise ValueError("fit: no training data")
-    for xs, ys, which in ((x, y, "training"), (valid, y_valid, "validation")):
-        if xs is not None and ys is not None and len(ys) != len(xs):
-            raise ValueError(f"fit: {len(ys)} labels for {len(xs)} {which} examples")
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"fit: epochs and batch_size must be positive, got {epochs} and {batch_size}")
-    if schedule not in (None, "staged"):
-        raise ValueError(f"fit: schedule must be None or 'staged', got {schedule!r}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"fit: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
-    if loss_scale not in ("example", "dataset"):
-        raise ValueError(f"fit: loss_scale must be 'example' or 'dataset', got {loss_scale!r}")
-    world = world or distributed.World()
-    if world.size > 1 and graphs:
-        raise ValueError("fit: CUDA graphs are not recorded across ranks; use graphs=False")
-    if batch_size < world.size:
-        raise ValueError(f"fit: a batch of {batch_size} cannot be shared by {world.size} ranks")
-    if optimizer != "adam" and graphs:
-        raise ValueError("fit: CUDA graphs keep Adam's step count on the device; use optimizer='adam' or graphs=False")
-    graphs = False if optimizer != "adam" or world.size > 1 else _graphs_wanted(graphs, model, adam)
+    s = Settings(epochs, batch_size, lr, seed, out, resume, patience, warmup_epochs, schedule, progress, log, adam,
+                 force, config, graphs, optimizer, loss_scale, world).checked(model, x, y, valid, y_valid)
     noise = getattr(model, "generator", None)
-    with drawing_from(model, None if noise is None else _training_noise(noise, model.device, seed, graphs)), \
-            run_folder(out) if out and world.rank == 0 else contextlib.nullcontext(), \
-            _shared_draws(model, world) as shards, _shared_statistics(model, world):
-        return _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-                    warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer,
-                    loss_scale, world, shards)
+    with drawing_from(model, None if noise is None else _training_noise(noise, model.device, s.seed, s.graphs)), \
+            run_folder(s.out) if s.out and s.world.rank == 0 else contextlib.nullcontext(), \
+            _shared_draws(model, s.world) as shards, _shared_statistics(model, s.world):
+        return _fit(model, x, y, valid, y_valid, s, shards)
 
 
 def _training_noise(noise, device, seed, graphs):
@@ -176,30 +152,13 @@ def _shared_statistics(model, world):
             m.world = None
 
 
-def _graphs_wanted(graphs, model, adam):
-    if getattr(model, "skips_updates", False):
-        if graphs:
-            raise ValueError(f"fit: {type(model).__name__} decides on the host whether to skip a player's "
-                             "update, which a step recorded as a CUDA graph cannot; use graphs=False")
-        return False
-    if graphs is None:
-        return model.device == "cuda" and kernels.kernel_mode() == "fast" and not (adam or {}).get("amsgrad")
-    if graphs and (model.device != "cuda" or kernels.kernel_mode() != "fast" or (adam or {}).get("amsgrad")):
-        raise ValueError(f"fit: CUDA graphs need a model on cuda (this one is on {model.device}), the fast "
-                         f"kernels (now {kernels.kernel_mode()!r}) and Adam without amsgrad")
-    return bool(graphs)
-
-
-OPTIMIZERS = {"adam": optim.Adam, "sgd": optim.SGD, "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop}
-
-
 def _optimizers(model, lr, adam, graphs, optimizer="adam"):
     """The optimizer per player; Adam for CUDA graphs, with its step count on the device and
     over one flat buffer of the player's parameters when no parameter belongs to two players."""
     players = model.players()
     own = lambda name: {**(model.player_adam.get(name, {}) if optimizer == "adam" else {}), **(adam or {})}
     if not graphs:
-        return {name: OPTIMIZERS[optimizer](params, lr=lr, **own(name)) for name, params in players.items()}
+        return {name: optim.OPTIMIZERS[optimizer](params, lr=lr, **own(name)) for name, params in players.items()}
     ids = [id(p) for params in players.values() for p in params]
     if len(ids) == len(set(ids)):
         return {name: optim.FlatOptimizer(params, optim.Adam, lr=lr, device_steps=True, **own(name))
@@ -320,148 +279,211 @@ def _last_good(checkpoint):
     return "nothing was saved"
 
 
-def _fit(model, x, y, valid, y_valid, epochs, batch_size, lr, seed, out, resume, patience,
-         warmup_epochs, schedule, progress, log, adam, force, config, graphs, optimizer, loss_scale, world, shards):
-    settings = {"seed": seed, "batch_size": batch_size, "lr": lr, "schedule": schedule,
-                "warmup_epochs": warmup_epochs, "optimizer": optimizer, "loss_scale": loss_scale}
-    if world.size > 1:   # before anything collective: ranks that disagree here would wait for each other for ever
-        world.check_same("run settings", {**settings, "epochs": epochs, "patience": patience, "resume": bool(resume),
-                                          "out": out and os.path.abspath(out), "force": bool(force)})
-    opts = _optimizers(model, lr, adam, graphs, optimizer)
-    recorder = StepGraphs(say=lambda line: print(line, flush=True)) if graphs else None
-    scale = float(len(x)) if loss_scale == "dataset" else 1.0   # N/M times the sum = N times the mean
-    model.dataset_size = len(x)   # Model.dataset_size: N, for a loss that weighs its terms by it
-    players = model.players()
-    mine = {name: {id(p) for p in params} for name, params in players.items()}
-    steps = {name: _step(model, opt, name, lambda: recorder is not None and recorder.recording, scale, world,
-                         players[name], [p for p in model.parameters() if id(p) not in mine[name]])
-             for name, opt in opts.items()}
-    writes = bool(out) and world.rank == 0
-    if writes:   # refused before any work: a write would land where a planted link points
-        for name in RUN_FILES:
-            refuse_link(os.path.join(out, name))
-    beta = getattr(model, "beta", None)
-    history, start_epoch, best, stale = [], 1, math.inf, 0
-    checkpoint = os.path.join(out, "checkpoint.npz") if out else None
-    if out:
-        settings["data"] = resuming.data_identity(x, y, valid, y_valid)
-        settings["adam"] = adam or {}
-    if resume:
-        resumed = resuming.check(checkpoint, model, opts, settings, epochs, force,
-                                lambda path: _from_rank_0(world, lambda: read_checkpoint(path, model)), patience)
-        resuming.restore(resumed, model, opts, checkpoint)
-        history, start_epoch, best, stale = resumed.history, resumed.epoch + 1, resumed.best, resumed.stale
-    if writes:   # every check passed: the run's record, then its metrics as the checkpoint has them
-        if config is not None:
-            write_text(os.path.join(out, "config.json"), json.dumps(config, indent=2) + "\n", ".json")
-        if resume:
-            write_metrics(out, history)
-        elif os.path.exists(os.path.join(out, "metrics.jsonl")):   # a fresh run: a fresh log, the old one kept
+def _fit(model, x, y, valid, y_valid, s, shards):
+    """The loop: each epoch, the players step in turn on every batch; then the epoch's
+    record, its checkpoint and the early stop (_Run holds what the loop carries)."""
+    run = _Run(model, x, y, valid, y_valid, s)
+    x_all, y_all, to_batch = _on_device(model.device, x, y)
+    for epoch in range(run.start_epoch, s.epochs + 1):
+        batches = run.begin_epoch(epoch, len(x))
+        bar = Progress(len(batches), f"epoch {epoch}/{s.epochs}", s.progress and s.world.rank == 0)
+        totals, seen, start = {}, 0, time.perf_counter()
+        model.train()
+        with run.replaying():
+            for i, idx in enumerate(batches, 1):
+                batch, (idx, share) = len(idx), _my_share(s.world, shards, idx)
+                xb, yb = x_all[to_batch(idx)], None if y_all is None else y_all[idx]
+                try:
+                    run.step_players(xb, yb, batch, share, totals)
+                    if i % READ_EVERY == 0 or i == len(batches):
+                        run.read_replays(totals)
+                except _NonFinite as bad:
+                    bar.close()
+                    raise TrainingDiverged(f"the {bad.name} loss became {bad.value} in epoch {epoch}; "
+                                           + _last_good(run.checkpoint)) from None
+                seen += batch
+                bar.update(batch, {k: v / seen for k, v in totals.items()})
+        bar.close()
+        if run.end_epoch(epoch, {k: v / seen for k, v in totals.items()}, time.perf_counter() - start, shards):
+            break
+    run.finish()
+    return run.history
+
+
+def _my_share(world, shards, idx):
+    """This rank's rows of a batch, and their share of it; alone, all of it."""
+    if world.size == 1:
+        return idx, 1.0
+    batch, part = len(idx), world.share(len(idx))
+    for g in shards:
+        g.shard(part, batch)
+    return idx[part], (part.stop - part.start) / batch
+
+
+class _Run:
+    """What one fit carries from epoch to epoch: the optimizers and steps of the players, the
+    history and the best validation loss (restored on a resume), the run folder's files."""
+
+    def __init__(self, model, x, y, valid, y_valid, s):
+        self.model, self.s, self.valid, self.y_valid = model, s, valid, y_valid
+        self.settings = s.recorded()
+        if s.world.size > 1:   # before anything collective: ranks that disagree here would wait for ever
+            s.world.check_same("run settings", s.agreed())
+        self.opts = _optimizers(model, s.lr, s.adam, s.graphs, s.optimizer)
+        self.recorder = StepGraphs(say=lambda line: print(line, flush=True)) if s.graphs else None
+        scale = float(len(x)) if s.loss_scale == "dataset" else 1.0   # N/M times the sum = N times the mean
+        model.dataset_size = len(x)   # Model.dataset_size: N, for a loss that weighs its terms by it
+        players = model.players()
+        mine = {name: {id(p) for p in params} for name, params in players.items()}
+        self.steps = {name: _step(model, opt, name, lambda: self.recorder is not None and self.recorder.recording,
+                                  scale, s.world, players[name],
+                                  [p for p in model.parameters() if id(p) not in mine[name]])
+                      for name, opt in self.opts.items()}
+        self.writes = bool(s.out) and s.world.rank == 0
+        if self.writes:   # refused before any work: a write would land where a planted link points
+            for name in RUN_FILES:
+                refuse_link(os.path.join(s.out, name))
+        self.beta = getattr(model, "beta", None)
+        self.history, self.start_epoch, self.best, self.stale = [], 1, math.inf, 0
+        self.checkpoint = os.path.join(s.out, "checkpoint.npz") if s.out else None
+        if s.out:
+            self.settings["data"] = resuming.data_identity(x, y, valid, y_valid)
+            self.settings["adam"] = s.adam or {}
+        if s.resume:
+            resumed = resuming.check(self.checkpoint, model, self.opts, self.settings, s.epochs, s.force,
+                                     lambda path: _from_rank_0(s.world, lambda: read_checkpoint(path, model)),
+                                     s.patience)
+            resuming.restore(resumed, model, self.opts, self.checkpoint)
+            self.history, self.start_epoch = resumed.history, resumed.epoch + 1
+            self.best, self.stale = resumed.best, resumed.stale
+        if self.writes:
+            self._open_folder()
+        if not s.resume and getattr(model, "first_stage", None):   # a stage trained first (Model.first_stage)
+            model.before_fit(x, y, lambda stage, data, epochs, labels=None: fit(
+                stage.to(model.device), data, labels, epochs=epochs, batch_size=s.batch_size, lr=s.lr, seed=s.seed,
+                progress=s.progress, log=lambda record: s.log({"stage": type(stage).__name__, **record}),
+                adam=s.adam, graphs=s.graphs, optimizer=s.optimizer, loss_scale=s.loss_scale, world=s.world))
+        if s.world.size > 1:
+            _same_start(model, x, y, valid, self.settings, s.world)
+        self.generators = {id(g): g for g in (backend.default_generator(), getattr(model, "generator", None)) if g}
+        self.unread = {}   # player -> the device sum of replayed losses x batch sizes, not yet read
+
+    def _open_folder(self):
+        """Every check passed: the run's record, then its metrics as the checkpoint has them; a
+        fresh run's log starts afresh, the old one kept beside it."""
+        out = self.s.out
+        if self.s.config is not None:
+            write_text(os.path.join(out, "config.json"), json.dumps(self.s.config, indent=2) + "\n", ".json")
+        if self.s.resume:
+            write_metrics(out, self.history)
+        elif os.path.exists(os.path.join(out, "metrics.jsonl")):
             i = 1
             while os.path.exists(os.path.join(out, f"metrics-previous-{i}.jsonl")):
                 i += 1
             os.replace(os.path.join(out, "metrics.jsonl"), os.path.join(out, f"metrics-previous-{i}.jsonl"))
-    if not resume and getattr(model, "first_stage", None):   # a stage trained first (Model.first_stage)
-        model.before_fit(x, y, lambda stage, data, epochs, labels=None: fit(
-            stage.to(model.device), data, labels, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-            progress=progress, log=lambda record: log({"stage": type(stage).__name__, **record}), adam=adam,
-            graphs=graphs, optimizer=optimizer, loss_scale=loss_scale, world=world))
-    if world.size > 1:
-        _same_start(model, x, y, valid, settings, world)
-    x_all, y_all, to_batch = _on_device(model.device, x, y)
-    generators = {id(g): g for g in (backend.default_generator(), getattr(model, "generator", None)) if g}
-    for epoch in range(start_epoch, epochs + 1):
-        for g in generators.values():
-            g.seed(_epoch_seed(seed, epoch))
-        if beta is not None and warmup_epochs:
-            model.beta = kl_warmup(epoch - 1, warmup_epochs, beta)
+
+    def begin_epoch(self, epoch, n):
+        """Reseed every generator from (seed, epoch), set the KL weight and learning rate,
+        and return the epoch's batches of shuffled indices."""
+        s, model = self.s, self.model
+        for g in self.generators.values():
+            g.seed(_epoch_seed(s.seed, epoch))
+        if self.beta is not None and s.warmup_epochs:
+            model.beta = kl_warmup(epoch - 1, s.warmup_epochs, self.beta)
         model.begin_epoch(epoch)
-        for opt in opts.values():
-            opt.lr = optim.staged_lr(epoch - 1, lr) if schedule == "staged" else lr
-        order = np.random.default_rng(_epoch_seed(seed, epoch)).permutation(len(x))
-        batches = [order[i:i + batch_size] for i in range(0, len(x), batch_size)]
-        if world.size > 1:   # a last batch the ranks cannot all share is left out
-            batches = [idx for idx in batches if len(idx) >= world.size]
-        bar = Progress(len(batches), f"epoch {epoch}/{epochs}", progress and world.rank == 0)
-        totals, seen, start = {}, 0, time.perf_counter()
-        unread = {}   # player -> the device sum of replayed losses x batch sizes, not yet read
-        model.train()
-        if recorder:
-            recorder.forget()
-        with recorder.running() if recorder else contextlib.nullcontext():
-            for i, idx in enumerate(batches, 1):
-                batch, share = len(idx), 1.0
-                if world.size > 1:   # this rank's rows, weighted by their share of the batch
-                    part = world.share(batch)
-                    share = (part.stop - part.start) / batch
-                    for g in shards:
-                        g.shard(part, batch)
-                    idx = idx[part]
-                xb, yb = x_all[to_batch(idx)], None if y_all is None else y_all[idx]
-                try:
-                    for name, opt in opts.items():
-                        repeats = model.player_steps.get(name, 1)   # its mean over them is logged
-                        for _ in range(repeats):
-                            loss = recorder.step(name, steps[name], opt, xb, yb) if recorder else \
-                                steps[name](xb, yb, share)
-                            if isinstance(loss, float):   # checked before its update
-                                totals[name] = totals.get(name, 0.0) + loss * batch / repeats
-                            else:                         # a replay's: summed on the device, read below
-                                part = loss.data * (batch / repeats)
-                                unread[name] = part if name not in unread else unread[name] + part
-                    if unread and (i % READ_EVERY == 0 or i == len(batches)):
-                        for name, total in unread.items():
-                            value = float(total)
-                            if not math.isfinite(value):
-                                raise _NonFinite(name, value)
-                            totals[name] = totals.get(name, 0.0) + value
-                        unread = {}
-                except _NonFinite as bad:
-                    bar.close()
-                    raise TrainingDiverged(f"the {bad.name} loss became {bad.value} in epoch {epoch}; "
-                                           + _last_good(checkpoint)) from None
-                seen += batch
-                bar.update(batch, {k: v / seen for k, v in totals.items()})
-        bar.close()
+        for opt in self.opts.values():
+            opt.lr = optim.staged_lr(epoch - 1, s.lr) if s.schedule == "staged" else s.lr
+        order = np.random.default_rng(_epoch_seed(s.seed, epoch)).permutation(n)
+        batches = [order[i:i + s.batch_size] for i in range(0, n, s.batch_size)]
+        self.unread = {}
+        if s.world.size > 1:   # a last batch the ranks cannot all share is left out
+            batches = [idx for idx in batches if len(idx) >= s.world.size]
+        return batches
+
+    @contextlib.contextmanager
+    def replaying(self):
+        """On a GPU with graphs, each player's step is recorded once and replayed after."""
+        if not self.recorder:
+            yield
+            return
+        self.recorder.forget()
+        with self.recorder.running():
+            yield
+
+    def step_players(self, xb, yb, batch, share, totals):
+        """Each player's steps on one batch, their losses summed into ``totals`` (times the
+        batch's size; a replay's stay on the device until read_replays)."""
+        for name, opt in self.opts.items():
+            repeats = self.model.player_steps.get(name, 1)   # its mean over them is logged
+            for _ in range(repeats):
+                loss = self.recorder.step(name, self.steps[name], opt, xb, yb) if self.recorder else \
+                    self.steps[name](xb, yb, share)
+                if isinstance(loss, float):   # checked before its update
+                    totals[name] = totals.get(name, 0.0) + loss * batch / repeats
+                else:                         # a replay's: summed on the device, read below
+                    part = loss.data * (batch / repeats)
+                    self.unread[name] = part if name not in self.unread else self.unread[name] + part
+
+    def read_replays(self, totals):
+        for name, total in self.unread.items():
+            value = float(total)
+            if not math.isfinite(value):
+                raise _NonFinite(name, value)
+            totals[name] = totals.get(name, 0.0) + value
+        self.unread = {}
+
+    def end_epoch(self, epoch, train, seconds, shards):
+        """The epoch's record (training losses ``train``, validation), checked, logged and
+        saved; True when the early stop ends the run."""
+        s, model = self.s, self.model
         model.eval()
         for g in shards:   # validation: every rank alike, on the whole set
             g.shard(None, None)
-        if world.size > 1:
-            world.check_same(f"parameters after epoch {epoch}", distributed.digest(
+        if s.world.size > 1:
+            s.world.check_same(f"parameters after epoch {epoch}", distributed.digest(
                 [p.data for p in model.parameters()]))
-        record = {"epoch": epoch, **{f"train_{k}": v / seen for k, v in totals.items()},
-                  "seconds": time.perf_counter() - start, "lr": next(iter(opts.values())).lr}
-        if beta is not None:
+        record = {"epoch": epoch, **{f"train_{k}": v for k, v in train.items()},
+                  "seconds": seconds, "lr": next(iter(self.opts.values())).lr}
+        if self.beta is not None:
             record["beta"] = model.beta
-        if valid is not None:
-            record.update({f"valid_{k}": v for k, v in _evaluate(model, valid, y_valid, batch_size).items()})
+        if self.valid is not None:
+            record.update({f"valid_{k}": v for k, v in _evaluate(model, self.valid, self.y_valid,
+                                                                  s.batch_size).items()})
         broken = _diverged(model, record)
         if broken:   # caught before it is saved: the checkpoint on disk stays the last good one
-            raise TrainingDiverged(f"{broken} after epoch {epoch}; " + _last_good(checkpoint))
-        history.append(record)
-        if world.rank == 0:
-            log(record)
-        if writes:
-            meta = {"model": getattr(model, "spec", None), "epoch": epoch, "history": history, "seed": seed,
-                    "settings": settings, **({"config": config} if config else {}),
-                    "generators": [str(g.get_state()) for g in generators.values()]}
-            # best.npz before the checkpoint: killed between the two, the run resumes from the
-            # epoch before, does this one again and writes the same best.npz
-            if record.get("valid_loss", math.inf) < best:
-                save_checkpoint(os.path.join(out, "best.npz"), model, opts, meta)
-            save_checkpoint(checkpoint, model, opts, meta)
-            write_metrics(out, history)
-        if "valid_loss" in record:
-            if record["valid_loss"] < best:
-                best, stale = record["valid_loss"], 0
-            else:
-                stale += 1
-            # Rank 0 decides for all: a rank that stopped alone would leave the others
-            # waiting in the next step's sum for ever.
-            if world.broadcast(patience is not None and stale >= patience):
-                if world.rank == 0:
-                    print(f"early stopping: no improvement in {patience} epochs (best {best:.4f})", flush=True)
-                break
-    if beta is not None:
-        model.beta = beta
-    return history
+            raise TrainingDiverged(f"{broken} after epoch {epoch}; " + _last_good(self.checkpoint))
+        self.history.append(record)
+        if s.world.rank == 0:
+            s.log(record)
+        if self.writes:
+            self._save(epoch, record)
+        return "valid_loss" in record and self.model.loss_ranks and self._stops(record["valid_loss"])
+
+    def _save(self, epoch, record):
+        meta = {"model": getattr(self.model, "spec", None), "epoch": epoch, "history": self.history,
+                "seed": self.s.seed, "settings": self.settings, **({"config": self.s.config} if self.s.config else {}),
+                "generators": [str(g.get_state()) for g in self.generators.values()]}
+        # best.npz before the checkpoint: killed between the two, the run resumes from the
+        # epoch before, does this one again and writes the same best.npz
+        if self.model.loss_ranks and record.get("valid_loss", math.inf) < self.best:
+            save_checkpoint(os.path.join(self.s.out, "best.npz"), self.model, self.opts, meta)
+        save_checkpoint(self.checkpoint, self.model, self.opts, meta)
+        write_metrics(self.s.out, self.history)
+
+    def _stops(self, loss):
+        if loss < self.best:
+            self.best, self.stale = loss, 0
+        else:
+            self.stale += 1
+        # Rank 0 decides for all: a rank that stopped alone would leave the others waiting in
+        # the next step's sum for ever.
+        patience = self.s.patience
+        if self.s.world.broadcast(patience is not None and self.stale >= patience):
+            if self.s.world.rank == 0:
+                print(f"early stopping: no improvement in {patience} epochs (best {self.best:.4f})", flush=True)
+            return True
+        return False
+
+    def finish(self):
+        if self.beta is not None:
+            self.model.beta = self.beta

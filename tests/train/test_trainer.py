@@ -258,11 +258,11 @@ def test_fit_tells_the_model_each_epoch_it_begins_and_a_resumed_run_goes_on_coun
 def test_a_player_steps_as_often_and_with_the_adam_settings_its_model_declares(monkeypatch):
     """Model.player_steps and Model.player_adam: an AAE's critic stepped three times a batch
     with Adam's beta1 halved; the autoencoder once, with the defaults (or fit's ``adam``)."""
-    from minivae.train import trainer
+    from minivae import optim
     mv.manual_seed(0)
     model = create("aae", x_dim=2, z_dim=2, hidden=(8,), critic_steps=3)
     calls, made = {}, {}
-    original_losses, original_adam = model.losses, trainer.OPTIMIZERS["adam"]
+    original_losses, original_adam = model.losses, optim.OPTIMIZERS["adam"]
 
     def counted(x, y=None, player=None):
         calls[player] = calls.get(player, 0) + 1
@@ -273,7 +273,7 @@ def test_a_player_steps_as_often_and_with_the_adam_settings_its_model_declares(m
         made[len(made)] = settings
         return opt
     monkeypatch.setattr(model, "losses", counted)
-    monkeypatch.setitem(trainer.OPTIMIZERS, "adam", adam)
+    monkeypatch.setitem(optim.OPTIMIZERS, "adam", adam)
     fit(model, DATA.train[:200], epochs=1, batch_size=100, progress=False, log=lambda s: None,
         adam={"eps": 1e-6})
     assert calls == {"autoencoder": 2, "discriminator": 6}
@@ -323,3 +323,20 @@ def test_a_divergence_in_an_epochs_last_step_is_caught_before_it_is_saved(tmp_pa
     records = [json.loads(line, parse_constant=lambda c: pytest.fail(f"metrics.jsonl holds {c}"))
                for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in records] == list(range(1, epoch))
+
+
+def test_a_gans_summed_losses_pick_no_best_and_stop_nothing(tmp_path):
+    """A GAN's loss ranks no epoch (Model.loss_ranks): fit keeps no best.npz for it and
+    refuses to stop early by it; each player's losses are still reported."""
+    mv.manual_seed(0)
+    gan = create("gan", x_dim=2, z_dim=2, hidden=(8,), disc_hidden=(8, 4), likelihood="gaussian")
+    history = fit(gan, DATA.train[:300], valid=DATA.valid[:100], epochs=2, out=str(tmp_path), progress=False,
+                  log=lambda s: None)
+    assert {"train_generator", "train_discriminator", "valid_generator", "valid_discriminator"} <= set(history[-1])
+    assert os.path.exists(tmp_path / "checkpoint.npz") and not os.path.exists(tmp_path / "best.npz")
+    with pytest.raises(ValueError, match="GAN's loss ranks no epoch"):
+        fit(gan, DATA.train[:300], valid=DATA.valid[:100], epochs=2, patience=1, progress=False, log=lambda s: None)
+    vae = create("vae", x_dim=2, z_dim=2, hidden=(8,), likelihood="gaussian")
+    fit(vae, DATA.train[:300], valid=DATA.valid[:100], epochs=1, out=str(tmp_path / "vae"), progress=False,
+        log=lambda s: None)
+    assert os.path.exists(tmp_path / "vae" / "best.npz")
