@@ -135,8 +135,11 @@ class VAEGAN(Model):
         if player != "discriminator":
             f_x = self.features(x)
             llike = self.feature_nll(f_x, self.features(x_tilde))
-            if self.pixel_weight:
-                llike = llike - self.likelihood.log_prob(x, out_tilde).mean() * self.pixel_weight
+            if self.pixel_weight or player is None:
+                pixels = -self.likelihood.log_prob(x, out_tilde).mean()
+                llike = llike + pixels * self.pixel_weight if self.pixel_weight else llike
+        if player is None:   # the pixel ELBO's terms, which ``loss`` ranks by
+            out["kl"], out["recon"] = kl.mean(), pixels
         if player in (None, "encoder"):
             out["encoder"] = kl.mean() + llike
         if player in (None, "decoder"):
@@ -170,15 +173,11 @@ class VAEGAN(Model):
         return F.gaussian_nll(f_x, f_tilde, logvar, reduction="none").sum(-1).mean()
 
     def loss(self, x, y=None):
-        """-ELBO in pixels, KL(q(z|x) || p(z)) - log p(x|z) with one draw z, which ranks
+        """-ELBO in pixels, KL(q(z|x) || p(z)) - log p(x|z) with the players' draw z, which ranks
         checkpoints; beside it the players' own losses, which move with the discriminator
         they are measured by."""
         terms = self.losses(x, y)
-        x = self.as_input(x)
-        mu, logvar = self.encode(x)
-        z, kl = F.reparameterize_kl(mu, logvar, self.generator.normal(mu.shape))
-        nll = -self.likelihood.log_prob(x, self.decode(z))
-        return (kl + nll).mean(), {**terms, "kl": kl.mean(), "recon": nll.mean()}
+        return terms["kl"] + terms["recon"], terms
 
     def sample(self, n, y=None):
         with no_grad():
