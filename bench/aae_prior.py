@@ -24,7 +24,7 @@ from minivae.benchmarks.common import write_result
 from minivae.data import load_dataset
 from minivae.eval.prior_match import MATCH_ENERGY, MATCH_NEIGHBOURS, prior_match
 from minivae.models.priors import sampler
-from minivae.train.checkpoint import load_model
+from minivae.checkpoint import load_model
 
 
 def one_seed(seed, args, folder):

@@ -11,6 +11,8 @@ import contextlib
 import os
 import tempfile
 
+import numpy as np
+
 TEMPORARY = ".tmp-"   # the prefix of a write in progress: .tmp-PID-..., cleared by run_folder
 
 
@@ -127,3 +129,8 @@ def _umask():
     umask = os.umask(0)
     os.umask(umask)
     return umask
+
+
+def save_npz(path, arrays):
+    """``np.savez`` that never leaves a half-written file at ``path``."""
+    return write_atomically(path, lambda f: np.savez(f, **arrays), ".npz")

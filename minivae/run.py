@@ -22,7 +22,7 @@ from .data.datasets import Dataset
 from .functional import iwae_bound
 from .models import check_sizes, create, step_bytes
 from .train import fit, read_header
-from .train.progress import Progress
+from .progress import Progress
 
 
 # --- settings -------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import minivae as mv
 from minivae.data import load_dataset
 from minivae.models import create
 from minivae.train import fit, load_model, resume
-from minivae.train.checkpoint import read_header
+from minivae.checkpoint import read_header
 from minivae.train.trainer import _optimizers
 
 FOLDER = tempfile.mkdtemp()

@@ -46,7 +46,7 @@ def log_likelihood(model, x, k=5000, chunk=CHUNK, batch=BATCH, y=None, progress=
 
 
 def _log_likelihood(model, x, k, chunk, batch, y, progress, seed, world, starts, say=None):
-    from ..train.progress import Progress
+    from ..progress import Progress
     generators = {id(g): g for g in (backend.default_generator(model.device), getattr(model, "generator", None)) if g}
     out, summed, seen = [], 0.0, 0
     xp = backend.array_module(model.device)   # the chunks are combined where they are computed

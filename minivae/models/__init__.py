@@ -21,7 +21,7 @@ from .mixture_vae import MixturePosteriorVAE
 from .naive_mc import NaiveMonteCarlo
 from .settings import check_options, check_sizes, step_bytes  # noqa: F401
 from .sparse_ae import SparseAutoencoder
-from .vae import VAE, BetaVAE, kl_warmup
+from .vae import VAE, BetaVAE
 from .vaegan import VAEGAN
 
 MODELS = {

@@ -151,11 +151,3 @@ class BetaVAE(VAE):
 def log_prior(z):
     """log N(z; 0, I), summed over the last axis."""
     return -((z * z + math.log(2 * math.pi)) * 0.5).sum(-1)
-
-
-def kl_warmup(epoch, warmup_epochs, beta=1.0):
-    """The KL weight at ``epoch`` when it rises linearly from 0 to ``beta`` over
-    ``warmup_epochs`` (Bowman et al. 2016; Sonderby et al. 2016)."""
-    if warmup_epochs <= 0:
-        return beta
-    return beta * min(1.0, epoch / warmup_epochs)

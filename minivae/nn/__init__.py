@@ -7,7 +7,7 @@ from .conv import Conv2d, ConvTranspose2d, ResizeConv2d
 from .dropout import Dropout
 from .linear import Linear
 from .mlp import MLP
-from .module import Module, save_npz
+from .module import Module
 from .parameter import Parameter
 from .pool import AvgPool2d, MaxPool2d
 from .shape import Flatten, Unflatten

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import backend
-from ..atomic import write_atomically
+from ..atomic import save_npz
 from .parameter import Parameter
 
 
@@ -151,8 +151,3 @@ def _checked(name, value, target):
     if cast.dtype.kind == "f" and not np.isfinite(cast).all():
         raise ValueError(f"load_state_dict: {name} holds NaN or infinite values (as {cast.dtype})")
     return cast
-
-
-def save_npz(path, arrays):
-    """``np.savez`` that never leaves a half-written file at ``path``."""
-    return write_atomically(path, lambda f: np.savez(f, **arrays), ".npz")

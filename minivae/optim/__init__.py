@@ -5,7 +5,7 @@ from .clip import clip_grad_norm
 from .flat import FlatOptimizer
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
-from .schedule import ExponentialLR, Schedule, StagedLR, StepLR, staged_lr
+from .schedule import ExponentialLR, Schedule, StagedLR, StepLR, kl_warmup, staged_lr
 from .sgd import SGD
 
 # the optimizers a run may name, by name (the trainer builds them, config checks the name)

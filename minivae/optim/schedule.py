@@ -61,3 +61,11 @@ class StagedLR(Schedule):
 
     def lr_at(self, epoch):
         return staged_lr(epoch, self.base_lr, self.stages, self.base, self.decay)
+
+
+def kl_warmup(epoch, warmup_epochs, beta=1.0):
+    """The KL weight at ``epoch`` when it rises linearly from 0 to ``beta`` over
+    ``warmup_epochs`` (Bowman et al. 2016; Sonderby et al. 2016)."""
+    if warmup_epochs <= 0:
+        return beta
+    return beta * min(1.0, epoch / warmup_epochs)

@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from .. import distributed
-from .checkpoint import read_checkpoint
+from ..checkpoint import read_checkpoint
 
 
 def data_identity(x, y, valid, y_valid):

@@ -15,13 +15,12 @@ import numpy as np
 from .. import backend, distributed, nn, optim
 from ..atomic import refuse_link, write_text
 from ..core import no_grad
-from ..models.vae import kl_warmup
 from ..philox import DevicePhilox, drawing_from, seeded
 from . import resume as resuming
-from .checkpoint import read_checkpoint, read_header, save_checkpoint
+from ..checkpoint import read_checkpoint, read_header, save_checkpoint
 from .graphs import StepGraphs
 from .lock import run_folder
-from .progress import Progress
+from ..progress import Progress
 from .settings import Settings, print_record
 
 
@@ -389,7 +388,7 @@ class _Run:
         for g in self.generators.values():
             g.seed(_epoch_seed(s.seed, epoch))
         if self.beta is not None and s.warmup_epochs:
-            model.beta = kl_warmup(epoch - 1, s.warmup_epochs, self.beta)
+            model.beta = optim.kl_warmup(epoch - 1, s.warmup_epochs, self.beta)
         model.begin_epoch(epoch)
         for opt in self.opts.values():
             opt.lr = optim.staged_lr(epoch - 1, s.lr) if s.schedule == "staged" else s.lr

@@ -25,3 +25,10 @@ def test_step_and_exponential():
     opt = _opt(1.0)
     e = optim.ExponentialLR(opt, 0.9)
     np.testing.assert_allclose([e.step() for _ in range(3)], [0.9, 0.81, 0.729])
+
+
+def test_kl_warmup_rises_linearly_to_beta_and_stays():
+    from minivae.optim import kl_warmup
+    assert [kl_warmup(e, 4) for e in (0, 2, 4, 9)] == [0.0, 0.5, 1.0, 1.0]
+    assert [kl_warmup(e, 4, beta=4.0) for e in (1, 8)] == [1.0, 4.0]
+    assert kl_warmup(0, 0, beta=2.0) == 2.0   # no warm-up: the full weight from the start

@@ -8,9 +8,9 @@ import numbers
 
 import numpy as np
 
-from .. import optim
-from ..models import MODELS, check_sizes, create, options
-from ..nn import save_npz
+from . import optim
+from .models import MODELS, check_sizes, create, options
+from .atomic import save_npz
 
 FORMAT = "minivae-checkpoint-1"
 
@@ -32,7 +32,7 @@ HEADER_BYTES = 64 * 2 ** 20   # a header's JSON: far more than any run's history
 def read_header(path):
     """(the checkpoint's header, checked against its schema; {array name: (shape, dtype)}
     from the arrays' own headers), reading no other array; a ValueError names a bad file."""
-    from ..data.files import array_headers, parse_nested, read_arrays
+    from .data.files import array_headers, parse_nested, read_arrays
     if not os.path.isfile(path):
         raise ValueError(f"{path}: no such checkpoint")
     arrays = array_headers(path)
@@ -55,7 +55,7 @@ def read_checkpoint(path, model, header=None):
     file cannot make minivae allocate more than the model it names. The states of players
     the model does not have are left unread (refused later by name). A ValueError names a
     bad file. ``header``: what ``read_header(path)`` gave, when the caller has it."""
-    from ..data.files import read_arrays
+    from .data.files import read_arrays
     header, arrays = header or read_header(path)
     spec = getattr(model, "spec", None)
     spec = None if spec is None else json.loads(json.dumps(spec))   # as the checkpoint stores it
