@@ -96,3 +96,43 @@ def test_no_layer_above_the_models_branches_on_a_models_name():
                 if names:
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno} compares with {names}")
     assert not found, "\n".join(found)
+
+
+def _resolved_imports(module, path, modules):
+    """The minivae modules ``module`` imports, each ``from X import name`` resolved to X.name
+    where that is a module, else to X (its __init__)."""
+    def known(name):
+        return name if name in modules else (f"{name}.__init__" if f"{name}.__init__" in modules else None)
+    package = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module.removesuffix(".__init__")
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from filter(None, (known(alias.name) for alias in node.names))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module if node.level == 0 else ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
+                                                               + ([node.module] if node.module else []))
+            yield from filter(None, (known(f"{base}.{alias.name}") or known(base) for alias in node.names))
+
+
+def _cycles(graph):
+    """Every module that can reach itself along ``graph``'s edges."""
+    looped = []
+    for start in graph:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            m = todo.pop()
+            if m == start:
+                looped.append(start)
+                break
+            if m not in seen:
+                seen.add(m)
+                todo.extend(graph.get(m, ()))
+    return looped
+
+
+def test_no_import_cycles():
+    """Not even through an import inside a function: a loop means two files are one concept."""
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c"]   # what it catches
+    modules = dict(_modules())
+    graph = {m: set(_resolved_imports(m, path, modules)) - {m} for m, path in modules.items()}
+    assert "minivae.core.node" in graph["minivae.core.function"]
+    assert not _cycles(graph), _cycles(graph)

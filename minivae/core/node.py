@@ -1,7 +1,8 @@
 """A value in the computation graph: its array, its gradient, and the op that made it.
 
-``Node`` knows how gradients flow but nothing about the math; ``minivae.Tensor`` (in
-``minivae.ops``) is the Node that carries the operators.
+``Node`` holds what a backward walk needs (creator, generation, version, grad) but neither
+the walk (``engine``) nor the math; ``minivae.Tensor`` (in ``minivae.ops``) is the Node that
+carries the operators and ``backward()``.
 """
 from .. import backend
 
@@ -71,15 +72,7 @@ class Node:
         """The same values, cut off from the graph."""
         return type(self)(self.data)
 
-    # --- gradients ----------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
-
-        ``retain_graph`` defaults to ``create_graph``, as in PyTorch.
-        """
-        from .engine import backward  # engine and node are one layer; import at use to avoid a cycle
-        backward([self], None if grad is None else [grad], retain_graph, create_graph)
-
+    # --- gradients (Tensor.backward walks them: minivae.core.engine) -------------
     def bump_version(self):
         """Record that ``data`` was changed in place (as an optimizer step does), so that a
         backward pass through an op that saved the old values raises instead of silently

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import backend
-from ..core import Node, astype
+from ..core import Node, astype, backward
 from . import activation, arithmetic, device, elementwise, reduction
 from . import shape as shape_ops
 from .matmul import matmul
@@ -25,6 +25,14 @@ class Tensor(Node):
     def __rmatmul__(self, other): return matmul(_like(other, self), self)
     def __neg__(self): return arithmetic.neg(self)
     def __getitem__(self, index): return shape_ops.getitem(self, index)
+
+    # --- gradients ----------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``retain_graph`` defaults to ``create_graph``, as in PyTorch.
+        """
+        backward([self], None if grad is None else [grad], retain_graph, create_graph)
 
     # --- methods ----------------------------------------------------------------
     def sum(self, axis=None, keepdims=False): return reduction.sum(self, axis, keepdims)
