@@ -1,7 +1,8 @@
 """Hand-written kernels: Numba on the CPU, CUDA through CuPy on the GPU.
 
-Installed as ``minivae.kernels``. Each kernel computes the same function as the NumPy/CuPy
-reference path of its op in ``minivae.ops``; ``set_kernels("reference" | "fast")`` (or the
+Installed as ``minivae.kernels``; ``on(device)`` is a device's kernels (kernels/cpu,
+kernels/cuda), one module each with the same names. Each kernel computes the same function
+as the NumPy/CuPy reference path of its op in ``minivae.ops``; ``set_kernels("reference" | "fast")`` (or the
 environment variable ``MINIVAE_KERNELS``) chooses between them.
 """
-from .registry import kernel_info, kernel_mode, lookup, set_kernels, set_tf32, tf32
+from .registry import kernel_for, kernel_info, kernel_mode, on, set_kernels, set_tf32, tf32

@@ -1,49 +1,18 @@
-"""One registry of hand-written kernels, keyed by op and device.
-
-An op asks ``lookup(op, device)``: it gets the fast kernel, or None on the reference path
-(``set_kernels("reference")``, ``MINIVAE_KERNELS=reference``) or when no kernel is written
-for that device. Kernel modules are imported at their first lookup, and Numba compiles at
-a kernel's first call into its on-disk cache, so importing minivae compiles nothing.
+"""Which kernels an op gets: ``on(device)`` is the device's kernel module (kernels/cpu,
+kernels/cuda), whose attributes are its kernels by the names the ops use, or None on the
+reference path (``set_kernels("reference")``, ``MINIVAE_KERNELS=reference``) or for a device
+without kernels. A device module is imported at its first use, so importing minivae
+compiles and imports nothing of Numba or CuPy.
 """
 import importlib
 import os
+import types
 
 MODES = ("fast", "reference")
+DEVICES = ("cpu", "cuda")   # each has its package of kernels here
 
-# (op, device) -> "module:function", relative to this package
-KERNELS = {
-    ("dense_forward", "cpu"): "cpu.dense:forward",
-    ("dense_backward", "cpu"): "cpu.dense:backward",
-    ("reparameterize_kl_forward", "cpu"): "cpu.reparameterize_kl:forward",
-    ("reparameterize_kl_backward", "cpu"): "cpu.reparameterize_kl:backward",
-    ("iwae_weights", "cpu"): "cpu.iwae_weights:forward",
-    ("bce_with_logits", "cpu"): "cpu.bce_with_logits:forward",
-    ("adam_step", "cpu"): "cpu.adam:step",
-    ("conv2d_forward", "cpu"): "cpu.conv:forward",
-    ("conv2d_data_grad", "cpu"): "cpu.conv:data_grad",
-    ("conv2d_weight_grad", "cpu"): "cpu.conv:weight_grad",
-    ("conv2d_act_forward", "cpu"): "cpu.conv:forward_act",
-    ("conv2d_act_backward", "cpu"): "cpu.conv:backward_act",
-    ("conv_transpose2d_act_forward", "cpu"): "cpu.conv:transpose_act",
-    ("conv_transpose2d_act_backward", "cpu"): "cpu.conv:transpose_backward_act",
-    ("philox_words", "cpu"): "cpu.philox:words",
-    ("philox_normal", "cpu"): "cpu.philox:normal",
-    ("dense_forward", "cuda"): "cuda.dense:forward",
-    ("dense_backward", "cuda"): "cuda.dense:backward",
-    ("reparameterize_kl_forward", "cuda"): "cuda.reparameterize_kl:forward",
-    ("reparameterize_kl_backward", "cuda"): "cuda.reparameterize_kl:backward",
-    ("iwae_weights", "cuda"): "cuda.iwae_weights:forward",
-    ("bce_with_logits", "cuda"): "cuda.bce_with_logits:forward",
-    ("adam_step", "cuda"): "cuda.adam:step",
-    ("adam_step_counted", "cuda"): "cuda.adam:step_counted",
-    ("conv2d_forward", "cuda"): "cuda.conv:forward",
-    ("conv2d_data_grad", "cuda"): "cuda.conv:data_grad",
-    ("conv2d_weight_grad", "cuda"): "cuda.conv:weight_grad",
-}
-
-# A bad MINIVAE_KERNELS does not stop the import: the first lookup says what is wrong.
+# A bad MINIVAE_KERNELS does not stop the import: the first kernels.on says what is wrong.
 _mode = os.environ.get("MINIVAE_KERNELS", "fast")
-_loaded = {}
 
 
 def _checked_mode():
@@ -79,23 +48,39 @@ def tf32():
     return _tf32
 
 
-def lookup(op, device):
+def on(device):
+    """The kernels of ``device`` as one module, or None where the reference path runs."""
     if not isinstance(device, str):   # a raw array's .device (CuPy's Device, unhashable): pass Tensors
-        raise TypeError(f"kernels.lookup: device must be 'cpu' or 'cuda', got {device!r}; ops take Tensors, "
+        raise TypeError(f"kernels.on: device must be 'cpu' or 'cuda', got {device!r}; ops take Tensors, "
                         "not raw arrays")
-    if _checked_mode() == "reference":
+    if _checked_mode() == "reference" or device not in DEVICES:
         return None
-    key = (op, device)
-    if key not in _loaded:
-        target = KERNELS.get(key)
-        if target is None:
-            _loaded[key] = None
-        else:
-            module, name = target.split(":")
-            _loaded[key] = getattr(importlib.import_module(f"{__package__}.{module}"), name)
-    return _loaded[key]
+    return importlib.import_module(f"{__package__}.{device}")
+
+
+def kernel_for(device, name, *arrays):
+    """The kernel ``name`` of ``device`` where there is one for these ``arrays`` (all of one
+    dtype: a kernel does not promote), else None, and the reference path runs. The one
+    place that chooses between a kernel and its reference (ops.Fused asks it)."""
+    kernels = on(device)
+    kernel = getattr(kernels, name, None) if kernels is not None else None
+    if kernel is None or len({a.dtype for a in arrays}) > 1:
+        return None
+    return kernel
+
+
+def names(module):
+    """The kernels a device module holds, by name."""
+    return sorted(k for k, v in vars(module).items()
+                  if callable(v) and not k.startswith("_") and not isinstance(v, types.ModuleType))
 
 
 def kernel_info():
-    """What the benchmarks record: the mode and the kernels available."""
-    return {"mode": _checked_mode(), "tf32": _tf32, "kernels": sorted(f"{op}@{device}" for op, device in KERNELS)}
+    """What the benchmarks record: the mode and the kernels of each device that loads here."""
+    kernels = {}
+    for device in DEVICES:
+        try:
+            kernels[device] = names(importlib.import_module(f"{__package__}.{device}"))
+        except ImportError:   # CuPy not installed
+            pass
+    return {"mode": _checked_mode(), "tf32": _tf32, "kernels": kernels}

@@ -23,7 +23,7 @@ import contextlib
 import numpy as np
 
 from . import backend
-from .kernels.registry import lookup
+from .kernels.registry import kernel_for
 
 # NumPy scalars, not Python ints: under NumPy 1.x's value-based casting a 0-d uint64 array
 # plus a Python int is a float64, which no bitwise operation takes.
@@ -90,7 +90,7 @@ class Philox(_FromUniforms):
 
     def words(self, n):
         """n uint32 words of the next draw."""
-        fast = lookup("philox_words", self.device)
+        fast = kernel_for(self.device, "philox_words")
         if fast is not None:
             return fast(n, self.key, self._take_offset())
         xp, offset = backend.array_module(self.device), self._take_offset()
@@ -110,7 +110,7 @@ class Philox(_FromUniforms):
     def normal(self, shape, mean=0.0, std=1.0, dtype=backend.DEFAULT_DTYPE):
         shape = _shape(shape)
         n = int(np.prod(shape))
-        fast = lookup("philox_normal", self.device)
+        fast = kernel_for(self.device, "philox_normal")
         if fast is not None:
             z = fast(n, self.key, self._take_offset(), dtype).reshape(shape)
             return z if (mean, std) == (0.0, 1.0) else z * std + mean

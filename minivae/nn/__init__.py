@@ -1,6 +1,6 @@
 """Layers: ``Module`` and the building blocks of encoders and decoders."""
 from . import init
-from .activation import Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from .activation import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleList, Sequential
 from .conv import Conv2d, ConvTranspose2d, ResizeConv2d

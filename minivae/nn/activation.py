@@ -1,41 +1,43 @@
-"""Activations as modules, for use in ``Sequential``."""
+"""Activations as modules, for use in ``Sequential``: each a name in ops.ACTIVATIONS."""
 from .. import ops
 from .module import Module
 
 
-class ReLU(Module):
-    def forward(self, x):
-        return ops.relu(x)
-
-
-class LeakyReLU(Module):
-    def __init__(self, slope=0.01):
+class Activation(Module):
+    def __init__(self, name, slope=0.01):
         super().__init__()
-        self.slope = slope
+        ops.check_activation(name, type(self).__name__)
+        self.name, self.slope = name, slope
 
     def forward(self, x):
-        return ops.leaky_relu(x, self.slope)
+        return ops.activate(x, self.name, self.slope)
 
 
-class Tanh(Module):
-    def forward(self, x):
-        return ops.tanh(x)
+class ReLU(Activation):
+    def __init__(self):
+        super().__init__("relu")
 
 
-class Sigmoid(Module):
-    def forward(self, x):
-        return ops.sigmoid(x)
+class LeakyReLU(Activation):
+    def __init__(self, slope=0.01):
+        super().__init__("leaky_relu", slope)
 
 
-class Softplus(Module):
-    def forward(self, x):
-        return ops.softplus(x)
+class Tanh(Activation):
+    def __init__(self):
+        super().__init__("tanh")
 
 
-class Identity(Module):
-    def forward(self, x):
-        return x
+class Sigmoid(Activation):
+    def __init__(self):
+        super().__init__("sigmoid")
 
 
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid,
-               "softplus": Softplus, "identity": Identity}
+class Softplus(Activation):
+    def __init__(self):
+        super().__init__("softplus")
+
+
+class Identity(Activation):
+    def __init__(self):
+        super().__init__("identity")

@@ -16,8 +16,7 @@ class _Conv(Module):
 
 
 def _activation(name, activation):
-    if activation not in ops.dense_activations:
-        raise ValueError(f"{name}: unknown activation {activation!r}; choose from {sorted(ops.dense_activations)}")
+    ops.check_activation(activation, name)
     return activation
 
 

@@ -29,8 +29,7 @@ feature maps (measured on the conv-vae step, batch 128: five 1.6 MB copies per s
 import math
 
 from .. import ops
-from ..ops import dense_activations
-from .activation import ACTIVATIONS
+from .activation import Activation
 from .batchnorm import BatchNorm2d
 from .container import Sequential
 from .conv import Conv2d, ConvTranspose2d, ResizeConv2d
@@ -55,19 +54,15 @@ def _check(image_shape, channels, activation):
         raise ValueError(f"image_shape must be (channels, height, width), got {image_shape}")
     if not channels or min(channels) < 1:
         raise ValueError(f"channels must be positive channel counts, one per convolution, got {channels}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+    ops.check_activation(activation, "ConvNet")
 
 
 def _with(activation, layer, norm=None):
-    """``layer(act)`` with the activation fused into its kernel where it can be, else after
-    it; with ``norm`` (a channel count) batch norm between the two."""
+    """``layer(act)``; with ``norm`` (a channel count) batch norm between the layer and its
+    activation."""
     if norm:
-        return [layer("identity"), BatchNorm2d(norm)] + ([] if activation == "identity" else
-                                                         [ACTIVATIONS[activation]()])
-    if activation in dense_activations:
-        return [layer(activation)]
-    return [layer("identity"), ACTIVATIONS[activation]()]
+        return [layer("identity"), BatchNorm2d(norm)] + ([] if activation == "identity" else [Activation(activation)])
+    return [layer(activation)]
 
 
 UPSAMPLING = ("resize", "transposed")
@@ -151,10 +146,9 @@ def ConvDecoder(in_features, image_shape, channels, activation="relu", generator
         raise ValueError(f"upsample must be one of {', '.join(UPSAMPLING)}, got {upsample!r}")
     sizes = feature_sizes(image_shape, len(channels))
     first = (channels[-1],) + sizes[-1]
-    fused = activation if activation in dense_activations and not batchnorm else "identity"
-    layers = [LinearToImage(in_features, first, activation=fused, generator=generator)]
-    layers += [BatchNorm2d(channels[-1])] if batchnorm else []
-    layers += [ACTIVATIONS[activation]()] if fused != activation else []
+    layers = [LinearToImage(in_features, first, activation="identity" if batchnorm else activation,
+                            generator=generator)]
+    layers += [BatchNorm2d(channels[-1]), Activation(activation)] if batchnorm else []
     outs = list(reversed([image_shape[0]] + channels[:-1]))
     for i, (c_in, c_out) in enumerate(zip(reversed(channels), outs)):
         small, large = sizes[-1 - i], sizes[-2 - i]

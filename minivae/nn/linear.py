@@ -8,15 +8,15 @@ from .parameter import Parameter
 
 class Linear(Module):
     """y = act(x @ W + b), with W of shape (in_features, out_features) and act the identity
-    unless ``activation`` names one; the activation is fused into the layer's kernel."""
+    unless ``activation`` names one (ops.ACTIVATIONS), fused into the layer's kernel where
+    the kernel has it."""
 
     def __init__(self, in_features, out_features, bias=True, init="glorot", activation="identity",
                  slope=0.01, generator=None, dtype=backend.DEFAULT_DTYPE):
         super().__init__()
         if init not in INITIALIZERS:
             raise ValueError(f"Linear: unknown init {init!r}; choose from {sorted(INITIALIZERS)}")
-        if activation not in ops.dense_activations:
-            raise ValueError(f"Linear: unknown activation {activation!r}; choose from {sorted(ops.dense_activations)}")
+        ops.check_activation(activation, "Linear")
         self.in_features, self.out_features = in_features, out_features
         self.activation, self.slope = activation, slope
         self.weight = Parameter(INITIALIZERS[init]((in_features, out_features), generator=generator, dtype=dtype))

@@ -1,8 +1,8 @@
 """The ops: each defined once, forward on arrays and backward beside it."""
-from .activation import leaky_relu, relu, sigmoid, softplus, tanh
+from .activation import ACTIVATIONS, activate, check_activation, leaky_relu, relu, sigmoid, softplus, tanh
 from .arithmetic import add, div, mul, neg, pow, sub
 from .conv import channels_last, conv2d, conv_transpose2d
-from .dense import ACTIVATIONS as dense_activations, dense
+from .dense import dense
 from .device import to
 from .dropout import dropout
 from .elementwise import abs, exp, log, log1p, sqrt

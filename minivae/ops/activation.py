@@ -1,5 +1,8 @@
-"""Activations: tanh, sigmoid, relu, leaky_relu, softplus."""
+"""Activations: tanh, sigmoid, relu, leaky_relu, softplus, and ``ACTIVATIONS``, the one table
+of them by name that layers, ops and kernels read (the kernels fuse those in ``FUSED`` into
+the product before them: kernels/activations.py)."""
 from ..core import Function
+from ..kernels.activations import CODES
 
 
 class Tanh(Function):
@@ -81,3 +84,23 @@ def leaky_relu(x, slope=0.01):
 
 def softplus(x):
     return Softplus()(x)
+
+
+def identity(x):
+    return x
+
+
+ACTIVATIONS = {"identity": identity, "relu": relu, "leaky_relu": leaky_relu, "tanh": tanh, "sigmoid": sigmoid,
+               "softplus": softplus}
+FUSED = frozenset(CODES)   # those a dense or conv kernel applies in its own pass
+assert FUSED <= set(ACTIVATIONS)
+
+
+def check_activation(name, where):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"{where}: unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
+
+
+def activate(x, name, slope=0.01):
+    """The activation ``name`` of x; ``slope`` is leaky_relu's for x < 0."""
+    return leaky_relu(x, slope) if name == "leaky_relu" else ACTIVATIONS[name](x)

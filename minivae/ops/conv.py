@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import backend, kernels
 from ..core import Function
-from .dense import ACTIVATIONS
+from .activation import FUSED, activate, check_activation
 from .fused import Fused
 from .shape import reshape
 
@@ -81,11 +81,9 @@ def _weight_by_group(w, groups):
 
 
 def _fast(name, device, *arrays):
-    """The fast kernel ``name`` where it takes these arrays: one dtype, none of them empty
-    (the reference path returns the empty results)."""
-    if len({a.dtype for a in arrays}) > 1 or any(a.size == 0 for a in arrays):
-        return None
-    return kernels.lookup(name, device)
+    """The kernel ``name`` where it takes these arrays (kernels.kernel_for), none of them
+    empty (the reference path returns the empty results)."""
+    return None if any(a.size == 0 for a in arrays) else kernels.kernel_for(device, name, *arrays)
 
 
 def _from_groups(m, n, oh, ow):
@@ -185,20 +183,26 @@ class ConvAct(Fused):
     hands back what its backward reads besides y: the lowered x of conv, the input of convT
     in the kernel's layout."""
 
-    def __init__(self, g, activation, slope, size=None):
-        self.g, self.activation, self.slope, self.size = g, activation, slope, size
+    def __init__(self, g, activation, slope, size=None, bias=True):
+        self.g, self.activation, self.slope, self.size, self.bias = g, activation, slope, size, bias
+        self.kernel = "conv2d_act_forward" if size is None else "conv_transpose2d_act_forward"
         self.kept = self.y = None
+
+    def fits(self, x, w, b):
+        empty = x.size == 0 or w.size == 0
+        return not empty and not (self.activation == "leaky_relu" and self.slope < 0)   # act' is read off y (ops/dense.py)
 
     def reference(self, x, w, b):
         y = (Conv(self.g) if self.size is None else ConvTranspose(self.g, self.size))(x, w)
-        return ACTIVATIONS[self.activation](y + reshape(b, (1, -1, 1, 1)), self.slope)
+        y = y + reshape(b, (1, -1, 1, 1)) if self.bias else y   # without: b is the kernel's zeros
+        return activate(y, self.activation, self.slope)
 
     def forward(self, x, w, b):
         if self.size is None:
-            self.y, self.kept = kernels.lookup("conv2d_act_forward", self.device)(
+            self.y, self.kept = self.kernels.conv2d_act_forward(
                 x, w, b, self.activation, self.slope, *self.g.args, self.g.out_size(x.shape[2:]), self.g.groups)
         else:
-            self.y, self.kept = kernels.lookup("conv_transpose2d_act_forward", self.device)(
+            self.y, self.kept = self.kernels.conv_transpose2d_act_forward(
                 x, w, b, self.activation, self.slope, *self.g.args, (x.shape[0], w.shape[1] * self.g.groups)
                 + self.size, self.g.groups)
         return self.y
@@ -206,22 +210,14 @@ class ConvAct(Fused):
     def backward_kernel(self, gy):
         w = self.inputs[1].data
         if self.size is None:
-            return kernels.lookup("conv2d_act_backward", self.device)(
+            return self.kernels.conv2d_act_backward(
                 self.inputs[0].data, w, self.y, gy, self.activation, self.slope, *self.g.args, self.g.groups, self.needs_grad, self.kept)
-        return kernels.lookup("conv_transpose2d_act_backward", self.device)(
+        return self.kernels.conv_transpose2d_act_backward(
             self.kept, w, self.y, gy, self.activation, self.slope, *self.g.args, self.g.groups, self.needs_grad)
 
     def release(self):
         super().release()
         self.kept = self.y = None
-
-
-def _fused(op, x, weight, activation, slope):
-    """Whether the fused kernel takes this call (else the composite of plain ops does)."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"{op}: unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
-    negative_slope = activation == "leaky_relu" and slope < 0   # act' is read off y (see ops/dense.py)
-    return _fast(f"{op}_act_forward", x.device, x.data, weight.data) is not None and not negative_slope
 
 
 def _xp(a):
@@ -276,6 +272,9 @@ def geometry(op, x, weight, stride, padding, dilation, groups):
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, activation="identity", slope=0.01):
     """PyTorch's conv2d: x (N, C, H, W), weight (O, C / groups, kh, kw), bias (O,); and, as
     for ``dense``, an ``activation`` applied in the same kernel."""
+    check_activation(activation, "conv2d")
+    if activation not in FUSED:   # the kernel's convolution, then the activation as its own op
+        return activate(conv2d(x, weight, bias, stride, padding, dilation, groups), activation, slope)
     g = geometry("conv2d", x, weight, stride, padding, dilation, groups)
     o, cg = weight.shape[:2]
     if x.shape[1] != cg * g.groups or o % g.groups:
@@ -287,18 +286,18 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, acti
     _same_dtype("conv2d", x, weight, bias)
     if bias is not None:
         _channel_bias(bias, o, "conv2d")
-    if _fused("conv2d", x, weight, activation, slope):
-        b = _xp(x.data).zeros(o, x.dtype) if bias is None else bias   # a zero bias, constant
-        return ConvAct(g, activation, slope)(x, weight, b)
-    y = Conv(g)(x, weight)
-    y = y if bias is None else y + _channel_bias(bias, o, "conv2d")
-    return ACTIVATIONS[activation](y, slope)
+    b = _xp(x.data).zeros(o, x.dtype) if bias is None else bias   # a zero bias, constant
+    return ConvAct(g, activation, slope, bias=bias is not None)(x, weight, b)
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                      activation="identity", slope=0.01):
     """PyTorch's conv_transpose2d: x (N, C, H, W), weight (C, O / groups, kh, kw); the output
     is (H - 1) s - 2 pad + d (k - 1) + output_padding + 1 high (likewise wide)."""
+    check_activation(activation, "conv_transpose2d")
+    if activation not in FUSED:
+        return activate(conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation),
+                        activation, slope)
     g = geometry("conv_transpose2d", x, weight, stride, padding, dilation, groups)
     try:
         extra = _pair("output_padding", output_padding, 0)
@@ -318,19 +317,15 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     _same_dtype("conv_transpose2d", x, weight, bias)
     if bias is not None:
         _channel_bias(bias, og * g.groups, "conv_transpose2d")
-    if _fused("conv_transpose2d", x, weight, activation, slope):
-        b = _xp(x.data).zeros(og * g.groups, x.dtype) if bias is None else bias
-        return ConvAct(g, activation, slope, size)(x, weight, b)
-    y = ConvTranspose(g, size)(x, weight)
-    y = y if bias is None else y + _channel_bias(bias, og * g.groups, "conv_transpose2d")
-    return ACTIVATIONS[activation](y, slope)
+    b = _xp(x.data).zeros(og * g.groups, x.dtype) if bias is None else bias
+    return ConvAct(g, activation, slope, size, bias=bias is not None)(x, weight, b)
 
 
 def channels_last(device):
     """Whether the convolutions on ``device`` keep images channels-last in memory (the CPU
     kernels do, kernels/cpu/conv.py; the CUDA kernels and the reference path work in NCHW):
     a layer that makes an image for them does best to lay it out the same way."""
-    return device == "cpu" and kernels.lookup("conv2d_forward", device) is not None
+    return device == "cpu" and kernels.kernel_for(device, "conv2d_forward") is not None
 
 
 def _same_dtype(op, x, weight, bias):

@@ -1,16 +1,31 @@
 """``Fused``: an op computed by a hand-written kernel, with a composite of plain ops as its
 reference.
 
-The op's public function chooses: the kernel when ``minivae.kernels`` has one for the
-device (and the fast mode is on), else ``reference``. The two compute the same function;
-the kernel tests hold them to it. A kernel has no second derivative, so a backward pass
-that must itself be differentiable (``create_graph=True``) differentiates the reference.
+Calling the op chooses, in one place: the kernel when the device's kernel module
+(``minivae.kernels.on(device)``) has the op's ``kernel``, for inputs of one dtype that the op
+``fits``, else ``reference``. The two compute the same function; the kernel tests hold them
+to it. A kernel has no second derivative, so a backward pass that must itself be
+differentiable (``create_graph=True``) differentiates the reference.
 """
-from ..core import Function, grad, is_grad_enabled
+from .. import kernels
+from ..core import Function, Node, grad, is_grad_enabled
 
 
 class Fused(Function):
+    kernel = None         # its forward kernel's name, the same in every device's kernel module
     keep_inputs = "all"   # the differentiable backward recomputes the reference from them
+
+    def __call__(self, *inputs):
+        tensors = [x for x in inputs if isinstance(x, Node)]
+        device = tensors[0].device
+        if kernels.kernel_for(device, self.kernel, *(x.data for x in tensors)) is None or not self.fits(*inputs):
+            return self.reference(*inputs)
+        self.kernels = kernels.on(device)
+        return super().__call__(*inputs)
+
+    def fits(self, *inputs):
+        """Whether the kernel takes these inputs (a shape it handles, ...)."""
+        return True
 
     def reference(self, *inputs):
         """The same function from plain, differentiable ops (Tensors in, Tensors out)."""

@@ -9,17 +9,20 @@ being treated as constants. A row of -inf gives -inf and zero weights, never NaN
 """
 import math
 
-from .. import kernels
 from .fused import Fused
 from .softmax import logsumexp, softmax
 
 
 class IWAEBound(Fused):
+    """L_k; ``weights``, the normalized weights, as an array once it has run."""
+    kernel = "iwae_weights"
+
     def reference(self, logw):
+        self.weights = softmax(logw, -1).data
         return logsumexp(logw, -1) - math.log(logw.shape[-1])
 
     def forward(self, logw):
-        out, self.weights = kernels.lookup("iwae_weights", self.device)(logw)
+        out, self.weights = self.kernels.iwae_weights(logw)
         return out
 
     def backward_kernel(self, g):
@@ -36,7 +39,5 @@ def iwae_bound(logw):
     if logw.ndim != 2 or logw.shape[1] < 1:
         raise ValueError(f"iwae_bound: log-weights must have shape (batch, k) with k >= 1, got {logw.shape}")
     op = IWAEBound()
-    if kernels.lookup("iwae_weights", logw.device) is None:
-        return op.reference(logw), softmax(logw, -1).detach()
     bound = op(logw)
     return bound, type(logw)(op.weights)

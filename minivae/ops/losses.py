@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 
-from .. import kernels
 from .activation import relu
 from .elementwise import abs, exp, log1p
 from .fused import Fused
@@ -39,16 +38,19 @@ def _check_broadcast(name, *tensors):
 class BCEWithLogits(Fused):
     """The loss and its gradient sigma(l) - t computed together; a "sum" or "mean" is
     accumulated in the same pass, so the elementwise loss is never stored."""
+    kernel = "bce_with_logits"
 
     def __init__(self, reduction):
         self.reduction = reduction
+
+    def fits(self, logits, target):
+        return logits.ndim == 2
 
     def reference(self, l, t):
         return _reduce(relu(l) * (1.0 - t) + relu(-l) * t + log1p(exp(-abs(l))), self.reduction)
 
     def forward(self, logits, target):
-        loss, self.dlogits = kernels.lookup("bce_with_logits", self.device)(
-            logits, target, total=self.reduction != "none")
+        loss, self.dlogits = self.kernels.bce_with_logits(logits, target, total=self.reduction != "none")
         self.scale = 1.0
         if self.reduction == "mean":   # a mean over no elements is NaN, as for mean()
             self.scale = 1.0 / logits.size if logits.size else float("nan")
@@ -74,9 +76,7 @@ def bce_with_logits(logits, target, reduction="mean"):
     _check_same_shape("bce_with_logits", logits, target)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    op = BCEWithLogits(reduction)
-    fast = kernels.lookup("bce_with_logits", logits.device) is not None and logits.ndim == 2
-    return op(logits, target) if fast else op.reference(logits, target)
+    return BCEWithLogits(reduction)(logits, target)
 
 
 def gaussian_nll(x, mean, logvar=0.0, reduction="mean"):

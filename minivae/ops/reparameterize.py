@@ -10,7 +10,6 @@ inf or NaN for any input. Outside it the outputs do not depend on logvar, and it
 gradient is 0, exactly as for ``clip``; a posterior standard deviation of e^15 or e^-15
 is far beyond anything a trained encoder produces.
 """
-from .. import kernels
 from .elementwise import exp
 from .fused import Fused
 from .selection import clip
@@ -19,6 +18,11 @@ LOGVAR_MIN, LOGVAR_MAX = -30.0, 30.0
 
 
 class ReparameterizeKL(Fused):
+    kernel = "reparameterize_kl_forward"
+
+    def fits(self, mu, logvar, eps):
+        return mu.ndim == 2   # the kernels take (batch, dims)
+
     def reference(self, mu, logvar, eps):
         lv = clip(logvar, LOGVAR_MIN, LOGVAR_MAX)
         z = mu + exp(lv * 0.5) * eps
@@ -26,13 +30,11 @@ class ReparameterizeKL(Fused):
         return z, kl
 
     def forward(self, mu, logvar, eps):
-        return kernels.lookup("reparameterize_kl_forward", self.device)(
-            mu, logvar, eps, LOGVAR_MIN, LOGVAR_MAX)
+        return self.kernels.reparameterize_kl_forward(mu, logvar, eps, LOGVAR_MIN, LOGVAR_MAX)
 
     def backward_kernel(self, gz, gkl):
         mu, logvar, eps = (self.inputs[i].data for i in range(3))
-        gmu, glv = kernels.lookup("reparameterize_kl_backward", self.device)(
-            mu, logvar, eps, gz, gkl, LOGVAR_MIN, LOGVAR_MAX)
+        gmu, glv = self.kernels.reparameterize_kl_backward(mu, logvar, eps, gz, gkl, LOGVAR_MIN, LOGVAR_MAX)
         geps = None
         if self.needs_grad[2]:   # rarely wanted: eps is noise; dz/deps = exp(lv / 2)
             geps = gz * self.xp.exp(0.5 * self.xp.clip(logvar, LOGVAR_MIN, LOGVAR_MAX))
@@ -44,6 +46,4 @@ def reparameterize_kl(mu, logvar, eps):
     if not (mu.shape == logvar.shape == eps.shape):
         raise ValueError(f"reparameterize_kl: mu {mu.shape}, logvar {logvar.shape} and eps "
                          f"{eps.shape} must have one shape")
-    op = ReparameterizeKL()
-    fast = kernels.lookup("reparameterize_kl_forward", mu.device) is not None and mu.ndim == 2
-    return op(mu, logvar, eps) if fast else op.reference(mu, logvar, eps)
+    return ReparameterizeKL()(mu, logvar, eps)

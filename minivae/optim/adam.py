@@ -26,7 +26,7 @@ class Adam(Optimizer):
         self.device_steps = bool(device_steps)
         if self.device_steps:
             devices = {p.device for p in self.params}
-            if amsgrad or devices != {"cuda"} or kernels.lookup("adam_step_counted", "cuda") is None:
+            if amsgrad or devices != {"cuda"} or kernels.kernel_for("cuda", "adam_step_counted") is None:
                 raise ValueError("Adam: device_steps needs parameters on cuda, the fast kernels and no amsgrad; "
                                  f"got devices {sorted(devices)}, amsgrad={amsgrad}, kernels {kernels.kernel_mode()}")
             bad = [i for i, p in enumerate(self.params) if not p.data.flags.c_contiguous]
@@ -57,11 +57,11 @@ class Adam(Optimizer):
         if self.device_steps:
             if "device_step" not in state:   # made eagerly, before any capture
                 state["device_step"] = backend.array_module("cuda").asarray([t - 1], dtype="uint64")
-            kernels.lookup("adam_step_counted", "cuda")(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay,
-                                                         state["device_step"], self._gate)
+            kernels.on("cuda").adam_step_counted(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay,
+                                                 state["device_step"], self._gate)
             return
-        fused = kernels.lookup("adam_step", backend.device_of(p))
-        if fused is not None and p.flags.c_contiguous and p.dtype == g.dtype:
+        fused = kernels.kernel_for(backend.device_of(p), "adam_step", p, g)
+        if fused is not None and p.flags.c_contiguous:
             fused(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay, t, v_max)
             return
         xp = backend.array_module(backend.device_of(p))

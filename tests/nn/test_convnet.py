@@ -70,11 +70,11 @@ def test_batch_norm_sits_between_each_convolution_and_its_activation_but_the_end
     after the decoder's output layer."""
     from minivae import nn
     from minivae.nn.convnet import ConvDecoder, ConvFeatures
-    kinds = lambda net: [type(m).__name__ for m in net]
+    kinds = lambda net: [m.name if isinstance(m, nn.Activation) else type(m).__name__ for m in net]
     assert kinds(ConvFeatures((1, 28, 28), [4, 6, 8], batchnorm=True)) == [
-        "Unflatten", "Conv2d", "Conv2d", "BatchNorm2d", "ReLU", "Conv2d", "BatchNorm2d", "ReLU", "Flatten"]
+        "Unflatten", "Conv2d", "Conv2d", "BatchNorm2d", "relu", "Conv2d", "BatchNorm2d", "relu", "Flatten"]
     assert kinds(ConvDecoder(3, (1, 28, 28), [4, 6], batchnorm=True)) == [
-        "LinearToImage", "BatchNorm2d", "ReLU", "ResizeConv2d", "BatchNorm2d", "ReLU", "ResizeConv2d", "Flatten"]
+        "LinearToImage", "BatchNorm2d", "relu", "ResizeConv2d", "BatchNorm2d", "relu", "ResizeConv2d", "Flatten"]
     assert not any(isinstance(m, nn.BatchNorm2d) for m in ConvDecoder(3, (1, 28, 28), [4, 6]))
     with pytest.raises(ValueError, match="upsample must be one of resize, transposed"):
         ConvDecoder(3, (1, 28, 28), [4, 6], upsample="bilinear")
@@ -82,13 +82,22 @@ def test_batch_norm_sits_between_each_convolution_and_its_activation_but_the_end
 
 @pytest.mark.parametrize("batchnorm", [False, True])
 def test_the_decoder_takes_every_activation_the_encoder_does(batchnorm):
-    """Softplus has no fused dense kernel: it follows each hidden layer as its own module,
-    the first (LinearToImage) too, which once refused it (issue 24, N4)."""
+    """Softplus has no fused kernel: each layer applies it after its product (ops.dense), the
+    first (LinearToImage) too, which once refused it (issue 24, N4); with batch norm it
+    follows the norm as its own module."""
+    from minivae import nn
     from minivae.nn.convnet import ConvDecoder
     decoder = ConvDecoder(5, (1, 12, 12), [3, 4], activation="softplus", generator=mv.backend.Generator(0),
                           batchnorm=batchnorm)
-    kinds = [type(m).__name__ for m in decoder]
-    norm = ["BatchNorm2d"] if batchnorm else []
-    assert kinds == ["LinearToImage", *norm, "Softplus", "ResizeConv2d", *norm, "Softplus", "ResizeConv2d", "Flatten"]
-    assert decoder[0].activation == "identity"
-    assert decoder(mv.tensor(np.ones((2, 5), np.float32))).shape == (2, 144)
+    kinds = [m.name if isinstance(m, nn.Activation) else type(m).__name__ for m in decoder]
+    after = ["BatchNorm2d", "softplus"] if batchnorm else []
+    assert kinds == ["LinearToImage", *after, "ResizeConv2d", *after, "ResizeConv2d", "Flatten"]
+    assert decoder[0].activation == ("identity" if batchnorm else "softplus")
+    z = mv.tensor(np.random.default_rng(0).standard_normal((2, 5)).astype(np.float32))
+    decoder.eval()
+    first = decoder[0]
+    out = first(z)
+    plain = mv.ops.dense(z, first.weight, first.bias).reshape(out.shape)
+    expected = plain if batchnorm else mv.ops.softplus(plain)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6, atol=1e-7)
+    assert decoder(z).shape == (2, 144)

@@ -10,8 +10,8 @@ def test_mlp_layers():
     net = nn.MLP([4, 8, 8, 2], activation="tanh", out_activation="sigmoid", dropout=0.1)
     assert [type(m).__name__ for m in net] == ["Linear", "Dropout", "Linear", "Dropout", "Linear"]
     assert [m.activation for m in net if isinstance(m, nn.Linear)] == ["tanh", "tanh", "sigmoid"]
-    net = nn.MLP([4, 8, 2], activation="softplus", batchnorm=True)   # nothing to fuse into
-    assert [type(m).__name__ for m in net] == ["Linear", "BatchNorm1d", "Softplus", "Linear"]
+    net = nn.MLP([4, 8, 2], activation="softplus", batchnorm=True)   # the norm between product and activation
+    assert [getattr(m, "name", type(m).__name__) for m in net] == ["Linear", "BatchNorm1d", "softplus", "Linear"]
     assert net[0].activation == net[3].activation == "identity"
 
 

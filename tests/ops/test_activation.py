@@ -75,3 +75,25 @@ def test_softplus_gradient_is_exact_in_the_left_tail():
     x = mv.tensor([-30.0, -17.0], requires_grad=True)
     F.softplus(x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), expit(np.array([-30.0, -17.0])), rtol=1e-6)
+
+
+def test_one_table_serves_dense_conv_and_the_modules():
+    """Every name in ops.ACTIVATIONS means the same function in a dense layer, a convolution
+    and an ``nn.Activation``, whether a kernel fuses it (FUSED) or it follows the product."""
+    import pytest
+    from minivae import nn, ops
+    rng = np.random.default_rng(0)
+    x, W, b = (mv.tensor(rng.standard_normal(s).astype(np.float32)) for s in ((5, 3), (3, 4), (4,)))
+    images, w = (mv.tensor(rng.standard_normal(s).astype(np.float32)) for s in ((2, 3, 6, 6), (4, 3, 3, 3)))
+    assert ops.activation.FUSED < set(ops.ACTIVATIONS)   # softplus has no kernel of its own
+    for name in ops.ACTIVATIONS:
+        want = ops.activate(x @ W + b, name, 0.2).numpy()
+        np.testing.assert_allclose(ops.dense(x, W, b, name, 0.2).numpy(), want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ops.conv2d(images, w, b, activation=name, slope=0.2).numpy(),
+                                   ops.activate(ops.conv2d(images, w, b), name, 0.2).numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(nn.Activation(name, 0.2)(x).numpy(), ops.activate(x, name, 0.2).numpy())
+    assert not np.allclose(ops.dense(x, W, b, "softplus").numpy(), (x @ W + b).numpy())
+    for bad in (lambda: ops.dense(x, W, b, "swish"), lambda: ops.conv2d(images, w, activation="swish"),
+                lambda: nn.Activation("swish"), lambda: nn.Linear(3, 4, activation="swish")):
+        with pytest.raises(ValueError, match="unknown activation 'swish'"):
+            bad()

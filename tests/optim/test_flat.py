@@ -35,9 +35,9 @@ def test_one_flat_step_equals_the_per_parameter_steps():
 
 def test_a_flat_step_is_one_kernel_launch(monkeypatch):
     calls = []
-    real = kernels.lookup("adam_step", "cpu")
-    monkeypatch.setattr(kernels, "lookup", lambda op, device: (lambda *a, **k: calls.append(1) or real(*a, **k))
-                        if op == "adam_step" else None)
+    cpu = kernels.on("cpu")
+    real = cpu.adam_step
+    monkeypatch.setattr(cpu, "adam_step", lambda *a, **k: calls.append(1) or real(*a, **k))
     model, _ = _train(lambda ps: optim.FlatOptimizer(ps, lr=1e-2), steps=3)
     assert len(calls) == 3 and len(list(model.parameters())) > 3
 

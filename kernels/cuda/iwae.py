@@ -1,5 +1,5 @@
 """IWAE log-mean-exp and normalized weights on the GPU: one block per row, block-wide
-max and sum reductions (warp shuffles, then shared memory). See kernels/cpu/iwae_weights.py."""
+max and sum reductions (warp shuffles, then shared memory). See kernels/cpu/iwae.py."""
 import math
 
 import cupy as cp
