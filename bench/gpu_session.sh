@@ -7,7 +7,7 @@
 # minutes of device time, the machine's start counted; this leaves room to run it again
 # after a fix). Stages, each with its own timeout; one that fails or runs out of time does
 # not stop the ones after it:
-#   compile  fused.cu through NVRTC, as every process after it finds it in CuPy's cache
+#   compile  the CUDA sources (kernels/cuda/*.cu) through NVRTC, as every process after it finds it in CuPy's cache
 #   tests    the tests marked cuda
 #   main     minivae train vae --data binarized-mnist --device cuda --epochs 1, then eval
 #            with k = 5000 on the 10,000 validation images (timed), then sample
@@ -93,7 +93,7 @@ fi
 stage compile 30 python3 -c "
 import time; t = time.perf_counter()
 from minivae.kernels.cuda.module import _module
-_module(); print(f'fused.cu compiled and loaded in {time.perf_counter() - t:.1f} s')"
+_module(); print(f'the CUDA module compiled and loaded in {time.perf_counter() - t:.1f} s')"
 
 xdist=()
 case " $missing " in *" pytest-xdist "*) ;; *) xdist=(-n 4) ;; esac

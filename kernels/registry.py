@@ -39,7 +39,7 @@ _tf32 = False
 def set_tf32(enabled):
     """Dense layers on CUDA through TF32 tensor cores (our GEMM, eager and in CUDA graphs):
     float32 inputs rounded to 10 mantissa bits, so products are good to about 2^-10 relative
-    to |x| |W| (fused.cu states the bound). Off by default: fp32 everywhere."""
+    to |x| |W| (kernels/cuda/gemm.cu states the bound). Off by default: fp32 everywhere."""
     global _tf32
     _tf32 = bool(enabled)
 

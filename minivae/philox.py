@@ -10,7 +10,7 @@ four 32-bit words a block. Nothing is carried from one draw to the next but the 
 integer that a CUDA graph can keep in device memory and bump inside the graph, so that
 every replay draws fresh noise (cuRAND's stateful generators cannot be captured). This file
 is the reference, vectorized over blocks with the array module of the data (NumPy or CuPy);
-``kernels/cuda/fused.cu`` has the same algorithm as one kernel, and the tests hold the two
+``kernels/cuda/philox.cu`` has the same algorithm as one kernel, and the tests hold the two
 to the same bits.
 
 Uniforms are the top 23 bits of a word, (w >> 9 + 1/2) / 2^23: exact in float32, in

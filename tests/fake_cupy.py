@@ -1,6 +1,6 @@
 """CuPy's launch rules checked on the CPU: a stand-in ``cupy`` module whose arrays are NumPy
 arrays and whose kernels record each launch instead of running it, with the launch checked
-against the kernel's C signature, read from fused.cu.
+against the kernel's C signature, read from the CUDA sources (kernels/cuda/*.cu).
 
 What it checks, per launch (the rules a GPU would enforce, or silently get wrong):
 - every argument matches its parameter: an array for a pointer, of the pointee's dtype and
@@ -20,17 +20,19 @@ import types
 
 import numpy as np
 
-SOURCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "kernels", "cuda", "fused.cu")
+SOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "kernels", "cuda")
 SCALARS = {"int": np.int32, "long long": np.int64, "unsigned long long": np.uint64, "float": np.float32,
            "double": np.float64, "unsigned int": np.uint32}
 GRID_LIMITS = (2 ** 31 - 1, 65535, 65535)
 
 
-def signatures(source=SOURCE):
+def signatures(folder=SOURCES):
     """{kernel name: (template parameter names, [(C type, is pointer)])} for every
-    __global__ definition in the source."""
-    with open(source) as f:
-        code = f.read()
+    __global__ definition in the folder's .cu files."""
+    code = ""
+    for name in sorted(n for n in os.listdir(folder) if n.endswith(".cu")):
+        with open(os.path.join(folder, name)) as f:
+            code += f.read() + "\n"
     found = {}
     pattern = r'(?:template\s*<([^>]*)>\s*)?(?:extern "C"\s*)?__global__\s+void\s+(\w+)\s*\(([^)]*)\)\s*\{'
     for tparams, name, params in re.findall(pattern, code):

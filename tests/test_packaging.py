@@ -54,13 +54,13 @@ def test_the_wheel_holds_every_module(tmp_path):
                     "-w", str(tmp_path), root], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("minivae-*.whl")
     with zipfile.ZipFile(wheel) as z:
-        shipped = {n for n in z.namelist() if n.endswith((".py", ".cu"))}
+        shipped = {n for n in z.namelist() if n.endswith((".py", ".cu", ".cuh"))}
     expected = set()
     for top, prefix in (("minivae", "minivae"), ("kernels", "minivae/kernels")):
         for folder, _, names in os.walk(os.path.join(root, top)):
             rel = os.path.relpath(folder, os.path.join(root, top)).replace(os.sep, "/")
             where = prefix if rel == "." else f"{prefix}/{rel}"
-            expected |= {f"{where}/{n}" for n in names if n.endswith((".py", ".cu"))}
+            expected |= {f"{where}/{n}" for n in names if n.endswith((".py", ".cu", ".cuh"))}
     assert expected - shipped == set()
 
 

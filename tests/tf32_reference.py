@@ -1,5 +1,5 @@
 """TF32 as the tensor cores see it: the rounding of their inputs, and the error bound that
-fused.cu states for gemm_tf32_bias_act. Shared by the tiling replay and the GPU test."""
+gemm.cu states for gemm_tf32_bias_act. Shared by the tiling replay and the GPU test."""
 import numpy as np
 
 
@@ -11,6 +11,6 @@ def tf32(x):
 
 
 def tf32_bound(A, B):
-    """fused.cu's stated bound on |C_tf32 - A B|, elementwise."""
+    """gemm.cu's stated bound on |C_tf32 - A B|, elementwise."""
     u, k = 2.0 ** -11, A.shape[1]
     return (2 * u + u * u + k * 2.0 ** -23 * (1 + u) ** 2) * (np.abs(A).astype(np.float64) @ np.abs(B))

@@ -1,6 +1,6 @@
 """The convolution ops' three products (minivae/ops/conv.py) on the GPU, NCHW.
 
-im2col (fused.cu) lowers the image to one column matrix per group, (C/groups kh kw,
+im2col (conv.cu) lowers the image to one column matrix per group, (C/groups kh kw,
 N oh ow); each group's product is a GEMM: cuBLAS eagerly, our own GEMM inside a CUDA-graph
 recording (or with TF32 asked for), as for the dense layer; col2im is a gather, so the
 adjoint needs no atomics. Same signatures as kernels/cpu/conv.py.

@@ -1,7 +1,7 @@
-"""Our own GEMM on the GPU with the dense layer's epilogue (fused.cu: gemm_bias_act), for the
+"""Our own GEMM on the GPU with the dense layer's epilogue (gemm.cu: gemm_bias_act), for the
 steps that must be captured in a CUDA graph, where CuPy refuses cuBLAS. Transposed operands
 are read in place (kernel variants), never copied. fp32 (or fp64) arithmetic, or, opt-in
-for float32, TF32 tensor cores (fused.cu states the error bound: about 2^-10 relative to
+for float32, TF32 tensor cores (gemm.cu states the error bound: about 2^-10 relative to
 |op(A)| |op(B)|).
 
 Few output tiles over a long K (a weight gradient, K = the batch) would leave most of the

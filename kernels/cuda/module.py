@@ -1,24 +1,37 @@
-"""Loads fused.cu once per process through CuPy (NVRTC; CuPy caches the binary on disk)
-and hands out its kernels by name and dtype, with the launch helpers."""
+"""Loads the CUDA sources here once per process through CuPy (NVRTC; CuPy caches the binary
+on disk) as one module, common.cuh and then each subject's .cu file, and hands out its
+kernels by name and dtype, with the launch helpers. The names come from the sources: every
+``template <typename T> __global__`` kernel, instantiated for float and double, and every
+``extern "C"`` one under its own name."""
 import functools
 import os
+import re
 
 import cupy as cp
 import numpy as np
 
-SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fused.cu")
-KERNELS = ("dense_bias_act", "dense_act_grad_bias", "reparameterize_kl_forward",
-           "reparameterize_kl_backward", "iwae_weights", "bce_with_logits", "adam_step", "adam_amsgrad_step", "philox_normal",
-           "philox_uniform", "adam_step_counted", "im2col", "col2im", "gemm_split_k_sum", "advance_step")
+HERE = os.path.dirname(os.path.abspath(__file__))
+COMMON = "common.cuh"
+
+
+def source():
+    """common.cuh once, then every .cu file here in name order, their includes of it dropped."""
+    parts = []
+    for name in [COMMON] + sorted(n for n in os.listdir(HERE) if n.endswith(".cu")):
+        with open(os.path.join(HERE, name)) as f:
+            parts.append(f.read().replace(f'#include "{COMMON}"\n', ""))
+    return "\n".join(parts)
+
+
+KERNELS = tuple(re.findall(r"template\s*<typename T>\s*__global__\s+void\s+(\w+)", source()))   # per dtype
+PLAIN = tuple(re.findall(r'extern "C"\s+__global__\s+void\s+(\w+)', source()))   # by their own names
 CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
-PLAIN = ("advance_counter",)   # extern "C" kernels, looked up by their own names
 THREADS = 256
 
 
 @functools.lru_cache(maxsize=None)
 def _module():
-    with open(SOURCE) as f:
-        code = f.read()
+    code = source()
     names = [f"{k}<{t}>" for k in KERNELS for t in CTYPES.values()]
     names += [gemm_name(t, ta, tb) for t in CTYPES.values() for ta, tb in GEMM_VARIANTS]
     names += [gemm_name("tf32", ta, tb) for ta, tb in GEMM_VARIANTS]

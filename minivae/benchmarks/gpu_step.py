@@ -142,7 +142,7 @@ def iwae_row(batch, k, sync, repeats, steps):
 
 
 def gemm_row(batch, sync, repeats, steps):
-    """Our GEMM (fused.cu, split K where tiles are few) against cuBLAS on the VAE step's
+    """Our GEMM (gemm.cu, split K where tiles are few) against cuBLAS on the VAE step's
     products: layer 1 (784 -> 400) forward, its weight gradient x^T gz, and layer 4's
     (400 -> 784) data gradient gz W^T."""
     import cupy as cp

@@ -1,4 +1,4 @@
-"""The index arithmetic of fused.cu's im2col and col2im kernels, replayed in NumPy over
+"""The index arithmetic of conv.cu's im2col and col2im kernels, replayed in NumPy over
 every flat index on the CPU, against the reference lowering in minivae/ops/conv.py. Keep
 the formulas here in step with the kernels; tests/kernels/cuda/test_conv.py runs the
 kernels themselves where there is a GPU."""

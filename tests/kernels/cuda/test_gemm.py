@@ -71,7 +71,7 @@ def test_a_dense_layer_recorded_in_a_cuda_graph_matches_eager(activation):
 @pytest.mark.parametrize("trans_a, trans_b", [(False, False), (False, True), (True, False)])
 def test_the_tf32_gemm_is_the_product_of_rounded_inputs_within_its_bound(m, k, n, trans_a, trans_b):
     """Against the TF32-rounded inputs multiplied in float64 (only fp32 summation error
-    left), and against the exact product within the bound fused.cu states."""
+    left), and against the exact product within the bound gemm.cu states."""
     import cupy as cp
     from minivae.kernels.cuda.gemm import gemm
     from tf32_reference import tf32, tf32_bound

@@ -1,4 +1,4 @@
-"""The index arithmetic of fused.cu's gemm_bias_act (and of gemm_tf32_bias_act), replayed in NumPy on the CPU: the same
+"""The index arithmetic of gemm.cu's gemm_bias_act (and of gemm_tf32_bias_act), replayed in NumPy on the CPU: the same
 tile loads (with their orientation-dependent thread layouts and bounds) and the same
 thread -> output mapping, checked against A @ B. It runs without a GPU; test_gemm.py runs
 the kernel itself where there is one. Keep the formulas here in step with the kernel."""

@@ -1,0 +1,48 @@
+// Shared by every kernel file here (each includes it; kernels/cuda/module.py compiles them as
+// one NVRTC module with this header once, and CI compiles each file on its own with nvcc).
+// Each kernel is a template instantiated for float and double; kernels/cuda/*.py launch them.
+// Reductions go through shared memory or warp shuffles, one atomic per block at most.
+#ifndef MINIVAE_COMMON_CUH
+#define MINIVAE_COMMON_CUH
+
+template <typename T> __device__ __forceinline__ T tanh_(T x);
+template <> __device__ __forceinline__ float tanh_(float x) { return tanhf(x); }
+template <> __device__ __forceinline__ double tanh_(double x) { return tanh(x); }
+template <typename T> __device__ __forceinline__ T exp_(T x);
+template <> __device__ __forceinline__ float exp_(float x) { return expf(x); }
+template <> __device__ __forceinline__ double exp_(double x) { return exp(x); }
+template <typename T> __device__ __forceinline__ T log_(T x);
+template <> __device__ __forceinline__ float log_(float x) { return logf(x); }
+template <> __device__ __forceinline__ double log_(double x) { return log(x); }
+template <typename T> __device__ __forceinline__ T log1p_(T x);
+template <> __device__ __forceinline__ float log1p_(float x) { return log1pf(x); }
+template <> __device__ __forceinline__ double log1p_(double x) { return log1p(x); }
+template <typename T> __device__ __forceinline__ T sqrt_(T x);
+template <> __device__ __forceinline__ float sqrt_(float x) { return sqrtf(x); }
+template <> __device__ __forceinline__ double sqrt_(double x) { return sqrt(x); }
+template <typename T> __device__ __forceinline__ T sigmoid_(T v) {   // exact in both tails
+    T e = exp_(-fabs(v));
+    return (v >= T(0) ? T(1) : e) / (T(1) + e);
+}
+template <typename T> __device__ __forceinline__ T neg_inf();
+template <> __device__ __forceinline__ float neg_inf() { return -__int_as_float(0x7f800000); }
+template <> __device__ __forceinline__ double neg_inf() { return -__longlong_as_double(0x7ff0000000000000LL); }
+
+enum { IDENTITY = 0, RELU = 1, TANH = 2, SIGMOID = 3, LEAKY_RELU = 4 };
+
+template <typename T>
+__device__ __forceinline__ T activate(T v, int act, T slope) {
+    if (act == RELU) return v > T(0) ? v : T(0);
+    if (act == TANH) return tanh_(v);
+    if (act == SIGMOID) return sigmoid_(v);
+    if (act == LEAKY_RELU) return v > T(0) ? v : slope * v;
+    return v;
+}
+
+template <typename T>
+__device__ __forceinline__ T warp_sum(T v) {
+    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_down_sync(0xffffffff, v, offset);
+    return v;
+}
+
+#endif
