@@ -70,18 +70,9 @@ def ae_vs_vae_codes(path, seed=0, sigma=0.3, epochs=100):
                         label=f"start {init - seed + 1}")
             if init == seed:
                 facts[f"{name}_peak"] = float(model.reconstruct(x).max(1).mean())   # the bump's is 1
-                for j, style in ((0, "C0"), (1, "C1")):
-                    row[3].plot(centre[order], codes[-1][order, j], style, lw=1, label=f"z{j + 1}" + (" mean" if name == "vae" else ""))
-                if name == "vae":
-                    with no_grad():
-                        spread = np.exp(0.5 * model.encode(model.as_input(x))[1].numpy())
-                    for j, style in ((0, "C0--"), (1, "C1--")):
-                        row[3].plot(centre[order], spread[order, j], style, lw=1, label=f"z{j + 1} sigma")
-                if name == "vae":
-                    row[3].set(xlabel="the bump's centre")
+                _units_by_centre(row[3], model, name, x, centre[order], codes[-1][order], order)
                 row[3].set_title(f"{label[name]}, start 1: " + ("means, sigmas" if name == "vae" else "units")
                                  + f" by the centre (peak {facts[name + '_peak']:.2f})", fontsize=9)
-                row[3].legend(fontsize=8)
         limits = np.concatenate(codes)
         pad = 0.05 * np.ptp(limits, 0)
         for ax in row[:2]:   # shared axes: the two starts' places and scales side by side
@@ -97,6 +88,20 @@ def ae_vs_vae_codes(path, seed=0, sigma=0.3, epochs=100):
                          f"starts apart {facts[name + '_inits_ks']:.2f}", fontsize=9)
         row[2].legend(fontsize=8)
     return Drawn(plot._save(fig, path), facts)
+
+
+def _units_by_centre(ax, model, name, x, centre, codes, order):
+    """ae_vs_vae_codes' right column: each code unit (the VAE's means, and its sigmas dashed)
+    against the bump's centre, both in the centre's ``order``."""
+    for j, style in ((0, "C0"), (1, "C1")):
+        ax.plot(centre, codes[:, j], style, lw=1, label=f"z{j + 1}" + (" mean" if name == "vae" else ""))
+    if name == "vae":
+        with no_grad():
+            spread = np.exp(0.5 * model.encode(model.as_input(x))[1].numpy())[order]
+        for j, style in ((0, "C0--"), (1, "C1--")):
+            ax.plot(centre, spread[:, j], style, lw=1, label=f"z{j + 1} sigma")
+        ax.set(xlabel="the bump's centre")
+    ax.legend(fontsize=8)
 
 
 def sparse_ae_codes(path, seed=0, epochs=60):

@@ -35,7 +35,7 @@ class AdversarialAutoencoder(adversary.Game, AutoencoderBase):
                  opening_weight=adversary.OPENING_WEIGHT, opening_epochs=adversary.OPENING_EPOCHS,
                  gradient_penalty=adversary.GRADIENT_PENALTY,
                  critic_steps=adversary.CRITIC_STEPS, adversary_beta1=adversary.BETA1, generator=None):
-        super().__init__()
+        super().__init__(generator)
         self.play(prior_weight, opening_weight, opening_epochs, gradient_penalty, critic_steps, adversary_beta1)
         if prior not in PRIORS:
             raise ValueError(f"AdversarialAutoencoder: prior must be one of {sorted(PRIORS)}, got {prior!r}")
@@ -51,7 +51,6 @@ class AdversarialAutoencoder(adversary.Game, AutoencoderBase):
             raise ValueError(f"AdversarialAutoencoder: the labelled priors have 10 parts, got {n_classes} classes")
         self.x_dim, self.z_dim, self.prior, self.n_classes = x_dim, z_dim, prior, n_classes
         self.label_to_decoder = label_to_decoder
-        self.generator = generator or backend.default_generator()
         self.encoder = MLP([x_dim, *hidden, z_dim], activation, batchnorm=batchnorm, generator=generator)
         self.decoder = MLP([z_dim + (n_classes if label_to_decoder else 0), *reversed(hidden), x_dim], activation,
                            batchnorm=batchnorm, generator=generator)

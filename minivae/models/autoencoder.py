@@ -3,8 +3,6 @@
 With a code as wide as the data, nothing stops the plain autoencoder from "cheating" by
 copying; the variants in this package each add a pressure that makes the code useful.
 """
-from .. import backend
-from ..core import no_grad
 from ..nn import MLP
 from .base import Model
 from .likelihood import Likelihood
@@ -13,9 +11,6 @@ from .likelihood import Likelihood
 class AutoencoderBase(Model):
     """Reconstruction error -log p(x|x') under the chosen likelihood: squared error
     (Gaussian, fixed sigma 1) or cross-entropy (Bernoulli). Subclasses give encode/decode."""
-
-    def data_mean(self, out):
-        return self.likelihood.mean(out)
 
     def reconstruction_error(self, x, z):
         """-log p(x | decode(z)) per example."""
@@ -29,9 +24,7 @@ class AutoencoderBase(Model):
     def sample(self, n, y=None):
         """Decodes codes drawn from N(0, I). An autoencoder puts no prior on its codes, so
         these are not samples of anything: the gap the VAE closes."""
-        with no_grad():
-            z = self.constant(backend.default_generator().normal((n, self.z_dim)))
-            return self.data_mean(self.decode(z)).numpy()
+        return super().sample(n, y)
 
 
 class Autoencoder(AutoencoderBase):
@@ -39,7 +32,7 @@ class Autoencoder(AutoencoderBase):
 
     def __init__(self, x_dim, z_dim=2, hidden=(64,), activation="relu", likelihood="gaussian",
                  code_activation=None, batchnorm=False, generator=None):
-        super().__init__()
+        super().__init__(generator)
         self.x_dim, self.z_dim = x_dim, z_dim
         self.encoder = MLP([x_dim, *hidden, z_dim], activation, out_activation=code_activation, batchnorm=batchnorm,
                            generator=generator)
@@ -48,6 +41,3 @@ class Autoencoder(AutoencoderBase):
 
     def encode(self, x, y=None):
         return self.encoder(x)
-
-    def decode(self, z, y=None):
-        return self.decoder(z)

@@ -58,6 +58,12 @@ class Model(Module):
     # training; a loss that weighs its terms by it reads it here.
     dataset_size = None
 
+    def __init__(self, generator=None):
+        """``generator``: where the model's noise comes from (posterior samples, prior codes,
+        masks, corruption); the default generator of the device when None."""
+        super().__init__()
+        self.generator = generator or backend.default_generator()
+
     def begin_epoch(self, epoch):
         """Called by fit before each epoch (counted from 1): a model whose loss changes over
         training (the adversarial autoencoders' opening, models/adversary.py) sets itself."""
@@ -77,7 +83,8 @@ class Model(Module):
         raise NotImplementedError
 
     def decode(self, z, y=None):
-        raise NotImplementedError
+        """The decoder's output for codes z: logits for binary data, else a mean."""
+        return self.decoder(z)
 
     def code(self, x, y=None):
         """The point in code space that ``reconstruct`` decodes (the posterior mean for VAEs)."""
@@ -89,8 +96,19 @@ class Model(Module):
             return self.data_mean(self.decode(self.code(x, y), y)).numpy()
 
     def data_mean(self, out):
-        """The decoder's output as data: itself, or a probability for logits."""
-        return out
+        """The decoder's output as data: the mean of the model's likelihood p(x|z) (a
+        probability for Bernoulli logits), or the output itself for a model without one."""
+        likelihood = getattr(self, "likelihood", None)
+        return out if likelihood is None else likelihood.mean(out)
+
+    def prior_codes(self, n):
+        """n codes z ~ N(0, I), drawn by the model's generator."""
+        return self.constant(self.generator.normal((n, self.z_dim)))
+
+    def sample(self, n, y=None):
+        """n draws of the decoder's mean at codes from the prior."""
+        with no_grad():
+            return self.data_mean(self.decode(self.prior_codes(n), y)).numpy()
 
     def constant(self, array):
         """An array (NumPy, CuPy or a list) as a constant tensor on the model's device:

@@ -42,7 +42,7 @@ class Classifier(Model):
 
 class ConvClassifier(Classifier):
     def __init__(self, x_dim, n_classes=10, channels=(16, 32), image_shape=None, generator=None):
-        super().__init__()
+        super().__init__(generator)
         self.x_dim, self.n_classes = x_dim, n_classes
         shape = self.image_shape = image_shape_of(x_dim, image_shape, "ConvClassifier")
         self.channels = tuple(channels)
@@ -70,7 +70,7 @@ class ConvClassifier(Classifier):
 
 class MLPClassifier(Classifier):
     def __init__(self, x_dim, n_classes=10, z_dim=32, hidden=(512,), activation="relu", generator=None):
-        super().__init__()
+        super().__init__(generator)
         self.x_dim, self.n_classes, self.z_dim = x_dim, n_classes, z_dim
         self.encoder = MLP([x_dim, *hidden, z_dim], activation, generator=generator)   # the autoencoder's shape
         self.head = Linear(z_dim, n_classes, generator=generator)

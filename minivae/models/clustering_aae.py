@@ -45,7 +45,7 @@ class ClusteringAAE(adversary.Game, AutoencoderBase):
                  opening_weight=adversary.OPENING_WEIGHT, opening_epochs=adversary.OPENING_EPOCHS,
                  gradient_penalty=adversary.GRADIENT_PENALTY, critic_steps=adversary.CRITIC_STEPS,
                  adversary_beta1=adversary.BETA1, generator=None):
-        super().__init__()
+        super().__init__(generator)
         self.play(prior_weight, opening_weight, opening_epochs, gradient_penalty, critic_steps, adversary_beta1)
         if n_clusters < 2:
             raise ValueError(f"ClusteringAAE: n_clusters must be at least 2, got {n_clusters}")
@@ -59,7 +59,6 @@ class ClusteringAAE(adversary.Game, AutoencoderBase):
             raise ValueError(f"ClusteringAAE: label_weight must be a non-negative number, got {label_weight!r}")
         self.x_dim, self.z_dim, self.n_clusters = x_dim, z_dim, n_clusters
         self.n_classes, self.label_weight = n_classes, float(label_weight)
-        self.generator = generator or backend.default_generator()
         self.encoder = MLP([x_dim, *hidden, n_clusters + z_dim], activation, batchnorm=batchnorm, generator=generator)
         self.encoder[-1].weight.data[:, :n_clusters] *= cluster_gain
         self.decoder = MLP([self.decoder_width(), *reversed(hidden), x_dim], activation, batchnorm=batchnorm,
@@ -113,9 +112,6 @@ class ClusteringAAE(adversary.Game, AutoencoderBase):
         with no_grad():
             return self.data_mean(self.decode(self.representation(*self.heads(self.as_input(x))))).numpy()
 
-    def decode(self, z, y=None):
-        return self.decoder(z)
-
     def players(self):
         return {"autoencoder": self.encoder.parameters() + self.decoder.parameters(),
                 "discriminator": self.d_cat.parameters() + self.d_gauss.parameters()}
@@ -156,7 +152,7 @@ class ClusteringAAE(adversary.Game, AutoencoderBase):
             else np.broadcast_to(np.asarray(y), (n,))
         onehot = self.one_hot(k, self.n_clusters)
         with no_grad():
-            z = self.constant(self.generator.normal((n, self.z_dim)))
+            z = self.prior_codes(n)
             return self.data_mean(self.decode(self.representation(onehot, z))).numpy()
 
 

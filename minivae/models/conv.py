@@ -36,7 +36,7 @@ class ConvAutoencoder(AutoencoderBase):
 
     def __init__(self, x_dim, z_dim=16, channels=(32, 64), image_shape=None, activation="relu",
                  likelihood="bernoulli", generator=None):
-        super().__init__()
+        super().__init__(generator)
         self.x_dim, self.z_dim = x_dim, z_dim
         self.image_shape = image_shape_of(x_dim, image_shape, "ConvAutoencoder")
         self.encoder = ConvEncoder(self.image_shape, channels, z_dim, activation, generator)
@@ -45,9 +45,6 @@ class ConvAutoencoder(AutoencoderBase):
 
     def encode(self, x, y=None):
         return self.encoder(x)
-
-    def decode(self, z, y=None):
-        return self.decoder(z)
 
 
 class ConvVAE(VAE):

@@ -30,8 +30,10 @@ class DenoisingAutoencoder(Autoencoder):
         self.corruption, self.level, self.image_shape = corruption, level, image_shape
 
     def corrupt(self, x, generator=None):
-        """A corrupted copy of the array ``x``."""
-        return corrupt(x, self.corruption, self.level, self.image_shape, generator)
+        """A corrupted copy of the host array ``x``, drawn by ``generator``, else by the model's
+        own where it draws on the host (the default one of the CPU where it draws on a GPU)."""
+        own = self.generator if self.generator.device == "cpu" else None
+        return corrupt(x, self.corruption, self.level, self.image_shape, generator or own)
 
     def loss(self, x, y=None):
         x = self.as_input(x)

@@ -14,7 +14,7 @@ is r: the reduced data.
 """
 import numpy as np
 
-from .. import functional as F
+from .. import backend, functional as F
 from ..nn import Parameter
 from .clustering_aae import ClusteringAAE
 
@@ -31,7 +31,7 @@ class DimensionReductionAAE(ClusteringAAE):
         # drawn at the penalty's own scale: Adam moves a head about lr a step, so heads drawn
         # from N(0, I) were still within 2 of each other after 5 MNIST epochs (eta 6), the
         # clusters' styles overlapping
-        start = eta * np.random.default_rng(0).standard_normal((n_clusters, z_dim)).astype(np.float32)
+        start = eta * np.asarray(backend.to_device(self.generator.normal((n_clusters, z_dim)), "cpu"))
         self.cluster_heads = Parameter(start)
 
     def decoder_width(self):

@@ -13,8 +13,7 @@ horizontal stripes. ``pixel_weight`` w adds the pixel likelihood back, which tak
 stripes away (docs/quality.md, "Image models", has the runs).
 """
 
-from .. import backend, functional as F
-from ..core import no_grad
+from .. import functional as F
 from ..nn import MLP, Linear, ReLU, Sequential
 from ..nn.convnet import ConvDecoder, ConvFeatures, features_size
 from .base import Model
@@ -46,9 +45,8 @@ class GAN(Model):
     def __init__(self, x_dim, z_dim=16, hidden=(64, 64), activation="relu", likelihood="bernoulli",
                  disc_hidden=(64, 32), networks="mlp", channels=(32, 64), image_shape=None, batchnorm=False,
                  generator=None):
-        super().__init__()
+        super().__init__(generator)
         self.x_dim, self.z_dim = x_dim, z_dim
-        self.generator = generator or backend.default_generator()
         if networks == "conv":
             self.decoder = ConvDecoder(z_dim, image_shape_of(x_dim, image_shape, "GAN"), channels, activation,
                                        generator)
@@ -57,12 +55,6 @@ class GAN(Model):
         self.features, self.head = discriminator(x_dim, networks, disc_hidden, channels, image_shape, generator,
                                                  "GAN")
         self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
-
-    def decode(self, z, y=None):
-        return self.decoder(z)
-
-    def data_mean(self, out):
-        return self.likelihood.mean(out)
 
     pictures = ("samples",)
 
@@ -73,7 +65,7 @@ class GAN(Model):
     def losses(self, x, y=None, player=None):
         x = self.as_input(x)
         n = x.shape[0]
-        fake = self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim)))))
+        fake = self.data_mean(self.decode(self.prior_codes(n)))
         ones, zeros = self.filled((n, 1), 1.0), self.filled((n, 1), 0.0)
         d = lambda v: self.head(self.features(v))
         out = {}
@@ -94,9 +86,6 @@ class GAN(Model):
     def encode(self, x, y=None):
         raise NotImplementedError("GAN: a GAN has no encoder")
 
-    def sample(self, n, y=None):
-        with no_grad():
-            return self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim))))).numpy()
 
 
 class VAEDisl(VAE):

@@ -31,7 +31,7 @@ class HoleFillingCVAE(Model):
 
     def __init__(self, x_dim, z_dim=8, hidden=(256,), activation="relu", likelihood="bernoulli", hole=None,
                  image_shape=None, generator=None):
-        super().__init__()
+        super().__init__(generator)
         _, rows, cols = image_shape_of(x_dim, image_shape, "HoleFillingCVAE")
         hole = (rows // 2, rows, 0, cols) if hole is None else tuple(int(v) for v in hole)
         top, bottom, left, right = hole
@@ -47,7 +47,6 @@ class HoleFillingCVAE(Model):
         self.hidden_index = np.flatnonzero(mask.ravel())     # Y
         self.seen_index = np.flatnonzero(~mask.ravel())      # X
         n_y, n_x = len(self.hidden_index), len(self.seen_index)
-        self.generator = generator or backend.default_generator()
         self.recognition = MLP([x_dim, *hidden, 2 * z_dim], activation, generator=generator)          # Q(z|Y,X)
         self.prior = MLP([n_x, *hidden, 2 * z_dim], activation, generator=generator)                  # P(z|X)
         self.generation = MLP([z_dim + n_x, *reversed(hidden), n_y], activation, generator=generator)  # P(Y|z,X)
@@ -71,9 +70,6 @@ class HoleFillingCVAE(Model):
     def generate(self, z, seen):
         """P(Y|z, X): logits (or means) of the hidden pixels."""
         return self.generation(F.concat([z, seen], axis=1))
-
-    def data_mean(self, out):
-        return self.likelihood.mean(out)
 
     def loss(self, x, y=None):
         x = self.as_input(x)

@@ -10,7 +10,7 @@ Paper architectures: one layer 784-200-200-50 (tanh); two layers 784-200-200-100
 """
 import numpy as np
 
-from .. import backend, functional as F
+from .. import functional as F
 from ..core import no_grad
 from ..nn import MLP, ModuleList
 from .base import Model
@@ -21,7 +21,7 @@ from .vae import log_prior
 class IWAE(Model):
     def __init__(self, x_dim, z_dims=(50,), hidden=((200, 200),), k=5, activation="tanh",
                  likelihood="bernoulli", sigma=None, batchnorm=False, generator=None):
-        super().__init__()
+        super().__init__(generator)
         z_dims, hidden = list(z_dims), [tuple(h) for h in hidden]
         if len(z_dims) != len(hidden):
             raise ValueError(f"IWAE: one hidden tuple per stochastic layer, got {len(hidden)} for {len(z_dims)}")
@@ -29,7 +29,6 @@ class IWAE(Model):
             raise ValueError(f"IWAE: k must be at least 1, got {k}")
         self.x_dim, self.z_dims, self.k = x_dim, z_dims, k
         self.z_dim = z_dims[-1]
-        self.generator = generator or backend.default_generator()
         ins = [x_dim] + z_dims[:-1]
         # q(h_l | h_{l-1}) and p(h_{l-1} | h_l); the last decoder outputs x's parameters
         self.q = ModuleList([MLP([i, *h, 2 * z], activation, batchnorm=batchnorm, generator=generator)
@@ -60,9 +59,6 @@ class IWAE(Model):
             h = F.split(self.p[l](h), 2, axis=-1)[0]
         return self.p[0](h)
 
-    def data_mean(self, out):
-        return self.likelihood.mean(out)
-
     def log_weights(self, x, k=None, y=None, eps=None):
         """log w = log p(x, h) - log q(h|x) for k samples per input: shape (n, k), and the
         samples of the first layer (n * k, d1)."""
@@ -92,10 +88,6 @@ class IWAE(Model):
         x = self.as_input(x)
         bound = self.bound(x).mean()
         return -bound, {"bound": bound}
-
-    def sample(self, n, y=None):
-        with no_grad():
-            return self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim))))).numpy()
 
     def sir_reconstruct(self, x, k=None):
         """Sampling-importance-resampling: draw k codes from q(h|x), pick one per input with

@@ -10,7 +10,7 @@ class LinearAutoencoder(AutoencoderBase):
     Its optimum spans the top-z_dim principal subspace of the data (Baldi & Hornik 1989)."""
 
     def __init__(self, x_dim, z_dim=2, generator=None):
-        super().__init__()
+        super().__init__(generator)
         self.x_dim, self.z_dim = x_dim, z_dim
         self.W = Parameter(init.glorot_uniform((x_dim, z_dim), generator=generator))
         self.b = Parameter(np.zeros(x_dim, np.float32))

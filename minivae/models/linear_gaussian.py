@@ -30,11 +30,10 @@ class LinearGaussian(Model):
     x_dim = z_dim = 1
 
     def __init__(self, theta=0.5, sigma=0.1, generator=None):
-        super().__init__()
+        super().__init__(generator)
         if not sigma >= 0:
             raise ValueError(f"LinearGaussian: sigma must be a non-negative number, got {sigma!r}")
         self.sigma = float(sigma)
-        self.generator = generator or backend.default_generator()
         self.theta = Parameter(np.array([theta], np.float32))
 
     def log_marginal(self, x):

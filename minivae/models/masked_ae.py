@@ -26,7 +26,7 @@ class MaskedAutoencoder(AutoencoderBase):
 
     def __init__(self, x_dim, z_dim=16, hidden=(64,), mask_ratio=0.5, activation="relu",
                  likelihood="gaussian", batchnorm=False, mask="pixels", image_shape=None, generator=None):
-        super().__init__()
+        super().__init__(generator)
         if mask not in MASKS:
             raise ValueError(f"MaskedAutoencoder: mask must be one of {', '.join(MASKS)}, got {mask!r}")
         if not 0.0 < mask_ratio < 1.0:
@@ -37,16 +37,13 @@ class MaskedAutoencoder(AutoencoderBase):
         self.decoder = MLP([z_dim, *reversed(hidden), x_dim], activation, batchnorm=batchnorm, generator=generator)
         self.likelihood = Likelihood(likelihood, x_dim, sigma=1.0)
 
-    def decode(self, z, y=None):
-        return self.decoder(z)
-
     def encode(self, x, y=None, visible=None):
         visible = backend.array_module(self.device).ones(x.shape, np.float32) if visible is None else visible
         return self.encoder(F.concat([x * visible, self.constant(visible)], axis=1))
 
     def hide(self, n):
         """A fresh mask, 1 where an entry stays visible: (n, x_dim) float32."""
-        generator = backend.default_generator(self.device)
+        generator = self.generator
         if self.mask == "pixels":
             return (generator.uniform((n, self.x_dim)) >= self.mask_ratio).astype(np.float32)
         xp = backend.array_module(self.device)

@@ -26,11 +26,10 @@ class NaiveMonteCarlo(Model):
     z_dim = 2
 
     def __init__(self, x_dim=2, alpha=1.0, sigma=0.1, n_samples=1000, generator=None):
-        super().__init__()
+        super().__init__(generator)
         if x_dim != 2:
             raise ValueError(f"NaiveMonteCarlo: the lecture's toy is 2-D, got x_dim {x_dim}")
         self.x_dim, self.sigma, self.n_samples = 2, sigma, n_samples
-        self.generator = generator or backend.default_generator()
         self.alpha = Parameter(np.array([alpha], np.float32))
 
     def decode(self, z, y=None):

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from .. import backend, functional as F
+from .. import functional as F
 from ..core import no_grad
 from ..nn import MLP
 from .base import Model
@@ -34,7 +34,7 @@ class VAE(Model):
     def __init__(self, x_dim, z_dim=2, hidden=(64, 64), activation="tanh", likelihood="gaussian",
                  sigma=None, beta=1.0, n_samples=1, kl="analytic", prior="gaussian", prior_components=10,
                  learn_prior=False, batchnorm=False, recon_weight=1.0, generator=None):
-        super().__init__()
+        super().__init__(generator)
         self.batchnorm = batchnorm
         if recon_weight != "m/n" and (isinstance(recon_weight, (str, bool)) or not recon_weight > 0):
             raise ValueError(f"{type(self).__name__}: recon_weight must be a positive number or 'm/n', "
@@ -48,7 +48,6 @@ class VAE(Model):
             raise ValueError(f"{type(self).__name__}: n_samples must be at least 1, got {n_samples}")
         self.x_dim, self.z_dim, self.beta, self.n_samples = x_dim, z_dim, beta, n_samples
         self.kl = "sample" if prior == "mixture" else kl
-        self.generator = generator or backend.default_generator()
         self.encoder, self.decoder = self.networks(hidden, activation, generator)
         self.likelihood = Likelihood(likelihood, x_dim, sigma)
         self.prior = MixturePrior(z_dim, prior_components, learn_prior, generator=generator) \
@@ -78,12 +77,6 @@ class VAE(Model):
 
     def code(self, x, y=None):
         return self.encode(x, y)[0]
-
-    def decode(self, z, y=None):
-        return self.decoder(z)
-
-    def data_mean(self, out):
-        return self.likelihood.mean(out)
 
     def noise(self, shape):
         return self.generator.normal(shape)

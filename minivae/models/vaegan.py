@@ -52,7 +52,7 @@ MLPs of ``hidden`` and ``disc_hidden``.
 import contextlib
 import math
 
-from .. import backend, functional as F
+from .. import functional as F
 from ..core import no_grad
 from ..nn import MLP
 from ..nn.convnet import ConvDecoder, ConvEncoder
@@ -67,7 +67,7 @@ class VAEGAN(Model):
                  disc_hidden=(64, 32), gamma=1e-2, networks="mlp", channels=(32, 64), image_shape=None,
                  batchnorm=False, real_weight=0.5, margin=0.35, equilibrium=0.68, feature_sigma=1.0,
                  pixel_weight=0.0, instance_noise=0.0, real_target=1.0, generator=None):
-        super().__init__()
+        super().__init__(generator)
         if not 0.0 <= gamma <= 1.0 or not 0.0 < real_weight < 1.0:
             raise ValueError(f"VAEGAN: gamma must lie in [0, 1] and real_weight in (0, 1), got {gamma} and "
                              f"{real_weight}")
@@ -81,7 +81,6 @@ class VAEGAN(Model):
             raise ValueError(f"VAEGAN: pixel_weight and instance_noise must be non-negative and real_target in "
                              f"(0.5, 1], got {pixel_weight!r}, {instance_noise!r} and {real_target!r}")
         self.pixel_weight, self.instance_noise, self.real_target = pixel_weight, instance_noise, real_target
-        self.generator = generator or backend.default_generator()
         self.features, self.head = discriminator(x_dim, networks, disc_hidden, channels, image_shape, generator,
                                                  "VAEGAN", batchnorm)                              # D_l, D's logit
         if networks == "mlp":
@@ -103,12 +102,6 @@ class VAEGAN(Model):
     def code(self, x, y=None):
         return self.encode(x)[0]
 
-    def decode(self, z, y=None):
-        return self.decoder(z)
-
-    def data_mean(self, out):
-        return self.likelihood.mean(out)
-
     def players(self):
         return {"encoder": self.encoder.parameters(), "decoder": self.decoder.parameters(),
                 "discriminator": self.features.parameters() + self.head.parameters()}
@@ -124,7 +117,7 @@ class VAEGAN(Model):
             z, kl = F.reparameterize_kl(mu, logvar, self.generator.normal(mu.shape))
             out_tilde = self.decode(z)
             x_tilde = self.data_mean(out_tilde)
-            z_p = self.constant(self.generator.normal((n, self.z_dim)))
+            z_p = self.prior_codes(n)
             x_p = None if player == "encoder" else self.data_mean(self.decode(z_p))
         noise = [self.constant(self.generator.normal(x.shape)) * self.instance_noise
                  for _ in range(3)] if self.instance_noise else None
@@ -178,7 +171,3 @@ class VAEGAN(Model):
         they are measured by."""
         terms = self.losses(x, y)
         return terms["kl"] + terms["recon"], terms
-
-    def sample(self, n, y=None):
-        with no_grad():
-            return self.data_mean(self.decode(self.constant(self.generator.normal((n, self.z_dim))))).numpy()
