@@ -85,7 +85,7 @@ def main():
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, help="training budget per model, of wall-clock time (default 10)")
     budget.add_argument("--epochs", type=float, help="training budget per model, of passes over the 50,000 images")
-    parser.add_argument("--models", nargs="+", choices=list(image_models.MODELS), default=list(image_models.MODELS))
+    parser.add_argument("--models", nargs="+", choices=list(image_models.SETUPS), default=list(image_models.SETUPS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data"))
@@ -94,7 +94,7 @@ def main():
                         help="change a model's setting or its training's, e.g. vaegan.gamma=1e-3 vaegan.lr=1e-4 "
                              "vaegan.feature_sigma=learned (the value read as JSON, else taken as a word)")
     args = parser.parse_args()
-    changes = {key: {} for key in image_models.MODELS}
+    changes = {key: {} for key in image_models.SETUPS}
     for item in args.set:
         key, _, value = item.partition("=")
         model, _, option = key.partition(".")

@@ -21,7 +21,7 @@ from .train import fit
 
 SHAPE = dict(x_dim=784, z_dim=16, likelihood="bernoulli")
 # key: (label, the model's settings, its training's); the rest of training is TRAINING's
-MODELS = {
+SETUPS = {
     "vae": ("VAE (MLP 400)", dict(hidden=[400], activation="relu"), {}),
     "conv-vae": ("conv VAE", dict(channels=[32, 64]), {}),
     # Larsen et al.'s players and D_l feature error, on the VAE's own MLP, with its pixel error
@@ -39,9 +39,9 @@ CHUNK = 10_000
 
 
 def build(key, seed=0, **changes):
-    """(label, model, training settings) of MODELS[key], with ``changes`` to its settings or
+    """(label, model, training settings) of SETUPS[key], with ``changes`` to its settings or
     its training's."""
-    label, settings, training = MODELS[key]
+    label, settings, training = SETUPS[key]
     training = {**TRAINING, **training, **{k: v for k, v in changes.items() if k in TRAINING}}
     settings = {**SHAPE, **settings, **{k: v for k, v in changes.items() if k not in TRAINING}}
     backend.manual_seed(seed)

@@ -17,7 +17,7 @@ def image_models(path, seed=0, data_dir=None, images=20_000):
     except ValueError as e:
         raise ValueError(f"image-models needs binarized MNIST and MNIST's labelled images: {e}") from None
     held_out, rows = labelled.valid[:8], []
-    for key in models.MODELS:
+    for key in models.SETUPS:
         label, model, training = models.build(key, seed)
         models.train(model, train.train[:images], training, seed, (labelled.train[:images], labelled.y_train[:images]),
                      images=images)
