@@ -9,7 +9,10 @@ own classifier), its last 2,000 held out for every measure.
 
 Per model, on the 2,000 held-out digits and on 2,000 samples (minivae.eval.sample_quality):
 - reconstructions: the error in pixels (mean squared); ``recon_kept``, the share the judge
-  is sure show the input's digit; their Frechet distance to the real digits;
+  is sure show the input's digit; ``recon_named``, the share whose likeliest class is the
+  input's digit, sure or not, and ``recon_label_nll``, the mean -log p(digit | recon) (the
+  judge is sure of only about 0.91 of real digits, so ``recon_kept`` saturates there);
+  their Frechet distance to the real digits;
 - samples: ``sample_confident``, the share the judge is sure show a digit; the spread of the
   digits it names (1: all ten alike, 0: one); their Frechet distance to the real digits, in
   the judge's features, kept whole (pooled over positions, as FID pools Inception's, digits
@@ -73,6 +76,7 @@ def judge(model, quality, held_out, n_samples, seed):
     sample_scores = quality.scores(samples)
     scores = {"recon_pixel_mse": float(((recon - x) ** 2).mean()),
               "recon_kept": quality.judge.kept(recon, y),
+              "recon_named": quality.judge.named(recon, y), "recon_label_nll": quality.judge.label_nll(recon, y),
               "recon_frechet": quality.frechet(recon),
               "recon_sharpness_vs_real": sharpness(recon) / real_sharp,
               **{f"sample_{k}": v for k, v in sample_scores.items()},
@@ -90,6 +94,7 @@ def main():
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data"))
     parser.add_argument("--name", default="image_quality")
+    parser.add_argument("--keep", metavar="FOLDER", help="save each trained model there (NAME_MODEL.npz), to judge again")
     parser.add_argument("--set", nargs="+", default=[], metavar="MODEL.OPTION=VALUE",
                         help="change a model's setting or its training's, e.g. vaegan.gamma=1e-3 vaegan.lr=1e-4 "
                              "vaegan.feature_sigma=learned (the value read as JSON, else taken as a word)")
@@ -110,6 +115,7 @@ def main():
     quality = SampleQuality(DigitJudge(*labelled, cache=CACHE), held_out[0])
     binary = (held_out[0] > 0.5).astype(np.float32)
     real = {"kept": quality.judge.kept(*held_out), "binary_kept": quality.judge.kept(binary, held_out[1]),
+            "named": quality.judge.named(*held_out), "label_nll": quality.judge.label_nll(*held_out),
             **{f"unseen_binarized_{k}": v for k, v in quality.scores(unseen[:args.samples]).items()},
             "sharpness": sharpness(held_out[0])}
     print("real held-out digits: " + "  ".join(f"{k} {v:.4g}" for k, v in real.items()), flush=True)
@@ -124,6 +130,8 @@ def main():
                 f"  round {r['epoch']}  " + "  ".join(f"{k} {v:.3f}" for k, v in r.items() if k.startswith("train_")),
                 flush=True))
         model.eval()
+        if args.keep:
+            model.save(os.path.join(args.keep, f"{args.name}_{key}.npz"))
         scores, recon, samples = judge(model, quality, held_out, args.samples, args.seed)
         results[key] = {"name": name, "settings": model.spec["kwargs"],
                         "training": training, "images_seen": seen, "epochs": seen / len(train), "seconds": seconds,

@@ -87,6 +87,17 @@ class DigitJudge:
         """The share of images it is sure show the digit ``labels`` says they should."""
         return float((self.digits(images) == np.asarray(labels)).mean())
 
+    def named(self, images, labels):
+        """The share of images whose likeliest class (of the ten digits and "no digit") is
+        the digit ``labels`` says, sure or not: a class kept, whatever the blur."""
+        return float((self.probabilities(images).argmax(1) == np.asarray(labels)).mean())
+
+    def label_nll(self, images, labels):
+        """The mean of -log p(label | image) in nats: how much of its label the judge still
+        reads in each image (0: certain of it)."""
+        p = self.probabilities(images)[np.arange(len(images)), np.asarray(labels)]
+        return float(-np.log(np.maximum(p, np.finfo(p.dtype).tiny)).mean())
+
 
 def _fresh(seed):
     backend.manual_seed(seed)

@@ -26,6 +26,21 @@ def test_it_names_held_out_digits_and_only_their_own_class(judged):
 
 
 @needs_labelled_mnist
+def test_named_and_label_nll_read_the_class_whatever_the_blur(judged):
+    """The class read off the likeliest output, sure or not: real digits and lightly blurred
+    ones keep it; a heavy blur, the mean image or the wrong labels do not."""
+    from minivae.eval.digits import blurred
+    judge, data = judged
+    x, y = data.valid[:2000], data.y_valid[:2000]
+    smudged = blurred(x, np.random.default_rng(0), (2.5, 2.5))
+    assert judge.named(x, y) > 0.93 and judge.label_nll(x, y) < 0.25
+    assert judge.named(x, (y + 1) % 10) < 0.02 and judge.label_nll(x, (y + 1) % 10) > 3
+    assert judge.named(smudged, y) < judge.named(x, y) - 0.1 and judge.label_nll(smudged, y) > 2 * judge.label_nll(x, y)
+    blob = np.repeat(x.mean(0, keepdims=True), len(y), 0)
+    assert judge.named(blob, y) < 0.2
+
+
+@needs_labelled_mnist
 def test_it_is_sure_of_no_degenerate_image(judged):
     judge, data = judged
     x, y, rng = data.valid, data.y_valid, np.random.default_rng(1)
