@@ -66,10 +66,7 @@ class AdversarialAutoencoder(adversary.Game, AutoencoderBase):
             return self.decoder(z)
         if y is None:
             raise ValueError("AdversarialAutoencoder: with label_to_decoder, decoding needs the labels y")
-        y = np.asarray(backend.to_device(y, "cpu")) if hasattr(y, "dtype") else np.asarray(y)
-        if y.shape != (z.shape[0],) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= self.n_classes:
-            raise ValueError(f"AdversarialAutoencoder: y must be {z.shape[0]} labels in [0, {self.n_classes})")
-        return self.decoder(F.concat([z, self.one_hot(y, self.n_classes)], axis=1))
+        return self.decoder(F.concat([z, self.one_hot(self.class_labels(y, z.shape[0]), self.n_classes)], axis=1))
 
     def reconstruction_error(self, x, z, y=None):
         return -self.likelihood.log_prob(x, self.decode(z, y))

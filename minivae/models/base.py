@@ -121,6 +121,20 @@ class Model(Module):
         no copy from the host, which a step recorded as a CUDA graph cannot make."""
         return Tensor(backend.array_module(self.device).full(shape, value, backend.DEFAULT_DTYPE))
 
+    def class_labels(self, y, n):
+        """``y`` (host or device) as n integer labels in [0, n_classes) on the host, or a
+        ValueError that names the model and what is wrong."""
+        name = type(self).__name__
+        if y is None:
+            raise ValueError(f"{name}: needs labels y")
+        y = np.asarray(backend.to_device(y, "cpu") if hasattr(y, "dtype") else y)
+        if y.shape != (n,):
+            raise ValueError(f"{name}: y must hold {n} labels, one per example, got shape {y.shape}")
+        if y.dtype.kind not in "iu" or (n and (y.min() < 0 or y.max() >= self.n_classes)):
+            raise ValueError(f"{name}: y must be integer labels in [0, {self.n_classes}), got {y.dtype}"
+                             + (f" values from {y.min()} to {y.max()}" if n and y.dtype.kind in "iuf" else ""))
+        return y
+
     def one_hot(self, k, classes):
         """One-hot rows (k's shape, then ``classes``) for integer codes ``k`` (host or device),
         on the model's device; no identity matrix of classes x classes is made."""

@@ -5,7 +5,6 @@ shape, so that it can start from one: the first lecture's unsupervised pre-train
 supervised fine-tuning (Hinton and Salakhutdinov 2006; Erhan et al. 2010). The autoencoder
 learns from every image, labelled or not; ``start_from`` copies its encoder into f, and
 training on the few labelled images then adjusts all of it, head and encoder alike."""
-import numpy as np
 
 from .. import functional as F
 from ..core import no_grad
@@ -24,14 +23,8 @@ class Classifier(Model):
         raise NotImplementedError
 
     def loss(self, x, y=None):
-        name = type(self).__name__
-        if y is None:
-            raise ValueError(f"{name}: training needs labels y")
         x = self.as_input(x)
-        y = np.asarray(y)
-        if y.shape != (x.shape[0],) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= self.n_classes:
-            raise ValueError(f"{name}: y must be {x.shape[0]} integer labels in [0, {self.n_classes})")
-        onehot = self.one_hot(y, self.n_classes)
+        onehot = self.one_hot(self.class_labels(y, x.shape[0]), self.n_classes)
         nll = -(F.log_softmax(self.logits(x), axis=-1) * onehot).sum(-1).mean()
         return nll, {"nll": nll}
 

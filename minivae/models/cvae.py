@@ -23,15 +23,7 @@ class ConditionalVAE(VAE):
 
     def condition(self, y, n):
         """The one-hot condition of n examples of classes ``y``, checked."""
-        if y is None:
-            raise ValueError("ConditionalVAE: needs labels y")
-        y = np.asarray(backend.to_device(y, "cpu") if hasattr(y, "dtype") else y)
-        if y.shape != (n,):
-            raise ValueError(f"ConditionalVAE: y must hold {n} labels, one per example, got shape {y.shape}")
-        if y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= self.n_classes:
-            raise ValueError(f"ConditionalVAE: y must be integer labels in [0, {self.n_classes}), got {y.dtype} "
-                             f"values from {y.min()} to {y.max()}")
-        return self.one_hot(y, self.n_classes)
+        return self.one_hot(self.class_labels(y, n), self.n_classes)
 
     def encode(self, x, y=None):
         return super().encode(F.concat([x, self.condition(y, x.shape[0])], axis=1))

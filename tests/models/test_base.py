@@ -57,3 +57,17 @@ def test_every_model_draws_its_noise_from_the_generator_it_is_given(name):
         samples = _drawn(model, lambda m: m.sample(4, y_sample) if y_sample is not None else m.sample(4))
         np.testing.assert_array_equal(samples[0], samples[1])
         assert not np.array_equal(samples[0], samples[2])
+
+
+def test_class_labels_are_checked_once_for_every_model_that_takes_them():
+    """The CVAE's condition, the classifier's targets and the AAE's decoder labels go through
+    Model.class_labels: one message for a missing, misshapen or out-of-range label."""
+    for name, call in (("cvae", lambda m, y: m.condition(y, 3)),
+                       ("classifier", lambda m, y: m.loss(np.zeros((3, 784), np.float32), y))):
+        model = _model(name)
+        for y, says in ((None, "needs labels y"), (np.array([0, 1]), "must hold 3 labels"),
+                        (np.array([0, 1, 3]), r"integer labels in \[0, 3\), got int64 values from 0 to 3"),
+                        (np.array([0.0, 1.0, 2.0]), r"integer labels in \[0, 3\)")):
+            with pytest.raises(ValueError, match=says):
+                call(model, y)
+        np.testing.assert_array_equal(model.class_labels(mv.tensor(np.array([2, 0, 1])).data, 3), [2, 0, 1])
