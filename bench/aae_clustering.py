@@ -52,9 +52,9 @@ def main():
     for run in runs:
         print(f"seed {run['seed']}: majority accuracy {run['majority_accuracy']:.3f}, {run['clusters_used']} "
               f"clusters used, {run['seconds']} s", flush=True)
-    from minivae.benchmarks.common import write_result
+    from minivae.benchmarks.common import RESULTS, write_result
     path = write_result("aae_clustering_mnist", {"clusters": args.clusters, "epochs": args.epochs,
-                                                  "hidden": args.hidden, "seeds": runs})
+                                                  "hidden": args.hidden, "seeds": runs}, out=RESULTS)
     print(f"wrote {path}")
 
 

@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from minivae import latent
-from minivae.benchmarks.common import write_result
+from minivae.benchmarks.common import RESULTS, write_result
 from minivae.data import load_dataset
 from minivae.eval.prior_match import MATCH_ENERGY, MATCH_NEIGHBOURS, prior_match
 from minivae.models.priors import sampler
@@ -66,7 +66,7 @@ def main():
     path = write_result(name, {"command": "minivae train aae --data " + args.data + "".join(
         f" --{k} {getattr(args, k)}" for k in ("epochs", "limit") if getattr(args, k) is not None)
         + "".join(f" --set {a}" for a in args.set or []), "match_below": {"energy_ratio": MATCH_ENERGY, "neighbour_ratio": MATCH_NEIGHBOURS},
-        "matched": sum(r["match"] for r in runs), "seeds": runs})
+        "matched": sum(r["match"] for r in runs), "seeds": runs}, out=RESULTS)
     print(f"{sum(r['match'] for r in runs)} of {len(runs)} seeds match; wrote {path}")
 
 

@@ -118,18 +118,19 @@ else
 import cupy; result = json.load(open('$work/eval.json')); result.pop('checkpoint', None)
 name = cupy.cuda.runtime.getDeviceProperties(0)['name'].decode()
 print(write_result('gpu_main_job', {'device': name, 'cupy': cupy.__version__, 'eval_command_ms': \$ms,
-      'eval_note': 'the whole eval command: interpreter start, import, data, L_5000', **result}))\"
+      'eval_note': 'the whole eval command: interpreter start, import, data, L_5000', **result}, out='bench/results'))\"
     cp bench/results/gpu_main_job.json '$out/main_job.json'
     python3 -m minivae sample '$work/run/checkpoint.npz' --device cuda -n 64 --out '$work/samples.npy'
     python3 -c \"import numpy; s = numpy.load('$work/samples.npy'); print('sample:', s.shape, 'mean', s.mean())\""
 fi
 
-stage step 110 python3 -m minivae.benchmarks.gpu_step --only vae gemm --batch 128 1024 4096 --repeats 3 --steps 20
+stage step 110 python3 -m minivae.benchmarks.gpu_step --only vae gemm --batch 128 1024 4096 --repeats 3 --steps 20 \
+  --out bench/results
 cp bench/results/gpu_step.json "$out/" 2>/dev/null
 stage iwae 50 python3 -m minivae.benchmarks.gpu_step --only iwae --iwae-batch 20 100 --k 50 --repeats 3 --steps 20 \
-  --name iwae_step_gpu
+  --name iwae_step_gpu --out bench/results
 cp bench/results/iwae_step_gpu.json "$out/" 2>/dev/null
-stage conv 40 python3 -m minivae.benchmarks.conv_step --device cuda --repeats 3
+stage conv 40 python3 -m minivae.benchmarks.conv_step --device cuda --repeats 3 --out bench/results
 cp bench/results/conv_step_gpu.json "$out/" 2>/dev/null
 
 left=$((deadline - SECONDS - 10))

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 import minivae as mv
-from minivae.benchmarks.common import add_out, machine, write_result
+from minivae.benchmarks.common import RESULTS, add_out, machine, write_result
 from minivae.models import create
 
 ROOT = os.path.dirname(os.path.dirname(os.path.realpath(mv.__file__)))
@@ -58,7 +58,7 @@ def main():
     files = walked()
     payload = {"benchmark": "gradient_walk", "machine": machine(), "kernels": mv.kernel_info()["mode"],
                "files": files, "count": len(files), "longest_functions": longest_functions()}
-    write_result("gradient_walk", payload, args.out)
+    write_result("gradient_walk", payload, args.out or RESULTS)
     print(f"{len(files)} files:\n  " + "\n  ".join(files))
     print("longest: " + ", ".join(f"{f['function']} {f['lines']}" for f in payload["longest_functions"]))
 

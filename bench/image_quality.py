@@ -141,7 +141,7 @@ def main():
               + "  ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)
     path = write_result(args.name, {"minutes_per_model": args.minutes, "epochs_per_model": args.epochs, "seed": args.seed,
                                     "judge": {"train_images": 8000, "threshold": quality.judge.threshold},
-                                    "real_held_out": real, "models": results})
+                                    "real_held_out": real, "models": results}, out=RESULTS)
     print(f"wrote {path}")
     try:
         print(f"wrote {image_models.picture([(n, x, r, s[:8]) for n, x, r, s in rows], os.path.join(RESULTS, args.name + '.png'))}")

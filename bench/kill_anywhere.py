@@ -30,7 +30,7 @@ import time
 
 import numpy as np
 
-from minivae.benchmarks.common import write_result  # noqa: E402
+from minivae.benchmarks.common import RESULTS, write_result  # noqa: E402
 
 RUN = [sys.executable, "-m", "minivae.cli", "train", "vae", "--data", "ring", "--hidden", "64,64", "--quiet",
        "--no-pictures", "--threads", "1", "--seed", "0"]
@@ -143,7 +143,7 @@ def main():
     print(summary)
     path = write_result("kill_anywhere", {"run": " ".join(RUN[3:]) + f" --epochs {args.epochs}",
                                           "reference_seconds": round(duration, 2), "threads": env_note,
-                                          "summary": summary, "kills": kills})
+                                          "summary": summary, "kills": kills}, out=RESULTS)
     print(f"wrote {path}")
     if summary["identical"] != summary["kills"]:
         sys.exit("some resumed runs differ from the uninterrupted one")

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from minivae.benchmarks.common import write_result  # noqa: E402
+from minivae.benchmarks.common import RESULTS, write_result  # noqa: E402
 
 import minivae as mv  # noqa: E402
 from minivae.data import load_dataset  # noqa: E402
@@ -77,7 +77,7 @@ def main():
     path = write_result("pretraining", {
         "unlabelled_images": len(unlabelled), "hidden": args.hidden, "pretrain_epochs": args.pretrain_epochs,
         "finetune": {"epochs": args.finetune_epochs, "batch_size": 25, "lr": 1e-3, "optimizer": "adam"},
-        "held_out_images": len(held_out), "pretrain_seconds": seconds, "results": results})
+        "held_out_images": len(held_out), "pretrain_seconds": seconds, "results": results}, out=RESULTS)
     print(f"wrote {path}")
 
 

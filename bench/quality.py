@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from minivae.benchmarks.common import write_result  # noqa: E402
+from minivae.benchmarks.common import RESULTS, write_result  # noqa: E402
 
 import minivae as mv  # noqa: E402
 from minivae import eval as evaluate  # noqa: E402
@@ -126,7 +126,7 @@ def main():
               f"{row['minivae']['active_units']}" + (f"; pytorch L_{args.eval_k} {row['pytorch']['L_eval']:.2f}, "
               f"active units {row['pytorch']['active_units']}" if "pytorch" in row else ""), flush=True)
         rows.append(row)
-    print(f"wrote {write_result('quality', {'epochs': args.epochs, 'eval_k': args.eval_k, 'eval_n': args.eval_n, 'split': 'valid', 'paper_test_nats': {'vae': 88.71, 'iwae_k50': 87.10}, 'results': rows})}")
+    print(f"wrote {write_result('quality', {'epochs': args.epochs, 'eval_k': args.eval_k, 'eval_n': args.eval_n, 'split': 'valid', 'paper_test_nats': {'vae': 88.71, 'iwae_k50': 87.10}, 'results': rows}, out=RESULTS)}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from image_quality import CACHE, HERE, load   # noqa: E402
 
 import minivae as mv  # noqa: E402
 from minivae import image_models  # noqa: E402
-from minivae.benchmarks.common import machine, write_result  # noqa: E402
+from minivae.benchmarks.common import RESULTS, machine, write_result  # noqa: E402
 from minivae.eval.digits import DigitJudge  # noqa: E402
 
 
@@ -67,7 +67,7 @@ def main():
               f"{row['kept_only']['b']}, p {row['kept_only']['p']:.3f}", flush=True)
     out = args.out_name or f"recon_paired_{args.a}_{args.b}"
     print("wrote " + write_result(out, {"benchmark": out, "machine": machine(), "a": args.a, "b": args.b,
-                                         "runs": args.name, "held_out": len(y), "seeds": rows}))
+                                         "runs": args.name, "held_out": len(y), "seeds": rows}, out=RESULTS))
 
 
 if __name__ == "__main__":

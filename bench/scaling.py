@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from minivae.benchmarks.common import write_result  # noqa: E402
+from minivae.benchmarks.common import RESULTS, write_result  # noqa: E402
 
 SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
 
@@ -121,7 +121,7 @@ def main():
         r["speedup"] = r["steps_per_second"] / base
         r["efficiency"] = r["speedup"] * rows[0]["ranks"] / r["ranks"]
     path = write_result("scaling", {"batch": args.batch, "epochs": args.epochs, "n": args.n,
-                                    "statistic": "median epoch after the first", "rows": rows})
+                                    "statistic": "median epoch after the first", "rows": rows}, out=RESULTS)
     print(f"wrote {path}")
     last = rows[-1]
     print(f"SCALING ranks={last['ranks']} speedup={last['speedup']:.2f} efficiency={last['efficiency']:.2f} "

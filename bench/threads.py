@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 
-from minivae.benchmarks.common import write_result  # noqa: E402
+from minivae.benchmarks.common import RESULTS, write_result  # noqa: E402
 
 CHILD = r'''
 import json, statistics, sys, time
@@ -78,7 +78,7 @@ def main():
             print(f"{name:12s} ({results[name]['threading_layer']:9s}) {str(r['shape']):18s} gemm {r['gemm_us']:8.1f} us"
                   f"  +serial {r['gemm_serial_us']:8.1f} us  +prange {r['gemm_prange_us']:8.1f} us"
                   f"  (prange/serial x{r['gemm_prange_us'] / r['gemm_serial_us']:.1f})")
-    print(f"wrote {write_result('threads', {'statistic': 'median of 15', 'configs': results})}")
+    print(f"wrote {write_result('threads', {'statistic': 'median of 15', 'configs': results}, out=RESULTS)}")
 
 
 if __name__ == "__main__":

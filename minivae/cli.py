@@ -448,8 +448,8 @@ def _bench_command(sub):
     b.add_argument("names", nargs="*", metavar="NAME", help="benchmarks to run (default: all of the device's: "
                    "engine_overhead kernels vae_step iwae_step conv_step; on cuda gpu_step conv_step)")
     b.add_argument("--quick", action="store_true", help="fewer shapes and repeats: about a minute on 2 cores")
-    b.add_argument("--out", help="the results folder, JSON and a PNG chart per benchmark (default: a source "
-                   "checkout's bench/results, else ./minivae-bench)")
+    b.add_argument("--out", help="the results folder, JSON and a PNG chart per benchmark (default: ./minivae-bench; "
+                   "a checkout's committed bench/results only when named)")
     b.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     b.set_defaults(run=bench)
     return b

@@ -1,7 +1,7 @@
 """The kernel, op and step benchmarks that ship with minivae: ``minivae bench`` runs them
 from an installed package, ``python -m minivae.benchmarks.NAME`` one of them with all its
-settings. Each writes OUT/NAME.json (the machine, library versions and thread counts
-attached) and ``minivae bench`` draws OUT/NAME.png beside it (chart.py). PyTorch and JAX,
+settings. Each writes OUT/NAME.json (default ./minivae-bench; the machine, library
+versions, thread counts and the load average before and after attached) and ``minivae bench`` draws OUT/NAME.png beside it (chart.py). PyTorch and JAX,
 the peers, are measured when installed (``pip install 'minivae[bench]'``) and skipped with
 a line when not. The long checks (quality, image models, scaling over MPI ranks) stay in a
 source checkout's bench/ folder.
@@ -39,19 +39,26 @@ def check(only, device="cpu"):
 def run(only=None, quick=False, out=None, device="cpu", say=print):
     """Run the benchmarks named in ``only`` (default: all of ``device``'s) into ``out``;
     returns the paths of the charts drawn."""
+    from . import common
     from .chart import draw
-    from .common import default_out
     check(only, device)
     table = CPU if device == "cpu" else CUDA
-    out = os.path.abspath(out or default_out())
-    charts = []
+    out = os.path.abspath(out or common.default_out())
+    charts, drawing = [], True
     for name in only or table:
         full, short = table[name]
         say(f"== {name}{' (quick)' if quick else ''}")
+        common.LOAD_BEFORE = common.load_average()
         importlib.import_module(f".{name}", __name__).main([*(short if quick else full), "--out", out])
         result = name if not (name == "conv_step" and device == "cuda") else "conv_step_gpu"
+        if not drawing:
+            continue
         with open(os.path.join(out, f"{result}.json")) as f:
-            chart = draw(json.load(f), os.path.join(out, f"{result}.png"))
+            try:
+                chart = draw(json.load(f), os.path.join(out, f"{result}.png"))
+            except ValueError as e:   # no matplotlib: the numbers still come, without charts
+                say(f"no charts: {e}")
+                drawing, chart = False, None
         if chart:
             say(f"drew {chart}")
             charts.append(chart)

@@ -15,15 +15,25 @@ RESULTS = os.path.join(CHECKOUT, "bench", "results")   # a source checkout's res
 
 
 def default_out():
-    """Where results go unless told: a source checkout's bench/results, else ./minivae-bench."""
-    if os.path.isfile(os.path.join(CHECKOUT, "pyproject.toml")) and os.path.isdir(RESULTS):
-        return RESULTS
+    """Where results go unless told: ./minivae-bench, wherever minivae is installed from (a
+    checkout's committed bench/results is written only when named: --out bench/results)."""
     return os.path.abspath("minivae-bench")
 
 
+def load_average():
+    """The machine's 1-minute load average, or None where the system has none."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+LOAD_BEFORE = load_average()   # when the benchmark began: benchmarks.run resets it per benchmark
+BUSY = 0.5                     # load per core above which a run's times are not to be trusted
+
+
 def add_out(parser):
-    parser.add_argument("--out", default=None, help="the results folder (default: a source checkout's "
-                        "bench/results, else ./minivae-bench)")
+    parser.add_argument("--out", default=None, help="the results folder (default: ./minivae-bench)")
 
 
 def machine():
@@ -84,8 +94,13 @@ def write_result(name, payload, out=None):
     """Write ``OUT/<name>.json`` atomically (``out``: default_out()), with the machine attached."""
     out = out or default_out()
     os.makedirs(out, exist_ok=True)
+    load = {"before": LOAD_BEFORE, "after": load_average(), "cores": os.cpu_count()}
+    busy = [v for v in (load["before"], load["after"]) if v is not None and v > BUSY * (os.cpu_count() or 1)]
+    if busy:   # on a busy host two runs of one benchmark differed 20x
+        print(f"{name}: warning: the machine was busy (load average {max(busy)} on {load['cores']} cores); "
+              "its times are not to be trusted", file=sys.stderr, flush=True)
     payload = {"benchmark": name, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-               "machine": machine(), **payload}
+               "machine": machine(), "load_average": load, **payload}
     text = json.dumps(payload, indent=2) + "\n"
     return write_text(os.path.join(out, f"{name}.json"), text, ".json")
 
