@@ -55,7 +55,12 @@ def on(device):
                         "not raw arrays")
     if _checked_mode() == "reference" or device not in DEVICES:
         return None
-    return importlib.import_module(f"{__package__}.{device}")
+    if device not in _modules:   # asked on every op call: imported once, then looked up
+        _modules[device] = importlib.import_module(f"{__package__}.{device}")
+    return _modules[device]
+
+
+_modules = {}
 
 
 def kernel_for(device, name, *arrays):

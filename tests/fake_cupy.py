@@ -205,3 +205,5 @@ def install(monkeypatch, **kwargs):
 def forget_kernels():
     for name in [m for m in sys.modules if m.startswith("minivae.kernels.cuda")]:
         del sys.modules[name]
+    from minivae.kernels import registry
+    registry._modules.pop("cuda", None)   # kernels.on's own reference to the fake's modules
