@@ -111,6 +111,8 @@ def main():
             changes[model][option] = value
     if args.epochs is None and args.minutes is None:
         args.minutes = 10.0
+    if args.keep:   # made before the training, not found missing after it
+        os.makedirs(args.keep, exist_ok=True)
     train, unseen, labelled, held_out = load(args.data_dir)
     quality = SampleQuality(DigitJudge(*labelled, cache=CACHE), held_out[0])
     binary = (held_out[0] > 0.5).astype(np.float32)

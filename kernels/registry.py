@@ -74,6 +74,19 @@ def kernel_for(device, name, *arrays):
     return kernel
 
 
+def implementation(device, gemm=False):
+    """What runs a kernel of ``device``, for a profile: Numba or CUDA, and the library of its
+    matrix products where it has some (BLAS; on CUDA cuBLAS, or our GEMM inside a CUDA-graph
+    recording or with TF32, as kernels/cuda/dense.py chooses)."""
+    own = {"cpu": "Numba", "cuda": "CUDA"}[device]
+    if not gemm:
+        return own
+    if device == "cpu":
+        return own + " + BLAS"
+    ours = importlib.import_module(f"{__package__}.cuda.dense").own_gemm()
+    return own + (" + own GEMM (TF32)" if _tf32 else " + own GEMM" if ours else " + cuBLAS")
+
+
 def names(module):
     """The kernels a device module holds, by name."""
     return sorted(k for k, v in vars(module).items()

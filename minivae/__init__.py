@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 _API = ("VAE", "BetaVAE", "IWAE", "ConditionalVAE", "Autoencoder", "AdversarialAutoencoder", "Estimator", "load")
 # the layers above the engine, reachable as minivae.data, minivae.train, ... once named
 _SUBMODULES = ("core", "ops", "models", "data", "train", "eval", "latent", "config", "run", "api", "plot", "figures",
-               "image_models", "benchmarks", "testing", "philox", "distributed", "atomic", "cli")
+               "image_models", "benchmarks", "testing", "philox", "distributed", "atomic", "cli", "profiler", "trace")
 
 
 def __getattr__(name):
@@ -19,6 +19,9 @@ def __getattr__(name):
     if name in _API:
         from . import api
         return getattr(api, name)
+    if name == "profile":   # with minivae.profile() as p: ... (minivae/profiler.py)
+        from .profiler import profile
+        return profile
     if name in _SUBMODULES:
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
@@ -27,4 +30,5 @@ def __getattr__(name):
 
 __all__ = ["Tensor", "tensor", "grad", "no_grad", "enable_grad", "set_grad_enabled",
            "manual_seed", "cuda_available", "functional", "nn", "optim", "set_kernels", "set_tf32", "kernel_info",
-           "VAE", "BetaVAE", "IWAE", "ConditionalVAE", "Autoencoder", "AdversarialAutoencoder", "Estimator", "load"]
+           "VAE", "BetaVAE", "IWAE", "ConditionalVAE", "Autoencoder", "AdversarialAutoencoder", "Estimator", "load",
+           "profile"]

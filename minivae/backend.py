@@ -33,6 +33,12 @@ def array_module(device):
     raise ValueError(f"unknown device {device!r}; expected one of {DEVICES}")
 
 
+def library(device, gemm=False):
+    """The array library that computes on ``device``, and that of its matrix products, for a
+    profile."""
+    return {"cpu": "NumPy", "cuda": "CuPy"}[device] + ({"cpu": " + BLAS", "cuda": " + cuBLAS"}[device] if gemm else "")
+
+
 def device_of(array):
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         return "cuda"

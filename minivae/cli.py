@@ -278,6 +278,42 @@ def download_(args):
     return 0
 
 
+def profile(args):
+    from . import profiler
+    backend.array_module(args.device)
+    given = {"model": args.model, "data": args.data, "data_dir": args.data_dir, "limit": args.limit,
+             "binarize": args.binarize, "latent_dim": args.latent_dim, "hidden": args.hidden,
+             "activation": args.activation, "likelihood": args.likelihood, "k": args.k, "beta": args.beta,
+             "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed, "optimizer": args.optimizer,
+             "labels_fraction": args.labels_fraction, "options": dict(args.set) if args.set else None}
+    s = run.settings(given, args.config)
+    data = run.data(s)
+    model, _ = run.build(s, data, args.device)
+    run.check_step_memory(s, model, args.device)
+    if args.out:
+        _folder_possible(args.out)
+        files = [os.path.join(args.out, name) for name in ("profile.json", "roofline.png")]
+        for path in files if os.path.isdir(args.out) else ():   # a new folder is made after the profile
+            _check_output(path, args.force)
+    limits = profiler.peaks(args.device, refresh=args.remeasure)
+    prof, plain = profiler.profile_training(model, data.train, run.labels(model, s, data), s["batch_size"],
+                                            args.steps, args.rounds, s["lr"], s["optimizer"], s["seed"], limits)
+    print(f"{s['model']} on {data.name}, batch {s['batch_size']}, {args.device}: {prof.steps} steps profiled")
+    print(prof.table(args.top))
+    step, profiled, ops = plain, prof.seconds / prof.steps, prof.total() / prof.steps
+    print(f"a step unprofiled: {step * 1e3:.3f} ms (median of {args.rounds} rounds); profiled {profiled * 1e3:.3f} ms "
+          f"(profiling adds {profiled / step - 1:+.0%}); the ops' sum is {ops / step:.0%} of the unprofiled step")
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        print(f"wrote {prof.save(files[0])}")
+        title = f"{s['model']}, batch {s['batch_size']}, {prof.peaks['what']}"
+        try:
+            print(f"wrote {prof.roofline(files[1], title)}")
+        except ValueError as e:   # no matplotlib: the numbers are written
+            print(f"no roofline: {e}")
+    return 0
+
+
 def bench(args):
     from . import benchmarks
     if args.device == "cuda" and not backend.cuda_available():
@@ -288,7 +324,7 @@ def bench(args):
         benchmarks.check(args.names, args.device)
     except ValueError as e:
         raise UserError(str(e)) from None
-    benchmarks.run(args.names or None, args.quick, args.out, args.device)
+    benchmarks.run(args.names or None, args.quick, args.out, args.device, threads=args.threads)
     return 0
 
 
@@ -342,29 +378,34 @@ def _demo_command(sub):
     return d
 
 
+def _model_options(p, note=""):
+    """The options that make a model and its data: train's, and profile's."""
+    p.add_argument("model", nargs="?", help="one of: " + ", ".join(MODELS) + note)
+    p.add_argument("--config", help="a TOML file of settings (keys as the flags, with _), or a run's config.json")
+    p.add_argument("--data", help="a dataset name (" + ", ".join(NAMES) + ") or a file path")
+    p.add_argument("--data-dir", help="where dataset files are looked for: this folder, else $MINIVAE_DATA, "
+                                      "else ./data")
+    p.add_argument("--limit", type=_positive(int), help="train on the first N training examples only")
+    p.add_argument("--latent-dim", type=_sizes, help="code size; iwae: one per stochastic layer, e.g. 100,50 "
+                                                     "(default 2)")
+    p.add_argument("--hidden", type=_sizes, help="hidden layer sizes, e.g. 200,200; iwae: per layer, "
+                                                 "200,200;100,100 (default 400 for images, else 64,64)")
+    p.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "leaky_relu"], help="hidden activation "
+                   "(default: the model's)")
+    p.add_argument("--likelihood", choices=["bernoulli", "gaussian"],
+                   help="p(x|z) (default: bernoulli when every value is 0 or 1, else gaussian)")
+    p.add_argument("--k", type=_positive(int), help="importance samples (iwae)")
+    p.add_argument("--beta", type=_positive(float), help="KL weight (vae, beta-vae, cvae)")
+    p.add_argument("--set", action="append", type=_assignment, metavar="KEY=VALUE",
+                   help="any other model argument, e.g. --set lam=0.1 --set corruption=masking (repeatable)")
+
+
 def _train_command(sub):
     """minivae train"""
     t = sub.add_parser("train", help="train a model on a dataset",
                        description="Train a model. Each setting comes from the flag, else --config, else "
                                    "(with --resume) the run's saved settings, else the default shown.")
-    t.add_argument("model", nargs="?", help="one of: " + ", ".join(MODELS) + " (with --resume: the run's)")
-    t.add_argument("--config", help="a TOML file of settings (keys as the flags, with _), or a run's config.json")
-    t.add_argument("--data", help="a dataset name (" + ", ".join(NAMES) + ") or a file path")
-    t.add_argument("--data-dir", help="where dataset files are looked for: this folder, else $MINIVAE_DATA, "
-                                      "else ./data")
-    t.add_argument("--limit", type=_positive(int), help="train on the first N training examples only")
-    t.add_argument("--latent-dim", type=_sizes, help="code size; iwae: one per stochastic layer, e.g. 100,50 "
-                                                     "(default 2)")
-    t.add_argument("--hidden", type=_sizes, help="hidden layer sizes, e.g. 200,200; iwae: per layer, "
-                                                 "200,200;100,100 (default 400 for images, else 64,64)")
-    t.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "leaky_relu"], help="hidden activation "
-                   "(default: the model's)")
-    t.add_argument("--likelihood", choices=["bernoulli", "gaussian"],
-                   help="p(x|z) (default: bernoulli when every value is 0 or 1, else gaussian)")
-    t.add_argument("--k", type=_positive(int), help="importance samples (iwae)")
-    t.add_argument("--beta", type=_positive(float), help="KL weight (vae, beta-vae, cvae)")
-    t.add_argument("--set", action="append", type=_assignment, metavar="KEY=VALUE",
-                   help="any other model argument, e.g. --set lam=0.1 --set corruption=masking (repeatable)")
+    _model_options(t, " (with --resume: the run's)")
     t.add_argument("--epochs", type=_positive(int), help="default 10")
     t.add_argument("--batch-size", type=_positive(int), help="default 100")
     t.add_argument("--lr", type=_positive(float), help="Adam's learning rate (default 1e-3)")
@@ -442,6 +483,31 @@ def _figure_command(sub):
     return f
 
 
+def _profile_command(sub):
+    """minivae profile"""
+    p = sub.add_parser("profile", help="where a training step's time goes, op by op, against the machine's limits",
+                       description="Time a model's training step op by op: each op's forward and backward pass and "
+                                   "each optimizer update, what ran it, its FLOPs and bytes, the rates achieved and "
+                                   "their share of the machine's limits (measured once, cached). Prints a table; "
+                                   "--out writes profile.json and roofline.png. Settings as train's.")
+    _model_options(p)
+    p.add_argument("--batch-size", type=_positive(int), help="default 100")
+    p.add_argument("--lr", type=_positive(float), help="the optimizer's learning rate (default 1e-3)")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), help="default adam")
+    p.add_argument("--labels-fraction", type=_number(float, 0, high=1.0),
+                   help="aae: label-informed with this fraction of the labels")
+    p.add_argument("--binarize", action="store_true", default=None, help="binarize grey levels")
+    p.add_argument("--seed", type=_seed, help="default 0")
+    p.add_argument("--steps", type=_positive(int), default=10, help="steps a round (default 10)")
+    p.add_argument("--rounds", type=_positive(int), default=5,
+                   help="rounds of steps unprofiled, then profiled (default 5)")
+    p.add_argument("--top", type=_positive(int), default=25, help="rows of the table printed (default 25)")
+    p.add_argument("--out", help="a folder for profile.json and roofline.png")
+    p.add_argument("--remeasure", action="store_true", help="measure the machine's limits again, not from the cache")
+    p.set_defaults(run=profile)
+    return p
+
+
 def _bench_command(sub):
     """minivae bench"""
     b = sub.add_parser("bench", help="time minivae's kernels, ops and training steps against PyTorch and JAX")
@@ -451,6 +517,8 @@ def _bench_command(sub):
     b.add_argument("--out", help="the results folder, JSON and a PNG chart per benchmark (default: ./minivae-bench; "
                    "a checkout's committed bench/results only when named)")
     b.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    b.add_argument("--threads", type=_positive(int), help="threads for every library, minivae's and the peers' "
+                   "(BLAS, OpenMP, Numba, PyTorch, XLA; default: each library's own)")
     b.set_defaults(run=bench)
     return b
 
@@ -461,7 +529,7 @@ def parser():
     sub = p.add_subparsers(dest="command", required=True)
     runs = [_demo_command(sub)]   # the commands that train or run a model
     sub.add_parser("models", help="list the model names").set_defaults(run=models)
-    runs += [_train_command(sub), _eval_command(sub), _sample_command(sub)]
+    runs += [_train_command(sub), _eval_command(sub), _sample_command(sub), _profile_command(sub)]
     for command in (_download_command, _figure_command, _bench_command):
         command(sub)
     for command in runs:

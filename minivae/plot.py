@@ -129,3 +129,37 @@ def weight_histogram(weights, path):
     ax.hist(np.asarray(weights).ravel(), bins=50, log=True)
     ax.set_xlabel("normalized weight")
     return _save(fig, path)
+
+
+def roofline(rows, peaks, path, title="roofline", label=10):
+    """Each op (a profile's row: FLOPs per byte, GFLOP/s) as a point, its area its share of
+    the time, under the machine's ceilings: the GEMM rate and bandwidth x intensity (memory's,
+    solid; a cache's, dashed). The ``label`` longest are numbered, and named beside."""
+    plt = _pyplot()
+    rows = [r for r in rows if r["flops"] > 0 and r["bytes"] > 0 and r["seconds"] > 0]
+    fig, ax = plt.subplots(figsize=(10, 5))
+    fig.subplots_adjust(right=0.62)
+    total = sum(r["seconds"] for r in rows) or 1.0
+    low = min([r["intensity"] for r in rows] + [0.1]) / 2
+    high = max([r["intensity"] for r in rows] + [4 * peaks["flops"] / peaks["bandwidth"]]) * 2
+    intensity = np.geomspace(low, high, 200)
+    ax.loglog(intensity, np.minimum(peaks["flops"], intensity * peaks["bandwidth"]) / 1e9, color="k", lw=1.5,
+              label=f"limits: {peaks['flops'] / 1e9:.0f} GFLOP/s, memory {peaks['bandwidth'] / 1e9:.1f} GB/s")
+    if "cache_bandwidth" in peaks:   # small operands stay in cache, above the memory's line
+        ax.loglog(intensity, np.minimum(peaks["flops"], intensity * peaks["cache_bandwidth"]) / 1e9, color="k",
+                  lw=1, ls="--", label=f"cache {peaks['cache_bandwidth'] / 1e9:.1f} GB/s")
+    for phase, marker in zip(sorted({r["phase"] for r in rows}), "osD^v"):
+        mine = [r for r in rows if r["phase"] == phase]
+        ax.scatter([r["intensity"] for r in mine], [max(r["gflops"], 1e-3) for r in mine], marker=marker,
+                   s=[20 + 600 * r["seconds"] / total for r in mine], alpha=0.5, label=phase)
+    names = []
+    for i, r in enumerate(sorted(rows, key=lambda r: -r["seconds"])[:label], 1):
+        ax.annotate(str(i), (r["intensity"], max(r["gflops"], 1e-3)), fontsize=7, ha="center", va="center")
+        names.append(f"{i:2d} {r['op']} {r['phase']}, {r['seconds'] / total:.0%}\n   "
+                     + "".join(r["shapes"].replace(", ", ",").split(" ")[:2]))
+    fig.text(0.64, 0.88, "\n".join(names), fontsize=7, va="top", family="monospace")
+    ax.set_xlabel("arithmetic intensity (FLOPs per byte)")
+    ax.set_ylabel("GFLOP/s achieved")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    return _save(fig, path)

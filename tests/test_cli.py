@@ -699,3 +699,31 @@ def test_a_missing_name_is_asked_for_and_threads_are_capped(tmp_path, capsys):
     code, _, err = _main(capsys, "train", "vae", "--data", "ring", "--epochs", "1", "--quiet", "--no-pictures",
                          "--threads", "100000", "--out", tmp_path / "r")
     assert code == 0 and f"more than the {cli._cores()} cores" in err, err
+
+
+def test_profile_prints_the_table_writes_the_roofline_and_adds_up(tmp_path):
+    env = {**os.environ, "MINIVAE_CACHE": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-m", "minivae.cli", "profile", "vae", "--data", "sprites", "--limit", "400",
+                          "--batch-size", "50", "--steps", "3", "--rounds", "2", "--threads", "1",
+                          "--out", str(tmp_path / "p")], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    table = out.stdout.splitlines()
+    header = next(i for i, line in enumerate(table) if line.startswith("op "))
+    first = table[header + 1].split()
+    assert first[0] == "dense" and "Numba" in table[header + 1]
+    share = re.search(r"the ops' sum is (\d+)% of the unprofiled step", out.stdout)
+    assert share and 0 < int(share.group(1)) <= 150, out.stdout
+    with open(tmp_path / "p" / "profile.json") as f:
+        saved = json.load(f)
+    assert saved["steps"] == 6 and saved["ops_seconds"] <= saved["seconds"]
+    assert {r["phase"] for r in saved["rows"]} >= {"forward", "backward", "optimizer"}
+    assert (tmp_path / "cache" / "peaks.json").exists()
+    if importlib.util.find_spec("matplotlib"):
+        assert (tmp_path / "p" / "roofline.png").stat().st_size > 0
+    again = subprocess.run([sys.executable, "-m", "minivae.cli", "profile", "vae", "--data", "sprites", "--limit", "400",
+                            "--out", str(tmp_path / "p")], env=env, capture_output=True, text=True, timeout=600)
+    _user_error(again, r"profile\.json exists")
+
+
+def test_profile_refuses_an_unknown_model():
+    _user_error(_run("profile", "nosuch"), r"nosuch")

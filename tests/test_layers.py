@@ -1,12 +1,12 @@
-"""A lower layer never imports a higher one: backend, atomic, progress and kernels -> core -> ops -> nn, optim, distributed,
-testing -> models -> data, checkpoint, train, eval -> config, run, api, figures, image_models, benchmarks -> cli -> __main__. Checked on the source, every import statement included."""
+"""A lower layer never imports a higher one: backend, atomic, progress, trace, machine and kernels -> core -> ops -> nn, optim, distributed,
+testing -> models -> data, checkpoint, train, eval -> config, run, api, figures, image_models, benchmarks, profiler -> cli -> __main__. Checked on the source, every import statement included."""
 import ast
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-LAYERS = {"backend": 0, "philox": 0, "kernels": 0, "atomic": 0, "progress": 0, "core": 1, "ops": 2, "functional": 2, "nn": 3, "optim": 3,
+LAYERS = {"backend": 0, "philox": 0, "kernels": 0, "atomic": 0, "progress": 0, "trace": 0, "machine": 0, "core": 1, "ops": 2, "functional": 2, "nn": 3, "optim": 3,
           "testing": 3, "distributed": 3, "models": 4, "data": 5, "checkpoint": 5, "train": 5, "eval": 5, "plot": 5, "latent": 5, "api": 6, "config": 6, "run": 6,
-          "figures": 6, "image_models": 6, "benchmarks": 6, "cli": 7, "__main__": 8}
+          "figures": 6, "image_models": 6, "benchmarks": 6, "profiler": 6, "cli": 7, "__main__": 8}
 
 
 def _layer_of(module):

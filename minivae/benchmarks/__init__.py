@@ -36,9 +36,10 @@ def check(only, device="cpu"):
         raise ValueError(f"no {device} benchmark {', '.join(unknown)}; choose from {', '.join(table)}")
 
 
-def run(only=None, quick=False, out=None, device="cpu", say=print):
-    """Run the benchmarks named in ``only`` (default: all of ``device``'s) into ``out``;
-    returns the paths of the charts drawn."""
+def run(only=None, quick=False, out=None, device="cpu", say=print, threads=None):
+    """Run the benchmarks named in ``only`` (default: all of ``device``'s) into ``out``, with
+    ``threads`` threads in every library (default: the libraries' own); returns the paths
+    of the charts drawn."""
     from . import common
     from .chart import draw
     check(only, device)
@@ -49,7 +50,8 @@ def run(only=None, quick=False, out=None, device="cpu", say=print):
         full, short = table[name]
         say(f"== {name}{' (quick)' if quick else ''}")
         common.LOAD_BEFORE = common.load_average()
-        importlib.import_module(f".{name}", __name__).main([*(short if quick else full), "--out", out])
+        importlib.import_module(f".{name}", __name__).main(
+            [*(short if quick else full), "--out", out, *(["--threads", str(threads)] if threads else [])])
         result = name if not (name == "conv_step" and device == "cuda") else "conv_step_gpu"
         if not drawing:
             continue

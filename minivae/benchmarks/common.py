@@ -1,7 +1,7 @@
 """What every benchmark shares: the machine's description, median timing, JSON results."""
+import contextlib
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from ..atomic import write_text
+from ..machine import machine
 
 CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RESULTS = os.path.join(CHECKOUT, "bench", "results")   # a source checkout's results, kept in git
@@ -34,31 +35,6 @@ BUSY = 0.5                     # load per core above which a run's times are not
 
 def add_out(parser):
     parser.add_argument("--out", default=None, help="the results folder (default: ./minivae-bench)")
-
-
-def machine():
-    """Where and with what a number was measured."""
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
-    info = {
-        "cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
-        "python": sys.version.split()[0], "numpy": np.__version__,
-        "blas": f"{blas.get('name')} {blas.get('version')}",
-        "threads_env": {k: os.environ.get(k) for k in
-                        ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")},
-    }
-    try:
-        from threadpoolctl import threadpool_info
-        info["threadpools"] = [{k: p[k] for k in ("internal_api", "num_threads", "version")}
-                               for p in threadpool_info()]
-    except ImportError:
-        pass
-    return info
 
 
 def missing(module, benchmark):
@@ -127,6 +103,130 @@ def time_interleaved(impls, repeats, steps, pause=0.3, sync=lambda: None):
             sync()
             times[name].append((time.perf_counter() - start) / steps)
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+def add_threads(parser):
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for every library (BLAS, OpenMP, Numba, PyTorch, XLA); default: theirs")
+
+
+@contextlib.contextmanager
+def limited_threads(threads):
+    """BLAS, OpenMP and Numba (and PyTorch, where imported) to ``threads`` threads in this
+    process while inside; nothing changes when ``threads`` is None."""
+    if not threads:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+    import numba
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    torch = sys.modules.get("torch")
+    torch_before = torch.get_num_threads() if torch else None
+    if torch:
+        torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        numba.set_num_threads(before)
+        if torch:
+            torch.set_num_threads(torch_before)
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def thread_environment(threads):
+    """The environment a process started now gets for ``threads`` threads in every library
+    (BLAS, OpenMP, Numba, XLA), or the present one when ``threads`` is None."""
+    env = dict(os.environ)
+    if threads:
+        env.update({k: str(threads) for k in THREAD_VARIABLES})
+        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
+                            f"intra_op_parallelism_threads={threads}").strip()
+    return env
+
+
+def time_in_processes(builders, repeats, steps, pause=0.3, threads=None):
+    """Median seconds per call of each implementation, each built and run in a process of
+    its own: ``builders`` maps a name to (module, function, args), and ``function(*args)``
+    returns the zero-argument step. A library's threads (XLA's pool, OpenMP's, BLAS's)
+    then cannot slow another's steps, as they did in one process (JAX beside the others:
+    minivae 63.67 ms a step instead of 21.87, issue 39). Rounds still visit the
+    implementations in turn, one running while the others wait on a pipe, so slow spells
+    of a shared machine fall on all alike. Returns ({name: seconds}, {name: first loss});
+    an implementation whose library is missing is left out with a line."""
+    import multiprocessing
+    context = multiprocessing.get_context("spawn")
+    workers, first = {}, {}
+    saved, wanted = dict(os.environ), thread_environment(threads)
+    os.environ.clear()
+    os.environ.update(wanted)   # a spawned process starts with this environment
+    try:
+        for name, (module, function, args) in builders.items():
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_worker, args=(theirs, module, function, args), daemon=True)
+            process.start()
+            workers[name] = (process, mine)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    try:
+        for name, (process, pipe) in list(workers.items()):
+            kind, value = pipe.recv()
+            if kind == "missing":
+                missing(value, module_name(builders[name][0]))
+                del workers[name]
+            elif kind == "error":
+                raise RuntimeError(f"{name}: {value}")
+            else:
+                first[name] = value
+        times = {name: [] for name in workers}
+        for _ in range(repeats):
+            for name, (_, pipe) in workers.items():
+                time.sleep(pause)
+                pipe.send(steps)
+                times[name].append(pipe.recv())
+        return {name: statistics.median(t) for name, t in times.items()}, first
+    finally:
+        for process, pipe in workers.values():
+            pipe.send(None)
+            process.join(timeout=30)
+
+
+def module_name(module):
+    return module.rsplit(".", 1)[-1]
+
+
+def _worker(pipe, module, function, args):
+    """A process's implementation: built, stepped once (its loss sent back), then timed
+    ``steps`` at a time when asked (two untimed calls first), until sent None. A step
+    returns its loss; the clock stops when the last one is ready."""
+    import importlib
+    try:
+        step = getattr(importlib.import_module(module), function)(*args)
+        loss = step()
+        pipe.send(("ready", float(loss.item() if hasattr(loss, "item") else loss)))
+    except ImportError as e:
+        pipe.send(("missing", e.name or str(e)))
+        return
+    except Exception as e:   # noqa: BLE001 - said in the parent, which stops the benchmark
+        pipe.send(("error", repr(e)))
+        return
+    while (steps := pipe.recv()) is not None:
+        step()
+        _ready(step())
+        start = time.perf_counter()
+        for _ in range(steps):
+            loss = step()
+        _ready(loss)   # an asynchronous library's (JAX's) steps have all run: no read of the loss per step
+        pipe.send((time.perf_counter() - start) / steps)
+
+
+def _ready(value):
+    if hasattr(value, "block_until_ready"):
+        value.block_until_ready()
 
 
 def sgemm_rate(n=2048, repeats=5):

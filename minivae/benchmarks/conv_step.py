@@ -19,12 +19,11 @@ Writes OUT/conv_step.json; the last line printed is
 RATIO minivae/pytorch step=<x> conv1=<.> conv2=<.> convT1=<.> convT2=<.>
 """
 import argparse
-import os
 import sys
 
 import numpy as np
 
-from .common import add_out, peer, time_interleaved, write_result
+from .common import add_out, add_threads, limited_threads, peer, time_interleaved, write_result
 
 import minivae as mv
 import minivae.functional as F
@@ -144,7 +143,13 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     add_out(parser)
+    add_threads(parser)
     args = parser.parse_args(argv)
+    with limited_threads(args.threads):
+        _measure(args)
+
+
+def _measure(args):
     sync = lambda: None
     if args.device == "cuda":
         if not mv.cuda_available():

@@ -10,11 +10,10 @@ Usage: python -m minivae.benchmarks.engine_overhead [--repeats 15] [--batch 128 
 Writes OUT/engine_overhead.json.
 """
 import argparse
-import os
 
 import numpy as np
 
-from .common import add_out, median_time, write_result
+from .common import add_out, add_threads, limited_threads, median_time, write_result
 from . import numpy_vae
 
 import minivae as mv
@@ -100,7 +99,13 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--batch", type=int, nargs="+", default=[128, 1024])
     add_out(parser)
+    add_threads(parser)
     args = parser.parse_args(argv)
+    with limited_threads(args.threads):
+        _measure(args)
+
+
+def _measure(args):
     ops = op_overheads(args.repeats)
     steps = [vae_step(b, args.repeats) for b in args.batch]
     path = write_result("engine_overhead", out=args.out, payload={"repeats": args.repeats, "statistic": "median",

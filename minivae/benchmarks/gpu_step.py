@@ -30,7 +30,7 @@ import numpy as np
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")   # JAX would take 75% of the GPU at import
 from . import iwae_step
 from . import numpy_vae
-from .common import add_out, time_interleaved, write_result
+from .common import add_out, add_threads, time_interleaved, write_result
 from .vae_step import jax_step, minivae_step, torch_step
 
 import minivae as mv
@@ -205,6 +205,7 @@ def main(argv=None):
     parser.add_argument("--l5000", type=int, default=10000, help="images for L_5000")
     parser.add_argument("--name", default="gpu_step", help="results file: bench/results/NAME.json")
     add_out(parser)
+    add_threads(parser)   # the host's libraries; the steps run on the GPU
     args = parser.parse_args(argv)
     if not mv.cuda_available():
         sys.exit("gpu_step: needs CuPy and a GPU")

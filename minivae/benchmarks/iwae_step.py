@@ -1,7 +1,7 @@
 """One training step of IWAE (Burda et al. 2016) with k = 5 and k = 50 importance samples:
 the paper's one-stochastic-layer model 784-200-200-50 (tanh, Bernoulli decoder on logits),
 batch 128, loss -sum over the batch of L_k, Adam lr 1e-3, float32. minivae (fast kernels),
-minivae (reference path) and PyTorch eager, in one process with one thread count,
+minivae (reference path), PyTorch eager and JAX jit, each in a process of its own,
 interleaved rounds, medians.
 
     log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x),   z_i = mu + sigma * eps_i
@@ -12,11 +12,11 @@ Writes OUT/iwae_step.json.
 """
 import argparse
 import math
-import os
 
 import numpy as np
 
-from .common import add_out, minivae_trainer, missing, time_interleaved, torch_trainer, write_result
+from .common import add_out, add_threads, limited_threads, minivae_trainer, time_in_processes, torch_trainer, \
+    write_result
 
 import minivae as mv
 import minivae.functional as F
@@ -80,23 +80,58 @@ def torch_step(params, x, eps, device="cpu", capturable=False):
     return torch_trainer(loss_of, opt, capturable)
 
 
-def run(batch, k, repeats, steps):
+def jax_step(params, x, eps):
+    import jax
+    import jax.numpy as jnp
+    import optax
+    B, k, d = eps.shape
+
+    def loss_fn(p, x, x_rep, eps):
+        h = jnp.tanh(jnp.tanh(x @ p["We1"] + p["be1"]) @ p["We2"] + p["be2"])
+        s = h @ p["We3"] + p["be3"]
+        mu, logvar = s[:, :d].reshape(B, 1, d), s[:, d:].reshape(B, 1, d)
+        z = mu + jnp.exp(0.5 * logvar) * eps
+        log_q = -(0.5 * (eps * eps + logvar + LOG_2PI)).sum(-1)
+        log_p = -(0.5 * (z * z + LOG_2PI)).sum(-1)
+        h = jnp.tanh(jnp.tanh(z.reshape(B * k, d) @ p["Wd1"] + p["bd1"]) @ p["Wd2"] + p["bd2"])
+        logits = h @ p["Wd3"] + p["bd3"]
+        bce = jnp.maximum(logits, 0) - logits * x_rep + jnp.log1p(jnp.exp(-jnp.abs(logits)))
+        log_w = -bce.sum(-1).reshape(B, k) + log_p - log_q
+        return -(jax.scipy.special.logsumexp(log_w, axis=1) - math.log(k)).sum()
+
+    opt = optax.adam(1e-3)
+    state = {"p": {name: jnp.asarray(v) for name, v in params.items()}}
+    state["o"] = opt.init(state["p"])
+
+    @jax.jit
+    def update(p, o, x, x_rep, eps):
+        loss, g = jax.value_and_grad(loss_fn)(p, x, x_rep, eps)
+        u, o = opt.update(g, o, p)
+        return optax.apply_updates(p, u), o, loss
+
+    xj, rj, ej = jnp.asarray(x), jnp.asarray(np.repeat(x, k, axis=0)), jnp.asarray(eps)
+
+    def step():   # the loss as a device array: timing waits for the last one
+        state["p"], state["o"], loss = update(state["p"], state["o"], xj, rj, ej)
+        return loss
+    return step
+
+
+def run(batch, k, repeats, steps, threads=None):
     rng = np.random.default_rng(0)
     params = init()
     x = (rng.random((batch, 784)) < 0.3).astype(np.float32)
     eps = rng.standard_normal((batch, k, 50)).astype(np.float32)
-    impls = {"minivae": minivae_step(params, x, eps, "fast"),
-             "minivae_reference": minivae_step(params, x, eps, "reference")}
-    try:
-        impls["pytorch"] = torch_step(params, x, eps)
-    except ImportError:
-        missing("torch", "iwae_step")
-    first = {name: float(step().item()) for name, step in impls.items()}
+    here = __name__ if __name__ != "__main__" else "minivae.benchmarks.iwae_step"
+    builders = {"minivae": (here, "minivae_step", (params, x, eps, "fast")),
+                "minivae_reference": (here, "minivae_step", (params, x, eps, "reference")),
+                "pytorch": (here, "torch_step", (params, x, eps)),
+                "jax": (here, "jax_step", (params, x, eps))}
+    seconds, first = time_in_processes(builders, repeats, steps, threads=threads)
     ref = first["minivae_reference"]
     for name, loss in first.items():   # the same first step everywhere
         assert abs(loss - ref) <= 1e-4 * abs(ref), (name, loss, ref)
-    ms = {name: t * 1e3 for name, t in time_interleaved(impls, repeats, steps).items()}
-    mv.set_kernels("fast")
+    ms = {name: t * 1e3 for name, t in seconds.items()}
     print(f"IWAE k={k:3d} batch {batch}: " + "  ".join(f"{n} {v:.2f} ms" for n, v in ms.items()))
     return {"k": k, "batch": batch, "median_ms": ms,
             "ratio_minivae_over_pytorch": ms["minivae"] / ms["pytorch"] if "pytorch" in ms else None}
@@ -109,11 +144,15 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--steps", type=int, default=3)
     add_out(parser)
+    add_threads(parser)
     args = parser.parse_args(argv)
     allocator = mv.backend.tune_malloc()
-    rows = [run(args.batch, k, args.repeats, args.steps) for k in args.k]
+    with limited_threads(args.threads):
+        rows = [run(args.batch, k, args.repeats, args.steps, args.threads) for k in args.k]
     path = write_result("iwae_step", out=args.out, payload={"repeats": args.repeats, "steps_per_repeat": args.steps,
-                                      "statistic": "median", "allocator": allocator, "results": rows})
+                                      "statistic": "median", "threads": args.threads or "default",
+                                      "processes": "each implementation in its own process", "allocator": allocator,
+                                      "results": rows})
     print(f"wrote {path}")
     if all(r["ratio_minivae_over_pytorch"] for r in rows):
         print("RATIO minivae/pytorch " + " ".join(f"k{r['k']}={r['ratio_minivae_over_pytorch']:.2f}" for r in rows))

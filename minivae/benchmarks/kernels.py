@@ -17,7 +17,7 @@ os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="minivae-numba-")  # mea
 
 import numpy as np
 
-from .common import add_out, median_time, write_result
+from .common import add_out, add_threads, limited_threads, median_time, write_result
 
 import minivae as mv
 import minivae.functional as F
@@ -163,7 +163,13 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--quick", action="store_true", help="each op at its smallest shape only")
     add_out(parser)
+    add_threads(parser)
     args = parser.parse_args(argv)
+    with limited_threads(args.threads):
+        _measure(args)
+
+
+def _measure(args):
     mv.backend.tune_malloc()
     compile_s = first_call_seconds()
     print("first call (compile) seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in compile_s.items()))

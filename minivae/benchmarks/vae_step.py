@@ -1,6 +1,7 @@
 """The headline: one training step of the VAE 784-400-20-400-784 (ReLU, Bernoulli decoder on
-logits, sum-reduced negative ELBO, Adam lr 1e-3, float32) in each implementation, in one
-process with one thread count, interleaved so that machine noise falls on all alike.
+logits, sum-reduced negative ELBO, Adam lr 1e-3, float32) in each implementation, each in a
+process of its own (one library's threads cannot slow another's steps), interleaved so that
+machine noise falls on all alike.
 
 Implementations: minivae with its fast kernels, minivae on the reference path, PyTorch eager
 (CPU), JAX jit (when installed), and a hand-written NumPy step. Also the GEMM floor: the
@@ -11,12 +12,12 @@ Writes OUT/vae_step.json; the last line printed is
 RATIO minivae/pytorch batch128=<x> batch1024=<y>
 """
 import argparse
-import os
 
 import numpy as np
 
 from . import numpy_vae
-from .common import add_out, minivae_trainer, missing, sgemm_rate, time_interleaved, torch_trainer, write_result
+from .common import add_out, add_threads, limited_threads, minivae_trainer, sgemm_rate, time_in_processes, \
+    torch_trainer, write_result
 
 import minivae as mv
 import minivae.functional as F
@@ -94,46 +95,37 @@ def jax_step(params, x, eps):
 
     xj, ej = jnp.asarray(x), jnp.asarray(eps)
 
-    def step():
+    def step():   # the loss as a device array: timing waits for the last one (common.time_in_processes)
         state["p"], state["o"], loss = update(state["p"], state["o"], xj, ej)
-        return float(loss)
+        return loss
     return step
 
 
-def run(batch, repeats, steps, only=None):
+def run(batch, repeats, steps, only=None, threads=None):
     rng = np.random.default_rng(0)
     params = numpy_vae.init()
     x = (rng.random((batch, 784)) < 0.3).astype(np.float32)
     eps = rng.standard_normal((batch, 20)).astype(np.float32)
-    impls = {"minivae": minivae_step(params, x, eps, "fast"),
-             "minivae_reference": minivae_step(params, x, eps, "reference"),
-             "numpy": numpy_step(params, x, eps)}
-    try:
-        impls["pytorch"] = torch_step(params, x, eps)
-    except ImportError:
-        missing("torch", "vae_step")
-    try:
-        impls["jax"] = jax_step(params, x, eps)
-    except ImportError:
-        missing("jax", "vae_step")
+    here = __name__ if __name__ != "__main__" else "minivae.benchmarks.vae_step"
+    builders = {"minivae": (here, "minivae_step", (params, x, eps, "fast")),
+                "minivae_reference": (here, "minivae_step", (params, x, eps, "reference")),
+                "numpy": (here, "numpy_step", (params, x, eps)),
+                "pytorch": (here, "torch_step", (params, x, eps)),
+                "jax": (here, "jax_step", (params, x, eps))}
     if only:
-        impls = {k: v for k, v in impls.items() if k in only}
-    scalar = lambda v: float(v.detach()) if hasattr(v, "detach") else float(v)   # a torch loss keeps its graph
-    first = {name: scalar(step()) for name, step in impls.items()}   # warm-up and compile
+        builders = {k: v for k, v in builders.items() if k in only}
+    seconds, first = time_in_processes(builders, repeats, steps, threads=threads)
     ref = first.get("numpy", first[next(iter(first))])
     for name, loss in first.items():   # the same first step everywhere: same model, same math
         assert abs(loss - ref) <= 1e-4 * abs(ref), (name, loss, ref)
-    for step in impls.values():
-        step()
-    seconds = time_interleaved(impls, repeats, steps)
-    mv.set_kernels("fast")
     ms = {name: t * 1e3 for name, t in seconds.items()}
     floor_ms = numpy_vae.gemm_flops(batch) / sgemm_rate() * 1e3
     print(f"batch {batch}: " + "  ".join(f"{k} {v:.2f} ms" for k, v in ms.items())
           + f"  GEMM floor {floor_ms:.2f} ms")
     return {"batch": batch, "median_ms": ms, "gemm_floor_ms": floor_ms,
             "ratios_to_pytorch": {k: v / ms["pytorch"] for k, v in ms.items()}
-            if {"pytorch", "minivae"} <= set(ms) else None}
+            if {"pytorch", "minivae"} <= set(ms) else None,
+            "ratio_to_gemm_floor": ms["minivae"] / floor_ms if "minivae" in ms else None}
 
 
 def main(argv=None):
@@ -143,18 +135,14 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--impls", nargs="+", help="run only these (default: all available)")
     add_out(parser)
+    add_threads(parser)
     args = parser.parse_args(argv)
     allocator = mv.backend.tune_malloc()   # the same process-wide setting for every implementation
-    threads = {}
-    try:
-        import torch
-        threads["torch"] = torch.get_num_threads()
-        threads["torch_version"] = torch.__version__
-    except ImportError:
-        pass
-    rows = [run(b, args.repeats, args.steps, args.impls) for b in args.batch]
+    with limited_threads(args.threads):   # the GEMM floor's sgemm, here; the steps in their own processes
+        rows = [run(b, args.repeats, args.steps, args.impls, args.threads) for b in args.batch]
     write_result("vae_step", out=args.out, payload={"repeats": args.repeats, "steps_per_repeat": args.steps,
-                              "statistic": "median", "threads": threads, "kernels": mv.kernel_info(),
+                              "statistic": "median", "threads": args.threads or "default",
+                              "processes": "each implementation in its own process", "kernels": mv.kernel_info(),
                               "allocator": allocator,
                               "results": rows})
     if all(r["ratios_to_pytorch"] for r in rows):

@@ -14,7 +14,7 @@ copied first.
 import heapq
 import itertools
 
-from .. import backend
+from .. import backend, trace
 from .broadcast import sum_to
 from .cast import astype
 from .mode import set_grad_enabled
@@ -25,7 +25,7 @@ def backward(outputs, grad_outputs=None, retain_graph=None, create_graph=False):
     """Accumulate the gradient of ``outputs`` into the ``.grad`` of every leaf reached."""
     grads = _run(outputs, grad_outputs, retain_graph, create_graph, keep=())
     given = set()
-    with set_grad_enabled(create_graph):
+    with set_grad_enabled(create_graph), trace.phase("engine"):
         for leaf, g in grads.items():
             if isinstance(leaf, Node):
                 leaf.grad = _own(g, given) if leaf.grad is None else leaf.grad + g
@@ -83,7 +83,8 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, keep):
     def accumulate(key, g):
         grads[key] = g if key not in grads else grads[key] + g
 
-    with set_grad_enabled(create_graph):
+    # the ops the walk runs itself (sums of gradients, reductions to shape, casts) are its own phase
+    with set_grad_enabled(create_graph), trace.phase("engine"):
         for y, g in zip(outputs, grad_outputs):
             if not y.requires_grad:
                 raise ValueError(f"backward: a tensor of shape {y.shape} does not require grad")
@@ -103,7 +104,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, keep):
                     g = type(outputs[0])(backend.array_module(outputs[0].device).zeros(shape, dtype))
                 gys.append(g)
             fn.check_versions()
-            gxs = fn.backward(*gys)
+            gxs = _backward(fn, gys)
             gxs = gxs if isinstance(gxs, tuple) else (gxs,)
             for edge, (shape, dtype), gx in zip(fn.edges, fn.in_meta, gxs):
                 if edge is None or gx is None:
@@ -114,6 +115,20 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, keep):
             if not retain_graph:
                 fn.release()
     return grads
+
+
+def _backward(fn, gys):
+    """``fn.backward``, a span of the active trace, if any (minivae/trace.py)."""
+    profile = trace.active
+    if not profile:
+        return fn.backward(*gys)
+    opened, done = profile.open(fn.device), False
+    try:
+        gxs, done = fn.backward(*gys), True
+    finally:
+        profile.close(opened, done and fn.described("backward", [(s, d.itemsize) for s, d in fn.in_meta],
+                                                    [(s, d.itemsize) for s, d in fn.out_meta]))
+    return gxs
 
 
 def _seed_grad(y, g):

@@ -18,10 +18,12 @@ until Python's cyclic collector ran. Saved inputs and outputs record their versi
 (``Node.version``); a backward pass after an in-place change to one of them (an optimizer
 step between two backward passes of one graph) raises instead of using the new values.
 """
+import math
 import numbers
+import re
 import weakref
 
-from .. import backend
+from .. import backend, kernels, trace
 from .mode import is_grad_enabled
 from .node import Node
 
@@ -30,6 +32,11 @@ class Function:
     keep_inputs = ()
     keep_outputs = ()
     any_dtype = False  # shape ops accept integer and bool tensors; math ops need floats
+    # What a profile says of the op (``cost``, ``implementation``): its arithmetic per element,
+    # whether its work is matrix products, whether a hand-written kernel ran it.
+    flops_per_element = 1
+    gemm = False
+    kernel_ran = False
 
     def __call__(self, *inputs):
         inputs = _as_nodes(inputs, self)
@@ -39,12 +46,17 @@ class Function:
                     raise TypeError(f"{self.name}: needs floating-point tensors, got dtype {x.dtype}")
         self.device = inputs[0].device
         self.xp = backend.array_module(self.device)
+        profile, ys = trace.active, None
+        opened = profile.open(self.device) if profile else None
         try:
             ys = self.forward(*(x.data for x in inputs))
+            ys = ys if isinstance(ys, tuple) else (ys,)
         except (ValueError, IndexError) as e:
             shapes = ", ".join(str(x.shape) for x in inputs)
             raise type(e)(f"{self.name}: {e} (input shapes {shapes})") from None
-        ys = ys if isinstance(ys, tuple) else (ys,)
+        finally:
+            if profile:   # a failed call closes its span unrecorded
+                profile.close(opened, ys and self.described(profile.phase, _meta(inputs), _meta(ys)))
         outputs = tuple(type(inputs[0])(backend.as_array(y)) for y in ys)
 
         if is_grad_enabled() and any(x.requires_grad for x in inputs):
@@ -67,7 +79,40 @@ class Function:
 
     @property
     def name(self):
-        return type(self).__name__.lower()
+        """The class's name in snake case: BCEWithLogits -> bce_with_logits."""
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", type(self).__name__).lower()
+
+    def cost(self, phase, ins, outs):
+        """(FLOPs, bytes moved) of one ``phase`` ("forward" or "backward") call, from its inputs'
+        and outputs' (shape, itemsize): what a profile rates the op by. By default an
+        elementwise op's: ``flops_per_element`` per element of its largest operand; forward
+        reads each input and writes each output once, backward reads the output gradients
+        and the inputs and writes the input gradients."""
+        flops = self.flops_per_element * max(math.prod(shape) for shape, _ in ins + outs)
+        moved = sum(math.prod(shape) * size for shape, size in ins + outs)
+        if phase != "forward":
+            moved += sum(math.prod(shape) * size for shape, size in ins)
+        return flops, moved
+
+    def products_cost(self, phase, flops, ins, outs):
+        """``cost`` of an op whose work is a product of ``flops`` (2 a multiply-add): once
+        forward, and once backward for each of its first two inputs' gradients that it
+        computes; bytes as ``Function.cost`` counts them."""
+        moved = Function.cost(self, phase, ins, outs)[1]
+        return (flops if phase == "forward" else flops * sum(self.needs_grad[:2])), moved
+
+    def implementation(self):
+        """What ran the op: a hand-written kernel (and the library of its products), or the
+        array library."""
+        return (kernels.implementation if self.kernel_ran else backend.library)(self.device, self.gemm)
+
+    def described(self, phase, ins, outs):
+        """A profile's record of one call, to be read after the profile: a callable giving
+        (name, phase, implementation, shapes, flops, bytes). What ran it is read now; the
+        rest, from shapes, later, off the op's time."""
+        implementation = self.implementation()
+        return lambda: (self.name, phase, implementation, " ".join(str(tuple(shape)) for shape, _ in ins),
+                        *self.cost(phase, ins, outs))
 
     def check_versions(self):
         """Raise if a saved input or output was changed in place after it was saved."""
@@ -123,6 +168,11 @@ class _SavedOutputs:
 
 
 _NOTHING = _SavedOutputs(None, {})
+
+
+def _meta(values):
+    """(shape, itemsize) of each Tensor or array."""
+    return [(tuple(v.shape), v.dtype.itemsize) for v in values]
 
 
 def _edge(x):

@@ -34,6 +34,8 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
+    name = "relu"
+
     def forward(self, x):
         self.mask = x > 0  # a bool array is all the backward needs
         return self.xp.maximum(x, 0)
@@ -43,6 +45,8 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    name = "leaky_relu"
+
     def __init__(self, slope):
         self.slope = slope
 

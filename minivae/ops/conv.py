@@ -112,11 +112,20 @@ def wgrad_array(x, y, g):
     return w.reshape(y.shape[1], x.shape[1] // g.groups, *g.kernel)
 
 
+def _products(y, w):
+    """FLOPs of conv(., W) with output y (or of its adjoints, y their conv-side operand)."""
+    return 2 * math.prod(y) * math.prod(w[1:])
+
+
 class Conv(Function):
     """conv(x, W); ``out`` crops the output to the size that convT came from, which the
     output padding can leave smaller than what fits. The fast kernel hands back its
     lowered x, kept for the weight gradient."""
     keep_inputs = (0, 1)
+    gemm = True
+
+    def cost(self, phase, ins, outs):
+        return self.products_cost(phase, _products(outs[0][0], ins[1][0]), ins, outs)
 
     def __init__(self, g, out=None):
         self.g, self.out, self.rows = g, out, None
@@ -124,6 +133,7 @@ class Conv(Function):
     def forward(self, x, w):
         out = tuple(self.out or self.g.out_size(x.shape[2:]))
         fast = _fast("conv2d_forward", self.device, x, w)
+        self.kernel_ran = fast is not None
         if fast is None:
             return conv_array(x, w, self.g, out)
         y, self.rows = fast(x, w, *self.g.args, out, self.g.groups)
@@ -141,12 +151,17 @@ class Conv(Function):
 
 class ConvTranspose(Function):
     keep_inputs = (0, 1)
+    gemm = True
+
+    def cost(self, phase, ins, outs):
+        return self.products_cost(phase, _products(ins[0][0], ins[1][0]), ins, outs)
 
     def __init__(self, g, size):
         self.g, self.size = g, tuple(size)
 
     def forward(self, y, w):
         fast = _fast("conv2d_data_grad", self.device, y, w)
+        self.kernel_ran = fast is not None
         if fast is None:
             return conv_transpose_array(y, w, self.size, self.g)
         return fast(y, w, *self.g.args, (y.shape[0], w.shape[1] * self.g.groups) + self.size, self.g.groups)
@@ -160,12 +175,17 @@ class ConvTranspose(Function):
 
 class WeightGrad(Function):
     keep_inputs = (0, 1)
+    gemm = True
+
+    def cost(self, phase, ins, outs):
+        return self.products_cost(phase, _products(ins[1][0], outs[0][0]), ins, outs)
 
     def __init__(self, g, shape, rows=None):
         self.g, self.shape, self.rows = g, tuple(shape), rows
 
     def forward(self, x, y):
         fast = _fast("conv2d_weight_grad", self.device, x, y)
+        self.kernel_ran = fast is not None
         if fast is None:
             return wgrad_array(x, y, self.g)
         gw, self.rows = fast(x, y, *self.g.args, self.g.groups, self.rows), None
@@ -182,11 +202,18 @@ class ConvAct(Fused):
     the activation in one kernel call, as the dense layer does (ops/dense.py). The kernel
     hands back what its backward reads besides y: the lowered x of conv, the input of convT
     in the kernel's layout."""
+    gemm = True
 
     def __init__(self, g, activation, slope, size=None, bias=True):
         self.g, self.activation, self.slope, self.size, self.bias = g, activation, slope, size, bias
         self.kernel = "conv2d_act_forward" if size is None else "conv_transpose2d_act_forward"
         self.kept = self.y = None
+
+    def cost(self, phase, ins, outs):
+        """The products', and 2 an output for the bias and the activation."""
+        y = outs[0][0] if self.size is None else ins[0][0]   # conv's output side
+        flops, moved = self.products_cost(phase, _products(y, ins[1][0]), ins, outs)
+        return flops + 2 * math.prod(outs[0][0]), moved
 
     def fits(self, x, w, b):
         empty = x.size == 0 or w.size == 0

@@ -1,5 +1,7 @@
 """The dense layer y = act(x @ W + b) as one op, so that its kernel can fuse the bias and
 the activation into one pass after the GEMM (kernels/cpu/dense.py)."""
+import math
+
 from .activation import FUSED, activate, check_activation
 from .fused import Fused
 from .matmul import matmul
@@ -8,6 +10,7 @@ from .shape import reshape
 
 class Dense(Fused):
     kernel = "dense_forward"
+    gemm = True
 
     def __init__(self, activation, slope):
         self.activation, self.slope = activation, slope
@@ -19,6 +22,13 @@ class Dense(Fused):
 
     def reference(self, x, W, b):
         return activate(matmul(x, W) + b, self.activation, self.slope)
+
+    def cost(self, phase, ins, outs):
+        """2 N K M for x @ W (and as much for each of dx, dW), 2 N M for the bias and act."""
+        (x, _), (w, _) = ins[:2]
+        n, (k, m) = math.prod(x[:-1]), w
+        flops, moved = self.products_cost(phase, 2 * n * k * m, ins, outs)
+        return flops + 2 * n * m, moved
 
     def forward(self, x, W, b):
         self.y = self.kernels.dense_forward(x, W, b, self.activation, self.slope)

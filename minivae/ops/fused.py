@@ -20,7 +20,7 @@ class Fused(Function):
         device = tensors[0].device
         if kernels.kernel_for(device, self.kernel, *(x.data for x in tensors)) is None or not self.fits(*inputs):
             return self.reference(*inputs)
-        self.kernels = kernels.on(device)
+        self.kernels, self.kernel_ran = kernels.on(device), True
         return super().__call__(*inputs)
 
     def fits(self, *inputs):

@@ -39,6 +39,7 @@ class BCEWithLogits(Fused):
     """The loss and its gradient sigma(l) - t computed together; a "sum" or "mean" is
     accumulated in the same pass, so the elementwise loss is never stored."""
     kernel = "bce_with_logits"
+    flops_per_element = 8   # max, |l|, exp, log1p, the products; sigma(l) - t for the gradient
 
     def __init__(self, reduction):
         self.reduction = reduction

@@ -1,10 +1,17 @@
 """Matrix product, with NumPy's rules for 1-D operands and batch broadcasting."""
+import math
+
 from ..core import Function
 from .shape import reshape, swapaxes
 
 
 class MatMul(Function):
     keep_inputs = (0, 1)
+    gemm = True
+    name = "matmul"
+
+    def cost(self, phase, ins, outs):
+        return self.products_cost(phase, 2 * math.prod(outs[0][0]) * ins[0][0][-1], ins, outs)
 
     def forward(self, a, b):
         if a.shape[-1] != b.shape[-2]:

@@ -19,6 +19,7 @@ LOGVAR_MIN, LOGVAR_MAX = -30.0, 30.0
 
 class ReparameterizeKL(Fused):
     kernel = "reparameterize_kl_forward"
+    flops_per_element = 8   # clip, exp, z = mu + s eps; the KL's squares and sums
 
     def fits(self, mu, logvar, eps):
         return mu.ndim == 2   # the kernels take (batch, dims)

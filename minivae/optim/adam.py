@@ -17,6 +17,7 @@ class Adam(Optimizer):
     finite, so that a replayed step keeps the last good parameters."""
 
     BUFFERS = {"m": False, "v": True, "v_max": True}
+    flops_per_element = 12
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False, device_steps=False):
@@ -57,11 +58,13 @@ class Adam(Optimizer):
         if self.device_steps:
             if "device_step" not in state:   # made eagerly, before any capture
                 state["device_step"] = backend.array_module("cuda").asarray([t - 1], dtype="uint64")
+            self.kernel_ran = True
             kernels.on("cuda").adam_step_counted(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay,
                                                  state["device_step"], self._gate)
             return
         fused = kernels.kernel_for(backend.device_of(p), "adam_step", p, g)
-        if fused is not None and p.flags.c_contiguous:
+        self.kernel_ran = fused is not None and p.flags.c_contiguous
+        if self.kernel_ran:
             fused(p, g, m, v, self.lr, b1, b2, self.eps, self.weight_decay, t, v_max)
             return
         xp = backend.array_module(backend.device_of(p))

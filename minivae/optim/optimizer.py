@@ -4,13 +4,16 @@ import re
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels, trace
 
 
 class Optimizer:
     # the per-parameter arrays an optimizer keeps: name -> whether it is never negative (a
     # sum or average of squares)
     BUFFERS = {}
+    # for a profile: an update's arithmetic per element; whether a kernel ran the last one
+    flops_per_element = 2
+    kernel_ran = False
 
     def __init__(self, params, lr):
         self.params = list(params)
@@ -34,7 +37,7 @@ class Optimizer:
         for p, state in zip(self.params, self.state):
             if p.grad is not None:
                 state["step"] = state.get("step", 0) + 1
-                self.update(p.data, p.grad.data, state)
+                self._update(p, state)
                 p.bump_version()
 
     def replayed(self):
@@ -55,6 +58,27 @@ class Optimizer:
         if name not in state:
             state[name] = backend.array_module(backend.device_of(like)).zeros_like(like)
         return state[name]
+
+    def _update(self, p, state):
+        """``update``, a span of the active trace, if any (minivae/trace.py)."""
+        profile = trace.active
+        if not profile:
+            return self.update(p.data, p.grad.data, state)
+        opened, done = profile.open(p.device), False
+        try:
+            self.update(p.data, p.grad.data, state)
+            done = True
+        finally:
+            profile.close(opened, done and self.described(p, state))
+
+    def described(self, p, state):
+        """A profile's record of one parameter's update (see Function.described): it reads the
+        parameter, its gradient and its buffers, and writes the parameter and the buffers."""
+        buffers = sum(1 for k, v in state.items() if k in self.BUFFERS and hasattr(v, "shape"))
+        implementation = (kernels.implementation if self.kernel_ran else backend.library)(p.device)
+        shape, size, itemsize = p.shape, p.size, p.dtype.itemsize
+        return lambda: (f"{type(self).__name__.lower()} update", "optimizer", implementation, str(shape),
+                        self.flops_per_element * size, (3 + 2 * buffers) * size * itemsize)
 
     def update(self, param, grad, state):
         """Update the array ``param`` in place from ``grad``; ``state`` persists per parameter."""

@@ -258,6 +258,29 @@ def _step(model, opt, name, recording=lambda: False, scale=1.0, world=None, para
     return step
 
 
+def _player_steps(model, opts, recording=lambda: False, scale=1.0, world=None):
+    """Each player's ``_step``, the others' parameters held as constants."""
+    players = model.players()
+    mine = {name: {id(p) for p in params} for name, params in players.items()}
+    return {name: _step(model, opt, name, recording, scale, world, players[name],
+                        [p for p in model.parameters() if id(p) not in mine[name]])
+            for name, opt in opts.items()}
+
+
+def step_function(model, lr=1e-3, optimizer="adam", adam=None):
+    """``step(x, y=None)``: one training step of every player on a batch, as fit takes it
+    (each player's optimizer, its steps per batch, the others held), in one process without
+    CUDA graphs: what a profile or a benchmark times."""
+    opts = _optimizers(model, lr, adam, False, optimizer)
+    steps = _player_steps(model, opts)
+
+    def step(x, y=None):
+        for name in opts:
+            for _ in range(model.player_steps.get(name, 1)):
+                steps[name](x, y)
+    return step
+
+
 def _diverged(model, record):
     """What became NaN or infinite by the end of an epoch (a validation loss, or parameters
     after the epoch's last update, whose loss no step read); None when all is finite."""
@@ -332,12 +355,8 @@ class _Run:
         self.recorder = StepGraphs(say=lambda line: print(line, flush=True)) if s.graphs else None
         scale = float(len(x)) if s.loss_scale == "dataset" else 1.0   # N/M times the sum = N times the mean
         model.dataset_size = len(x)   # Model.dataset_size: N, for a loss that weighs its terms by it
-        players = model.players()
-        mine = {name: {id(p) for p in params} for name, params in players.items()}
-        self.steps = {name: _step(model, opt, name, lambda: self.recorder is not None and self.recorder.recording,
-                                  scale, s.world, players[name],
-                                  [p for p in model.parameters() if id(p) not in mine[name]])
-                      for name, opt in self.opts.items()}
+        self.steps = _player_steps(model, self.opts, lambda: self.recorder is not None and self.recorder.recording,
+                                   scale, s.world)
         self.writes = bool(s.out) and s.world.rank == 0
         if self.writes:   # refused before any work: a write would land where a planted link points
             for name in RUN_FILES:

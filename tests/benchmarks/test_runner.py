@@ -57,3 +57,53 @@ def test_without_matplotlib_the_numbers_come_and_one_line_says_no_charts(tmp_pat
     assert charts == [] and (tmp_path / "engine_overhead.json").exists() and (tmp_path / "kernels.json").exists()
     assert [s for s in said if s.startswith("no charts")] == ["no charts: pictures need matplotlib: pip install "
                                                               "'minivae[plot]'"]
+
+
+PEERS = '''
+import os
+
+
+def env_step(variable):
+    """A step whose loss is a number its process's environment holds."""
+    return lambda: float(os.environ.get(variable, "-1"))
+
+
+def needs_a_missing_library():
+    import no_such_library_for_minivae   # noqa: F401
+'''
+
+
+def test_each_implementation_runs_in_its_own_process_with_the_threads_asked(tmp_path, monkeypatch):
+    """Built and timed in processes of their own (one library's threads cannot slow another's);
+    --threads reaches each process's libraries through its environment; a peer whose library
+    is missing is left out with a line."""
+    from minivae.benchmarks import common
+    (tmp_path / "peers_for_test.py").write_text(PEERS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    builders = {"a": ("peers_for_test", "env_step", ("OMP_NUM_THREADS",)),
+                "b": ("peers_for_test", "env_step", ("NUMBA_NUM_THREADS",)),
+                "gone": ("peers_for_test", "needs_a_missing_library", ())}
+    seconds, first = common.time_in_processes(builders, repeats=2, steps=3, pause=0.0, threads=1)
+    assert set(seconds) == {"a", "b"} and all(t > 0 for t in seconds.values())
+    assert first == {"a": 1.0, "b": 1.0}
+    import os as _os
+    assert _os.environ["OMP_NUM_THREADS"] == "7"   # this process's environment is left as it was
+    seconds, first = common.time_in_processes({"a": builders["a"]}, repeats=1, steps=1, pause=0.0)
+    assert first == {"a": 7.0}
+
+
+def test_limited_threads_sets_numba_and_blas_and_gives_them_back():
+    import numba
+    from threadpoolctl import threadpool_info
+    from minivae.benchmarks.common import limited_threads
+    before = numba.get_num_threads()
+    with limited_threads(1):
+        assert numba.get_num_threads() == 1
+        assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+    assert numba.get_num_threads() == before
+
+
+def test_bench_refuses_a_bad_thread_count():
+    done = subprocess.run([sys.executable, "-m", "minivae", "bench", "--threads", "0"], capture_output=True, text=True)
+    assert done.returncode == 2 and "--threads" in done.stderr and "Traceback" not in done.stderr
