@@ -28,7 +28,7 @@ SETUPS = {
     # kept (w = 1) and the GAN's recipe for binarized digits (docs/quality.md, "VAE/GAN"):
     # instance noise, a smoothed real label, every player updated on every batch
     "vaegan": ("VAE/GAN (MLP 400)", dict(networks="mlp", hidden=[400], disc_hidden=[400, 256], pixel_weight=1.0,
-                                         feature_sigma=3.0, gamma=0.1, instance_noise=0.5, real_target=0.9,
+                                         feature_sigma=1.5, gamma=0.1, instance_noise=0.5, real_target=0.9,
                                          margin=None), {}),
     # the paper's VAE_Disl (pixel_weight=0) paints stripes its frozen D_l cannot see (models/gan.py)
     "vae-disl": ("VAE_Disl + pixels (conv)", dict(networks="conv", channels=[32, 64], pixel_weight=1.0), {}),

@@ -11,6 +11,10 @@ anything else it stores itself, shapes rather than arrays where it can. Gradient
 broadcast inputs are reduced, and cast to each input's dtype, by the engine, so no op
 deals with broadcasting or type promotion.
 
+For a profile (minivae/trace.py, minivae/profiler.py) each call is a span, and the op says
+what it costs from its shapes (``cost``: FLOPs and bytes) and what ran it
+(``implementation``).
+
 Saved outputs are held as their arrays and a weak reference to the output Tensor, never
 the Tensor itself: an output holds its creator, so holding the output back would be a
 reference cycle, and a forward pass that is never differentiated would stay in memory
