@@ -488,8 +488,8 @@ def _profile_command(sub):
     p = sub.add_parser("profile", help="where a training step's time goes, op by op, against the machine's limits",
                        description="Time a model's training step op by op: each op's forward and backward pass and "
                                    "each optimizer update, what ran it, its FLOPs and bytes, the rates achieved and "
-                                   "their share of the machine's limits (measured once, cached). Prints a table; "
-                                   "--out writes profile.json and roofline.png. Settings as train's.")
+                                   "their share of the machine's limits (measured once, cached). Prints a table and "
+                                   "writes profile.json and roofline.png. Settings as train's.")
     _model_options(p)
     p.add_argument("--batch-size", type=_positive(int), help="default 100")
     p.add_argument("--lr", type=_positive(float), help="the optimizer's learning rate (default 1e-3)")
@@ -502,7 +502,8 @@ def _profile_command(sub):
     p.add_argument("--rounds", type=_positive(int), default=5,
                    help="rounds of steps unprofiled, then profiled (default 5)")
     p.add_argument("--top", type=_positive(int), default=25, help="rows of the table printed (default 25)")
-    p.add_argument("--out", help="a folder for profile.json and roofline.png")
+    p.add_argument("--out", default="minivae-profile",
+                   help="the folder for profile.json and roofline.png (default: ./minivae-profile)")
     p.add_argument("--remeasure", action="store_true", help="measure the machine's limits again, not from the cache")
     p.set_defaults(run=profile)
     return p

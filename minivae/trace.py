@@ -4,8 +4,8 @@ Philox noise is a span here, with its name, phase, implementation and cost.
 
 Only the outermost span is timed: the ops that a backward pass or a fused op's reference
 runs inside it are part of its time, so the spans never overlap and their times add up.
-A span's end is marked before its description is built, so describing costs the step's
-time, not the op's. With no trace on, a span costs one look-up of ``active``.
+A span's end is marked before it is described, so describing costs the step's time, not
+the op's. With no trace on, a span costs one look-up of ``active``.
 
 On the CPU a mark is ``time.perf_counter()``; on CUDA a recorded event, so that a span's
 time is the device's, read once at the end (``seconds``)."""
@@ -27,15 +27,19 @@ class Trace:
         self.depth += 1
         return self.depth, device, mark(device)
 
-    def close(self, opened, describe):
-        """End the span ``open`` returned. ``describe()``, called when the spans are read,
-        gives its (name, phase, implementation, shapes, flops, bytes); a falsy ``describe``
-        leaves the span out (a call that failed)."""
+    def close(self, opened):
+        """End the span ``open`` returned: its (start, end) marks if it is outermost, to be
+        ``record``ed, else None (its time is its parent's)."""
         depth, device, start = opened
         end = mark(device)
         self.depth = depth - 1
-        if depth == 1 and describe:
-            self.records.append((describe, start, end))
+        return (start, end) if depth == 1 else None
+
+    def record(self, marks, describe):
+        """Keep a closed span; ``describe()``, called when the spans are read, gives its
+        (name, phase, implementation, shapes, flops, bytes). Described after its end mark, so
+        that describing is not billed to the op."""
+        self.records.append((describe, *marks))
 
     def spans(self):
         """Each outermost span as (name, phase, implementation, shapes, flops, bytes, seconds)."""

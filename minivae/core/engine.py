@@ -122,12 +122,14 @@ def _backward(fn, gys):
     profile = trace.active
     if not profile:
         return fn.backward(*gys)
-    opened, done = profile.open(fn.device), False
+    opened = profile.open(fn.device)
     try:
-        gxs, done = fn.backward(*gys), True
+        gxs = fn.backward(*gys)
     finally:
-        profile.close(opened, done and fn.described("backward", [(s, d.itemsize) for s, d in fn.in_meta],
-                                                    [(s, d.itemsize) for s, d in fn.out_meta]))
+        marks = profile.close(opened)
+    if marks:
+        profile.record(marks, fn.described("backward", [(s, d.itemsize) for s, d in fn.in_meta],
+                                           [(s, d.itemsize) for s, d in fn.out_meta]))
     return gxs
 
 

@@ -59,8 +59,10 @@ class Function:
             shapes = ", ".join(str(x.shape) for x in inputs)
             raise type(e)(f"{self.name}: {e} (input shapes {shapes})") from None
         finally:
-            if profile:   # a failed call closes its span unrecorded
-                profile.close(opened, ys and self.described(profile.phase, _meta(inputs), _meta(ys)))
+            if profile:
+                marks = profile.close(opened)
+                if marks and ys:   # a failed call is not recorded
+                    profile.record(marks, self.described(profile.phase, _meta(inputs), _meta(ys)))
         outputs = tuple(type(inputs[0])(backend.as_array(y)) for y in ys)
 
         if is_grad_enabled() and any(x.requires_grad for x in inputs):
@@ -84,7 +86,10 @@ class Function:
     @property
     def name(self):
         """The class's name in snake case: BCEWithLogits -> bce_with_logits."""
-        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", type(self).__name__).lower()
+        cls = type(self)
+        if cls not in _NAMES:
+            _NAMES[cls] = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", cls.__name__).lower()
+        return _NAMES[cls]
 
     def cost(self, phase, ins, outs):
         """(FLOPs, bytes moved) of one ``phase`` ("forward" or "backward") call, from its inputs'
@@ -111,12 +116,11 @@ class Function:
         return (kernels.implementation if self.kernel_ran else backend.library)(self.device, self.gemm)
 
     def described(self, phase, ins, outs):
-        """A profile's record of one call, to be read after the profile: a callable giving
-        (name, phase, implementation, shapes, flops, bytes). What ran it is read now; the
-        rest, from shapes, later, off the op's time."""
-        implementation = self.implementation()
-        return lambda: (self.name, phase, implementation, " ".join(str(tuple(shape)) for shape, _ in ins),
-                        *self.cost(phase, ins, outs))
+        """A profile's record of one call, read after the profile: a callable giving (name,
+        phase, implementation, shapes, flops, bytes), the shapes written out then."""
+        name, implementation, (flops, moved) = self.name, self.implementation(), self.cost(phase, ins, outs)
+        # nothing of the op is held: a kept op would keep its arrays (masks, saved values) alive
+        return lambda: (name, phase, implementation, " ".join(str(tuple(shape)) for shape, _ in ins), flops, moved)
 
     def check_versions(self):
         """Raise if a saved input or output was changed in place after it was saved."""
@@ -139,6 +143,9 @@ class Function:
 
     def backward(self, *gys):
         raise NotImplementedError
+
+
+_NAMES = {}   # op class -> its name
 
 
 class _SavedOutputs:

@@ -64,12 +64,13 @@ class Optimizer:
         profile = trace.active
         if not profile:
             return self.update(p.data, p.grad.data, state)
-        opened, done = profile.open(p.device), False
+        opened = profile.open(p.device)
         try:
             self.update(p.data, p.grad.data, state)
-            done = True
         finally:
-            profile.close(opened, done and self.described(p, state))
+            marks = profile.close(opened)
+        if marks:
+            profile.record(marks, self.described(p, state))
 
     def described(self, p, state):
         """A profile's record of one parameter's update (see Function.described): it reads the
@@ -77,8 +78,8 @@ class Optimizer:
         buffers = sum(1 for k, v in state.items() if k in self.BUFFERS and hasattr(v, "shape"))
         implementation = (kernels.implementation if self.kernel_ran else backend.library)(p.device)
         shape, size, itemsize = p.shape, p.size, p.dtype.itemsize
-        return lambda: (f"{type(self).__name__.lower()} update", "optimizer", implementation, str(shape),
-                        self.flops_per_element * size, (3 + 2 * buffers) * size * itemsize)
+        name, flops = f"{type(self).__name__.lower()} update", self.flops_per_element * size
+        return lambda: (name, "optimizer", implementation, str(shape), flops, (3 + 2 * buffers) * size * itemsize)
 
     def update(self, param, grad, state):
         """Update the array ``param`` in place from ``grad``; ``state`` persists per parameter."""
