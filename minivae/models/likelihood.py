@@ -24,7 +24,7 @@ class Likelihood(Module):
 
     def log_prob(self, x, out):
         if self.kind == "bernoulli":
-            return -F.bce_with_logits(out, x, reduction="none").sum(-1)
+            return -F.bce_with_logits(out, x, reduction="rows")
         return -F.gaussian_nll(x, out, self.logvar, reduction="none").sum(-1)
 
     def mean(self, out):

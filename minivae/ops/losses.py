@@ -1,6 +1,7 @@
 """Losses and log densities in their numerically stable forms.
 
-``reduction`` is ``"mean"`` (over all elements), ``"sum"`` or ``"none"``.
+``reduction`` is ``"mean"`` (over all elements), ``"sum"``, ``"none"``, or ``"rows"``: summed
+over the last axis, one value per example (a negative log-likelihood per example).
 The diagonal-Gaussian functions reduce over the last axis: one value per sample.
 """
 import math
@@ -12,6 +13,9 @@ from .elementwise import abs, exp, log1p
 from .fused import Fused
 
 
+REDUCTIONS = ("mean", "sum", "none", "rows")
+
+
 def _reduce(loss, reduction):
     if reduction == "mean":
         return loss.mean()
@@ -19,7 +23,9 @@ def _reduce(loss, reduction):
         return loss.sum()
     if reduction == "none":
         return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if reduction == "rows":
+        return loss.sum(-1)
+    raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
 
 
 def _check_same_shape(name, a, b):
@@ -51,14 +57,17 @@ class BCEWithLogits(Fused):
         return _reduce(relu(l) * (1.0 - t) + relu(-l) * t + log1p(exp(-abs(l))), self.reduction)
 
     def forward(self, logits, target):
-        loss, self.dlogits = self.kernels.bce_with_logits(logits, target, total=self.reduction != "none")
+        loss, self.dlogits = self.kernels.bce_with_logits(logits, target, total=self.reduction in ("sum", "mean"),
+                                                          rows=self.reduction == "rows")
         self.scale = 1.0
         if self.reduction == "mean":   # a mean over no elements is NaN, as for mean()
             self.scale = 1.0 / logits.size if logits.size else float("nan")
         return loss * loss.dtype.type(self.scale) if self.reduction == "mean" else loss
 
     def backward_kernel(self, g):
-        if self.reduction != "none":
+        if self.reduction == "rows":
+            g = g[:, None]
+        elif self.reduction != "none":
             g = g * g.dtype.type(self.scale)   # a 0-d gradient for a reduced loss
         # Always the product, even where g is 1: telling would read g back from the device
         # (a sync per step, and refused inside a CUDA-graph capture).
@@ -75,8 +84,8 @@ def bce_with_logits(logits, target, reduction="mean"):
     = max(l, 0) (1 - t) + max(-l, 0) t + log(1 + exp(-|l|)): stable for any l, and +inf
     (not NaN) for a logit of +inf with target 0 or -inf with target 1."""
     _check_same_shape("bce_with_logits", logits, target)
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
     return BCEWithLogits(reduction)(logits, target)
 
 

@@ -13,7 +13,7 @@ def test_bce_kernel_matches_reference(n, d, dtype, scale, data):
     for t in (target, (target > 0.5).astype(dtype)):
         results = both_paths(lambda l, t: F.bce_with_logits(l, t, "none"), logits, t)
         assert_paths_agree(results, rtol=TOL[dtype]["rtol"], atol=TOL[dtype]["atol"] * scale)
-    for reduction in ("sum", "mean"):   # reduced in the kernel's pass, in float64
+    for reduction in ("sum", "mean", "rows"):   # reduced in the kernel's pass: rows in their type, then float64
         results = both_paths(lambda l, t: F.bce_with_logits(l, t, reduction), logits, target)
         assert_paths_agree(results, rtol=10 * TOL[dtype]["rtol"], atol=TOL[dtype]["atol"] * scale)
 
@@ -47,7 +47,7 @@ def test_bce_kernel_at_vae_sizes(shape, dtype):
     rng = np.random.default_rng(1)
     logits = (rng.standard_normal(shape) * 10 ** rng.uniform(-3, 2, shape)).astype(dtype)
     target = (rng.random(shape) < 0.3).astype(dtype)
-    for reduction in ("none", "sum"):
+    for reduction in ("none", "sum", "rows"):
         results = both_paths(lambda l, t: F.bce_with_logits(l, t, reduction), logits, target)
         assert_paths_agree(results, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
 
@@ -56,9 +56,25 @@ def test_bce_nan_logit_gives_nan_loss_and_gradient():
     import minivae as mv
     l = mv.tensor([[np.nan, 1.0]], requires_grad=True)
     t = mv.tensor([[0.0, 1.0]])
-    for reduction in ("none", "sum"):
+    for reduction in ("none", "sum", "rows"):
         loss = F.bce_with_logits(l, t, reduction)
         assert np.isnan(loss.numpy().flat[0])
         loss.sum().backward()
         assert np.isnan(l.grad.numpy()[0, 0]) and np.isfinite(l.grad.numpy()[0, 1])
         l.grad = None
+
+
+def test_bce_rows_is_each_rows_sum_and_its_gradient_each_rows_weight():
+    """reduction="rows": one loss per example, the elementwise loss summed over the last axis;
+    the gradient of sum_i w_i loss_i is w_i (sigma(l) - t) in row i."""
+    import minivae as mv
+    rng = np.random.default_rng(0)
+    l = mv.tensor(rng.standard_normal((5, 7)), requires_grad=True, dtype=np.float64)
+    t = mv.tensor((rng.random((5, 7)) < 0.5).astype(np.float64))
+    rows = F.bce_with_logits(l, t, "rows")
+    np.testing.assert_allclose(rows.numpy(), F.bce_with_logits(l, t, "none").numpy().sum(-1), rtol=1e-12)
+    w = rng.standard_normal(5)
+    (rows * mv.tensor(w)).sum().backward()
+    np.testing.assert_allclose(l.grad.numpy(), w[:, None] * (1 / (1 + np.exp(-l.numpy())) - t.numpy()), rtol=1e-12)
+    with pytest.raises(ValueError, match="mean, sum, none, rows"):
+        F.bce_with_logits(l, t, "per-row")
