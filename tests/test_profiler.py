@@ -120,3 +120,16 @@ def test_the_limits_are_measured_once_then_read_and_a_bad_cache_is_measured_agai
         assert profiler.peaks() == first
     assert len(calls) == 3 + 4 * 3
     assert all(math.isfinite(v) for v in json.loads(path.read_text())[first["what"]].values() if isinstance(v, float))
+
+
+def test_a_view_costs_nothing_and_a_copy_no_arithmetic():
+    """A reshape or transpose returns a view: rated by moved bytes it would run at any speed
+    (points far above the roofline); a join copies, and computes nothing."""
+    x = mv.tensor(np.ones((8, 6), np.float32), requires_grad=True)
+    with mv.profile(peaks=LIMITS) as p:
+        y = F.concat([x.reshape(6, 8).transpose(), x], 0)
+        y.sum().backward()
+    for op in ("reshape", "transpose"):
+        for phase in ("forward", "backward"):
+            assert (_row(p, op, phase)["flops"], _row(p, op, phase)["bytes"]) == (0, 0)
+    assert _row(p, "concat", "forward")["flops"] == 0 and _row(p, "concat", "forward")["bytes"] == 2 * 2 * 48 * 4

@@ -51,7 +51,7 @@ def minivae_step(params, x, eps, kernels, device="cpu", graphs=False):
         zf = z.reshape(B * k, d)
         h = F.dense(F.dense(zf, p["Wd1"], p["bd1"], "tanh"), p["Wd2"], p["bd2"], "tanh")
         logits = F.dense(h, p["Wd3"], p["bd3"])
-        log_px = -F.bce_with_logits(logits, x_rep, "none").sum(-1).reshape(B, k)
+        log_px = -F.bce_with_logits(logits, x_rep, "rows").reshape(B, k)
         bound, _ = F.iwae_bound(log_px + log_p - log_q)
         return -bound.sum()
     return minivae_trainer(params, x, loss_of, device, graphs)

@@ -103,6 +103,10 @@ class Function:
             moved += sum(math.prod(shape) * size for shape, size in ins)
         return flops, moved
 
+    def view_cost(self, phase, ins, outs):
+        """``cost`` of an op that returns a view: nothing computed, nothing moved."""
+        return 0, 0
+
     def products_cost(self, phase, flops, ins, outs):
         """``cost`` of an op whose work is a product of ``flops`` (2 a multiply-add): once
         forward, and once backward for each of its first two inputs' gradients that it

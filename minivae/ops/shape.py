@@ -5,13 +5,20 @@ from ..core import Function, Node, broadcast_to, sum_to  # noqa: F401  (re-expor
 
 class Reshape(Function):
     any_dtype = True
+    flops_per_element = 0
+    copied = False
 
     def __init__(self, shape):
         self.shape = shape
 
+    def cost(self, phase, ins, outs):   # a view, unless the input's strides forced a copy
+        return Function.cost(self, phase, ins, outs) if self.copied else (0, 0)
+
     def forward(self, x):
         self.x_shape = x.shape
-        return x.reshape(self.shape)
+        y = x.reshape(self.shape)
+        self.copied = y.base is None and x.size > 0
+        return y
 
     def backward(self, gy):
         return reshape(gy, self.x_shape)
@@ -19,6 +26,7 @@ class Reshape(Function):
 
 class Transpose(Function):
     any_dtype = True
+    cost = Function.view_cost   # its backward is a transpose too
 
     def __init__(self, axes):
         self.axes = axes
@@ -33,6 +41,7 @@ class Transpose(Function):
 
 class GetItem(Function):
     any_dtype = True
+    flops_per_element = 0   # copies, no arithmetic
 
     def __init__(self, index):
         self.index = index
@@ -65,6 +74,7 @@ class GetItemGrad(Function):
 
 class Concat(Function):
     any_dtype = True
+    flops_per_element = 0   # copies, no arithmetic
 
     def __init__(self, axis):
         self.axis = axis
@@ -79,6 +89,10 @@ class Concat(Function):
 
 class Split(Function):
     any_dtype = True
+    flops_per_element = 0
+
+    def cost(self, phase, ins, outs):   # views; the backward joins the gradients, a copy
+        return (0, 0) if phase == "forward" else Function.cost(self, phase, ins, outs)
 
     def __init__(self, indices, axis):
         self.indices, self.axis = indices, axis
