@@ -75,6 +75,9 @@ class ConvTranspose2d(_Conv):
 # (w0 on input p-1, w1 + w2 on p) and output 2p+1 taps (w0 + w1 on p, w2 on p+1): per axis,
 # the 4-tap kernel A w of a stride-2 transposed convolution.
 _TAPS = np.array([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]])
+# Both axes at once: row-major vec(A W A^T) = (A kron A) vec(W), so every (out, in) pair's
+# 4 x 4 kernel comes from one product (out in, 9) @ (9, 16), not two batched 4 x 3 ones.
+_TAPS_2D = np.kron(_TAPS, _TAPS).T
 
 
 class ResizeConv2d(_Conv):
@@ -98,8 +101,10 @@ class ResizeConv2d(_Conv):
 
     def kernel(self):
         """A W A^T as a transposed convolution's weight, (in, out, 4, 4)."""
-        taps = ops.Tensor(backend.array_module(self.weight.device).asarray(_TAPS, dtype=self.weight.dtype))
-        return ops.transpose(ops.matmul(ops.matmul(taps, self.weight), ops.transpose(taps)), (1, 0, 2, 3))
+        out, inp = self.weight.shape[:2]
+        taps = ops.Tensor(backend.array_module(self.weight.device).asarray(_TAPS_2D, dtype=self.weight.dtype))
+        k = ops.matmul(ops.reshape(self.weight, (out * inp, 9)), taps)
+        return ops.transpose(ops.reshape(k, (out, inp, 4, 4)), (1, 0, 2, 3))
 
     def forward(self, x):
         return ops.conv_transpose2d(x, self.kernel(), self.bias, 2, 1, self.output_padding, 1, 1,
