@@ -166,15 +166,21 @@ def models(args):
     return 0
 
 
+# The run settings that train and profile take from their flags (None: unset; run.settings
+# fills in the config file's and the defaults).
+SETTINGS = ("model", "data", "data_dir", "limit", "binarize", "latent_dim", "hidden", "activation", "likelihood", "k",
+            "beta", "epochs", "batch_size", "lr", "adam_eps", "staged", "warmup", "patience", "seed", "optimizer",
+            "loss_scale", "labels_fraction")
+
+
+def _given(args):
+    """The settings a command's flags give: those of SETTINGS it has, and --set's options."""
+    return {**{k: getattr(args, k, None) for k in SETTINGS}, "options": dict(args.set) if args.set else None}
+
+
 def train(args):
     backend.array_module(args.device)   # an unavailable device is a mistake found before any work
-    given = {"model": args.model, "data": args.data, "data_dir": args.data_dir, "limit": args.limit,
-             "binarize": args.binarize, "latent_dim": args.latent_dim, "hidden": args.hidden,
-             "activation": args.activation, "likelihood": args.likelihood, "k": args.k, "beta": args.beta,
-             "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "adam_eps": args.adam_eps,
-             "staged": args.staged, "warmup": args.warmup, "patience": args.patience, "seed": args.seed,
-             "optimizer": args.optimizer, "loss_scale": args.loss_scale, "labels_fraction": args.labels_fraction,
-             "options": dict(args.set) if args.set else None, "pictures": False if args.no_pictures else None}
+    given = {**_given(args), "pictures": False if args.no_pictures else None}
     if args.resume and not args.out:
         raise UserError("--resume needs --out naming a folder with checkpoint.npz")
     s = run.settings(given, args.config, args.out if args.resume else None)
@@ -281,20 +287,14 @@ def download_(args):
 def profile(args):
     from . import profiler
     backend.array_module(args.device)
-    given = {"model": args.model, "data": args.data, "data_dir": args.data_dir, "limit": args.limit,
-             "binarize": args.binarize, "latent_dim": args.latent_dim, "hidden": args.hidden,
-             "activation": args.activation, "likelihood": args.likelihood, "k": args.k, "beta": args.beta,
-             "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed, "optimizer": args.optimizer,
-             "labels_fraction": args.labels_fraction, "options": dict(args.set) if args.set else None}
-    s = run.settings(given, args.config)
+    s = run.settings(_given(args), args.config)
     data = run.data(s)
     model, _ = run.build(s, data, args.device)
     run.check_step_memory(s, model, args.device)
-    if args.out:
-        _folder_possible(args.out)
-        files = [os.path.join(args.out, name) for name in ("profile.json", "roofline.png")]
-        for path in files if os.path.isdir(args.out) else ():   # a new folder is made after the profile
-            _check_output(path, args.force)
+    _folder_possible(args.out)
+    files = [os.path.join(args.out, name) for name in ("profile.json", "roofline.png")]
+    for path in files if os.path.isdir(args.out) else ():   # a new folder is made after the profile
+        _check_output(path, args.force)
     limits = profiler.peaks(args.device, refresh=args.remeasure)
     prof, plain = profiler.profile_training(model, data.train, run.labels(model, s, data), s["batch_size"],
                                             args.steps, args.rounds, s["lr"], s["optimizer"], s["seed"], limits)
@@ -303,14 +303,13 @@ def profile(args):
     step, profiled, ops = plain, prof.seconds / prof.steps, prof.total() / prof.steps
     print(f"a step unprofiled: {step * 1e3:.3f} ms (median of {args.rounds} rounds); profiled {profiled * 1e3:.3f} ms "
           f"(profiling adds {profiled / step - 1:+.0%}); the ops' sum is {ops / step:.0%} of the unprofiled step")
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        print(f"wrote {prof.save(files[0])}")
-        title = f"{s['model']}, batch {s['batch_size']}, {prof.peaks['what']}"
-        try:
-            print(f"wrote {prof.roofline(files[1], title)}")
-        except ValueError as e:   # no matplotlib: the numbers are written
-            print(f"no roofline: {e}")
+    os.makedirs(args.out, exist_ok=True)
+    print(f"wrote {prof.save(files[0])}")
+    title = f"{s['model']}, batch {s['batch_size']}, {prof.peaks['what']}"
+    try:
+        print(f"wrote {prof.roofline(files[1], title)}")
+    except ValueError as e:   # no matplotlib: the numbers are written
+        print(f"no roofline: {e}")
     return 0
 
 
