@@ -11,7 +11,9 @@ One exp and one log1p per element, from ``vecmath`` so that the loop vectorizes 
 A "sum" or "mean" is accumulated in the same pass, and the elementwise loss is then never
 stored: each row in the data's type, in vector lanes (reassociation lets it vectorize; in
 order it ran 5.6x slower), the rows' sums in float64. A float64 accumulator for every element
-halved the vector width and doubled the kernel's time on the AVX2 development machine
+halved the vector width and doubled the kernel's time on the AVX2 development machine.
+Storing or summing are two loops, not one loop with a flag: the flagged store compiled to
+a masked vector store (vmaskmovps, slow on AMD), and the summing pass ran 1.8x slower with it
 (docs/profile.md).
 """
 import numpy as np
@@ -20,27 +22,40 @@ from numba import njit
 from .vecmath import exp, log1p_unit
 
 
-@njit(cache=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"})
-def _loss_and_grad(l, t, loss, grad, rows, store, by_row):
-    """Writes d loss / d l into ``grad``; the loss into ``loss`` when ``store``, each row's
-    sum into ``rows`` when ``by_row``; returns the loss summed."""
+_JIT = {"error_model": "numpy", "fastmath": {"reassoc", "nsz", "contract"}}
+
+
+@njit(inline="always", **_JIT)
+def _bce(v, t, zero, one):
+    """(loss, d loss / d v) for one logit v and its target t."""
+    e = exp(-abs(v))
+    # max(v, 0)(1 - t) + max(-v, 0) t as one product: the sum of two products is expanded
+    # under reassoc into v - v t, which is inf - inf at v = +inf
+    loss = ((one - t) if v >= zero else t) * abs(v) + log1p_unit(e)
+    return loss, (one if v >= zero else e) / (one + e) - t
+
+
+@njit(cache=True, **_JIT)
+def _elementwise(l, t, loss, grad):
+    n, m = l.shape
+    zero, one = l.dtype.type(0), l.dtype.type(1)
+    for i in range(n):
+        for j in range(m):
+            loss[i, j], grad[i, j] = _bce(l[i, j], t[i, j], zero, one)
+
+
+@njit(cache=True, **_JIT)
+def _row_sums(l, t, rows, grad):
+    """Each row's loss summed into ``rows``; returns their sum, added in float64."""
     n, m = l.shape
     zero, one = l.dtype.type(0), l.dtype.type(1)
     total = 0.0
     for i in range(n):
-        row = zero   # a row in the data's type, in vector lanes; the rows added in float64
+        row = zero   # in the data's type, in vector lanes
         for j in range(m):
-            v = l[i, j]
-            e = exp(-abs(v))
-            # max(v, 0)(1 - t) + max(-v, 0) t as one product: the sum of two products is
-            # expanded under reassoc into v - v t, which is inf - inf at v = +inf
-            value = ((one - t[i, j]) if v >= zero else t[i, j]) * abs(v) + log1p_unit(e)
+            value, grad[i, j] = _bce(l[i, j], t[i, j], zero, one)
             row += value
-            if store:
-                loss[i, j] = value
-            grad[i, j] = (one if v >= zero else e) / (one + e) - t[i, j]
-        if by_row:
-            rows[i] = row
+        rows[i] = row
         total += row
     return total
 
@@ -52,8 +67,10 @@ def forward(logits, target, total=False, rows=False):
     logits = np.ascontiguousarray(logits)   # strided loops do not vectorize
     target = np.ascontiguousarray(target, dtype=logits.dtype)
     grad = np.empty_like(logits)
-    store = not (total or rows)
-    loss = np.empty(logits.shape if store else (0, 0), logits.dtype)
-    by_row = np.empty(logits.shape[0] if rows else 0, logits.dtype)
-    summed = _loss_and_grad(logits, target, loss, grad, by_row, store, rows)
-    return (np.asarray(summed, dtype=logits.dtype) if total else by_row if rows else loss), grad
+    if not (total or rows):
+        loss = np.empty_like(logits)
+        _elementwise(logits, target, loss, grad)
+        return loss, grad
+    by_row = np.empty(logits.shape[0], logits.dtype)
+    summed = _row_sums(logits, target, by_row, grad)
+    return (np.asarray(summed, dtype=logits.dtype) if total else by_row), grad

@@ -63,9 +63,10 @@ def _exp_f32(x):
     p = p * r + f(1.6666665459e-1)
     p = p * r + f(5.0000001201e-1)
     p = p * r * r + r + f(1.0)
-    k = np.int64(n)
-    half = k >> 1   # 2^k as two normal factors, each exponent within [-126, 127]
-    return p * _float32_from_bits((half + 127) << 23) * _float32_from_bits((k - half + 127) << 23)
+    k = np.int32(n)   # not int64: AVX2 converts floats to int32 in vector lanes, to int64 one by one
+    half = k >> np.int32(1)   # 2^k as two normal factors, each exponent within [-126, 127]
+    return p * _float32_from_bits((half + np.int32(127)) << np.int32(23)) \
+        * _float32_from_bits((k - half + np.int32(127)) << np.int32(23))
 
 
 @njit(inline="always", **_JIT)
@@ -81,7 +82,7 @@ def _exp_f64(x):
     q = ((3.00198505138664455042e-6 * w + 2.52448340349684104192e-3) * w + 2.27265548208155028766e-1) * w \
         + 2.00000000000000000009e0
     e = 1.0 + 2.0 * p / (q - p)
-    k = np.int64(n)
+    k = np.int64(np.int32(n))   # through int32, vectorized as in _exp_f32
     half = k >> 1   # each exponent within [-1022, 1023]
     return e * _float64_from_bits((half + 1023) << 52) * _float64_from_bits((k - half + 1023) << 52)
 

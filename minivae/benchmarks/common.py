@@ -155,11 +155,14 @@ def time_in_processes(builders, repeats, steps, pause=0.3, threads=None):
     then cannot slow another's steps, as they did in one process (JAX beside the others:
     minivae 63.67 ms a step instead of 21.87, issue 39). Rounds still visit the
     implementations in turn, one running while the others wait on a pipe, so slow spells
-    of a shared machine fall on all alike. Returns ({name: seconds}, {name: first loss});
-    an implementation whose library is missing is left out with a line."""
+    of a shared machine fall on all alike. Every process first applies the same allocator
+    setting (``backend.tune_malloc``: it is per process, and without it minivae's step at
+    batch 1024 paid page faults the parent's setting had been recorded as sparing it).
+    Returns ({name: seconds}, {name: first loss}, the allocator setting the processes ran
+    with); an implementation whose library is missing is left out with a line."""
     import multiprocessing
     context = multiprocessing.get_context("spawn")
-    workers, first = {}, {}
+    workers, first, allocators = {}, {}, {}
     saved, wanted = dict(os.environ), thread_environment(threads)
     os.environ.clear()
     os.environ.update(wanted)   # a spawned process starts with this environment
@@ -181,14 +184,17 @@ def time_in_processes(builders, repeats, steps, pause=0.3, threads=None):
             elif kind == "error":
                 raise RuntimeError(f"{name}: {value}")
             else:
-                first[name] = value
+                first[name], allocators[name] = value
         times = {name: [] for name in workers}
         for _ in range(repeats):
             for name, (_, pipe) in workers.items():
                 time.sleep(pause)
                 pipe.send(steps)
                 times[name].append(pipe.recv())
-        return {name: statistics.median(t) for name, t in times.items()}, first
+        settings = {repr(a) for a in allocators.values()}
+        assert len(settings) <= 1, f"the processes' allocators differ: {allocators}"
+        allocator = next(iter(allocators.values()), None)
+        return {name: statistics.median(t) for name, t in times.items()}, first, allocator
     finally:
         for process, pipe in workers.values():
             pipe.send(None)
@@ -204,10 +210,12 @@ def _worker(pipe, module, function, args):
     ``steps`` at a time when asked (two untimed calls first), until sent None. A step
     returns its loss; the clock stops when the last one is ready."""
     import importlib
+    from .. import backend
     try:
+        allocator = backend.tune_malloc()
         step = getattr(importlib.import_module(module), function)(*args)
         loss = step()
-        pipe.send(("ready", float(loss.item() if hasattr(loss, "item") else loss)))
+        pipe.send(("ready", (float(loss.item() if hasattr(loss, "item") else loss), allocator)))
     except ImportError as e:
         pipe.send(("missing", e.name or str(e)))
         return

@@ -127,13 +127,13 @@ def run(batch, k, repeats, steps, threads=None):
                 "minivae_reference": (here, "minivae_step", (params, x, eps, "reference")),
                 "pytorch": (here, "torch_step", (params, x, eps)),
                 "jax": (here, "jax_step", (params, x, eps))}
-    seconds, first = time_in_processes(builders, repeats, steps, threads=threads)
+    seconds, first, allocator = time_in_processes(builders, repeats, steps, threads=threads)
     ref = first["minivae_reference"]
     for name, loss in first.items():   # the same first step everywhere
         assert abs(loss - ref) <= 1e-4 * abs(ref), (name, loss, ref)
     ms = {name: t * 1e3 for name, t in seconds.items()}
     print(f"IWAE k={k:3d} batch {batch}: " + "  ".join(f"{n} {v:.2f} ms" for n, v in ms.items()))
-    return {"k": k, "batch": batch, "median_ms": ms,
+    return {"k": k, "batch": batch, "median_ms": ms, "allocator": allocator,
             "ratio_minivae_over_pytorch": ms["minivae"] / ms["pytorch"] if "pytorch" in ms else None}
 
 
@@ -146,12 +146,11 @@ def main(argv=None):
     add_out(parser)
     add_threads(parser)
     args = parser.parse_args(argv)
-    allocator = mv.backend.tune_malloc()
     with limited_threads(args.threads):
         rows = [run(args.batch, k, args.repeats, args.steps, args.threads) for k in args.k]
     path = write_result("iwae_step", out=args.out, payload={"repeats": args.repeats, "steps_per_repeat": args.steps,
                                       "statistic": "median", "threads": args.threads or "default",
-                                      "processes": "each implementation in its own process", "allocator": allocator,
+                                      "processes": "each implementation in its own process",
                                       "results": rows})
     print(f"wrote {path}")
     if all(r["ratio_minivae_over_pytorch"] for r in rows):

@@ -114,7 +114,7 @@ def run(batch, repeats, steps, only=None, threads=None):
                 "jax": (here, "jax_step", (params, x, eps))}
     if only:
         builders = {k: v for k, v in builders.items() if k in only}
-    seconds, first = time_in_processes(builders, repeats, steps, threads=threads)
+    seconds, first, allocator = time_in_processes(builders, repeats, steps, threads=threads)
     ref = first.get("numpy", first[next(iter(first))])
     for name, loss in first.items():   # the same first step everywhere: same model, same math
         assert abs(loss - ref) <= 1e-4 * abs(ref), (name, loss, ref)
@@ -122,7 +122,7 @@ def run(batch, repeats, steps, only=None, threads=None):
     floor_ms = numpy_vae.gemm_flops(batch) / sgemm_rate() * 1e3
     print(f"batch {batch}: " + "  ".join(f"{k} {v:.2f} ms" for k, v in ms.items())
           + f"  GEMM floor {floor_ms:.2f} ms")
-    return {"batch": batch, "median_ms": ms, "gemm_floor_ms": floor_ms,
+    return {"batch": batch, "median_ms": ms, "gemm_floor_ms": floor_ms, "allocator": allocator,
             "ratios_to_pytorch": {k: v / ms["pytorch"] for k, v in ms.items()}
             if {"pytorch", "minivae"} <= set(ms) else None,
             "ratio_to_gemm_floor": ms["minivae"] / floor_ms if "minivae" in ms else None}
@@ -137,13 +137,11 @@ def main(argv=None):
     add_out(parser)
     add_threads(parser)
     args = parser.parse_args(argv)
-    allocator = mv.backend.tune_malloc()   # the same process-wide setting for every implementation
     with limited_threads(args.threads):   # the GEMM floor's sgemm, here; the steps in their own processes
         rows = [run(b, args.repeats, args.steps, args.impls, args.threads) for b in args.batch]
     write_result("vae_step", out=args.out, payload={"repeats": args.repeats, "steps_per_repeat": args.steps,
                               "statistic": "median", "threads": args.threads or "default",
                               "processes": "each implementation in its own process", "kernels": mv.kernel_info(),
-                              "allocator": allocator,
                               "results": rows})
     if all(r["ratios_to_pytorch"] for r in rows):
         print("RATIO minivae/pytorch " + " ".join(

@@ -84,13 +84,16 @@ def test_each_implementation_runs_in_its_own_process_with_the_threads_asked(tmp_
     builders = {"a": ("peers_for_test", "env_step", ("OMP_NUM_THREADS",)),
                 "b": ("peers_for_test", "env_step", ("NUMBA_NUM_THREADS",)),
                 "gone": ("peers_for_test", "needs_a_missing_library", ())}
-    seconds, first = common.time_in_processes(builders, repeats=2, steps=3, pause=0.0, threads=1)
+    seconds, first, allocator = common.time_in_processes(builders, repeats=2, steps=3, pause=0.0, threads=1)
     assert set(seconds) == {"a", "b"} and all(t > 0 for t in seconds.values())
     assert first == {"a": 1.0, "b": 1.0}
     import os as _os
     assert _os.environ["OMP_NUM_THREADS"] == "7"   # this process's environment is left as it was
-    seconds, first = common.time_in_processes({"a": builders["a"]}, repeats=1, steps=1, pause=0.0)
+    seconds, first, _ = common.time_in_processes({"a": builders["a"]}, repeats=1, steps=1, pause=0.0)
     assert first == {"a": 7.0}
+    # the allocator setting is per process: each process applies it, and says what it applied
+    from minivae import backend
+    assert allocator == backend.tune_malloc()
 
 
 def test_limited_threads_sets_numba_and_blas_and_gives_them_back():
