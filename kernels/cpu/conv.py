@@ -18,7 +18,7 @@ free. An input in another layout (a user's NCHW array) is staged one image at a 
 import numpy as np
 from numba import njit
 
-from ..activations import CODES, TANH
+from ..activations import CODES
 from .dense import _act_grad_bias, _bias_act, column_sums
 
 
@@ -206,10 +206,7 @@ def _pixels(y):
 
 
 def _epilogue(matrix, b, activation, slope):
-    act = CODES[activation]
-    _bias_act(matrix, np.ascontiguousarray(b, dtype=matrix.dtype), act, matrix.dtype.type(slope))
-    if act == TANH:
-        np.tanh(matrix, out=matrix)
+    _bias_act(matrix, np.ascontiguousarray(b, dtype=matrix.dtype), CODES[activation], matrix.dtype.type(slope))
 
 
 def _epilogue_grad(gy, y, activation, slope, need_bias):

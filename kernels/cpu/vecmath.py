@@ -1,4 +1,4 @@
-"""``exp`` and ``log1p`` that LLVM can vectorize inside a Numba loop.
+"""``exp``, ``log1p`` and ``tanh`` that LLVM can vectorize inside a Numba loop.
 
 The PyPI llvmlite has no SVML, so ``np.exp`` in a Numba loop is a scalar libm call and the
 loop around it stays scalar. These are written from arithmetic that LLVM vectorizes:
@@ -11,9 +11,15 @@ log1p(e) for 0 <= e <= 1, the range softplus(-|l|) needs:
            log1p(e) = 2 atanh(y) = 2y (1 + y^2/3 + y^4/5 + ...),  y = e / (2 + e) <= 1/3,
            7 terms in float32 (truncation (1/9)^7 / 15 = 1.4e-8 relative), 17 in float64.
            y is formed without rounding 1 + e, so tiny e keeps full relative precision.
+tanh(x):   Cephes: for |x| < 0.625 the odd polynomial (float32) or rational form (float64)
+           in x^2; above, (1 - e) / (1 + e) with e = exp(-2|x|) <= 0.29, no cancellation;
+           the sign copied from x. Both are computed and one selected, so the loop stays
+           branch-free. NumPy's float32 tanh is not SIMD on AVX2 (X86_V3) builds: 4.7 ns a
+           number on the development machine, 2.6x its exp.
 
 Accuracy, measured against a wider type (tests/kernels/cpu/test_vecmath.py): exp within
-2 ulp wherever the result is a normal number, log1p within 3 ulp on [0, 1]; NaN stays NaN.
+2 ulp wherever the result is a normal number, log1p within 3 ulp on [0, 1], tanh within
+3 ulp; NaN stays NaN.
 Speed on 2M float32 numbers, on the 2-core development machine: exp 0.55 ms against
 NumPy's 0.65 ms and 3.9 ms for libm's expf in a Numba loop; log1p 0.17 ms against 0.30 ms.
 
@@ -22,6 +28,8 @@ division with a zero check that keeps the loop from vectorizing. And Numba's on-
 is keyed on the caller's own source file: after editing this file, delete the
 ``__pycache__/*.nbi`` and ``*.nbc`` files beside the kernels that use it.
 """
+import math
+
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -115,6 +123,29 @@ def _log1p_unit_f64(e):
     return 2.0 * y * q
 
 
+@njit(inline="always", **_JIT)
+def _tanh_f32(x):
+    f = np.float32
+    a = abs(x)
+    e = _exp_f32(f(-2.0) * a)
+    big = (f(1.0) - e) / (f(1.0) + e)
+    z = a * a
+    small = ((((f(-5.70498872745e-3) * z + f(2.06390887954e-2)) * z - f(5.37397155531e-2)) * z
+              + f(1.33314422036e-1)) * z - f(3.33332819422e-1)) * z * a + a
+    return math.copysign(small if a < f(0.625) else big, x)
+
+
+@njit(inline="always", **_JIT)
+def _tanh_f64(x):
+    a = abs(x)
+    e = _exp_f64(-2.0 * a)
+    big = (1.0 - e) / (1.0 + e)
+    z = a * a
+    p = (-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z - 1.61468768441708447952e3
+    q = ((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z + 4.84406305325125486048e3
+    return math.copysign(a + a * z * p / q if a < 0.625 else big, x)
+
+
 def exp(x):
     """e^x for float32 or float64, vectorizable inside a Numba loop."""
     return np.exp(x)
@@ -123,6 +154,11 @@ def exp(x):
 def log1p_unit(e):
     """log(1 + e) for 0 <= e <= 1, float32 or float64, vectorizable inside a Numba loop."""
     return np.log1p(e)
+
+
+def tanh(x):
+    """tanh(x) for float32 or float64, vectorizable inside a Numba loop."""
+    return np.tanh(x)
 
 
 @overload(exp, inline="always", jit_options=_JIT)
@@ -139,3 +175,11 @@ def _log1p_unit_overload(e):
         return lambda e: _log1p_unit_f32(e)
     if e == types.float64:
         return lambda e: _log1p_unit_f64(e)
+
+
+@overload(tanh, inline="always", jit_options=_JIT)
+def _tanh_overload(x):
+    if x == types.float32:
+        return lambda x: _tanh_f32(x)
+    if x == types.float64:
+        return lambda x: _tanh_f64(x)
