@@ -11,3 +11,5 @@ from .dense import backward as dense_backward, forward as dense_forward
 from .iwae import forward as iwae_weights
 from .philox import normal as philox_normal, words as philox_words
 from .reparameterize_kl import backward as reparameterize_kl_backward, forward as reparameterize_kl_forward
+from .reparameterize_log_ratio import (backward as reparameterize_log_ratio_backward,
+                                       forward as reparameterize_log_ratio_forward)

@@ -7,3 +7,5 @@ from .conv import data_grad as conv2d_data_grad, forward as conv2d_forward, weig
 from .dense import backward as dense_backward, forward as dense_forward
 from .iwae import forward as iwae_weights
 from .reparameterize_kl import backward as reparameterize_kl_backward, forward as reparameterize_kl_forward
+from .reparameterize_log_ratio import (backward as reparameterize_log_ratio_backward,
+                                       forward as reparameterize_log_ratio_forward)

@@ -6,8 +6,6 @@ import statistics
 import sys
 import time
 
-import numpy as np
-
 from ..atomic import write_text
 from ..machine import machine
 
@@ -235,12 +233,6 @@ def _worker(pipe, module, function, args):
 def _ready(value):
     if hasattr(value, "block_until_ready"):
         value.block_until_ready()
-
-
-def sgemm_rate(n=2048, repeats=5):
-    """Measured float32 GEMM FLOP/s of NumPy's BLAS on a large square product."""
-    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
-    return 2 * n ** 3 / median_time(lambda: a @ a, repeats, warmup=1)
 
 
 def torch_trainer(loss_of, opt, capturable=False):

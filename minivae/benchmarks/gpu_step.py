@@ -132,7 +132,7 @@ def iwae_row(batch, k, sync, repeats, steps):
     rng = np.random.default_rng(0)
     params = iwae_step.init()
     x = (rng.random((batch, 784)) < 0.3).astype(np.float32)
-    eps = rng.standard_normal((batch, k, 50)).astype(np.float32)
+    eps = rng.standard_normal((k, batch, 50)).astype(np.float32)   # sample-major, as iwae_step's
     impls = {"minivae": iwae_step.minivae_step(params, x, eps, "fast", "cuda"),
              "minivae_graph": iwae_step.minivae_step(params, x, eps, "fast", "cuda", graphs=True),
              "pytorch": iwae_step.torch_step(params, x, eps, "cuda"),

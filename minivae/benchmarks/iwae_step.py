@@ -7,6 +7,11 @@ interleaved rounds, medians.
     log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x),   z_i = mu + sigma * eps_i
     L_k     = logsumexp_i(log w_i) - log k
 
+The k samples of each input are stacked sample-major, as minivae's IWAE stacks them: eps of
+shape (k, batch, 50), the decoder's rows (k * batch). minivae computes z and
+log p(z) - log q(z|x) with its fused op (F.reparameterize_log_ratio), the peers with their
+plain ops.
+
 Usage: python -m minivae.benchmarks.iwae_step [--k 5 50] [--batch 128] [--repeats 9] [--steps 3]
 Writes OUT/iwae_step.json.
 """
@@ -36,23 +41,19 @@ def init(seed=0):
 
 
 def minivae_step(params, x, eps, kernels, device="cpu", graphs=False):
-    B, k, d = eps.shape
+    k, B, d = eps.shape
     et = mv.tensor(eps, device=device)
-    x_rep = mv.tensor(np.repeat(x, k, axis=0), device=device)
+    x_rep = mv.tensor(np.tile(x, (k, 1)), device=device)
 
     def loss_of(p, xt):
         mv.set_kernels(kernels)
         h = F.dense(F.dense(xt, p["We1"], p["be1"], "tanh"), p["We2"], p["be2"], "tanh")
-        s = F.dense(h, p["We3"], p["be3"])
-        mu, logvar = s[:, :d].reshape(B, 1, d), s[:, d:].reshape(B, 1, d)
-        z = mu + F.exp(logvar * 0.5) * et                                   # (B, k, d)
-        log_q = -((et * et + logvar + LOG_2PI) * 0.5).sum(-1)                # log q(z|x)
-        log_p = -((z * z + LOG_2PI) * 0.5).sum(-1)                           # log p(z)
-        zf = z.reshape(B * k, d)
-        h = F.dense(F.dense(zf, p["Wd1"], p["bd1"], "tanh"), p["Wd2"], p["bd2"], "tanh")
+        mu, logvar = F.split(F.dense(h, p["We3"], p["be3"]), 2, axis=-1)
+        z, log_ratio = F.reparameterize_log_ratio(mu, logvar, et)          # (k, B, d), log p(z) - log q(z|x)
+        h = F.dense(F.dense(z.reshape(k * B, d), p["Wd1"], p["bd1"], "tanh"), p["Wd2"], p["bd2"], "tanh")
         logits = F.dense(h, p["Wd3"], p["bd3"])
-        log_px = -F.bce_with_logits(logits, x_rep, "rows").reshape(B, k)
-        bound, _ = F.iwae_bound(log_px + log_p - log_q)
+        log_px = -F.bce_with_logits(logits, x_rep, "rows").reshape(k, B)
+        bound, _ = F.iwae_bound(F.transpose(log_px + log_ratio))
         return -bound.sum()
     return minivae_trainer(params, x, loss_of, device, graphs)
 
@@ -61,22 +62,22 @@ def torch_step(params, x, eps, device="cpu", capturable=False):
     import torch
     p = {k: torch.tensor(v, requires_grad=True, device=device) for k, v in params.items()}
     opt = torch.optim.Adam(list(p.values()), lr=1e-3, capturable=capturable)
-    B, k, d = eps.shape
+    k, B, d = eps.shape
     xt, et = torch.tensor(x, device=device), torch.tensor(eps, device=device)
-    x_rep = torch.tensor(np.repeat(x, k, axis=0), device=device)
+    x_rep = torch.tensor(np.tile(x, (k, 1)), device=device)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
 
     def loss_of():
         h = torch.tanh(torch.tanh(xt @ p["We1"] + p["be1"]) @ p["We2"] + p["be2"])
         s = h @ p["We3"] + p["be3"]
-        mu, logvar = s[:, :d].reshape(B, 1, d), s[:, d:].reshape(B, 1, d)
+        mu, logvar = s[:, :d], s[:, d:]
         z = mu + torch.exp(0.5 * logvar) * et
         log_q = -(0.5 * (et * et + logvar + LOG_2PI)).sum(-1)
         log_p = -(0.5 * (z * z + LOG_2PI)).sum(-1)
-        h = torch.tanh(torch.tanh(z.reshape(B * k, d) @ p["Wd1"] + p["bd1"]) @ p["Wd2"] + p["bd2"])
+        h = torch.tanh(torch.tanh(z.reshape(k * B, d) @ p["Wd1"] + p["bd1"]) @ p["Wd2"] + p["bd2"])
         logits = h @ p["Wd3"] + p["bd3"]
-        log_px = -bce(logits, x_rep, reduction="none").sum(-1).reshape(B, k)
-        return -(torch.logsumexp(log_px + log_p - log_q, 1) - math.log(k)).sum()
+        log_px = -bce(logits, x_rep, reduction="none").sum(-1).reshape(k, B)
+        return -(torch.logsumexp(log_px + log_p - log_q, 0) - math.log(k)).sum()
     return torch_trainer(loss_of, opt, capturable)
 
 
@@ -84,20 +85,20 @@ def jax_step(params, x, eps):
     import jax
     import jax.numpy as jnp
     import optax
-    B, k, d = eps.shape
+    k, B, d = eps.shape
 
     def loss_fn(p, x, x_rep, eps):
         h = jnp.tanh(jnp.tanh(x @ p["We1"] + p["be1"]) @ p["We2"] + p["be2"])
         s = h @ p["We3"] + p["be3"]
-        mu, logvar = s[:, :d].reshape(B, 1, d), s[:, d:].reshape(B, 1, d)
+        mu, logvar = s[:, :d], s[:, d:]
         z = mu + jnp.exp(0.5 * logvar) * eps
         log_q = -(0.5 * (eps * eps + logvar + LOG_2PI)).sum(-1)
         log_p = -(0.5 * (z * z + LOG_2PI)).sum(-1)
-        h = jnp.tanh(jnp.tanh(z.reshape(B * k, d) @ p["Wd1"] + p["bd1"]) @ p["Wd2"] + p["bd2"])
+        h = jnp.tanh(jnp.tanh(z.reshape(k * B, d) @ p["Wd1"] + p["bd1"]) @ p["Wd2"] + p["bd2"])
         logits = h @ p["Wd3"] + p["bd3"]
         bce = jnp.maximum(logits, 0) - logits * x_rep + jnp.log1p(jnp.exp(-jnp.abs(logits)))
-        log_w = -bce.sum(-1).reshape(B, k) + log_p - log_q
-        return -(jax.scipy.special.logsumexp(log_w, axis=1) - math.log(k)).sum()
+        log_w = -bce.sum(-1).reshape(k, B) + log_p - log_q
+        return -(jax.scipy.special.logsumexp(log_w, axis=0) - math.log(k)).sum()
 
     opt = optax.adam(1e-3)
     state = {"p": {name: jnp.asarray(v) for name, v in params.items()}}
@@ -109,7 +110,7 @@ def jax_step(params, x, eps):
         u, o = opt.update(g, o, p)
         return optax.apply_updates(p, u), o, loss
 
-    xj, rj, ej = jnp.asarray(x), jnp.asarray(np.repeat(x, k, axis=0)), jnp.asarray(eps)
+    xj, rj, ej = jnp.asarray(x), jnp.asarray(np.tile(x, (k, 1))), jnp.asarray(eps)
 
     def step():   # the loss as a device array: timing waits for the last one
         state["p"], state["o"], loss = update(state["p"], state["o"], xj, rj, ej)
@@ -121,7 +122,7 @@ def run(batch, k, repeats, steps, threads=None):
     rng = np.random.default_rng(0)
     params = init()
     x = (rng.random((batch, 784)) < 0.3).astype(np.float32)
-    eps = rng.standard_normal((batch, k, 50)).astype(np.float32)
+    eps = rng.standard_normal((k, batch, 50)).astype(np.float32)
     here = __name__ if __name__ != "__main__" else "minivae.benchmarks.iwae_step"
     builders = {"minivae": (here, "minivae_step", (params, x, eps, "fast")),
                 "minivae_reference": (here, "minivae_step", (params, x, eps, "reference")),

@@ -64,6 +64,22 @@ class Adam:
             self.p[k] -= self.lr * (m / (1 - self.b1 ** self.t)) / ((v / (1 - self.b2 ** self.t)) ** 0.5 + self.eps)
 
 
+def products(batch, sizes=(784, 400, 20), seed=0):
+    """The step's matrix products as zero-argument calls on arrays of their shapes and
+    layouts: for each layer x W forward, gz W^T (not for the first layer) and x^T gz."""
+    d, h, z = sizes
+    rng = np.random.default_rng(seed)
+    r = lambda *shape: rng.standard_normal(shape).astype(np.float32)
+    calls = []
+    for i, (m, n) in enumerate([(d, h), (h, 2 * z), (z, h), (h, d)]):
+        x, W, gz = r(batch, m), r(m, n), r(batch, n)
+        calls.append(lambda x=x, W=W: x @ W)
+        if i:
+            calls.append(lambda gz=gz, W=W: gz @ W.T)
+        calls.append(lambda x=x, gz=gz: x.T @ gz)
+    return calls
+
+
 def gemm_flops(batch, sizes=(784, 400, 20)):
     """FLOPs of the step's matrix products: forward, dX and dW for each of the four layers
     (the first layer's dX is not needed)."""

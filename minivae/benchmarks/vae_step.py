@@ -4,8 +4,10 @@ process of its own (one library's threads cannot slow another's steps), interlea
 machine noise falls on all alike.
 
 Implementations: minivae with its fast kernels, minivae on the reference path, PyTorch eager
-(CPU), JAX jit (when installed), and a hand-written NumPy step. Also the GEMM floor: the
-step's GEMM FLOPs divided by a large sgemm's measured rate.
+(CPU), JAX jit (when installed), and a hand-written NumPy step. Also two floors, timed in the
+same rounds: the GEMM floor, the step's GEMM FLOPs at a 2048 x 2048 sgemm's rate; and the
+products alone, the step's eleven matrix products at their own shapes back to back through
+NumPy's BLAS, which any step calling that BLAS pays before anything else.
 
 Usage: python -m minivae.benchmarks.vae_step [--batch 128 1024] [--repeats 9] [--steps 5]
 Writes OUT/vae_step.json; the last line printed is
@@ -16,7 +18,7 @@ import argparse
 import numpy as np
 
 from . import numpy_vae
-from .common import add_out, add_threads, limited_threads, minivae_trainer, sgemm_rate, time_in_processes, \
+from .common import add_out, add_threads, limited_threads, minivae_trainer, time_in_processes, \
     torch_trainer, write_result
 
 import minivae as mv
@@ -101,6 +103,18 @@ def jax_step(params, x, eps):
     return step
 
 
+def square_sgemm_step(n=2048):
+    """A large square float32 product: its rate makes the GEMM floor."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    return lambda: float((a @ a)[0, 0] * 0)
+
+
+def products_step(batch):
+    """The step's eleven matrix products alone, through NumPy's BLAS."""
+    calls = numpy_vae.products(batch)
+    return lambda: float(sum(f()[0, 0] for f in calls) * 0)
+
+
 def run(batch, repeats, steps, only=None, threads=None):
     rng = np.random.default_rng(0)
     params = numpy_vae.init()
@@ -114,15 +128,21 @@ def run(batch, repeats, steps, only=None, threads=None):
                 "jax": (here, "jax_step", (params, x, eps))}
     if only:
         builders = {k: v for k, v in builders.items() if k in only}
-    seconds, first, allocator = time_in_processes(builders, repeats, steps, threads=threads)
+    floors = {"square_sgemm": (here, "square_sgemm_step", ()), "products": (here, "products_step", (batch,))}
+    seconds, first, allocator = time_in_processes({**builders, **floors}, repeats, steps, threads=threads)
+    first = {name: loss for name, loss in first.items() if name in builders}
     ref = first.get("numpy", first[next(iter(first))])
     for name, loss in first.items():   # the same first step everywhere: same model, same math
         assert abs(loss - ref) <= 1e-4 * abs(ref), (name, loss, ref)
+    floor_ms = numpy_vae.gemm_flops(batch) / (2 * 2048 ** 3) * seconds.pop("square_sgemm") * 1e3
+    products_ms = seconds.pop("products") * 1e3
     ms = {name: t * 1e3 for name, t in seconds.items()}
-    floor_ms = numpy_vae.gemm_flops(batch) / sgemm_rate() * 1e3
     print(f"batch {batch}: " + "  ".join(f"{k} {v:.2f} ms" for k, v in ms.items())
-          + f"  GEMM floor {floor_ms:.2f} ms")
-    return {"batch": batch, "median_ms": ms, "gemm_floor_ms": floor_ms, "allocator": allocator,
+          + f"  GEMM floor {floor_ms:.2f} ms  products alone {products_ms:.2f} ms")
+    return {"batch": batch, "median_ms": ms, "gemm_floor_ms": floor_ms, "products_alone_ms": products_ms,
+            "ratio_products_alone_to_gemm_floor": products_ms / floor_ms,
+            "ratio_to_products_alone": ms["minivae"] / products_ms if "minivae" in ms else None,
+            "allocator": allocator,
             "ratios_to_pytorch": {k: v / ms["pytorch"] for k, v in ms.items()}
             if {"pytorch", "minivae"} <= set(ms) else None,
             "ratio_to_gemm_floor": ms["minivae"] / floor_ms if "minivae" in ms else None}

@@ -43,6 +43,21 @@ class Function:
     kernel_ran = False
 
     def __call__(self, *inputs):
+        # A profile's span is the whole call: the op's own Python (its inputs made tensors,
+        # its outputs and graph links) is what calling it costs, as much as its kernel.
+        profile, outputs = trace.active, None
+        opened = profile.open(next((x.device for x in inputs if isinstance(x, Node)), "cpu")) if profile else None
+        try:
+            outputs = self._call(inputs)
+        finally:
+            if profile:
+                marks = profile.close(opened)
+                if marks and outputs is not None:   # a failed call is not recorded
+                    ys = outputs if isinstance(outputs, tuple) else (outputs,)
+                    profile.record(marks, self.described(profile.phase, self._profiled_inputs, _meta(ys)))
+        return outputs
+
+    def _call(self, inputs):
         inputs = _as_nodes(inputs, self)
         if not self.any_dtype:
             for x in inputs:
@@ -50,19 +65,14 @@ class Function:
                     raise TypeError(f"{self.name}: needs floating-point tensors, got dtype {x.dtype}")
         self.device = inputs[0].device
         self.xp = backend.array_module(self.device)
-        profile, ys = trace.active, None
-        opened = profile.open(self.device) if profile else None
+        if trace.active:
+            self._profiled_inputs = _meta(inputs)
         try:
             ys = self.forward(*(x.data for x in inputs))
             ys = ys if isinstance(ys, tuple) else (ys,)
         except (ValueError, IndexError) as e:
             shapes = ", ".join(str(x.shape) for x in inputs)
             raise type(e)(f"{self.name}: {e} (input shapes {shapes})") from None
-        finally:
-            if profile:
-                marks = profile.close(opened)
-                if marks and ys:   # a failed call is not recorded
-                    profile.record(marks, self.described(profile.phase, _meta(inputs), _meta(ys)))
         outputs = tuple(type(inputs[0])(backend.as_array(y)) for y in ys)
 
         if is_grad_enabled() and any(x.requires_grad for x in inputs):

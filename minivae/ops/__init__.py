@@ -11,7 +11,7 @@ from .losses import bce_with_logits, gaussian_nll, kl_normal, kl_normals, log_no
 from .matmul import matmul
 from .pool import avg_pool2d, max_pool2d, upsample
 from .reduction import max, mean, min, sum
-from .reparameterize import reparameterize_kl
+from .reparameterize import reparameterize_kl, reparameterize_log_ratio
 from .selection import clip, maximum, where
 from .shape import broadcast_to, concat, expand_dims, getitem, reshape, split, stack, sum_to, swapaxes, transpose
 from .softmax import log_softmax, logsumexp, softmax

@@ -60,6 +60,16 @@ def test_reparameterize_kl(dtype, rtol, shape):
 
 
 @pytest.mark.parametrize("dtype,rtol", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1, 1), (3, 5, 33), (5, 128, 50)])
+def test_reparameterize_log_ratio(dtype, rtol, shape):
+    rng = np.random.default_rng(3)
+    eps = rng.standard_normal(shape).astype(dtype)
+    mu, lv = (rng.standard_normal(shape[1:]).astype(dtype) for _ in range(2))
+    lv[0, 0] = 100.0
+    agree(F.reparameterize_log_ratio, [mu, lv, eps], rtol * 10)
+
+
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
 @pytest.mark.parametrize("shape", [(1, 1), (7, 5), (128, 50), (3, 5000)])
 def test_iwae_bound(dtype, rtol, shape):
     logw = np.random.default_rng(3).standard_normal(shape).astype(dtype) * 5 + 1000

@@ -19,9 +19,10 @@ def fake(monkeypatch):
 
 
 def _kernels():
-    from minivae.kernels.cuda import adam, bce, conv, dense, gemm, iwae, philox, reparameterize_kl
+    from minivae.kernels.cuda import adam, bce, conv, dense, gemm, iwae, philox, reparameterize_kl, \
+        reparameterize_log_ratio
     return types.SimpleNamespace(adam=adam, bce=bce, conv=conv, dense=dense, gemm=gemm, iwae=iwae, philox=philox,
-                                 rkl=reparameterize_kl)
+                                 rkl=reparameterize_kl, rlr=reparameterize_log_ratio)
 
 
 def _rand(*shape, dtype=np.float32):
@@ -94,6 +95,11 @@ def test_elementwise_and_row_kernels_launch(fake, dtype, n):
     z, kl = k.rkl.forward(mu, lv, eps, -30.0, 20.0)
     assert z.shape == (n, 4) and kl.shape == (n,)
     gmu, glv = k.rkl.backward(mu, lv, eps, _rand(n, 4, dtype=dtype), _rand(n, dtype=dtype), -30.0, 20.0)
+    assert gmu.shape == glv.shape == (n, 4)
+    eps3 = _rand(2, n, 4, dtype=dtype)
+    z, r = k.rlr.forward(mu, lv, eps3, -30.0, 20.0)
+    assert z.shape == (2, n, 4) and r.shape == (2, n)
+    gmu, glv = k.rlr.backward(mu, lv, eps3, _rand(2, n, 4, dtype=dtype), _rand(2, n, dtype=dtype), -30.0, 20.0)
     assert gmu.shape == glv.shape == (n, 4)
     out, weights = k.iwae.forward(_rand(n, 5, dtype=dtype))
     assert out.shape == (n,) and weights.shape == (n, 5)
