@@ -15,7 +15,6 @@ from ..core import no_grad
 from ..nn import MLP, ModuleList
 from .base import Model
 from .likelihood import Likelihood
-from .vae import log_prior
 
 
 class IWAE(Model):
@@ -61,24 +60,29 @@ class IWAE(Model):
 
     def log_weights(self, x, k=None, y=None, eps=None):
         """log w = log p(x, h) - log q(h|x) for k samples per input: shape (n, k), and the
-        samples of the first layer (n * k, d1)."""
+        samples of the first layer (k * n, d1), stacked sample-major: row i * n + j is sample
+        i of input j. Each input is encoded once; each layer above, once per sample below."""
         k = k or self.k
-        n = x.shape[0]
-        h, log_q, samples = F.concat([x] * k, axis=0) if k > 1 else x, 0.0, []
+        n, top = x.shape[0], len(self.q) - 1
+        h, log_w, samples = x, 0.0, []
         for l, q in enumerate(self.q):
             mu, logvar = F.split(q(h), 2, axis=-1)
-            e = self.generator.normal(mu.shape) if eps is None else eps[l]
-            h = mu + F.exp(logvar * 0.5) * e
-            log_q = F.log_normal(h, mu, logvar) + log_q
+            shape = ((k,) if l == 0 else ()) + mu.shape
+            e = self.generator.normal(shape) if eps is None else eps[l].reshape(shape)
+            if l == top:   # the prior N(0, I): the fused op gives log p(h) - log q(h|.)
+                h, ratio = F.reparameterize_log_ratio(mu, logvar, e)
+                log_w = ratio.reshape(k, n) + log_w
+            else:
+                h = mu + F.exp(logvar * 0.5) * e
+                log_w = F.log_normal(h, mu, logvar).reshape(k, n) * -1.0 + log_w
+            h = h.reshape(k * n, -1)
             samples.append(h)
-        log_p = log_prior(samples[-1])
         for l in reversed(range(1, len(self.p))):
             mu, logvar = F.split(self.p[l](samples[l]), 2, axis=-1)
-            log_p = F.log_normal(samples[l - 1], mu, logvar) + log_p
+            log_w = F.log_normal(samples[l - 1], mu, logvar).reshape(k, n) + log_w
         xk = F.concat([x] * k, axis=0) if k > 1 else x
-        log_p = self.likelihood.log_prob(xk, self.p[0](samples[0])) + log_p
-        # rows were stacked sample-major: row i * n + j is sample i of input j
-        return (log_p - log_q).reshape(k, n).T, samples[0]
+        log_w = self.likelihood.log_prob(xk, self.p[0](samples[0])).reshape(k, n) + log_w
+        return log_w.T, samples[0]
 
     def bound(self, x, k=None):
         """L_k per example."""

@@ -94,6 +94,6 @@ def reparameterize_log_ratio(mu, logvar, eps):
         raise ValueError(f"reparameterize_log_ratio: mu {mu.shape} and logvar {logvar.shape} must have one "
                          f"shape, and eps {eps.shape} that shape or (k,) + it")
     if eps.ndim == mu.ndim == 2:   # one sample each: the kernels' (1, n, d)
-        z, ratio = ReparameterizeLogRatio()(mu, logvar, reshape(eps, (1,) + eps.shape))
+        z, ratio = ReparameterizeLogRatio()(mu, logvar, eps.reshape((1,) + eps.shape))   # a Tensor's or an array's
         return reshape(z, eps.shape), reshape(ratio, eps.shape[:1])
     return ReparameterizeLogRatio()(mu, logvar, eps)

@@ -103,3 +103,45 @@ def test_sir_picks_codes_by_their_importance_weights(favourite):
     with mv.no_grad():
         want = model.data_mean(model.p[0](mv.tensor(drawn["h1"][favourite]))).numpy()
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("z_dims, hidden", [((3,), ((8,),)), ((4, 3), ((8,), (6,)))])
+def test_log_weights_are_the_densities_of_the_drawn_codes(z_dims, hidden, monkeypatch):
+    """log w, from the networks by hand in NumPy: every input replicated k times, each
+    layer's log q and log p from its Gaussian's formula, the top's prior N(0, I); and the
+    encoder sees each input once, not k times."""
+    mv.manual_seed(0)
+    n, k = 6, 4
+    model = IWAE(5, z_dims=z_dims, hidden=hidden, k=k, likelihood="bernoulli")
+    x = (np.random.default_rng(0).random((n, 5)) < 0.5).astype(np.float32)
+    rng = np.random.default_rng(1)
+    eps = [rng.standard_normal((k * n, d)).astype(np.float32) for d in z_dims]   # sample-major rows
+    seen, encode = [], model.q[0].forward
+    monkeypatch.setattr(model.q[0], "forward", lambda h: seen.append(h.shape) or encode(h))
+    logw, h1 = model.log_weights(mv.tensor(x), k, eps=eps)
+    assert seen == [(n, 5)]
+
+    def net(m, a):
+        with mv.no_grad():
+            return m(mv.tensor(a.astype(np.float32))).numpy().astype(np.float64)
+
+    def log_normal(v, mu, lv):
+        return -0.5 * ((v - mu) ** 2 / np.exp(lv) + lv + np.log(2 * np.pi)).sum(-1)
+
+    xk = np.tile(x, (k, 1)).astype(np.float64)
+    h, want, codes = xk, 0.0, []
+    for l, d in enumerate(z_dims):
+        s = net(model.q[l], h)
+        mu, lv = s[:, :d], s[:, d:]
+        h = mu + np.exp(lv / 2) * eps[l]
+        want = want - log_normal(h, mu, lv)
+        codes.append(h)
+    want = want - 0.5 * (codes[-1] ** 2 + np.log(2 * np.pi)).sum(-1)
+    for l in range(1, len(z_dims)):
+        s = net(model.p[l], codes[l])
+        d = z_dims[l - 1]
+        want = want + log_normal(codes[l - 1], s[:, :d], s[:, d:])
+    logits = net(model.p[0], codes[0])
+    want = want + (xk * logits - np.logaddexp(0, logits)).sum(-1)
+    np.testing.assert_allclose(logw.numpy(), want.reshape(k, n).T, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(h1.numpy(), codes[0], rtol=1e-5, atol=1e-5)
