@@ -14,14 +14,15 @@ log1p(e) for 0 <= e <= 1, the range softplus(-|l|) needs:
 tanh(x):   Cephes: for |x| < 0.625 the odd polynomial (float32) or rational form (float64)
            in x^2; above, (1 - e) / (1 + e) with e = exp(-2|x|) <= 0.29, no cancellation;
            the sign copied from x. Both are computed and one selected, so the loop stays
-           branch-free. NumPy's float32 tanh is not SIMD on AVX2 (X86_V3) builds: 4.7 ns a
-           number on the development machine, 2.6x its exp.
+           branch-free. (NumPy's own float32 tanh is not SIMD on AVX2 builds.)
 
 Accuracy, measured against a wider type (tests/kernels/cpu/test_vecmath.py): exp within
 2 ulp wherever the result is a normal number, log1p within 3 ulp on [0, 1], tanh within
 3 ulp; NaN stays NaN.
-Speed on 2M float32 numbers, on the 2-core development machine: exp 0.55 ms against
-NumPy's 0.65 ms and 3.9 ms for libm's expf in a Numba loop; log1p 0.17 ms against 0.30 ms.
+Their speed against NumPy's and libm's is measured in docs/profile.md. One rule keeps exp
+vectorized: its exponent is converted through int32, which AVX2 has a vector instruction
+for, and never int64, which it has not (LLVM then splits the conversion into one scalar
+instruction a lane).
 
 Callers use ``error_model="numpy"``: Numba's default Python error model guards every float
 division with a zero check that keeps the loop from vectorizing. And Numba's on-disk cache
