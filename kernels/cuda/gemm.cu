@@ -8,12 +8,21 @@
 // per block of 256 threads, each thread 4 x 4 outputs strided by 16, K in steps of 16
 // through shared memory; loads are laid out so that consecutive threads read consecutive
 // addresses for either orientation. Out-of-range elements load as 0, so any M, N, K work.
-// Grid: (row tiles, column tiles, K slices). Row tiles go on x, whose limit is 2^31 - 1
-// (y and z stop at 65,535). Split K: when the tiles are too few to fill the GPU and K is
+// Grid: (tiles, 1, K slices), every output tile on x, whose limit is 2^31 - 1 (y and z
+// stop at 65,535: a convolution's product of N oh ow columns passed 65,535 column tiles at a
+// 28 x 28 output and batch 5,350); consecutive blocks walk down one column of tiles, so they
+// share its B tile in L2 (gemm_tile). Split K: when the tiles are too few to fill the GPU and K is
 // long (a weight gradient, K = the batch), slice z sums K in [z k_chunk, (z + 1) k_chunk)
 // and, with more than one slice, writes its partial tile to C + z M N (a workspace);
 // gemm_split_k_sum then adds the slices in order and applies the epilogue: no atomics, so
 // the sum is the same on every run and the launches can be captured.
+// The first row and column of this block's tile: tiles numbered down the columns.
+__device__ __forceinline__ void gemm_tile(int M, int& row0, int& col0) {
+    const int rows = (M + 63) / 64;
+    row0 = (int)(blockIdx.x % rows) * 64;
+    col0 = (int)(blockIdx.x / rows) * 64;
+}
+
 template <typename T>
 __device__ __forceinline__ void gemm_store(T* C, T v, int i, int j, int M, int N, const T* bias, int has_bias,
                                            int act, T slope) {
@@ -27,7 +36,8 @@ __global__ void gemm_bias_act(const T* A, const T* B, const T* bias, T* C, int M
     __shared__ T As[16][65];   // As[k][i]
     __shared__ T Bs[16][65];   // Bs[k][j]
     const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
-    const int row0 = blockIdx.x * 64, col0 = blockIdx.y * 64;
+    int row0, col0;
+    gemm_tile(M, row0, col0);
     const int k_lo = blockIdx.z * k_chunk, k_hi = min(K, k_lo + k_chunk);
     T acc[4][4];
 #pragma unroll
@@ -118,7 +128,9 @@ __global__ void gemm_tf32_bias_act(const float* A, const float* B, const float* 
     __shared__ float As[64][20];   // As[i][k]
     __shared__ float Bs[16][72];   // Bs[k][j]
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-    const int row0 = blockIdx.x * 64, col0 = blockIdx.y * 64, wm = (warp / 2) * 32, wn = (warp % 2) * 32;
+    const int wm = (warp / 2) * 32, wn = (warp % 2) * 32;
+    int row0, col0;
+    gemm_tile(M, row0, col0);
     const int k_lo = blockIdx.z * k_chunk, k_hi = min(K, k_lo + k_chunk);
     float acc[2][4][4];
 #pragma unroll

@@ -62,7 +62,7 @@ def gemm(a, b, trans_a=False, trans_b=False, bias=None, activation="identity", s
     target = out if slices == 1 else cp.empty((slices, m, n), dtype)
     act, slope = np.int32(CODES[activation]), dtype.type(slope)
     function = _module().get_function(gemm_name("tf32" if tf32 else CTYPES[np.dtype(dtype)], trans_a, trans_b))
-    function((-(-m // TILE), -(-n // TILE), slices), (128 if tf32 else 256,),
+    function((-(-m // TILE) * -(-n // TILE), 1, slices), (128 if tf32 else 256,),   # every tile on x (gemm.cu)
              (a, b, bias, target, np.int32(m), np.int32(n), np.int32(k), np.int32(a.shape[1]), np.int32(b.shape[1]),
               np.int32(chunk), np.int32(has_bias), act, slope))
     if slices > 1:

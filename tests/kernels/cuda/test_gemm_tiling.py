@@ -40,30 +40,36 @@ def tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb):
     return (i[ok_a], ka[ok_a], va), (j[ok_b], kb[ok_b], vb)
 
 
+def tiles(M, N):
+    """Each block's (first row, first column): every tile on grid.x, numbered down the
+    columns (gemm.cu's gemm_tile)."""
+    rows = (M + BM - 1) // BM
+    for bx in range(rows * ((N + BN - 1) // BN)):
+        yield bx % rows * BM, bx // rows * BN
+
+
 def replay(A, B, M, N, K, ta, tb, chunk=None):
     lda, ldb = A.shape[1], B.shape[1]
     a, b = A.reshape(-1), B.reshape(-1)
     ranges = slices(K, chunk)
     P = np.full((len(ranges), M, N), np.nan)
     tx, ty = np.arange(THREADS) % 16, np.arange(THREADS) // 16
-    for bx in range((M + BM - 1) // BM):          # row tiles on grid.x
-        for by in range((N + BN - 1) // BN):      # column tiles on grid.y
-            for bz, (k_lo, k_hi) in enumerate(ranges):
-                row0, col0 = bx * BM, by * BN
-                acc = np.zeros((THREADS, 4, 4))
-                for k0 in range(k_lo, k_hi, BK):
-                    As, Bs = np.zeros((16, 65)), np.zeros((16, 65))
-                    (i, ka, va), (j, kb, vb) = tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb)
-                    As[ka, i], Bs[kb, j] = va, vb
-                    for kk in range(BK):
-                        av = np.stack([As[kk, ty + 16 * r] for r in range(4)], 1)
-                        bv = np.stack([Bs[kk, tx + 16 * c] for c in range(4)], 1)
-                        acc += av[:, :, None] * bv[:, None, :]
-                for r in range(4):
-                    for c in range(4):
-                        i, j = row0 + ty + 16 * r, col0 + tx + 16 * c
-                        ok = (i < M) & (j < N)
-                        P[bz, i[ok], j[ok]] = acc[ok, r, c]
+    for row0, col0 in tiles(M, N):
+        for bz, (k_lo, k_hi) in enumerate(ranges):
+            acc = np.zeros((THREADS, 4, 4))
+            for k0 in range(k_lo, k_hi, BK):
+                As, Bs = np.zeros((16, 65)), np.zeros((16, 65))
+                (i, ka, va), (j, kb, vb) = tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb)
+                As[ka, i], Bs[kb, j] = va, vb
+                for kk in range(BK):
+                    av = np.stack([As[kk, ty + 16 * r] for r in range(4)], 1)
+                    bv = np.stack([Bs[kk, tx + 16 * c] for c in range(4)], 1)
+                    acc += av[:, :, None] * bv[:, None, :]
+            for r in range(4):
+                for c in range(4):
+                    i, j = row0 + ty + 16 * r, col0 + tx + 16 * c
+                    ok = (i < M) & (j < N)
+                    P[bz, i[ok], j[ok]] = acc[ok, r, c]
     return split_k_sum(P)
 
 
@@ -103,36 +109,34 @@ def replay_tf32(A, B, M, N, K, ta, tb, chunk=None):
     P = np.full((len(ranges), M, N), np.nan)
     lane = np.arange(32)
     g, t = lane // 4, lane % 4
-    for bx in range((M + BM - 1) // BM):          # row tiles on grid.x
-        for by in range((N + BN - 1) // BN):
-            for bz, (k_lo, k_hi) in enumerate(ranges):
-                row0, col0 = bx * BM, by * BN
-                acc = np.zeros((4, 2, 4, 32, 4))   # warp, mi, ni, lane, r
-                for k0 in range(k_lo, k_hi, BK):
-                    As, Bs = np.zeros((64, 20)), np.zeros((16, 72))
-                    (i, ka, va), (j, kb, vb) = tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb)
-                    As[i, ka], Bs[kb, j] = va, vb
-                    As, Bs = tf32(As), tf32(Bs)
-                    for warp in range(4):
-                        wm, wn = (warp // 2) * 32, (warp % 2) * 32
-                        for kk in (0, 8):
-                            for mi in range(2):
-                                r = wm + 16 * mi + g
-                                fa = np.stack([As[r, kk + t], As[r + 8, kk + t], As[r, kk + t + 4],
-                                               As[r + 8, kk + t + 4]], 1)
-                                for ni in range(4):
-                                    c = wn + 8 * ni + g
-                                    fb = np.stack([Bs[kk + t, c], Bs[kk + t + 4, c]], 1)
-                                    acc[warp, mi, ni] += mma_m16n8k8(fa, fb)
+    for row0, col0 in tiles(M, N):
+        for bz, (k_lo, k_hi) in enumerate(ranges):
+            acc = np.zeros((4, 2, 4, 32, 4))   # warp, mi, ni, lane, r
+            for k0 in range(k_lo, k_hi, BK):
+                As, Bs = np.zeros((64, 20)), np.zeros((16, 72))
+                (i, ka, va), (j, kb, vb) = tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb)
+                As[i, ka], Bs[kb, j] = va, vb
+                As, Bs = tf32(As), tf32(Bs)
                 for warp in range(4):
                     wm, wn = (warp // 2) * 32, (warp % 2) * 32
-                    for mi in range(2):
-                        for ni in range(4):
-                            for r in range(4):
-                                i = row0 + wm + 16 * mi + g + 8 * (r // 2)
-                                j = col0 + wn + 8 * ni + 2 * t + r % 2
-                                ok = (i < M) & (j < N)
-                                P[bz, i[ok], j[ok]] = acc[warp, mi, ni, ok, r]
+                    for kk in (0, 8):
+                        for mi in range(2):
+                            r = wm + 16 * mi + g
+                            fa = np.stack([As[r, kk + t], As[r + 8, kk + t], As[r, kk + t + 4],
+                                           As[r + 8, kk + t + 4]], 1)
+                            for ni in range(4):
+                                c = wn + 8 * ni + g
+                                fb = np.stack([Bs[kk + t, c], Bs[kk + t + 4, c]], 1)
+                                acc[warp, mi, ni] += mma_m16n8k8(fa, fb)
+            for warp in range(4):
+                wm, wn = (warp // 2) * 32, (warp % 2) * 32
+                for mi in range(2):
+                    for ni in range(4):
+                        for r in range(4):
+                            i = row0 + wm + 16 * mi + g + 8 * (r // 2)
+                            j = col0 + wn + 8 * ni + 2 * t + r % 2
+                            ok = (i < M) & (j < N)
+                            P[bz, i[ok], j[ok]] = acc[warp, mi, ni, ok, r]
     return split_k_sum(P)
 
 

@@ -62,7 +62,7 @@ def test_dense_launches(fake, dtype, capturing, n):
 
 
 @pytest.mark.parametrize("m, n, k", [(0, 4, 3), (4, 0, 3), (4, 3, 0), (65, 130, 17), (400, 20, 16384),
-                                     (32, 9, 25088), (5_000_000, 2, 3)])
+                                     (32, 9, 25088), (5_000_000, 2, 3), (9, 4_200_000, 2)])
 @pytest.mark.parametrize("trans_a, trans_b", [(False, False), (False, True), (True, False)])
 def test_gemm_launches(fake, m, n, k, trans_a, trans_b):
     from minivae.kernels.cuda.gemm import gemm
@@ -72,8 +72,9 @@ def test_gemm_launches(fake, m, n, k, trans_a, trans_b):
     for tf32 in (False, True):
         out = gemm(a, b, trans_a, trans_b, bias=_rand(n), activation="relu", tf32=tf32)
         assert out.shape == (m, n)
-    if m and n:   # row tiles on grid.x: over 65,535 of them launch (5M rows: 78,125 tiles)
-        assert fake.launches[0].grid[0] == -(-m // 64)
+    if m and n:   # every tile on grid.x: 78,125 row tiles (5M rows) or 65,625 column tiles (a convolution's
+        # N oh ow columns, 4.2M: over grid.y's 65,535) launch
+        assert fake.launches[0].grid[:2] == (-(-m // 64) * -(-n // 64), 1)
 
 
 def test_gemm_refuses_tf32_below_sm80(monkeypatch):
