@@ -16,6 +16,7 @@ the ones marked cuda."""
 import os
 import re
 import sys
+import time
 import types
 
 import numpy as np
@@ -129,13 +130,24 @@ class FakeCupy(types.ModuleType):
             fake.log.append(f"allocator {malloc}")
             yield
 
+        class Event:
+            """Logs its record; its time is the host's at the record."""
+
+            def record(self, stream=None):
+                self.at = time.perf_counter()
+                fake.log.append("record")
+
+            def synchronize(self):
+                pass
+
         device = types.SimpleNamespace(id=0, attributes={"MultiProcessorCount": multiprocessors},
                                        compute_capability=compute_capability, synchronize=lambda: None)
         stream = Stream()
         self.log, self.pools, self.capture_error = [], [], None
         self.RawModule = RawModule
         self.cuda = types.SimpleNamespace(Device=lambda index=0: device, get_current_stream=lambda: stream,
-                                          Stream=Stream, MemoryPool=MemoryPool, using_allocator=using_allocator)
+                                          Stream=Stream, MemoryPool=MemoryPool, using_allocator=using_allocator,
+                                          Event=Event, get_elapsed_time=lambda a, b: (b.at - a.at) * 1e3)
 
         class Random:   # cuRAND
             def __getattr__(self, name):

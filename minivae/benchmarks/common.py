@@ -86,18 +86,20 @@ def time_interleaved(impls, repeats, steps, pause=0.3, sync=lambda: None):
     all of them. BLAS and OpenMP worker threads spin for a while after their work; a pause
     and two untimed calls before each timed block keep one library's spinning threads from
     being billed to the next (measured: torch's VAE step 4.6 ms alone, 16 ms without it).
-    On a GPU, ``sync`` waits for the device before and after each timed block.
+    On a GPU, ``sync`` waits for the device before and after each timed block, and a step
+    whose result has ``block_until_ready`` (JAX's) is waited for through it.
     """
     times = {name: [] for name in impls}
     for _ in range(repeats):
         for name, step in impls.items():
             time.sleep(pause)
             step()
-            step()
+            _ready(step())
             sync()
             start = time.perf_counter()
             for _ in range(steps):
-                step()
+                result = step()
+            _ready(result)   # an asynchronous library's (JAX's) last step has run: no host read per step
             sync()
             times[name].append((time.perf_counter() - start) / steps)
     return {name: statistics.median(t) for name, t in times.items()}
