@@ -5,4 +5,5 @@ kernels/cuda), one module each with the same names. Each kernel computes the sam
 as the NumPy/CuPy reference path of its op in ``minivae.ops``; ``set_kernels("reference" | "fast")`` (or the
 environment variable ``MINIVAE_KERNELS``) chooses between them.
 """
-from .registry import implementation, kernel_for, kernel_info, kernel_mode, on, set_kernels, set_tf32, tf32
+from .registry import (graph_gemm, implementation, kernel_for, kernel_info, kernel_mode, on, set_graph_gemm, set_kernels,
+                       set_tf32, tf32)

@@ -48,6 +48,23 @@ def tf32():
     return _tf32
 
 
+GRAPH_GEMMS = ("own", "cublas")
+_graph_gemm = "own"
+
+
+def set_graph_gemm(library):
+    """The large products inside a CUDA-graph recording: ``"own"`` (our GEMM, the default)
+    or ``"cublas"`` (cuBLAS through ctypes; kernels/cuda/products.py says which products)."""
+    global _graph_gemm
+    if library not in GRAPH_GEMMS:
+        raise ValueError(f"set_graph_gemm: library must be one of {GRAPH_GEMMS}, got {library!r}")
+    _graph_gemm = library
+
+
+def graph_gemm():
+    return _graph_gemm
+
+
 def on(device):
     """The kernels of ``device`` as one module, or None where the reference path runs."""
     if not isinstance(device, str):   # a raw array's .device (CuPy's Device, unhashable): pass Tensors
@@ -101,4 +118,4 @@ def kernel_info():
             kernels[device] = names(importlib.import_module(f"{__package__}.{device}"))
         except ImportError:   # CuPy not installed
             pass
-    return {"mode": _checked_mode(), "tf32": _tf32, "kernels": kernels}
+    return {"mode": _checked_mode(), "tf32": _tf32, "graph_gemm": _graph_gemm, "kernels": kernels}

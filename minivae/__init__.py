@@ -2,7 +2,7 @@
 from . import backend, functional, nn, optim
 from .backend import cuda_available, manual_seed
 from .core import enable_grad, grad, no_grad, set_grad_enabled
-from .kernels import kernel_info, set_kernels, set_tf32
+from .kernels import kernel_info, set_graph_gemm, set_kernels, set_tf32
 from .ops import Tensor, tensor
 
 __version__ = "0.1.0"
@@ -29,6 +29,6 @@ def __getattr__(name):
 
 
 __all__ = ["Tensor", "tensor", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-           "manual_seed", "cuda_available", "functional", "nn", "optim", "set_kernels", "set_tf32", "kernel_info",
+           "manual_seed", "cuda_available", "functional", "nn", "optim", "set_kernels", "set_tf32", "set_graph_gemm", "kernel_info",
            "VAE", "BetaVAE", "IWAE", "ConditionalVAE", "Autoencoder", "AdversarialAutoencoder", "Estimator", "load",
            "profile"]

@@ -1,9 +1,9 @@
 """The convolution ops' three products (minivae/ops/conv.py) on the GPU, NCHW.
 
 im2col (conv.cu) lowers the image to one column matrix per group, (C/groups kh kw,
-N oh ow); each group's product is a GEMM: cuBLAS eagerly, our own GEMM inside a CUDA-graph
-recording (or with TF32 asked for), as for the dense layer; col2im is a gather, so the
-adjoint needs no atomics. Same signatures as kernels/cpu/conv.py.
+N oh ow); each group's product is a GEMM, by the library products.py chooses, as for the
+dense layer; col2im is a gather, so the adjoint needs no atomics. Same signatures as
+kernels/cpu/conv.py.
 
     forward      y  = W_g @ cols(x)_g                      (G, O/G, N L)
     data_grad    x' = col2im(W_g^T @ gy_g)
@@ -12,15 +12,8 @@ adjoint needs no atomics. Same signatures as kernels/cpu/conv.py.
 import cupy as cp
 import numpy as np
 
-from ..registry import tf32
-from .gemm import gemm
 from .module import THREADS, blocks, contiguous, kernel
-
-
-def _product(a, b, trans_a=False, trans_b=False):
-    if tf32() or cp.cuda.get_current_stream().is_capturing():
-        return gemm(a, b, trans_a, trans_b, tf32=tf32())
-    return (a.T if trans_a else a) @ (b.T if trans_b else b)
+from .products import product as _product
 
 
 def _geometry(kernel_size, stride, padding, dilation, out):

@@ -1,9 +1,8 @@
 """Dense layer on the GPU. Eagerly: cuBLAS GEMM into a preallocated buffer, then one fused
 bias + activation kernel; backward fuses act'(y) with the bias-gradient column sums
 (per-block shared-memory reduction, one atomic per block and column), and dX, dW come from
-cuBLAS on transposed views. Inside a CUDA-graph capture, where CuPy refuses cuBLAS, the
-three products are our own GEMM (gemm.py), with bias and activation in its epilogue; so are
-they everywhere when TF32 is asked for (``set_tf32``)."""
+cuBLAS on transposed views. Where our own GEMM computes a product (inside a CUDA-graph
+capture, or with TF32: products.py chooses), bias and activation are in its epilogue."""
 import cupy as cp
 import numpy as np
 
@@ -11,17 +10,23 @@ from ..activations import CODES
 from ..registry import tf32
 from .gemm import gemm
 from .module import THREADS, blocks, contiguous, kernel
+from .products import product, route
 
 
 def own_gemm():
-    return tf32() or cp.cuda.get_current_stream().is_capturing()
+    """Whether a product made now is our GEMM's (a profile names what ran)."""
+    return route(1, 1, 1) == "own"
 
 
 def forward(x, W, b, activation, slope=0.01):
-    if own_gemm():
+    how = route(x.shape[0], W.shape[1], x.shape[1])
+    if how == "own":
         return gemm(x, W, bias=b, activation=activation, slope=slope, tf32=tf32())
-    y = cp.empty((x.shape[0], W.shape[1]), dtype=cp.result_type(x, W))
-    cp.matmul(x, W, out=y)
+    if how == "cublas":
+        y = product(x, W)
+    else:
+        y = cp.empty((x.shape[0], W.shape[1]), dtype=cp.result_type(x, W))
+        cp.matmul(x, W, out=y)
     n, m = y.shape
     if y.size == 0:
         return y
@@ -40,10 +45,6 @@ def backward(x, W, y, gy, activation, slope=0.01, need=(True, True, True)):
         grid = ((m + 31) // 32, min((n + 7) // 8, 128))
         kernel("dense_act_grad_bias", y.dtype)(
             grid, (32, 8), (gy, y, gz, db, np.int32(n), np.int32(m), np.int32(CODES[activation]), y.dtype.type(slope)))
-    if own_gemm():
-        dx = gemm(gz, W, trans_b=True, tf32=tf32()) if need[0] else None
-        dw = gemm(x, gz, trans_a=True, tf32=tf32()) if need[1] else None
-    else:
-        dx = gz @ W.T if need[0] else None
-        dw = x.T @ gz if need[1] else None
+    dx = product(gz, W, trans_b=True) if need[0] else None
+    dw = product(x, gz, trans_a=True) if need[1] else None
     return dx, dw, (db if need[2] else None)

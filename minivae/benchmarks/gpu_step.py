@@ -3,7 +3,8 @@ its step recorded as a CUDA graph and replayed (the trainer's machinery), PyTorc
 PyTorch with its step captured in a CUDA graph, and JAX jit (when installed; its default
 fp32 matmul precision on this GPU, and "highest").
 
-- vae: the VAE step of bench/vae_step.py at each --batch;
+- vae: the VAE step of bench/vae_step.py at each --batch, recorded twice: with our GEMM for
+  every product inside the graph, and with cuBLAS (through ctypes) for the large ones;
 - iwae: the IWAE paper's model (bench/iwae_step.py) at each --iwae-batch and --k;
 - gemm: our GEMM (what every product inside a recorded step uses) against cuBLAS on the
   VAE step's products at each --batch;
@@ -43,6 +44,8 @@ from .vae_step import jax_step, minivae_step, torch_step
 import minivae as mv
 
 PRECISION = {"minivae": "fp32 (cuBLAS)", "minivae_graph": "fp32 (own GEMM)",
+             "minivae_graph_cublas": "fp32 (cuBLAS through ctypes inside the graph for products of 0.5 GFLOP "
+                                     "or more, own GEMM below)",
              "minivae_graph_tf32": "TF32 inputs, fp32 sums (own mma.sync GEMM)", "pytorch": "fp32 (TF32 off)",
              "pytorch_graph": "fp32 (TF32 off)", "jax": "JAX default (TF32 matmuls on this GPU)",
              "jax_fp32": "fp32 (precision highest)"}
@@ -178,6 +181,7 @@ def vae_row(batch, sync, repeats, steps, profile=False):
     eps = rng.standard_normal((batch, 20)).astype(np.float32)
     impls = {"minivae": minivae_step(params, x, eps, "fast", "cuda"),
              "minivae_graph": minivae_step(params, x, eps, "fast", "cuda", graphs=True),
+             "minivae_graph_cublas": minivae_step(params, x, eps, "fast", "cuda", graphs=True, graph_gemm="cublas"),
              "minivae_graph_tf32": minivae_step(params, x, eps, "fast", "cuda", graphs=True, tf32=True),
              "pytorch": torch_step(params, x, eps, "cuda")}
     impls["pytorch_graph"], check = graph_against_eager(lambda: torch_step(params, x, eps, "cuda", capturable=True))
@@ -196,6 +200,8 @@ def iwae_row(batch, k, sync, repeats, steps, profile=False):
     eps = rng.standard_normal((k, batch, 50)).astype(np.float32)   # sample-major, as iwae_step's
     impls = {"minivae": iwae_step.minivae_step(params, x, eps, "fast", "cuda"),
              "minivae_graph": iwae_step.minivae_step(params, x, eps, "fast", "cuda", graphs=True),
+             "minivae_graph_cublas": iwae_step.minivae_step(params, x, eps, "fast", "cuda", graphs=True,
+                                                            graph_gemm="cublas"),
              "pytorch": iwae_step.torch_step(params, x, eps, "cuda")}
     impls["pytorch_graph"], check = graph_against_eager(
         lambda: iwae_step.torch_step(params, x, eps, "cuda", capturable=True))

@@ -40,13 +40,14 @@ def init(seed=0):
     return p
 
 
-def minivae_step(params, x, eps, kernels, device="cpu", graphs=False):
+def minivae_step(params, x, eps, kernels, device="cpu", graphs=False, graph_gemm="own"):
     k, B, d = eps.shape
     et = mv.tensor(eps, device=device)
     x_rep = mv.tensor(np.tile(x, (k, 1)), device=device)
 
     def loss_of(p, xt):
         mv.set_kernels(kernels)
+        mv.set_graph_gemm(graph_gemm)
         h = F.dense(F.dense(xt, p["We1"], p["be1"], "tanh"), p["We2"], p["be2"], "tanh")
         mu, logvar = F.split(F.dense(h, p["We3"], p["be3"]), 2, axis=-1)
         z, log_ratio = F.reparameterize_log_ratio(mu, logvar, et)          # (k, B, d), log p(z) - log q(z|x)

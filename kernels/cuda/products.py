@@ -1,0 +1,37 @@
+"""Which library computes a matrix product on the GPU, in one place (the dense layer and the
+convolutions ask here):
+
+- eagerly, cuBLAS through CuPy;
+- with TF32 asked for (``set_tf32``), our GEMM on tensor cores (gemm.py);
+- inside a CUDA-graph capture, where CuPy refuses cuBLAS: our GEMM, or, with
+  ``set_graph_gemm("cublas")``, cuBLAS through ctypes (cublas.py) for every product of
+  CUBLAS_FLOPS or more (smaller ones stay ours: a launch of either costs about the same).
+"""
+import cupy as cp
+
+from ..registry import graph_gemm, tf32
+from . import cublas
+from .gemm import gemm
+
+CUBLAS_FLOPS = 5e8
+
+
+def route(m, n, k):
+    """"cupy", "own" or "cublas" for an (m x k) @ (k x n) product made now."""
+    if tf32():
+        return "own"
+    if not cp.cuda.get_current_stream().is_capturing():
+        return "cupy"
+    return "cublas" if graph_gemm() == "cublas" and 2 * m * n * k >= CUBLAS_FLOPS else "own"
+
+
+def product(a, b, trans_a=False, trans_b=False):
+    """op(a) @ op(b) by the library ``route`` names."""
+    m, k = a.shape[::-1] if trans_a else a.shape
+    n = b.shape[0] if trans_b else b.shape[1]
+    how = route(m, n, k)
+    if how == "own":
+        return gemm(a, b, trans_a, trans_b, tf32=tf32())
+    if how == "cublas":
+        return cublas.gemm(a, b, trans_a, trans_b)
+    return (a.T if trans_a else a) @ (b.T if trans_b else b)
