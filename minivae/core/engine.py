@@ -96,15 +96,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, keep):
             if fn.edges is None:
                 raise RuntimeError(f"backward through {fn.name} a second time: its graph was "
                                    "freed; pass retain_graph=True to the first backward")
-            gys = []
-            for i, (shape, dtype) in enumerate(fn.out_meta):
-                key = (fn, i)
-                g = grads.get(key) if key in keep else grads.pop(key, None)
-                if g is None:  # an output that no path used: zero gradient
-                    g = type(outputs[0])(backend.array_module(outputs[0].device).zeros(shape, dtype))
-                gys.append(g)
-            fn.check_versions()
-            gxs = _backward(fn, gys)
+            gxs = _backward(fn, grads, keep, outputs[0])
             gxs = gxs if isinstance(gxs, tuple) else (gxs,)
             for edge, (shape, dtype), gx in zip(fn.edges, fn.in_meta, gxs):
                 if edge is None or gx is None:
@@ -117,14 +109,31 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, keep):
     return grads
 
 
-def _backward(fn, gys):
-    """``fn.backward``, a span of the active trace, if any (minivae/trace.py)."""
+def _gradients(fn, grads, keep, like):
+    """The gradients of ``fn``'s outputs, taken from ``grads`` (kept there for the ``keep``
+    keys); zeros for an output that no path used."""
+    gys = []
+    for i, (shape, dtype) in enumerate(fn.out_meta):
+        key = (fn, i)
+        g = grads.get(key) if key in keep else grads.pop(key, None)
+        if g is None:
+            g = type(like)(backend.array_module(like.device).zeros(shape, dtype))
+        gys.append(g)
+    return gys
+
+
+def _backward(fn, grads, keep, like):
+    """``fn.backward`` on its output gradients once its saved values are checked: a span of
+    the active trace, if any (minivae/trace.py), which bills gathering the gradients and the
+    check to the op, as a forward span bills its whole call."""
     profile = trace.active
     if not profile:
-        return fn.backward(*gys)
+        fn.check_versions()
+        return fn.backward(*_gradients(fn, grads, keep, like))
     opened = profile.open(fn.device)
     try:
-        gxs = fn.backward(*gys)
+        fn.check_versions()
+        gxs = fn.backward(*_gradients(fn, grads, keep, like))
     finally:
         marks = profile.close(opened)
     if marks:
