@@ -27,15 +27,13 @@ import minivae.functional as F
 
 def minivae_step(params, x, eps, kernels, device="cpu", graphs=False, tf32=False, graph_gemm="own"):
     et = mv.tensor(eps, device=device)
-    zdim = eps.shape[1]
 
     def loss_of(p, xt):
         mv.set_kernels(kernels)
         mv.set_tf32(tf32)
         mv.set_graph_gemm(graph_gemm)
         h1 = F.dense(xt, p["W1"], p["b1"], "relu")
-        s = F.dense(h1, p["W2"], p["b2"])
-        mu, logvar = s[:, :zdim], s[:, zdim:]
+        mu, logvar = F.split(F.dense(h1, p["W2"], p["b2"]), 2, axis=-1)   # as the VAE model splits them
         z, kl = F.reparameterize_kl(mu, logvar, et)
         logits = F.dense(F.dense(z, p["W3"], p["b3"], "relu"), p["W4"], p["b4"])
         return F.bce_with_logits(logits, xt, reduction="sum") + kl.sum()
