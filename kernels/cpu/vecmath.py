@@ -162,25 +162,16 @@ def tanh(x):
     return np.tanh(x)
 
 
-@overload(exp, inline="always", jit_options=_JIT)
-def _exp_overload(x):
-    if x == types.float32:
-        return lambda x: _exp_f32(x)
-    if x == types.float64:
-        return lambda x: _exp_f64(x)
+def _by_dtype(fn, f32, f64):
+    """``fn`` inside Numba code: ``f32`` on a float32 argument, ``f64`` on a float64 one."""
+    @overload(fn, inline="always", jit_options=_JIT)
+    def typed(x):
+        if x == types.float32:
+            return lambda x: f32(x)
+        if x == types.float64:
+            return lambda x: f64(x)
 
 
-@overload(log1p_unit, inline="always", jit_options=_JIT)
-def _log1p_unit_overload(e):
-    if e == types.float32:
-        return lambda e: _log1p_unit_f32(e)
-    if e == types.float64:
-        return lambda e: _log1p_unit_f64(e)
-
-
-@overload(tanh, inline="always", jit_options=_JIT)
-def _tanh_overload(x):
-    if x == types.float32:
-        return lambda x: _tanh_f32(x)
-    if x == types.float64:
-        return lambda x: _tanh_f64(x)
+_by_dtype(exp, _exp_f32, _exp_f64)
+_by_dtype(log1p_unit, _log1p_unit_f32, _log1p_unit_f64)
+_by_dtype(tanh, _tanh_f32, _tanh_f64)

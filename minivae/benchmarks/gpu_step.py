@@ -95,7 +95,10 @@ def jax_fp32(params, x, eps):
     return step
 
 
-def device_kernels(step, sync, steps=5):
+PROFILED_STEPS = 5   # steps under torch.profiler for the launch counts and the top kernels
+
+
+def device_kernels(step, sync, steps=PROFILED_STEPS):
     """The kernels ``steps`` steps ran on the device, as torch.profiler's CUPTI trace sees
     them (CuPy's and JAX's too): a list of (name, device microseconds)."""
     from torch.profiler import ProfilerActivity, profile
@@ -161,7 +164,7 @@ def compare(impls, sync, repeats, steps, what, graph_check=None, profile=False):
     impls = {name: step for name, step in impls.items() if name not in wrong}
     ms = {name: t * 1e3 for name, t in time_interleaved(impls, repeats, steps, pause=0.05, sync=sync).items()}
     kernels = {name: device_kernels(step, sync) for name, step in impls.items()}
-    launches = {name: len(k) / 5 for name, k in kernels.items() if not name.startswith("jax")}
+    launches = {name: len(k) / PROFILED_STEPS for name, k in kernels.items() if not name.startswith("jax")}
     print(f"{what}: " + "  ".join(f"{k} {v:.3f} ms" + (f" ({launches[k]:.0f} launches)" if k in launches else "")
                                   for k, v in ms.items()), flush=True)
     row = {"median_ms": ms, "kernel_launches_per_step": launches,
@@ -169,7 +172,7 @@ def compare(impls, sync, repeats, steps, what, graph_check=None, profile=False):
     if graph_check:
         row["pytorch_graph_replay_against_eager"] = graph_check
     if profile:
-        row["top_kernels"] = {name: top_kernels(k, 5) for name, k in kernels.items()
+        row["top_kernels"] = {name: top_kernels(k, PROFILED_STEPS) for name, k in kernels.items()
                               if name.startswith(("minivae_graph", "jax"))}
     return {**row, "error": wrong} if wrong else row
 

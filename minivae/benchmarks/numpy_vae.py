@@ -64,14 +64,19 @@ class Adam:
             self.p[k] -= self.lr * (m / (1 - self.b1 ** self.t)) / ((v / (1 - self.b2 ** self.t)) ** 0.5 + self.eps)
 
 
+def layers(sizes=(784, 400, 20)):
+    """Each layer's (inputs, outputs): the encoder to mu and log-variance, the decoder back."""
+    d, h, z = sizes
+    return [(d, h), (h, 2 * z), (z, h), (h, d)]
+
+
 def products(batch, sizes=(784, 400, 20), seed=0):
     """The step's matrix products as zero-argument calls on arrays of their shapes and
     layouts: for each layer x W forward, gz W^T (not for the first layer) and x^T gz."""
-    d, h, z = sizes
     rng = np.random.default_rng(seed)
     r = lambda *shape: rng.standard_normal(shape).astype(np.float32)
     calls = []
-    for i, (m, n) in enumerate([(d, h), (h, 2 * z), (z, h), (h, d)]):
+    for i, (m, n) in enumerate(layers(sizes)):
         x, W, gz = r(batch, m), r(m, n), r(batch, n)
         calls.append(lambda x=x, W=W: x @ W)
         if i:
@@ -83,7 +88,5 @@ def products(batch, sizes=(784, 400, 20), seed=0):
 def gemm_flops(batch, sizes=(784, 400, 20)):
     """FLOPs of the step's matrix products: forward, dX and dW for each of the four layers
     (the first layer's dX is not needed)."""
-    d, h, z = sizes
-    layers = [(d, h), (h, 2 * z), (z, h), (h, d)]
-    per = [2 * batch * m * n for m, n in layers]
+    per = [2 * batch * m * n for m, n in layers(sizes)]
     return 3 * sum(per) - per[0]
