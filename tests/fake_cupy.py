@@ -7,7 +7,8 @@ What it checks, per launch (the rules a GPU would enforce, or silently get wrong
   C-contiguous; for a scalar, the NumPy scalar type of the C type's exact width (np.int32
   for int, np.int64 for long long, np.uint64 for unsigned long long, the dtype for T);
 - the kernel was asked for by name when the module was compiled (name_expressions);
-- no grid or block dimension is 0 or above CUDA's limits;
+- no grid or block dimension is 0 or above CUDA's limits, no block above the kernel's
+  __launch_bounds__;
 - inside a capture (``capturing``), no cuBLAS (``matmul``), ``random`` or read back to the
   host (``asnumpy``).
 The kernels do not run: outputs hold zeros. Streams log what they are asked
@@ -28,15 +29,17 @@ GRID_LIMITS = (2 ** 31 - 1, 65535, 65535)
 
 
 def signatures(folder=SOURCES):
-    """{kernel name: (template parameter names, [(C type, is pointer)])} for every
-    __global__ definition in the folder's .cu files."""
+    """{kernel name: (template parameter names, [(C type, is pointer)], its
+    __launch_bounds__ expression or None)} for every __global__ definition in the folder's
+    .cu files."""
     code = ""
     for name in sorted(n for n in os.listdir(folder) if n.endswith(".cu")):
         with open(os.path.join(folder, name)) as f:
             code += f.read() + "\n"
     found = {}
-    pattern = r'(?:template\s*<([^>]*)>\s*)?(?:extern "C"\s*)?__global__\s+void\s+(\w+)\s*\(([^)]*)\)\s*\{'
-    for tparams, name, params in re.findall(pattern, code):
+    pattern = (r'(?:template\s*<([^>]*)>\s*)?(?:extern "C"\s*)?__global__\s+void\s+'
+               r'(?:__launch_bounds__\(([^)]*)\)\s*)?(\w+)\s*\(([^)]*)\)\s*\{')
+    for tparams, bound, name, params in re.findall(pattern, code):
         names = [p.split()[-1] for p in tparams.split(",")] if tparams.strip() else []
         args = []
         for p in params.split(","):
@@ -44,12 +47,12 @@ def signatures(folder=SOURCES):
             pointer = "*" in words
             ctype = " ".join(w for w in words[:-1] if w not in ("const", "*"))
             args.append((ctype, pointer))
-        found[name] = (names, args)
+        found[name] = (names, args, bound or None)
     return found
 
 
 def _instance(expression, table):
-    """A name expression, e.g. "gemm_bias_act<float, false, true>", as (name, {T: "float"})."""
+    """A name expression, e.g. "gemm_bias_act<float, false, true, 64, 64>", as (name, {T: "float", ...})."""
     name, _, rest = expression.partition("<")
     values = [v.strip() for v in rest.rstrip(">").split(",")] if rest else []
     tnames = table[name][0]
@@ -86,7 +89,10 @@ class FakeCupy(types.ModuleType):
                 if not plain and expression not in self.names:
                     raise AssertionError(f"{expression} was not among the module's name expressions")
                 name, types_ = _instance(expression, table)
-                return lambda grid, block, args: fake._launch(name, types_, table[name][1], grid, block, args)
+                bound = table[name][2]
+                if bound is not None:   # the block size the kernel was compiled for, at most
+                    bound = eval(bound, {}, {k: int(v) for k, v in types_.items() if v.isdigit()})
+                return lambda grid, block, args: fake._launch(name, types_, table[name][1], grid, block, args, bound)
 
         class Stream:
             """Logs what it is asked (``fake.log``); a capture runs what is inside it (here,
@@ -178,7 +184,7 @@ class FakeCupy(types.ModuleType):
             self._refused("asnumpy (a device-to-host copy)")
         return np.asarray(a)
 
-    def _launch(self, name, types_, params, grid, block, args):
+    def _launch(self, name, types_, params, grid, block, args, bound=None):
         grid, block = tuple(grid), tuple(block)
         for dims, what in ((grid, "grid"), (block, "block")):
             if not dims or any(int(d) < 1 for d in dims):
@@ -187,6 +193,8 @@ class FakeCupy(types.ModuleType):
             raise AssertionError(f"{name}: grid {grid} is over CUDA's limits {GRID_LIMITS}")
         if int(np.prod(block)) > 1024:
             raise AssertionError(f"{name}: a block of {block} is over 1024 threads")
+        if bound is not None and int(np.prod(block)) > bound:
+            raise AssertionError(f"{name}: a block of {block} is over its __launch_bounds__ of {bound} threads")
         if len(args) != len(params):
             raise AssertionError(f"{name}: {len(args)} arguments for {len(params)} parameters")
         for i, (arg, (ctype, pointer)) in enumerate(zip(args, params)):

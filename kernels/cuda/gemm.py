@@ -4,7 +4,8 @@ are read in place (kernel variants), never copied. fp32 (or fp64) arithmetic, or
 for float32, TF32 tensor cores (gemm.cu states the error bound: about 2^-10 relative to
 |op(A)| |op(B)|).
 
-Few output tiles over a long K (a weight gradient, K = the batch) would leave most of the
+The fp32 kernel comes in three tile sizes (``tile``): big tiles reuse each loaded element
+more, small ones give a small product enough blocks. Few blocks over a long K (a weight gradient, K = the batch) would leave most of the
 GPU idle, each block looping over all of K: ``split_k`` then cuts K into slices, one per
 grid.z, whose partial tiles a second kernel adds in a fixed order (no atomics)."""
 import functools
@@ -13,20 +14,31 @@ import cupy as cp
 import numpy as np
 
 from ..activations import CODES
-from .module import CTYPES, GEMM_VARIANTS, THREADS, blocks, contiguous, gemm_name, kernel, _module
+from .module import CTYPES, GEMM_TILES as TILES, GEMM_VARIANTS, THREADS, blocks, contiguous, gemm_name, kernel, _module
 
-TILE, K_STEP = 64, 16
+TF32_TILE, TF32_THREADS = (64, 64), 128
+K_STEP = 16          # a slice's K is a multiple of both kernels' step (8 and 16)
+WARPS_PER_SM = 16    # what split K aims for: about 4 blocks of 4 warps on each multiprocessor
 
 
-def split_k(m, n, k, sms):
-    """(slices, K per slice) for an m x n output over inner size k on a GPU of ``sms``
-    multiprocessors: one slice when the tiles alone fill the GPU or K is short, else enough
-    slices of at least 256 (a multiple of 16) to give every multiprocessor a block. The
-    workspace, slices x m x n, stays under (sms + tiles) tiles."""
-    tiles = -(-m // TILE) * -(-n // TILE)
-    if tiles >= sms or k < 512:
+def tile(m, n, dtype, sms):
+    """(BM, BN, threads) of the fp32 kernel for an m x n output: the largest tile whose
+    blocks still cover every multiprocessor; 64 x 64 when none does, and for float64."""
+    choices = TILES if np.dtype(dtype) == np.float32 else TILES[-1:]
+    bm, bn = next((t for t in choices if -(-m // t[0]) * -(-n // t[1]) >= sms), TILES[-1])
+    return bm, bn, bm * bn // 64
+
+
+def split_k(tiles, warps, k, sms):
+    """(slices, K per slice) for ``tiles`` blocks of ``warps`` warps over inner size k on a
+    GPU of ``sms`` multiprocessors: one slice when the blocks alone give every
+    multiprocessor WARPS_PER_SM warps or K is short, else enough slices of at least 256
+    (a multiple of K_STEP) to do so. So slices x tiles x warps stays under
+    WARPS_PER_SM x sms + tiles x warps, and with it the workspace, slices x m x n."""
+    target = WARPS_PER_SM * sms
+    if tiles * warps >= target or k < 512:
         return 1, max(k, 1)
-    slices = min(-(-sms // tiles), k // 256)
+    slices = min(-(-target // (tiles * warps)), k // 256)
     chunk = -(-(-(-k // slices)) // K_STEP) * K_STEP
     return -(-k // chunk), chunk
 
@@ -58,13 +70,19 @@ def gemm(a, b, trans_a=False, trans_b=False, bias=None, activation="identity", s
         raise ValueError(f"gemm: TF32 needs a GPU of compute capability 8.0 or later; this one is {arch / 10:.1f}")
     has_bias = bias is not None
     bias = contiguous(bias, dtype) if has_bias else out   # not read without has_bias
-    slices, chunk = split_k(m, n, k, sms)
+    if tf32:
+        (bm, bn), threads = TF32_TILE, TF32_THREADS
+    else:
+        bm, bn, threads = tile(m, n, dtype, sms)
+    tiles = -(-m // bm) * -(-n // bn)
+    slices, chunk = split_k(tiles, threads // 32, k, sms)
     target = out if slices == 1 else cp.empty((slices, m, n), dtype)
     act, slope = np.int32(CODES[activation]), dtype.type(slope)
-    function = _module().get_function(gemm_name("tf32" if tf32 else CTYPES[np.dtype(dtype)], trans_a, trans_b))
-    function((-(-m // TILE) * -(-n // TILE), 1, slices), (128 if tf32 else 256,),   # every tile on x (gemm.cu)
-             (a, b, bias, target, np.int32(m), np.int32(n), np.int32(k), np.int32(a.shape[1]), np.int32(b.shape[1]),
-              np.int32(chunk), np.int32(has_bias), act, slope))
+    name = gemm_name("tf32", trans_a, trans_b) if tf32 else gemm_name(CTYPES[np.dtype(dtype)], trans_a, trans_b, bm, bn)
+    _module().get_function(name)(
+        (tiles, 1, slices), (threads,),   # every tile on x (gemm.cu)
+        (a, b, bias, target, np.int32(m), np.int32(n), np.int32(k), np.int32(a.shape[1]), np.int32(b.shape[1]),
+         np.int32(chunk), np.int32(has_bias), act, slope))
     if slices > 1:
         kernel("gemm_split_k_sum", dtype)(blocks(m * n), (THREADS,),
                                           (target, bias, out, np.int64(m * n), np.int32(n), np.int32(slices),

@@ -33,18 +33,21 @@ THREADS = 256
 def _module():
     code = source()
     names = [f"{k}<{t}>" for k in KERNELS for t in CTYPES.values()]
-    names += [gemm_name(t, ta, tb) for t in CTYPES.values() for ta, tb in GEMM_VARIANTS]
+    names += [gemm_name("float", ta, tb, bm, bn) for bm, bn in GEMM_TILES for ta, tb in GEMM_VARIANTS]
+    names += [gemm_name("double", ta, tb) for ta, tb in GEMM_VARIANTS]
     names += [gemm_name("tf32", ta, tb) for ta, tb in GEMM_VARIANTS]
     return cp.RawModule(code=code, options=("-std=c++17",), name_expressions=names)
 
 
 GEMM_VARIANTS = ((False, False), (False, True), (True, False))   # op(A) op(B): the dense layer's three products
+GEMM_TILES = ((128, 128), (128, 64), (64, 64))   # (BM, BN) of the fp32 GEMM (gemm.cu); float64 has 64 x 64 only
 
 
-def gemm_name(ctype, trans_a, trans_b):
-    """The kernel for a dtype's C type, or "tf32" for the tensor-core one (float only)."""
+def gemm_name(ctype, trans_a, trans_b, bm=64, bn=64):
+    """The kernel for a dtype's C type and a tile, or "tf32" for the tensor-core one (float
+    only, one tile)."""
     ta, tb = str(trans_a).lower(), str(trans_b).lower()
-    return f"gemm_tf32_bias_act<{ta}, {tb}>" if ctype == "tf32" else f"gemm_bias_act<{ctype}, {ta}, {tb}>"
+    return f"gemm_tf32_bias_act<{ta}, {tb}>" if ctype == "tf32" else f"gemm_bias_act<{ctype}, {ta}, {tb}, {bm}, {bn}>"
 
 
 def kernel(name, dtype=None):

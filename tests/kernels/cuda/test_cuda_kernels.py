@@ -220,8 +220,10 @@ def test_a_gated_adam_step_changes_nothing_where_its_loss_is_not_finite():
 @pytest.mark.parametrize("m, n, k", [(400, 20, 16384), (32, 9, 25088), (3, 5, 700)])
 def test_split_k_gemm_matches_cublas(m, n, k):
     import cupy as cp
-    from minivae.kernels.cuda.gemm import gemm, split_k
-    assert split_k(m, n, k, cp.cuda.Device().attributes["MultiProcessorCount"])[0] > 1
+    from minivae.kernels.cuda.gemm import gemm, split_k, tile
+    sms = cp.cuda.Device().attributes["MultiProcessorCount"]
+    bm, bn, threads = tile(m, n, np.float64, sms)
+    assert split_k(-(-m // bm) * -(-n // bn), threads // 32, k, sms)[0] > 1
     rng = np.random.default_rng(11)
     a, b = cp.asarray(rng.standard_normal((k, m))), cp.asarray(rng.standard_normal((k, n)))
     bias = cp.asarray(rng.standard_normal(n))

@@ -1,13 +1,15 @@
-"""The index arithmetic of gemm.cu's gemm_bias_act (and of gemm_tf32_bias_act), replayed in NumPy on the CPU: the same
-tile loads (with their orientation-dependent thread layouts and bounds) and the same
-thread -> output mapping, checked against A @ B. It runs without a GPU; test_gemm.py runs
-the kernel itself where there is one. Keep the formulas here in step with the kernel."""
+"""The index arithmetic of gemm.cu's GEMMs replayed in NumPy on the CPU, checked against
+A @ B. gemm_bias_act: its tiles (gemm_tile), its staged loads (StagedTile: which run of 4
+each thread loads, the interior fast path and its alignment, the edge path's zeros), its two
+shared buffers, each thread's 8 x 8 outputs (own), and the shared-memory banks its warps hit.
+gemm_tf32_bias_act: its tile loads and mma.sync fragments. It runs without a GPU; test_gemm.py
+runs the kernels themselves where there is one. Keep the formulas here in step with the kernels."""
 import numpy as np
 import pytest
 from tf32_reference import tf32, tf32_bound
 
-BM = BN = 64
-BK, THREADS = 16, 256
+TILES = [(128, 128), (128, 64), (64, 64)]
+BK = 8
 
 
 def slices(K, chunk):
@@ -24,8 +26,194 @@ def split_k_sum(partial):
     return total
 
 
-def tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb):
-    """What a block's threads load for one step of K, in both kernels: flat thread slots
+def tiles(M, N, BM=64, BN=64):
+    """Each block's (first row, first column): every tile on grid.x, numbered down the
+    columns (gemm.cu's gemm_tile)."""
+    rows = (M + BM - 1) // BM
+    for bx in range(rows * ((N + BN - 1) // BN)):
+        yield bx % rows * BM, bx // rows * BN
+
+
+def slots(X, threads, along_x):
+    """StagedTile::slot for every thread and run q, flattened as l = thread + q threads:
+    the run's first (x, k) in the X x 8 tile."""
+    l = np.arange(X * BK // 4)
+    assert len(l) % threads == 0   # every thread has LOADS runs
+    return (l % (X // 4) * 4, l // (X // 4)) if along_x else (l // 2, l % 2 * 4)
+
+
+def fetch(P, ld, x0, x_end, k0, k_hi, aligned, X, threads, along_x):
+    """StagedTile::fetch: each run's 4 elements, (runs, 4), and whether it took the fast path."""
+    x, k = slots(X, threads, along_x)
+    e = np.arange(4)
+    xe, ke = (x[:, None] + e, k[:, None] + 0 * e) if along_x else (x[:, None] + 0 * e, k[:, None] + e)
+    xe, ke = xe + x0, ke + k0
+    address = ke * ld + xe if along_x else xe * ld + ke
+    inside = aligned and x0 + X <= x_end and k0 + BK <= k_hi
+    if inside:   # no bounds checks: every element must be in range, each run one aligned 128-bit load
+        assert (xe < x_end).all() and (ke < k_hi).all()
+        assert (address[:, 0] % 4 == 0).all() and (np.diff(address, axis=1) == 1).all()
+        return P[address], True
+    ok = (xe < x_end) & (ke < k_hi)
+    return np.where(ok, P[np.where(ok, address, 0)], 0.0), False
+
+
+def put(S, r, X, threads, along_x):
+    """StagedTile::put into S[k][x] (rows padded to X + 4)."""
+    x, k = slots(X, threads, along_x)
+    for e in range(4):
+        S[(k, x + e) if along_x else (k + e, x)] = r[:, e]
+
+
+def own(BX, t, e):
+    """A thread's e-th row (or column) of its 8."""
+    return np.where(e < 4, 0, BX // 2 - 4) + 4 * t + e
+
+
+def replay(A, B, M, N, K, ta, tb, BM=64, BN=64, chunk=None, base_aligned=True, paths=None):
+    """gemm_bias_act as the kernel runs it, block by block, step by step."""
+    threads = BM * BN // 64
+    lda, ldb = A.shape[1], B.shape[1]
+    a, b = A.reshape(-1), B.reshape(-1)
+    a_aligned, b_aligned = base_aligned and lda % 4 == 0, base_aligned and ldb % 4 == 0
+    ranges = slices(K, chunk)
+    P = np.full((len(ranges), M, N), np.nan)
+    tx, ty = np.arange(threads) % (BN // 8), np.arange(threads) // (BN // 8)
+    rows, cols = own(BM, ty[:, None], np.arange(8)), own(BN, tx[:, None], np.arange(8))
+    for row0, col0 in tiles(M, N, BM, BN):
+        for bz, (k_lo, k_hi) in enumerate(ranges):
+            As, Bs = np.full((2, BK, BM + 4), np.nan), np.full((2, BK, BN + 4), np.nan)   # unwritten: NaN
+
+            def stage(k0):
+                ra, fast_a = fetch(a, lda, row0, M, k0, k_hi, a_aligned, BM, threads, ta)
+                rb, fast_b = fetch(b, ldb, col0, N, k0, k_hi, b_aligned, BN, threads, not tb)
+                if paths is not None:
+                    paths.update({("a", fast_a), ("b", fast_b)})
+                return ra, rb
+
+            acc = np.zeros((threads, 8, 8))
+            if k_lo < k_hi:
+                ra, rb = stage(k_lo)
+                put(As[0], ra, BM, threads, ta)
+                put(Bs[0], rb, BN, threads, not tb)
+            buf = 0
+            for k0 in range(k_lo, k_hi, BK):
+                more = k0 + BK < k_hi
+                if more:
+                    ra, rb = stage(k0 + BK)
+                for k in range(BK):
+                    acc += As[buf, k][rows][:, :, None] * Bs[buf, k][cols][:, None, :]
+                if more:
+                    put(As[buf ^ 1], ra, BM, threads, ta)
+                    put(Bs[buf ^ 1], rb, BN, threads, not tb)
+                buf ^= 1
+            i, j = row0 + rows[:, :, None], col0 + cols[:, None, :]
+            i, j = np.broadcast_to(i, acc.shape), np.broadcast_to(j, acc.shape)
+            ok = (i < M) & (j < N)
+            assert np.isnan(P[bz, i[ok], j[ok]]).all()   # each output written once
+            P[bz, i[ok], j[ok]] = acc[ok]
+    return split_k_sum(P)
+
+
+CASES = [(1, 1, 1, None), (7, 20, 50, None), (65, 17, 63, None), (130, 33, 1, None), (3, 0, 2, None),
+         (65, 100, 63, 32), (7, 50, 3, 16), (2, 47, 70, 16), (200, 36, 136, None), (129, 20, 257, 16)]
+# the last but four to one split K; the last two have interior tiles
+
+
+@pytest.mark.parametrize("bm, bn", TILES)
+@pytest.mark.parametrize("m, k, n, chunk", CASES)
+@pytest.mark.parametrize("ta, tb", [(False, False), (False, True), (True, False)])
+def test_the_tiles_cover_every_output_once_with_the_right_sum(bm, bn, m, k, n, chunk, ta, tb):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((k, m) if ta else (m, k))
+    B = rng.standard_normal((n, k) if tb else (k, n))
+    want = (A.T if ta else A) @ (B.T if tb else B)
+    np.testing.assert_allclose(replay(A, B, m, n, k, ta, tb, bm, bn, chunk), want, rtol=1e-12, atol=1e-12)
+
+
+STEP = [(784, 400), (400, 20), (400, 40), (20, 400), (400, 784), (784, 200), (200, 200), (200, 100), (50, 100)]
+# (inputs, outputs) of the VAE step's (784-400-20) and the IWAE step's (784-200-200-50) layers
+
+
+@pytest.mark.parametrize("d_in, d_out", STEP)
+@pytest.mark.parametrize("bm, bn", TILES)
+def test_every_product_of_the_steps_layers(d_in, d_out, bm, bn):
+    """A dense layer's three products at batch 136 (a partial tile of rows): the forward
+    x W, the data gradient g W^T and the weight gradient x^T g, split K included; both load
+    paths taken."""
+    rng = np.random.default_rng(d_in + d_out)
+    batch = 136
+    x, w, g = rng.standard_normal((batch, d_in)), rng.standard_normal((d_in, d_out)), rng.standard_normal((batch, d_out))
+    paths = set()
+    for A, B, ta, tb, want, chunk in [(x, w, False, False, x @ w, None), (g, w, False, True, g @ w.T, None),
+                                      (x, g, True, False, x.T @ g, 64)]:
+        m, n = want.shape
+        got = replay(A, B, m, n, A.shape[0] if ta else A.shape[1], ta, tb, bm, bn, chunk, paths=paths)
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+    assert {("a", True), ("a", False), ("b", False)} <= paths
+
+
+@pytest.mark.parametrize("ta, tb", [(False, False), (False, True), (True, False)])
+def test_unaligned_operands_take_the_edge_path_and_still_sum_right(ta, tb):
+    """A leading dimension not a multiple of 4, or a base pointer off 16 bytes: no 128-bit
+    loads, element by element everywhere."""
+    rng = np.random.default_rng(3)
+    for m, k, n, base in [(130, 37, 70, True), (128, 64, 128, False)]:
+        A = rng.standard_normal((k, m) if ta else (m, k))
+        B = rng.standard_normal((n, k) if tb else (k, n))
+        paths = set()
+        got = replay(A, B, m, n, k, ta, tb, 64, 64, base_aligned=base, paths=paths)
+        np.testing.assert_allclose(got, (A.T if ta else A) @ (B.T if tb else B), rtol=1e-12, atol=1e-12)
+        assert ("a", True) not in paths and ("b", True) not in paths
+
+
+def conflicts(words, width):
+    """Bank conflicts of one warp's shared access, ``width`` 4-byte words a thread: the extra
+    passes it needs. 128-bit accesses go a quarter-warp (8 threads) at a time, 64-bit a
+    half-warp; within a pass, distinct words in one bank conflict, one word is broadcast."""
+    group = 32 // width
+    extra = 0
+    for start in range(0, 32, group):
+        touched = {w + e for w in words[start:start + group] for e in range(width)}
+        banks = [w % 32 for w in touched]
+        extra += max(banks.count(bank) for bank in set(banks)) - 1
+    return extra
+
+
+@pytest.mark.parametrize("bm, bn", TILES)
+@pytest.mark.parametrize("ta, tb", [(False, False), (False, True), (True, False)])
+def test_the_warps_shared_accesses_hit_distinct_banks(bm, bn, ta, tb):
+    """float32 words: each k's four 128-bit loads (As at own rows, Bs at own columns) and the
+    staged stores into shared memory, warp by warp, need one pass each."""
+    threads = bm * bn // 64
+    tx, ty = np.arange(threads) % (bn // 8), np.arange(threads) // (bn // 8)
+    for warp in range(threads // 32):
+        lanes = slice(32 * warp, 32 * warp + 32)
+        for k in range(BK):
+            for e in (0, 4):
+                assert conflicts(list(k * (bm + 4) + own(bm, ty[lanes], e)), 4) == 0
+                assert conflicts(list(k * (bn + 4) + own(bn, tx[lanes], e)), 4) == 0
+        for X, along_x in ((bm, ta), (bn, not tb)):
+            x, kk = slots(X, threads, along_x)
+            for q in range(len(x) // threads):
+                run = slice(q * threads + 32 * warp, q * threads + 32 * warp + 32)
+                if along_x:
+                    assert conflicts(list(kk[run] * (X + 4) + x[run]), 4) == 0
+                else:
+                    for e in range(4):
+                        assert conflicts(list((kk[run] + e) * (X + 4) + x[run]), 1) == 0
+
+
+def test_the_bank_count_sees_a_conflict():
+    """The measure on cases it must refuse: a column of a 128-wide unpadded tile (every word
+    in bank 0), and 128-bit loads strided by 32 words."""
+    assert conflicts([k * 128 for k in range(32)], 1) == 31
+    assert conflicts([32 * t for t in range(32)], 4) == 4 * 7
+    assert conflicts([0] * 32, 4) == 0 and conflicts(list(range(32)), 1) == 0
+
+
+def tf32_tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb):
+    """What a block of gemm_tf32_bias_act loads for one step of 16: flat thread slots
     l < 1024 laid out by orientation, as ((row, k, value) of A's tile, (column, k, value) of
     B's), the out-of-range ones (zeros in shared memory) left out."""
     l = np.arange(1024)
@@ -38,53 +226,6 @@ def tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb):
     ok_b = (gj < N) & (gk < k_hi)
     vb = b[((gj * ldb + gk) if tb else (gk * ldb + gj))[ok_b]]
     return (i[ok_a], ka[ok_a], va), (j[ok_b], kb[ok_b], vb)
-
-
-def tiles(M, N):
-    """Each block's (first row, first column): every tile on grid.x, numbered down the
-    columns (gemm.cu's gemm_tile)."""
-    rows = (M + BM - 1) // BM
-    for bx in range(rows * ((N + BN - 1) // BN)):
-        yield bx % rows * BM, bx // rows * BN
-
-
-def replay(A, B, M, N, K, ta, tb, chunk=None):
-    lda, ldb = A.shape[1], B.shape[1]
-    a, b = A.reshape(-1), B.reshape(-1)
-    ranges = slices(K, chunk)
-    P = np.full((len(ranges), M, N), np.nan)
-    tx, ty = np.arange(THREADS) % 16, np.arange(THREADS) // 16
-    for row0, col0 in tiles(M, N):
-        for bz, (k_lo, k_hi) in enumerate(ranges):
-            acc = np.zeros((THREADS, 4, 4))
-            for k0 in range(k_lo, k_hi, BK):
-                As, Bs = np.zeros((16, 65)), np.zeros((16, 65))
-                (i, ka, va), (j, kb, vb) = tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb)
-                As[ka, i], Bs[kb, j] = va, vb
-                for kk in range(BK):
-                    av = np.stack([As[kk, ty + 16 * r] for r in range(4)], 1)
-                    bv = np.stack([Bs[kk, tx + 16 * c] for c in range(4)], 1)
-                    acc += av[:, :, None] * bv[:, None, :]
-            for r in range(4):
-                for c in range(4):
-                    i, j = row0 + ty + 16 * r, col0 + tx + 16 * c
-                    ok = (i < M) & (j < N)
-                    P[bz, i[ok], j[ok]] = acc[ok, r, c]
-    return split_k_sum(P)
-
-
-CASES = [(1, 1, 1, None), (7, 20, 50, None), (65, 17, 63, None), (130, 33, 1, None), (3, 0, 2, None),
-         (65, 100, 63, 32), (7, 50, 3, 16), (2, 47, 70, 16)]   # the last three split K
-
-
-@pytest.mark.parametrize("m, k, n, chunk", CASES)
-@pytest.mark.parametrize("ta, tb", [(False, False), (False, True), (True, False)])
-def test_the_tiles_cover_every_output_once_with_the_right_sum(m, k, n, chunk, ta, tb):
-    rng = np.random.default_rng(0)
-    A = rng.standard_normal((k, m) if ta else (m, k))
-    B = rng.standard_normal((n, k) if tb else (k, n))
-    want = (A.T if ta else A) @ (B.T if tb else B)
-    np.testing.assert_allclose(replay(A, B, m, n, k, ta, tb, chunk), want, rtol=1e-12, atol=1e-12)
 
 
 def mma_m16n8k8(a, b):
@@ -112,9 +253,9 @@ def replay_tf32(A, B, M, N, K, ta, tb, chunk=None):
     for row0, col0 in tiles(M, N):
         for bz, (k_lo, k_hi) in enumerate(ranges):
             acc = np.zeros((4, 2, 4, 32, 4))   # warp, mi, ni, lane, r
-            for k0 in range(k_lo, k_hi, BK):
+            for k0 in range(k_lo, k_hi, 16):
                 As, Bs = np.zeros((64, 20)), np.zeros((16, 72))
-                (i, ka, va), (j, kb, vb) = tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb)
+                (i, ka, va), (j, kb, vb) = tf32_tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb)
                 As[i, ka], Bs[kb, j] = va, vb
                 As, Bs = tf32(As), tf32(Bs)
                 for warp in range(4):

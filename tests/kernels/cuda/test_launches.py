@@ -74,7 +74,38 @@ def test_gemm_launches(fake, m, n, k, trans_a, trans_b):
         assert out.shape == (m, n)
     if m and n:   # every tile on grid.x: 78,125 row tiles (5M rows) or 65,625 column tiles (a convolution's
         # N oh ow columns, 4.2M: over grid.y's 65,535) launch
-        assert fake.launches[0].grid[:2] == (-(-m // 64) * -(-n // 64), 1)
+        fp32, tf32 = fake.launches[0], fake.launches[-2 if fake.launches[-1].name == "gemm_split_k_sum" else -1]
+        bm, bn = (int(v) for v in fp32_tile(fp32))
+        assert fp32.grid[:2] == (-(-m // bm) * -(-n // bn), 1) and fp32.block == (bm * bn // 64,)
+        assert tf32.name == "gemm_tf32_bias_act" and tf32.grid[:2] == (-(-m // 64) * -(-n // 64), 1)
+
+
+def fp32_tile(launch):
+    """(BM, BN) of a recorded gemm_bias_act launch, read back from its block size and grid."""
+    from minivae.kernels.cuda.module import GEMM_TILES
+    (m, n) = int(launch.args[4]), int(launch.args[5])
+    found = [t for t in GEMM_TILES if t[0] * t[1] // 64 == launch.block[0]
+             and -(-m // t[0]) * -(-n // t[1]) == launch.grid[0]]
+    assert len(found) == 1, (launch, found)
+    return found[0]
+
+
+@pytest.mark.parametrize("m, n, want", [(4096, 784, (128, 128)), (4096, 400, (128, 64)), (1024, 400, (64, 64)),
+                                        (128, 784, (64, 64)), (400, 784, (64, 64))])
+def test_the_fp32_gemm_takes_the_biggest_tile_that_still_fills_the_gpu(fake, m, n, want):
+    """132 multiprocessors: (4096, 784) has 32 x 7 tiles of 128 x 128; (4096, 400) only 32 x 4
+    of them but 32 x 7 of 128 x 64; float64 is 64 x 64 always."""
+    from minivae.kernels.cuda.gemm import tile
+    assert tile(m, n, np.float32, 132)[:2] == want
+    assert tile(m, n, np.float64, 132)[:2] == (64, 64)
+
+
+def test_a_block_over_the_kernels_launch_bounds_is_refused(fake):
+    from minivae.kernels.cuda.module import _module
+    y = np.zeros((4, 4), np.float32)
+    launch = _module().get_function("gemm_bias_act<float, false, false, 64, 64>")
+    with pytest.raises(AssertionError, match="over its __launch_bounds__ of 64"):
+        launch((1,), (256,), (y, y, y[0].copy(), y, *(np.int32(4),) * 6, np.int32(0), np.int32(0), np.float32(0)))
 
 
 def test_gemm_refuses_tf32_below_sm80(monkeypatch):
@@ -159,19 +190,20 @@ def test_the_checker_catches_a_python_int_where_the_kernel_takes_an_int(fake):
         fake.matmul(y, y.T)
 
 
-@pytest.mark.parametrize("m, n, k", [(400, 20, 16384), (32, 9, 25088), (64, 64, 600), (3, 3, 511),
-                                     (2000, 2000, 100000), (1, 1, 10 ** 6)])
-def test_split_k_fills_the_gpu_with_bounded_slices(fake, m, n, k):
-    from minivae.kernels.cuda.gemm import split_k
-    sms, tiles = 132, -(-m // 64) * -(-n // 64)
-    slices, chunk = split_k(m, n, k, sms)
+@pytest.mark.parametrize("tiles, warps, k", [(7, 2, 16384), (1, 2, 25088), (1, 8, 600), (1, 2, 511),
+                                             (1024, 2, 100000), (1, 2, 10 ** 6), (91, 2, 4096), (224, 4, 784)])
+def test_split_k_fills_the_gpu_with_bounded_slices(fake, tiles, warps, k):
+    from minivae.kernels.cuda.gemm import WARPS_PER_SM, split_k
+    sms = 132
+    target = WARPS_PER_SM * sms
+    slices, chunk = split_k(tiles, warps, k, sms)
     assert chunk % 16 == 0 or slices == 1
     assert (slices - 1) * chunk < k <= slices * chunk   # every slice has work, all of K is covered
-    if tiles >= sms or k < 512:
+    if tiles * warps >= target or k < 512:
         assert slices == 1
     else:
-        assert slices > 1 and chunk >= 256 and slices * tiles <= sms + tiles   # the workspace stays small
-        assert slices * tiles >= min(sms, tiles * (k // 256)) * 0.9
+        assert slices > 1 and chunk >= 256 and slices * tiles * warps < target + tiles * warps   # a small workspace
+        assert slices * tiles * warps >= min(target, tiles * warps * (k // 256)) * 0.9
 
 
 def test_a_weight_gradient_with_few_tiles_is_split_and_summed_in_a_second_launch(fake):
