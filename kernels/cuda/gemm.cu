@@ -204,11 +204,19 @@ __global__ void gemm_split_k_sum(const T* partial, const T* bias, T* C, long lon
 // Per element, with u = 2^-11 the TF32 unit roundoff and K the inner size, and 2^-23 per
 // addition so that a truncating accumulator is covered too:
 //     |C_tf32 - C|_ij <= (2u + u^2 + K 2^-23 (1 + u)^2) (|op(A)| |op(B)|)_ij
-// A 64 x 64 tile of C per block of 128 threads: four warps, each 32 x 32 = 2 x 4 mma tiles;
-// shared tiles padded so that the fragment loads hit 32 distinct banks. The loops over
-// fragments are unrolled so that the accumulators stay in registers (ptxas: no stack
-// frame). Older GPUs compile an empty body (the instructions do not exist there), so the
-// module still builds for them; kernels/cuda/gemm.py refuses TF32 below sm_80.
+// The structure of CUTLASS's Ampere TF32 GEMM: a 128 x 128 tile of C per block of four warps,
+// each warp 64 x 64 = 4 x 8 mma tiles (128 accumulators a thread); K in steps of 16 through
+// three shared stages filled by cp.async, so that two steps' loads are in flight while one is
+// multiplied. A stage holds each operand as it lies in memory, 4 elements (16 bytes) per copy:
+// [x][k] rows of 16 when the operand runs along k, [k][x] rows of 128 when it runs along x
+// (x a row of op(A) or a column of op(B)); the 16-byte chunks of a row are permuted by an
+// XOR (swizzle, below) so that the fragment loads of a warp hit 32 distinct banks with no
+// padding: 3 stages x 2 operands x 8 KiB = 48 KiB, the most a block may declare statically.
+// Edges: a copy reads only the in-range prefix of its 4 elements and zero-fills the rest
+// (cp.async's source size); an operand whose base is not 16-byte aligned or whose leading
+// dimension is not a multiple of 4 is copied 4 bytes at a time. Older GPUs compile an empty
+// body (the instructions do not exist there), so the module still builds for them;
+// kernels/cuda/gemm.py refuses TF32 below sm_80.
 __device__ __forceinline__ unsigned int to_tf32(float x) {
     unsigned int u = 0;
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
@@ -226,67 +234,134 @@ __device__ __forceinline__ void mma_tf32(float* d, const unsigned int* a, const 
 #endif
 }
 
-template <bool TA, bool TB>
-__global__ void gemm_tf32_bias_act(const float* A, const float* B, const float* bias, float* C, int M, int N,
-                                   int K, int lda, int ldb, int k_chunk, int has_bias, int act, float slope) {
+// cp.async: copy `size` bytes (16 or 4) from global to shared memory without passing through
+// registers, reading only the first `valid` of them and zero-filling the rest.
+template <int SIZE>
+__device__ __forceinline__ void copy_async(float* shared, const float* global, int valid) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-    __shared__ float As[64][20];   // As[i][k]
-    __shared__ float Bs[16][72];   // Bs[k][j]
+    const unsigned int to = (unsigned int)__cvta_generic_to_shared(shared);
+    if (SIZE == 16) asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(to), "l"(global), "r"(valid));
+    else asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" ::"r"(to), "l"(global), "r"(valid));
+#endif
+}
+
+__device__ __forceinline__ void copies_commit() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.commit_group;");
+#endif
+}
+
+template <int PENDING>
+__device__ __forceinline__ void copies_wait() {   // all but the newest PENDING groups have landed
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_group %0;" ::"n"(PENDING));
+#endif
+}
+
+constexpr int TF32_TILE = 128, TF32_K = 16, TF32_STAGES = 3, TF32_THREADS = 128;
+
+// The word of element (x, k) in a stage's 128 x 16 operand tile. Along x: rows k of 128,
+// chunk (x / 4) XOR 2 (k % 4); along k: rows x of 16, chunk (k / 4) XOR (x / 2) % 4. Either
+// way a fragment load (lanes g = 0..7 on x, t = 0..3 on k) touches 8 distinct chunks mod 8.
+template <bool ALONG_X>
+__device__ __forceinline__ int swizzled(int x, int k) {
+    return ALONG_X ? k * TF32_TILE + (((x >> 2) ^ ((k & 3) << 1)) << 2) + (x & 3)
+                   : x * TF32_K + (((k >> 2) ^ ((x >> 1) & 3)) << 2) + (k & 3);
+}
+
+// Issue the copies of one operand's tile for the step at k0 into a stage: 512 chunks of 4,
+// 4 a thread; chunk l holds x = 4 (l % 32), k = l / 32 along x, or x = l / 4, k = 4 (l % 4)
+// along k.
+template <bool ALONG_X>
+__device__ __forceinline__ void tf32_stage_copies(float* S, const float* P, int ld, int x0, int x_end, int k0, int k_hi,
+                                                  bool aligned) {
+#pragma unroll
+    for (int q = 0; q < 4; ++q) {
+        const int l = threadIdx.x + q * TF32_THREADS;
+        const int x = ALONG_X ? l % 32 * 4 : l / 4, k = ALONG_X ? l / 32 : l % 4 * 4;
+        const int gx = x0 + x, gk = k0 + k;
+        const int valid = ALONG_X ? (gk < k_hi ? min(max(x_end - gx, 0), 4) : 0)
+                                  : (gx < x_end ? min(max(k_hi - gk, 0), 4) : 0);
+        const float* from = P + (valid ? (ALONG_X ? (long long)gk * ld + gx : (long long)gx * ld + gk) : 0);
+        if (aligned) {
+            copy_async<16>(S + swizzled<ALONG_X>(x, k), from, 4 * valid);
+        } else {
+#pragma unroll
+            for (int e = 0; e < 4; ++e)
+                copy_async<4>(S + swizzled<ALONG_X>(ALONG_X ? x + e : x, ALONG_X ? k : k + e),
+                              e < valid ? from + e : P, e < valid ? 4 : 0);
+        }
+    }
+}
+
+template <bool TA, bool TB>
+__global__ void __launch_bounds__(128) gemm_tf32_bias_act(const float* A, const float* B, const float* bias, float* C,
+                                                          int M, int N, int K, int lda, int ldb, int k_chunk,
+                                                          int has_bias, int act, float slope) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    __shared__ __align__(16) float stages[TF32_STAGES][2][TF32_TILE * TF32_K];   // [stage][A, B][swizzled]
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-    const int wm = (warp / 2) * 32, wn = (warp % 2) * 32;
+    const int wm = (warp / 2) * 64, wn = (warp % 2) * 64;
     int row0, col0;
-    gemm_tile<64, 64>(M, row0, col0);
+    gemm_tile<TF32_TILE, TF32_TILE>(M, row0, col0);
     const int k_lo = blockIdx.z * k_chunk, k_hi = min(K, k_lo + k_chunk);
-    float acc[2][4][4];
+    const int steps = (max(k_hi - k_lo, 0) + TF32_K - 1) / TF32_K;
+    const bool a_aligned = (reinterpret_cast<unsigned long long>(A) & 15) == 0 && lda % 4 == 0;
+    const bool b_aligned = (reinterpret_cast<unsigned long long>(B) & 15) == 0 && ldb % 4 == 0;
+    auto issue = [&](int step) {   // one commit group per step, empty past the end
+        if (step < steps) {
+            const int k0 = k_lo + step * TF32_K, s = step % TF32_STAGES;
+            tf32_stage_copies<TA>(stages[s][0], A, lda, row0, M, k0, k_hi, a_aligned);
+            tf32_stage_copies<!TB>(stages[s][1], B, ldb, col0, N, k0, k_hi, b_aligned);
+        }
+        copies_commit();
+    };
+    float acc[4][8][4];
 #pragma unroll
-    for (int mi = 0; mi < 2; ++mi)
+    for (int mi = 0; mi < 4; ++mi)
 #pragma unroll
-        for (int ni = 0; ni < 4; ++ni)
+        for (int ni = 0; ni < 8; ++ni)
 #pragma unroll
             for (int r = 0; r < 4; ++r) acc[mi][ni][r] = 0.f;
-    for (int k0 = k_lo; k0 < k_hi; k0 += 16) {
-        for (int l = threadIdx.x; l < 1024; l += 128) {
-            int i = TA ? l % 64 : l / 16, k = TA ? l / 64 : l % 16;
-            int gi = row0 + i, gk = k0 + k;
-            As[i][k] = (gi < M && gk < k_hi) ? (TA ? A[(long long)gk * lda + gi] : A[(long long)gi * lda + gk]) : 0.f;
-        }
-        for (int l = threadIdx.x; l < 1024; l += 128) {
-            int j = TB ? l / 16 : l % 64, k = TB ? l % 16 : l / 64;
-            int gj = col0 + j, gk = k0 + k;
-            Bs[k][j] = (gj < N && gk < k_hi) ? (TB ? B[(long long)gj * ldb + gk] : B[(long long)gk * ldb + gj]) : 0.f;
-        }
-        __syncthreads();
 #pragma unroll
-        for (int kk = 0; kk < 16; kk += 8) {
-            unsigned int a[2][4], b[4][2];
+    for (int step = 0; step < TF32_STAGES - 1; ++step) issue(step);
+    for (int step = 0; step < steps; ++step) {
+        copies_wait<TF32_STAGES - 2>();   // this thread's copies of `step` have landed
+        __syncthreads();                  // everyone's have, and everyone is done with step - 1
+        issue(step + TF32_STAGES - 1);    // into step - 1's stage
+        const float* As = stages[step % TF32_STAGES][0];
+        const float* Bs = stages[step % TF32_STAGES][1];
 #pragma unroll
-            for (int mi = 0; mi < 2; ++mi) {   // A fragment: rows g, g + 8; columns t, t + 4
-                int r = wm + 16 * mi + g;
-                a[mi][0] = to_tf32(As[r][kk + t]);
-                a[mi][1] = to_tf32(As[r + 8][kk + t]);
-                a[mi][2] = to_tf32(As[r][kk + t + 4]);
-                a[mi][3] = to_tf32(As[r + 8][kk + t + 4]);
+        for (int kk = 0; kk < TF32_K; kk += 8) {
+            unsigned int a[4][4], b[8][2];
+#pragma unroll
+            for (int mi = 0; mi < 4; ++mi) {   // A fragment: rows g, g + 8; columns t, t + 4
+                const int r = wm + 16 * mi + g;
+                a[mi][0] = to_tf32(As[swizzled<TA>(r, kk + t)]);
+                a[mi][1] = to_tf32(As[swizzled<TA>(r + 8, kk + t)]);
+                a[mi][2] = to_tf32(As[swizzled<TA>(r, kk + t + 4)]);
+                a[mi][3] = to_tf32(As[swizzled<TA>(r + 8, kk + t + 4)]);
             }
 #pragma unroll
-            for (int ni = 0; ni < 4; ++ni) {   // B fragment: rows t, t + 4; column g
-                int c = wn + 8 * ni + g;
-                b[ni][0] = to_tf32(Bs[kk + t][c]);
-                b[ni][1] = to_tf32(Bs[kk + t + 4][c]);
+            for (int ni = 0; ni < 8; ++ni) {   // B fragment: rows t, t + 4; column g
+                const int c = wn + 8 * ni + g;
+                b[ni][0] = to_tf32(Bs[swizzled<!TB>(c, kk + t)]);
+                b[ni][1] = to_tf32(Bs[swizzled<!TB>(c, kk + t + 4)]);
             }
 #pragma unroll
-            for (int mi = 0; mi < 2; ++mi)
+            for (int mi = 0; mi < 4; ++mi)
 #pragma unroll
-                for (int ni = 0; ni < 4; ++ni) mma_tf32(acc[mi][ni], a[mi], b[ni]);
+                for (int ni = 0; ni < 8; ++ni) mma_tf32(acc[mi][ni], a[mi], b[ni]);
         }
-        __syncthreads();
     }
+    copies_wait<0>();   // no copy outlives the block (the empty groups past the end)
 #pragma unroll
-    for (int mi = 0; mi < 2; ++mi)   // C fragment: rows g, g + 8; columns 2t, 2t + 1
+    for (int mi = 0; mi < 4; ++mi)   // C fragment: rows g, g + 8; columns 2t, 2t + 1
 #pragma unroll
-        for (int ni = 0; ni < 4; ++ni)
+        for (int ni = 0; ni < 8; ++ni)
 #pragma unroll
             for (int r = 0; r < 4; ++r) {
-                int i = row0 + wm + 16 * mi + g + 8 * (r / 2), j = col0 + wn + 8 * ni + 2 * t + r % 2;
+                const int i = row0 + wm + 16 * mi + g + 8 * (r / 2), j = col0 + wn + 8 * ni + 2 * t + r % 2;
                 if (i < M && j < N) gemm_store(C, acc[mi][ni][r], i, j, M, N, bias, has_bias, act, slope);
             }
 #endif

@@ -16,7 +16,7 @@ import numpy as np
 from ..activations import CODES
 from .module import CTYPES, GEMM_TILES as TILES, GEMM_VARIANTS, THREADS, blocks, contiguous, gemm_name, kernel, _module
 
-TF32_TILE, TF32_THREADS = (64, 64), 128
+TF32_TILE, TF32_THREADS = (128, 128), 128   # gemm.cu: four warps of 64 x 64
 K_STEP = 16          # a slice's K is a multiple of both kernels' step (8 and 16)
 WARPS_PER_SM = 16    # what split K aims for: about 4 blocks of 4 warps on each multiprocessor
 

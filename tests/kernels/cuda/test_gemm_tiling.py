@@ -212,84 +212,167 @@ def test_the_bank_count_sees_a_conflict():
     assert conflicts([0] * 32, 4) == 0 and conflicts(list(range(32)), 1) == 0
 
 
-def tf32_tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb):
-    """What a block of gemm_tf32_bias_act loads for one step of 16: flat thread slots
-    l < 1024 laid out by orientation, as ((row, k, value) of A's tile, (column, k, value) of
-    B's), the out-of-range ones (zeros in shared memory) left out."""
-    l = np.arange(1024)
-    i, ka = (l % 64, l // 64) if ta else (l // 16, l % 16)
-    gi, gk = row0 + i, k0 + ka
-    ok_a = (gi < M) & (gk < k_hi)
-    va = a[((gk * lda + gi) if ta else (gi * lda + gk))[ok_a]]
-    j, kb = (l // 16, l % 16) if tb else (l % 64, l // 64)
-    gj, gk = col0 + j, k0 + kb
-    ok_b = (gj < N) & (gk < k_hi)
-    vb = b[((gj * ldb + gk) if tb else (gk * ldb + gj))[ok_b]]
-    return (i[ok_a], ka[ok_a], va), (j[ok_b], kb[ok_b], vb)
+TF32_TILE, TF32_K, STAGES = 128, 16, 3
+
+
+def swizzled(x, k, along_x):
+    """gemm.cu's swizzled: the word of element (x, k) in a stage's 128 x 16 operand tile."""
+    if along_x:
+        return k * TF32_TILE + (((x >> 2) ^ ((k & 3) << 1)) << 2) + (x & 3)
+    return x * TF32_K + (((k >> 2) ^ ((x >> 1) & 3)) << 2) + (k & 3)
+
+
+def stage_copies(P, ld, x0, x_end, k0, k_hi, aligned, along_x):
+    """tf32_stage_copies: the (words, values) a step's copies write into a stage, zeros where
+    cp.async zero-fills; each element read lies inside the operand, each 16-byte copy's
+    source is aligned, and the 2048 words are written once each."""
+    l = np.arange(512)
+    x, k = (l % 32 * 4, l // 32) if along_x else (l // 4, l % 4 * 4)
+    gx, gk = x0 + x, k0 + k
+    valid = (np.where(gk < k_hi, np.clip(x_end - gx, 0, 4), 0) if along_x
+             else np.where(gx < x_end, np.clip(k_hi - gk, 0, 4), 0))
+    start = np.where(valid > 0, gk * ld + gx if along_x else gx * ld + gk, 0)
+    if aligned:
+        assert (start % 4 == 0).all()
+    words, values = [], []
+    for e in range(4):
+        xe, ke = (x + e, k) if along_x else (x, k + e)
+        ok = e < valid
+        assert (x0 + xe[ok] < x_end).all() and (k0 + ke[ok] < k_hi).all()
+        words.append(swizzled(xe, ke, along_x))
+        values.append(np.where(ok, P[np.where(ok, start + e, 0)], 0.0))
+    words = np.concatenate(words)
+    assert np.array_equal(np.sort(words), np.arange(TF32_TILE * TF32_K))
+    return words, np.concatenate(values)
 
 
 def mma_m16n8k8(a, b):
-    """mma.sync.m16n8k8.row.col for one warp as the PTX ISA lays out its fragments: a[lane, r]
-    holds A[g + 8 (r % 2), t + 4 (r // 2)], b[lane, r] holds B[t + 4 r, g], and the result's
-    d[lane, r] is D[g + 8 (r // 2), 2 t + r % 2], with g = lane // 4, t = lane % 4."""
+    """mma.sync.m16n8k8.row.col for one warp as the PTX ISA lays out its fragments: a[..., lane, r]
+    holds A[g + 8 (r % 2), t + 4 (r // 2)], b[..., lane, r] holds B[t + 4 r, g], and the result's
+    d[..., lane, r] is D[g + 8 (r // 2), 2 t + r % 2], with g = lane // 4, t = lane % 4; any
+    leading axes are separate mma tiles."""
     lane = np.arange(32)
     g, t = lane // 4, lane % 4
-    A, B = np.zeros((16, 8)), np.zeros((8, 8))
+    A, B = np.zeros(a.shape[:-2] + (16, 8)), np.zeros(b.shape[:-2] + (8, 8))
     for r in range(4):
-        A[g + 8 * (r % 2), t + 4 * (r // 2)] = a[:, r]
+        A[..., g + 8 * (r % 2), t + 4 * (r // 2)] = a[..., r]
     for r in range(2):
-        B[t + 4 * r, g] = b[:, r]
+        B[..., t + 4 * r, g] = b[..., r]
     D = A.astype(np.float64) @ B
-    return np.stack([D[g + 8 * (r // 2), 2 * t + r % 2] for r in range(4)], 1)
+    return np.stack([D[..., g + 8 * (r // 2), 2 * t + r % 2] for r in range(4)], -1)
 
 
-def replay_tf32(A, B, M, N, K, ta, tb, chunk=None):
+def warp_fragments(As, Bs, warp, kk, ta, tb):
+    """The A fragments (4, 32, 4) and B fragments (8, 32, 2) a warp reads for the k8 step at
+    kk, as words of the stage's A and B tiles."""
+    lane = np.arange(32)
+    g, t = lane // 4, lane % 4
+    wm, wn = (warp // 2) * 64, (warp % 2) * 64
+    a = np.stack([np.stack([swizzled(wm + 16 * mi + g + 8 * (r % 2), kk + t + 4 * (r // 2), ta) for r in range(4)], -1)
+                  for mi in range(4)])
+    b = np.stack([np.stack([swizzled(wn + 8 * ni + g, kk + t + 4 * r, not tb) for r in range(2)], -1)
+                  for ni in range(8)])
+    return a, b
+
+
+def replay_tf32(A, B, M, N, K, ta, tb, chunk=None, aligned=True, land="late"):
+    """gemm_tf32_bias_act as the kernel runs it. A step's copies land at the wait that
+    covers them (``land="late"``) or as soon as they are issued ("early"): a correct
+    pipeline gives the same sum either way."""
     lda, ldb = A.shape[1], B.shape[1]
     a, b = A.reshape(-1), B.reshape(-1)
-    ranges = slices(K, chunk)
-    P = np.full((len(ranges), M, N), np.nan)
+    P = np.full((len(slices(K, chunk)), M, N), np.nan)
     lane = np.arange(32)
     g, t = lane // 4, lane % 4
-    for row0, col0 in tiles(M, N):
-        for bz, (k_lo, k_hi) in enumerate(ranges):
-            acc = np.zeros((4, 2, 4, 32, 4))   # warp, mi, ni, lane, r
-            for k0 in range(k_lo, k_hi, 16):
-                As, Bs = np.zeros((64, 20)), np.zeros((16, 72))
-                (i, ka, va), (j, kb, vb) = tf32_tile_loads(a, b, row0, col0, k0, k_hi, M, N, lda, ldb, ta, tb)
-                As[i, ka], Bs[kb, j] = va, vb
-                As, Bs = tf32(As), tf32(Bs)
+    for row0, col0 in tiles(M, N, TF32_TILE, TF32_TILE):
+        for bz, (k_lo, k_hi) in enumerate(slices(K, chunk)):
+            steps = -(-max(k_hi - k_lo, 0) // TF32_K)
+            stages = np.full((STAGES, 2, TF32_TILE * TF32_K), np.nan)
+            pending, reading = [], None
+
+            def issue(step):
+                group = []
+                if step < steps:
+                    s, k0 = step % STAGES, k_lo + step * TF32_K
+                    assert s != reading   # never into the stage being multiplied
+                    group = [(s, 0, *stage_copies(a, lda, row0, M, k0, k_hi, aligned, ta)),
+                             (s, 1, *stage_copies(b, ldb, col0, N, k0, k_hi, aligned, not tb))]
+                pending.append(group)
+                if land == "early":
+                    wait(0)
+
+            def wait(newest):
+                while len(pending) > newest:
+                    for s, o, words, values in pending.pop(0):
+                        stages[s, o, words] = values
+
+            acc = np.zeros((4, 4, 8, 32, 4))   # warp, mi, ni, lane, r
+            for step in range(STAGES - 1):
+                issue(step)
+            for step in range(steps):
+                wait(STAGES - 2)
+                reading = None
+                issue(step + STAGES - 1)
+                reading = step % STAGES
+                As, Bs = tf32(stages[reading, 0]), tf32(stages[reading, 1])
                 for warp in range(4):
-                    wm, wn = (warp // 2) * 32, (warp % 2) * 32
                     for kk in (0, 8):
-                        for mi in range(2):
-                            r = wm + 16 * mi + g
-                            fa = np.stack([As[r, kk + t], As[r + 8, kk + t], As[r, kk + t + 4],
-                                           As[r + 8, kk + t + 4]], 1)
-                            for ni in range(4):
-                                c = wn + 8 * ni + g
-                                fb = np.stack([Bs[kk + t, c], Bs[kk + t + 4, c]], 1)
-                                acc[warp, mi, ni] += mma_m16n8k8(fa, fb)
+                        fa, fb = warp_fragments(As, Bs, warp, kk, ta, tb)
+                        acc[warp] += mma_m16n8k8(As[fa][:, None], Bs[fb][None, :])
+            wait(0)
             for warp in range(4):
-                wm, wn = (warp // 2) * 32, (warp % 2) * 32
-                for mi in range(2):
-                    for ni in range(4):
+                wm, wn = (warp // 2) * 64, (warp % 2) * 64
+                for mi in range(4):
+                    for ni in range(8):
                         for r in range(4):
                             i = row0 + wm + 16 * mi + g + 8 * (r // 2)
                             j = col0 + wn + 8 * ni + 2 * t + r % 2
                             ok = (i < M) & (j < N)
+                            assert np.isnan(P[bz, i[ok], j[ok]]).all()
                             P[bz, i[ok], j[ok]] = acc[warp, mi, ni, ok, r]
     return split_k_sum(P)
 
 
-@pytest.mark.parametrize("m, k, n, chunk", CASES)
+@pytest.mark.parametrize("m, k, n, chunk", CASES + [(160, 40, 136, None), (130, 70, 129, 32)])
 @pytest.mark.parametrize("ta, tb", [(False, False), (False, True), (True, False)])
 def test_the_tf32_fragments_cover_every_output_once_with_the_right_sum(m, k, n, chunk, ta, tb):
-    """Exact in float64 arithmetic: the product of the TF32-rounded inputs."""
+    """Exact in float64 arithmetic: the product of the TF32-rounded inputs; with the copies
+    landing late or early, 16 or 4 bytes at a time."""
     rng = np.random.default_rng(1)
     A = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
     B = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
     want = tf32(A.T if ta else A).astype(np.float64) @ tf32(B.T if tb else B)
-    np.testing.assert_allclose(replay_tf32(A, B, m, n, k, ta, tb, chunk), want, rtol=1e-12, atol=1e-12)
+    aligned = A.shape[1] % 4 == 0 and B.shape[1] % 4 == 0
+    for land, copies in [("late", aligned), ("early", aligned), ("late", False)]:
+        got = replay_tf32(A, B, m, n, k, ta, tb, chunk, copies, land)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("ta, tb", [(False, False), (False, True), (True, False)])
+def test_the_tf32_fragment_loads_and_copies_hit_distinct_banks(ta, tb):
+    """Each fragment load of a warp (32 words, one a lane) touches 32 banks, and each
+    quarter-warp's 16-byte copies fill 8 distinct bank groups: the swizzle does the work of
+    padding."""
+    for warp in range(4):
+        for kk in (0, 8):
+            fa, fb = warp_fragments(None, None, warp, kk, ta, tb)
+            for words in [*fa.transpose(0, 2, 1).reshape(-1, 32), *fb.transpose(0, 2, 1).reshape(-1, 32)]:
+                assert conflicts(list(words), 1) == 0
+    for along_x in (True, False):
+        l = np.arange(512)
+        x, k = (l % 32 * 4, l // 32) if along_x else (l // 4, l % 4 * 4)
+        for q in range(4):
+            for warp in range(4):
+                run = slice(q * 128 + 32 * warp, q * 128 + 32 * warp + 32)
+                assert conflicts(list(swizzled(x[run], k[run], along_x)), 4) == 0
+
+
+def test_without_the_swizzle_the_fragment_loads_conflict():
+    """The bank count on the unswizzled layouts: 4-way on every fragment load."""
+    lane = np.arange(32)
+    g, t = lane // 4, lane % 4
+    assert conflicts(list(g * TF32_K + t), 1) == 3            # [x][k], rows of 16
+    assert conflicts(list(t * TF32_TILE + g), 1) == 3         # [k][x], rows of 128
 
 
 def test_tf32_rounding_and_its_error_bound():

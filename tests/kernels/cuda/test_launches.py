@@ -72,12 +72,13 @@ def test_gemm_launches(fake, m, n, k, trans_a, trans_b):
     for tf32 in (False, True):
         out = gemm(a, b, trans_a, trans_b, bias=_rand(n), activation="relu", tf32=tf32)
         assert out.shape == (m, n)
-    if m and n:   # every tile on grid.x: 78,125 row tiles (5M rows) or 65,625 column tiles (a convolution's
-        # N oh ow columns, 4.2M: over grid.y's 65,535) launch
+    if m and n:   # every tile on grid.x: 5M rows, or a convolution's N oh ow columns (4.2M: 65,625 tiles of 64,
+        # over grid.y's 65,535), launch
         fp32, tf32 = fake.launches[0], fake.launches[-2 if fake.launches[-1].name == "gemm_split_k_sum" else -1]
         bm, bn = (int(v) for v in fp32_tile(fp32))
         assert fp32.grid[:2] == (-(-m // bm) * -(-n // bn), 1) and fp32.block == (bm * bn // 64,)
-        assert tf32.name == "gemm_tf32_bias_act" and tf32.grid[:2] == (-(-m // 64) * -(-n // 64), 1)
+        assert tf32.name == "gemm_tf32_bias_act" and tf32.grid[:2] == (-(-m // 128) * -(-n // 128), 1)
+        assert tf32.block == (128,)
 
 
 def fp32_tile(launch):
