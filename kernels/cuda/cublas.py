@@ -15,6 +15,7 @@ import cupy as cp
 import numpy as np
 
 OP_N, OP_T = 0, 1
+DEFAULT_MATH, TF32_MATH = 0, 3   # cublasMath_t: CUBLAS_DEFAULT_MATH, CUBLAS_TF32_TENSOR_OP_MATH
 WORKSPACE_BYTES = 32 << 20   # cuBLAS's advice for Hopper; enough for earlier GPUs
 _workspaces = {}             # handle -> its workspace, alive as long as the process
 
@@ -54,9 +55,10 @@ def _prepare(library, handle, stream):
         _workspaces[handle] = space
 
 
-def gemm(a, b, trans_a=False, trans_b=False):
+def gemm(a, b, trans_a=False, trans_b=False, tf32=False):
     """op(a) @ op(b) for 2-D C-contiguous float32 or float64 CuPy arrays, on the current
-    stream, capturable."""
+    stream, capturable. ``tf32``: float32 products on tensor cores (CUBLAS_TF32_TENSOR_OP_MATH,
+    set for this call and then restored on CuPy's shared handle)."""
     dtype = np.result_type(a.dtype, b.dtype)
     a, b = cp.ascontiguousarray(a, dtype=dtype), cp.ascontiguousarray(b, dtype=dtype)
     m, k = a.shape[::-1] if trans_a else a.shape
@@ -75,7 +77,12 @@ def gemm(a, b, trans_a=False, trans_b=False):
     scalar = ctypes.c_float if dtype == np.float32 else ctypes.c_double
     call = library.cublasSgemm_v2 if dtype == np.float32 else library.cublasDgemm_v2
     one, zero = scalar(1.0), scalar(0.0)
-    _check(call(ctypes.c_void_p(handle), OP_T if trans_b else OP_N, OP_T if trans_a else OP_N, n, m, k,
-                ctypes.byref(one), ctypes.c_void_p(_ptr(b)), b.shape[1], ctypes.c_void_p(_ptr(a)), a.shape[1],
-                ctypes.byref(zero), ctypes.c_void_p(_ptr(out)), n), "gemm")
+    mode = TF32_MATH if tf32 and dtype == np.float32 else DEFAULT_MATH
+    _check(library.cublasSetMathMode(ctypes.c_void_p(handle), mode), "SetMathMode")
+    try:
+        _check(call(ctypes.c_void_p(handle), OP_T if trans_b else OP_N, OP_T if trans_a else OP_N, n, m, k,
+                    ctypes.byref(one), ctypes.c_void_p(_ptr(b)), b.shape[1], ctypes.c_void_p(_ptr(a)), a.shape[1],
+                    ctypes.byref(zero), ctypes.c_void_p(_ptr(out)), n), "gemm")
+    finally:
+        _check(library.cublasSetMathMode(ctypes.c_void_p(handle), DEFAULT_MATH), "SetMathMode")
     return out

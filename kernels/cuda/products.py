@@ -3,9 +3,10 @@ convolutions ask here):
 
 - eagerly, cuBLAS through CuPy;
 - with TF32 asked for (``set_tf32``), our GEMM on tensor cores (gemm.py);
-- inside a CUDA-graph capture, where CuPy refuses cuBLAS: our GEMM, or, with
-  ``set_graph_gemm("cublas")``, cuBLAS through ctypes (cublas.py) for every product of
-  CUBLAS_FLOPS or more (smaller ones stay ours: a launch of either costs about the same).
+- inside a CUDA-graph capture, where CuPy refuses cuBLAS: our GEMM;
+- with ``set_graph_gemm("cublas")``, in a capture or with TF32, cuBLAS through ctypes
+  (cublas.py, TF32 math where asked) for every product of CUBLAS_FLOPS or more (smaller
+  ones stay ours: a launch of either costs about the same).
 """
 import cupy as cp
 
@@ -18,11 +19,10 @@ CUBLAS_FLOPS = 5e8
 
 def route(m, n, k):
     """"cupy", "own" or "cublas" for an (m x k) @ (k x n) product made now."""
-    if tf32():
-        return "own"
-    if not cp.cuda.get_current_stream().is_capturing():
+    cublas_here = graph_gemm() == "cublas" and 2 * m * n * k >= CUBLAS_FLOPS
+    if not tf32() and not cp.cuda.get_current_stream().is_capturing():
         return "cupy"
-    return "cublas" if graph_gemm() == "cublas" and 2 * m * n * k >= CUBLAS_FLOPS else "own"
+    return "cublas" if cublas_here else "own"
 
 
 def product(a, b, trans_a=False, trans_b=False):
@@ -33,5 +33,5 @@ def product(a, b, trans_a=False, trans_b=False):
     if how == "own":
         return gemm(a, b, trans_a, trans_b, tf32=tf32())
     if how == "cublas":
-        return cublas.gemm(a, b, trans_a, trans_b)
+        return cublas.gemm(a, b, trans_a, trans_b, tf32=tf32())
     return (a.T if trans_a else a) @ (b.T if trans_b else b)

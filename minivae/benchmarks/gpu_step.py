@@ -7,7 +7,7 @@ fp32 matmul precision on this GPU, and "highest").
   every product inside the graph, and with cuBLAS (through ctypes) for the large ones;
 - iwae: the IWAE paper's model (bench/iwae_step.py) at each --iwae-batch and --k;
 - gemm: our GEMM (what every product inside a recorded step uses) against cuBLAS on the
-  VAE step's products at each --batch;
+  VAE step's five big products at each --batch, fp32 and TF32 each against cuBLAS's own;
 - l5000: L_5000 of --l5000 binarized-MNIST-sized images through IWAE.log_weights in chunks;
 - kernel launches per step (torch.profiler's CUPTI trace sees CuPy's kernels too).
 
@@ -212,29 +212,40 @@ def iwae_row(batch, k, sync, repeats, steps, profile=False):
             **compare(impls, sync, repeats, steps, f"IWAE batch {batch} k={k}", check, profile)}
 
 
+def vae_products(batch):
+    """The VAE step's five big products (784-400-20: layers 1 and 4) as (A shape, B shape,
+    trans_a, trans_b): both forwards, both weight gradients, layer 4's data gradient."""
+    return {"x W1": ((batch, 784), (784, 400), False, False),
+            "h W4": ((batch, 400), (400, 784), False, False),
+            "x^T g1 (dW1)": ((batch, 784), (batch, 400), True, False),
+            "h^T g4 (dW4)": ((batch, 400), (batch, 784), True, False),
+            "g4 W4^T (dh)": ((batch, 784), (400, 784), False, True)}
+
+
 def gemm_row(batch, sync, repeats, steps):
-    """Our GEMM (gemm.cu, split K where tiles are few) against cuBLAS on the VAE step's
-    products: layer 1 (784 -> 400) forward, its weight gradient x^T gz, and layer 4's
-    (400 -> 784) data gradient gz W^T."""
+    """Our GEMM (gemm.cu, split K where tiles are few) against cuBLAS on the VAE step's five
+    big products, fp32 against cuBLAS's fp32 and TF32 against cuBLAS's TF32 math (through
+    ctypes, kernels/cuda/cublas.py)."""
     import cupy as cp
+    from minivae.kernels.cuda import cublas
     from minivae.kernels.cuda.gemm import gemm
     rng = np.random.default_rng(0)
-    x, gz1 = (cp.asarray(rng.standard_normal(s, dtype=np.float32)) for s in ((batch, 784), (batch, 400)))
-    w1, w4, gz4 = (cp.asarray(rng.standard_normal(s, dtype=np.float32)) for s in ((784, 400), (400, 784),
-                                                                                  (batch, 784)))
-    products = {"x W1": ((x, w1), {}), "x^T gz (dW1)": ((x, gz1), {"trans_a": True}),
-                "gz W4^T (dx)": ((gz4, w4), {"trans_b": True})}
     out = {}
-    for what, ((a, b), kw) in products.items():
-        ours = lambda: gemm(a, b, **kw)
-        theirs = lambda: (a.T if kw.get("trans_a") else a) @ (b.T if kw.get("trans_b") else b)
-        err = float(cp.abs(ours() - theirs()).max() / cp.abs(theirs()).max())
-        ms = device_ms({"own_gemm": ours, "cublas": theirs}, repeats, steps)
-        out[what] = {"median_ms": ms, "own_over_cublas": ms["own_gemm"] / ms["cublas"], "max_rel_diff": err}
-    print(f"GEMM batch {batch}: " + "  ".join(f"{k} {v['own_over_cublas']:.2f}x cuBLAS" for k, v in out.items()),
-          flush=True)
-    return {"what": "own GEMM vs cuBLAS", "batch": batch, "timing": "CUDA events around back-to-back launches",
-            "products": out}
+    for what, (a_shape, b_shape, ta, tb) in vae_products(batch).items():
+        a, b = (cp.asarray(rng.standard_normal(s, dtype=np.float32)) for s in (a_shape, b_shape))
+        exact = (a.T if ta else a) @ (b.T if tb else b)
+        scale = float(cp.abs(exact).max())
+        for precision, tf32 in (("fp32", False), ("tf32", True)):
+            ours = lambda: gemm(a, b, ta, tb, tf32=tf32)
+            theirs = lambda: cublas.gemm(a, b, ta, tb, tf32=tf32)
+            diff = {name: float(cp.abs(call() - exact).max()) / scale for name, call in (("own", ours),
+                                                                                        ("cublas", theirs))}
+            ms = device_ms({"own_gemm": ours, "cublas": theirs}, repeats, steps)
+            out[f"{what} {precision}"] = {"median_ms": ms, "own_over_cublas": ms["own_gemm"] / ms["cublas"],
+                                          "max_rel_diff": diff}
+    print(f"GEMM batch {batch}: " + "  ".join(f"{k} {v['own_over_cublas']:.2f}x" for k, v in out.items()), flush=True)
+    return {"what": "own GEMM vs cuBLAS (same precision)", "batch": batch,
+            "timing": "CUDA events around back-to-back launches", "products": out}
 
 
 def l5000_row(n, sync):

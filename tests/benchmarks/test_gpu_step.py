@@ -75,6 +75,32 @@ def test_gemm_rows_are_timed_by_events_around_back_to_back_launches(monkeypatch)
         forget_kernels()
 
 
+def test_the_gemm_row_times_five_products_in_both_precisions_against_cublas_in_the_same(monkeypatch):
+    """On the fake CuPy (our kernels launch, checked, and return zeros; cuBLAS is a NumPy
+    stand-in that records the precision asked): every product of the step, in fp32 and
+    TF32, against cuBLAS asked for the same."""
+    install(monkeypatch)
+    try:
+        from minivae.kernels.cuda import cublas
+        asked = []
+
+        def stand_in(a, b, trans_a=False, trans_b=False, tf32=False):
+            asked.append(tf32)
+            return (a.T if trans_a else a) @ (b.T if trans_b else b)
+        monkeypatch.setattr(cublas, "gemm", stand_in)
+        row = gpu_step.gemm_row(64, lambda: None, repeats=1, steps=1)
+        shapes = gpu_step.vae_products(64)
+        assert set(row["products"]) == {f"{what} {p}" for what in shapes for p in ("fp32", "tf32")}
+        assert len({(a, b, ta, tb) for a, b, ta, tb in shapes.values()}) == 5
+        assert asked.count(True) == asked.count(False) > 0
+        for product in row["products"].values():
+            assert set(product["median_ms"]) == {"own_gemm", "cublas"}
+            assert product["max_rel_diff"]["cublas"] == 0.0   # the stand-in is exact; ours returned zeros
+            assert product["max_rel_diff"]["own"] == 1.0
+    finally:
+        forget_kernels()
+
+
 def test_the_pytorch_graph_keeps_its_step_alive(monkeypatch):
     """The captured graph reads the step's inputs, parameters and Adam state in place: the
     replay must hold the step, or they are freed while the graph still reads them."""

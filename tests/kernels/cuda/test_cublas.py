@@ -19,7 +19,7 @@ class FakeCublas:
     """cublasSgemm_v2 and cublasDgemm_v2 as BLAS defines them, on arrays named by fake pointers."""
 
     def __init__(self, arrays):
-        self.arrays, self.calls, self.workspaces = arrays, [], 0
+        self.arrays, self.calls, self.workspaces, self.math = arrays, [], 0, 0
 
     def cublasSetStream_v2(self, handle, stream):
         return 0
@@ -28,8 +28,12 @@ class FakeCublas:
         self.workspaces += 1
         return 0
 
+    def cublasSetMathMode(self, handle, mode):
+        self.math = mode
+        return 0
+
     def _gemm(self, handle, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
-        self.calls.append((transa, transb, m, n, k, lda, ldb, ldc))
+        self.calls.append((transa, transb, m, n, k, lda, ldb, ldc, self.math))
         A, B, C = (self.arrays[p.value].reshape(-1) for p in (a, b, c))
         op_a = _column_major(A, k, m, lda).T if transa else _column_major(A, m, k, lda)
         op_b = _column_major(B, n, k, ldb).T if transb else _column_major(B, k, n, ldb)
@@ -75,6 +79,15 @@ def test_cublas_gets_the_transposed_product_and_writes_c_in_place(fake, trans_a,
     assert fake.library.workspaces == 1              # set once per handle
 
 
+@pytest.mark.parametrize("dtype, tf32, mode", [(np.float32, True, 3), (np.float32, False, 0), (np.float64, True, 0)])
+def test_tf32_math_is_set_for_the_call_alone(fake, dtype, tf32, mode):
+    """CUBLAS_TF32_TENSOR_OP_MATH (3) for a float32 product asked in TF32, never for float64;
+    the shared handle is left at the default math (0) after."""
+    a, b = np.ones((3, 4), dtype), np.ones((4, 2), dtype)
+    fake.cublas.gemm(a, b, tf32=tf32)
+    assert fake.library.calls[-1][-1] == mode and fake.library.math == 0
+
+
 def test_empty_products_call_nothing_and_refuse_mismatched_shapes(fake):
     assert fake.cublas.gemm(np.ones((0, 3)), np.ones((3, 2))).shape == (0, 2)
     np.testing.assert_array_equal(fake.cublas.gemm(np.ones((2, 0)), np.ones((0, 3))), np.zeros((2, 3)))
@@ -93,7 +106,11 @@ def test_which_library_makes_a_product(fake):
         mv.set_graph_gemm("cublas")
         assert route(big, big, big) == "cublas" and route(8, 8, 8) == "own"
         mv.set_tf32(True)
-        assert route(big, big, big) == "own"            # TF32 is ours alone
+        assert route(big, big, big) == "cublas" and route(8, 8, 8) == "own"   # cuBLAS's TF32 for the big ones
+        mv.set_graph_gemm("own")
+        assert route(big, big, big) == "own"            # by default TF32 is ours
+        fake.cp.capturing = False
+        assert route(big, big, big) == "own"            # eagerly too: CuPy's matmul would not round to TF32
     finally:
         mv.set_tf32(False)
         mv.set_graph_gemm("own")
