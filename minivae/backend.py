@@ -57,6 +57,36 @@ def owns_data(array):
     return array.base is None and getattr(array.flags, "writeable", True)
 
 
+def address(array):
+    """The device or host address of an array's first element."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray) and hasattr(array.data, "ptr"):
+        return array.data.ptr
+    return array.__array_interface__["data"][0]
+
+
+def joined(parts, axis):
+    """The parts as one C-contiguous array, without a copy, where they already lie side by
+    side in order along ``axis`` in one allocation (views of one array, as the fused
+    reparameterization writes its two gradients); else None."""
+    first = parts[0]
+    axis = axis % first.ndim
+    if any(p.base is None or p.base is not first.base or p.dtype != first.dtype or p.strides != first.strides
+           or p.shape[:axis] + p.shape[axis + 1:] != first.shape[:axis] + first.shape[axis + 1:] for p in parts):
+        return None
+    offset = address(first)
+    for p in parts:
+        if address(p) != offset:
+            return None
+        offset += p.shape[axis] * p.strides[axis]
+    shape = first.shape[:axis] + (sum(p.shape[axis] for p in parts),) + first.shape[axis + 1:]
+    contiguous = tuple(int(np.prod(shape[i + 1:])) * first.itemsize for i in range(len(shape)))
+    if first.strides != contiguous:
+        return None
+    if _cupy is not None and isinstance(first, _cupy.ndarray):
+        return _cupy.lib.stride_tricks.as_strided(first, shape, first.strides)
+    return np.lib.stride_tricks.as_strided(first, shape, first.strides, subok=True)
+
+
 def to_device(array, device):
     """The same values on ``device``; no copy when they are already there."""
     if device_of(array) == device:

@@ -13,7 +13,13 @@ What it checks, per launch (the rules a GPU would enforce, or silently get wrong
   host (``asnumpy``).
 The kernels do not run: outputs hold zeros. Streams log what they are asked
 (``log``); a capture runs its Python, a graph's launch runs nothing. The tests that run them are
-the ones marked cuda."""
+the ones marked cuda.
+
+With ``arrays=True`` its arrays are ``DeviceArray``s (NumPy underneath, ``cupy.ndarray`` to
+whoever asks), so that minivae itself can run on it (``backend._cupy``), and every kernel
+CuPy would launch for them is counted in ``nodes`` beside our own: an elementwise op or a
+reduction, a copy or a gather, a fill (``zeros``, ``a[...] = 0``), a cuBLAS product. What a
+capture recorded is ``captured``."""
 import os
 import re
 import sys
@@ -30,8 +36,8 @@ GRID_LIMITS = (2 ** 31 - 1, 65535, 65535)
 
 def signatures(folder=SOURCES):
     """{kernel name: (template parameter names, [(C type, is pointer)], its
-    __launch_bounds__ expression or None)} for every __global__ definition in the folder's
-    .cu files."""
+    __launch_bounds__ expression or None, parameter names)} for every __global__ definition
+    in the folder's .cu files."""
     code = ""
     for name in sorted(n for n in os.listdir(folder) if n.endswith(".cu")):
         with open(os.path.join(folder, name)) as f:
@@ -41,13 +47,14 @@ def signatures(folder=SOURCES):
                r'(?:__launch_bounds__\(([^)]*)\)\s*)?(\w+)\s*\(([^)]*)\)\s*\{')
     for tparams, bound, name, params in re.findall(pattern, code):
         names = [p.split()[-1] for p in tparams.split(",")] if tparams.strip() else []
-        args = []
+        args, pnames = [], []
         for p in params.split(","):
             words = p.replace("*", " * ").split()
             pointer = "*" in words
             ctype = " ".join(w for w in words[:-1] if w not in ("const", "*"))
             args.append((ctype, pointer))
-        found[name] = (names, args, bound or None)
+            pnames.append(words[-1])
+        found[name] = (names, args, bound or None, pnames)
     return found
 
 
@@ -61,6 +68,68 @@ def _instance(expression, table):
     return name, dict(zip(tnames, values))
 
 
+def _plain(x):
+    return x.view(np.ndarray) if isinstance(x, DeviceArray) else x
+
+
+def _on_device(x):
+    """A result as CuPy gives it: arrays on the device, a reduction to a 0-d array."""
+    if isinstance(x, np.ndarray) and not isinstance(x, DeviceArray):
+        device = x.view(DeviceArray)
+        device._fresh = x.base is None   # memory of its own, as CuPy would report (base None)
+        return device
+    if isinstance(x, np.generic):
+        return np.asarray(x).view(DeviceArray)
+    if isinstance(x, (tuple, list)):
+        return type(x)(_on_device(v) for v in x)
+    return x
+
+
+class DeviceArray(np.ndarray):
+    """An array on the fake GPU. Each operation that would be a CuPy kernel is counted by the
+    fake that made it (``DeviceArray.fake``); views (slices, reshapes, transposes) are free."""
+    fake = None
+
+    @property
+    def base(self):   # the NumPy view that makes a DeviceArray is not a view to CuPy
+        return None if getattr(self, "_fresh", False) else np.ndarray.base.__get__(self)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        DeviceArray.fake._cupy_kernel(ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}")
+        out = kwargs.get("out")
+        if out is not None:
+            kwargs["out"] = tuple(_plain(o) for o in out)
+        result = getattr(ufunc, method)(*(_plain(i) for i in inputs), **kwargs)
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return _on_device(result)
+
+    def __getitem__(self, key):
+        keys = key if isinstance(key, tuple) else (key,)
+        if any(isinstance(k, (np.ndarray, list)) for k in keys):
+            DeviceArray.fake._cupy_kernel("take")   # a gather; a slice is a view
+        return _on_device(super().__getitem__(tuple(_plain(k) for k in keys) if isinstance(key, tuple)
+                                              else _plain(key)))
+
+    def __setitem__(self, key, value):
+        DeviceArray.fake._cupy_kernel("fill" if np.ndim(value) == 0 else "copy")
+        super().__setitem__(key, _plain(value))
+
+    def copy(self, order="C"):
+        DeviceArray.fake._cupy_kernel("copy")
+        return _on_device(self.view(np.ndarray).copy(order))
+
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        if copy or np.dtype(dtype) != self.dtype:
+            DeviceArray.fake._cupy_kernel("astype")
+        return _on_device(self.view(np.ndarray).astype(dtype, order, casting, subok, copy))
+
+
+FILLS = {"zeros", "ones", "full", "zeros_like", "ones_like", "full_like"}
+COPIES = {"concatenate", "stack", "hstack", "vstack", "where", "copy", "tile", "repeat", "take", "clip"}
+FREE = {"empty", "empty_like", "arange"}   # arange is a kernel, but only ever made outside a step
+
+
 class Launch:
     def __init__(self, name, grid, block, args):
         self.name, self.grid, self.block, self.args = name, grid, block, args
@@ -72,10 +141,16 @@ class Launch:
 class FakeCupy(types.ModuleType):
     """``cupy`` for the kernel wrappers: NumPy behind it, launches recorded and checked."""
 
-    def __init__(self, capturing=False, multiprocessors=132, compute_capability="90"):
+    def __init__(self, capturing=False, multiprocessors=132, compute_capability="90", arrays=False):
         super().__init__("cupy")
         self.launches, self.capturing, self.modules = [], capturing, []
-        self.ndarray = np.ndarray
+        self.arrays, self.nodes, self.captured = arrays, [], None
+        self.ndarray = DeviceArray if arrays else np.ndarray
+        if arrays:
+            DeviceArray.fake = self
+            as_strided = lambda x, shape=None, strides=None: np.lib.stride_tricks.as_strided(x, shape, strides,
+                                                                                               subok=True)
+            self.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(as_strided=as_strided))
         table = signatures()
         fake = self
 
@@ -92,7 +167,8 @@ class FakeCupy(types.ModuleType):
                 bound = table[name][2]
                 if bound is not None:   # the block size the kernel was compiled for, at most
                     bound = eval(bound, {}, {k: int(v) for k, v in types_.items() if v.isdigit()})
-                return lambda grid, block, args: fake._launch(name, types_, table[name][1], grid, block, args, bound)
+                return lambda grid, block, args: fake._launch(name, types_, table[name][1], grid, block, args, bound,
+                                                              table[name][3])
 
         class Stream:
             """Logs what it is asked (``fake.log``); a capture runs what is inside it (here,
@@ -113,9 +189,11 @@ class FakeCupy(types.ModuleType):
             def begin_capture(self):
                 fake.capturing = True
                 fake.log.append("begin")
+                fake._captured_from = len(fake.nodes)
 
             def end_capture(self):
                 fake.capturing = False
+                fake.captured = fake.nodes[fake._captured_from:]
                 fake.log.append("end")
                 if fake.capture_error is not None:
                     raise fake.capture_error
@@ -163,20 +241,53 @@ class FakeCupy(types.ModuleType):
         self.random = Random()
 
     def __getattr__(self, name):
-        return getattr(np, name)
+        found = getattr(np, name)
+        if not self.arrays or not callable(found) or isinstance(found, (np.ufunc, type)) or name.startswith("_"):
+            return found   # a ufunc on DeviceArrays counts itself
+
+        def on_device(*args, **kwargs):
+            if name in FILLS or name in COPIES:
+                self._cupy_kernel(name)
+            if name in ("asarray", "ascontiguousarray"):
+                a = args[0] if args else kwargs["a"]
+                dtype = kwargs.get("dtype", args[1] if len(args) > 1 else None)
+                if not isinstance(a, DeviceArray):
+                    self._cupy_kernel("host_to_device")
+                elif (dtype is not None and np.dtype(dtype) != a.dtype) or (
+                        name == "ascontiguousarray" and not a.flags.c_contiguous):
+                    self._cupy_kernel("copy")
+            return _on_device(found(*(_plain(a) for a in args), **{k: _plain(v) for k, v in kwargs.items()}))
+        return on_device
+
+    @staticmethod
+    def _check_rows(name, what, array, ld):
+        """A pointer read as rows of contiguous elements, ``ld`` elements apart: a 2-D array
+        whose last axis is contiguous, or a 1-D one (a row of one element each, or a
+        broadcast value: ld 0), its stride equal to ld."""
+        step = array.strides[0] // array.itemsize if array.ndim else 0
+        rows_ok = array.ndim == 1 or (array.ndim == 2 and (array.shape[1] <= 1 or array.strides[1] == array.itemsize))
+        if not rows_ok or array.ndim > 2 or int(ld) != step or array.strides[0] % array.itemsize:
+            raise AssertionError(f"{name}: {what} of shape {array.shape}, strides {array.strides}, "
+                                 f"with {what}_ld = {int(ld)}")
+
+    def _cupy_kernel(self, name):
+        self.nodes.append(("cupy", name))
 
     def _refused(self, what):
         raise AssertionError(f"cupy.{what} inside a capture")
 
     def empty(self, *args, **kwargs):   # zeros: no garbage for the tests to trip over
-        return np.zeros(*args, **kwargs)
+        return _on_device(np.zeros(*args, **kwargs)) if self.arrays else np.zeros(*args, **kwargs)
 
-    def empty_like(self, *args, **kwargs):
-        return np.zeros_like(*args, **kwargs)
+    def empty_like(self, a, *args, **kwargs):
+        return _on_device(np.zeros_like(_plain(a), *args, **kwargs)) if self.arrays else np.zeros_like(a, *args, **kwargs)
 
     def matmul(self, *args, **kwargs):   # cuBLAS
         if self.capturing:
             self._refused("matmul (cuBLAS)")
+        if self.arrays:
+            self.nodes.append(("cublas", "matmul"))
+            return _on_device(np.matmul(*(_plain(a) for a in args), **kwargs))
         return np.matmul(*args, **kwargs)
 
     def asnumpy(self, a):   # a read back to the host
@@ -184,7 +295,7 @@ class FakeCupy(types.ModuleType):
             self._refused("asnumpy (a device-to-host copy)")
         return np.asarray(a)
 
-    def _launch(self, name, types_, params, grid, block, args, bound=None):
+    def _launch(self, name, types_, params, grid, block, args, bound=None, pnames=None):
         grid, block = tuple(grid), tuple(block)
         for dims, what in ((grid, "grid"), (block, "block")):
             if not dims or any(int(d) < 1 for d in dims):
@@ -203,20 +314,28 @@ class FakeCupy(types.ModuleType):
             if pointer:
                 if not isinstance(arg, np.ndarray):
                     raise AssertionError(f"{name} argument {i}: {type(arg).__name__} for a {ctype}*")
-                if arg.dtype != want or not arg.flags.c_contiguous:
+                strided = pnames is not None and f"{pnames[i]}_ld" in pnames
+                if arg.dtype != want or not (arg.flags.c_contiguous or strided):
                     raise AssertionError(f"{name} argument {i}: a {arg.dtype} array "
                                          f"({'' if arg.flags.c_contiguous else 'not '}C-contiguous) for a {ctype}*")
+                if strided:   # rows at a stride of its own: the kernel's P_ld must say which
+                    self._check_rows(name, pnames[i], arg, args[pnames.index(f"{pnames[i]}_ld")])
             elif type(arg) is not want:
                 raise AssertionError(f"{name} argument {i}: {type(arg).__name__} {arg!r} for a {ctype} "
                                      f"(pass {want.__name__})")
         self.launches.append(Launch(name, grid, block, args))
+        self.nodes.append(("own", name))
 
 
 def install(monkeypatch, **kwargs):
     """A FakeCupy as ``cupy``, with minivae's CUDA kernel modules imported afresh against it
-    (call ``forget_kernels()`` after, so that later imports see the real CuPy)."""
+    (call ``forget_kernels()`` after, so that later imports see the real CuPy). With
+    ``arrays=True`` minivae's backend takes it as its CuPy too: device="cuda" runs on it."""
     fake = FakeCupy(**kwargs)
     monkeypatch.setitem(sys.modules, "cupy", fake)
+    if fake.arrays:
+        from minivae import backend
+        monkeypatch.setattr(backend, "_cupy", fake)
     for name in [m for m in sys.modules if m.startswith("minivae.kernels.cuda")]:
         monkeypatch.delitem(sys.modules, name)
     return fake

@@ -58,3 +58,23 @@ def test_tune_malloc_applies_on_glibc():
         assert settings == {"M_MMAP_THRESHOLD": 64 << 20, "M_TRIM_THRESHOLD": 256 << 20}
     a = np.ones(1 << 20)   # allocation still works
     assert a.sum() == 1 << 20
+
+
+def test_parts_side_by_side_in_one_array_join_without_a_copy():
+    whole = np.arange(24.0).reshape(4, 6)
+    joined = backend.joined([whole[:, :2], whole[:, 2:]], -1)
+    assert joined.shape == (4, 6) and np.shares_memory(joined, whole)
+    np.testing.assert_array_equal(joined, whole)
+    assert np.shares_memory(backend.joined([whole[:1], whole[1:3], whole[3:]], 0), whole)
+
+
+@pytest.mark.parametrize("parts", [
+    lambda w, v: [w[:, 2:], w[:, :2]],      # out of order
+    lambda w, v: [w[:, :2], w[:, 3:]],      # a gap
+    lambda w, v: [w[:, :2], v[:, 2:]],      # two arrays
+    lambda w, v: [w[:2, :3], w[2:, :3]],    # adjacent rows of a column slice: not contiguous as a whole
+])
+def test_parts_that_do_not_tile_one_array_are_not_joined(parts):
+    w, v = np.arange(24.0).reshape(4, 6), np.arange(24.0).reshape(4, 6)
+    ps = parts(w, v)
+    assert backend.joined(ps, 1 if ps[0].shape[0] == 4 else 0) is None

@@ -3,7 +3,7 @@ kernels/cuda has the same names for the kernels it has; a name missing on a devi
 the op takes its NumPy/CuPy reference there. Importing this module compiles nothing: Numba
 compiles each kernel at its first call, into its on-disk cache."""
 from .adam import step as adam_step
-from .bce import forward as bce_with_logits
+from .bce import backward as bce_with_logits_backward, forward as bce_with_logits
 from .conv import (backward_act as conv2d_act_backward, data_grad as conv2d_data_grad, forward as conv2d_forward,
                    forward_act as conv2d_act_forward, transpose_act as conv_transpose2d_act_forward,
                    transpose_backward_act as conv_transpose2d_act_backward, weight_grad as conv2d_weight_grad)

@@ -74,3 +74,8 @@ def forward(logits, target, total=False, rows=False):
     by_row = np.empty(logits.shape[0], logits.dtype)
     summed = _row_sums(logits, target, by_row, grad)
     return (np.asarray(summed, dtype=logits.dtype) if total else by_row), grad
+
+
+def backward(grad, g, scale):
+    """grad * g * scale, with g a number (0-d), one value per row (n, 1) or per element."""
+    return grad * (g * grad.dtype.type(scale))

@@ -73,15 +73,22 @@ def forward(x, W, b, activation, slope=0.01):
     return y
 
 
-def backward(x, W, y, gy, activation, slope=0.01, need=(True, True, True)):
-    """(dX, dW, db) for the needed inputs, None for the rest."""
+def backward(x, W, y, gy, activation, slope=0.01, need=(True, True, True), into=None):
+    """(dX, dW, db) for the needed inputs, None for the rest; dW and db written into
+    ``into[1]``, ``into[2]`` where given (the engine's gradient slots)."""
+    _, w_into, b_into = into or (None, None, None)
     gy = np.ascontiguousarray(gy, dtype=y.dtype)
     if activation == "identity":   # act' = 1: gz is gy itself, no copy
-        gz, db = gy, (column_sums(gy) if need[2] else None)
+        gz, db = gy, None
+        if need[2]:
+            db = column_sums(gy)
+            if b_into is not None:
+                b_into[...] = db
+                db = b_into
     else:
         gz = np.empty(gy.shape, dtype=y.dtype)
-        db = np.empty(gy.shape[1], dtype=y.dtype)
+        db = np.empty(gy.shape[1], dtype=y.dtype) if b_into is None else b_into
         _act_grad_bias(gy, y, CODES[activation], y.dtype.type(slope), gz, db)
     dx = gz @ W.T if need[0] else None
-    dw = x.T @ gz if need[1] else None
+    dw = np.matmul(x.T, gz, out=w_into) if need[1] else None
     return dx, dw, (db if need[2] else None)

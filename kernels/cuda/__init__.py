@@ -2,7 +2,7 @@
 the same names as kernels/cpu's for the kernels both devices have. The CUDA sources are
 compiled at the first launch (module.py)."""
 from .adam import step as adam_step, step_counted as adam_step_counted
-from .bce import forward as bce_with_logits
+from .bce import backward as bce_with_logits_backward, forward as bce_with_logits
 from .conv import data_grad as conv2d_data_grad, forward as conv2d_forward, weight_grad as conv2d_weight_grad
 from .dense import backward as dense_backward, forward as dense_forward
 from .iwae import forward as iwae_weights

@@ -1,8 +1,9 @@
-"""BCE with logits on the GPU: loss and gradient in one elementwise kernel."""
+"""BCE with logits on the GPU: loss and gradient in one elementwise kernel, a summed loss
+added up in the same launch; the backward scales the gradient in one more."""
 import cupy as cp
 import numpy as np
 
-from .module import THREADS, blocks, contiguous, kernel
+from .module import THREADS, blocks, contiguous, kernel, tickets
 
 
 def forward(logits, target, total=False, rows=False):
@@ -10,8 +11,32 @@ def forward(logits, target, total=False, rows=False):
     over each row (``rows``)."""
     logits = contiguous(logits, logits.dtype)
     target = contiguous(target, logits.dtype)
-    loss, grad = cp.empty_like(logits), cp.empty_like(logits)
-    if logits.size:
-        kernel("bce_with_logits", logits.dtype)(blocks(logits.size), (THREADS,),
-                                               (logits, target, loss, grad, np.int64(logits.size)))
-    return (loss.sum() if total else loss.sum(axis=-1) if rows else loss), grad
+    grad = cp.empty_like(logits)
+    if logits.size == 0:
+        return (cp.zeros((), logits.dtype) if total else cp.zeros(logits.shape[:-1], logits.dtype) if rows
+                else cp.empty_like(logits)), grad
+    grid = blocks(logits.size)
+    if total:
+        loss, partial = cp.empty((), logits.dtype), cp.empty(grid[0], logits.dtype)
+        kernel("bce_with_logits", logits.dtype)(grid, (THREADS,), (logits, target, grad, grad, partial, loss,
+                                                                   tickets(1), np.int64(logits.size), np.int32(0)))
+        return loss, grad
+    loss = cp.empty_like(logits)
+    unused = cp.empty(1, cp.uint32)   # no sum: no ticket taken
+    kernel("bce_with_logits", logits.dtype)(grid, (THREADS,), (logits, target, loss, grad, loss, loss, unused,
+                                                               np.int64(logits.size), np.int32(1)))
+    return (loss.sum(axis=-1) if rows else loss), grad
+
+
+def backward(grad, g, scale):
+    """grad * g * scale, with g a number (0-d), one value per row (n, 1) or per element."""
+    g = contiguous(g, grad.dtype)
+    out = cp.empty_like(grad)
+    if grad.size == 0:
+        return out
+    m = grad.shape[-1]
+    g_rows, g_cols = (0, 0) if g.size == 1 else (1, 0) if g.shape[-1] == 1 else (m, 1)
+    kernel("bce_with_logits_backward", grad.dtype)(
+        blocks(grad.size), (THREADS,), (grad, g, out, np.int64(grad.size), np.int32(m), np.int32(g_rows),
+                                        np.int32(g_cols), grad.dtype.type(scale)))
+    return out

@@ -45,4 +45,19 @@ __device__ __forceinline__ T warp_sum(T v) {
     return v;
 }
 
+// Whether this block is the last of `blocks` to finish, for a reduction over blocks with no
+// zero fill before it and no atomics on its data: every block writes its partial result,
+// then takes a number from `ticket` (left at 0 between launches); the block that draws
+// blocks - 1 is the last, sees every partial, and adds them up in block order (the same sum
+// on every run). atomicInc wraps at blocks - 1, so the ticket is 0 again for the next launch.
+// Every thread of the block calls it, after the block's partial is written.
+__device__ __forceinline__ bool last_block(unsigned int* ticket, unsigned int blocks) {
+    __shared__ bool last;
+    __threadfence();   // this block's partial is visible to all before its number is taken
+    __syncthreads();
+    if (threadIdx.x == 0 && threadIdx.y == 0) last = atomicInc(ticket, blocks - 1) == blocks - 1;
+    __syncthreads();
+    return last;
+}
+
 #endif

@@ -14,6 +14,8 @@ import functools
 import cupy as cp
 import numpy as np
 
+from .module import destination
+
 OP_N, OP_T = 0, 1
 DEFAULT_MATH, TF32_MATH = 0, 3   # cublasMath_t: CUBLAS_DEFAULT_MATH, CUBLAS_TF32_TENSOR_OP_MATH
 WORKSPACE_BYTES = 32 << 20   # cuBLAS's advice for Hopper; enough for earlier GPUs
@@ -55,17 +57,18 @@ def _prepare(library, handle, stream):
         _workspaces[handle] = space
 
 
-def gemm(a, b, trans_a=False, trans_b=False, tf32=False):
+def gemm(a, b, trans_a=False, trans_b=False, tf32=False, out=None):
     """op(a) @ op(b) for 2-D C-contiguous float32 or float64 CuPy arrays, on the current
     stream, capturable. ``tf32``: float32 products on tensor cores (CUBLAS_TF32_TENSOR_OP_MATH,
-    set for this call and then restored on CuPy's shared handle)."""
+    set for this call and then restored on CuPy's shared handle). ``out``: where to write it
+    (C-contiguous, of the result's shape and dtype)."""
     dtype = np.result_type(a.dtype, b.dtype)
     a, b = cp.ascontiguousarray(a, dtype=dtype), cp.ascontiguousarray(b, dtype=dtype)
     m, k = a.shape[::-1] if trans_a else a.shape
     k2, n = b.shape[::-1] if trans_b else b.shape
     if k != k2:
         raise ValueError(f"gemm: inner dimensions differ: {a.shape}{'^T' * trans_a} @ {b.shape}{'^T' * trans_b}")
-    out = cp.empty((m, n), dtype)
+    out = destination(out, (m, n), dtype, "cublas gemm")
     if out.size == 0:
         return out
     if k == 0:

@@ -12,11 +12,13 @@ __global__ void dense_bias_act(T* y, const T* b, long long n, int m, int act, T 
 
 // ---- dense backward: gz = gy * act'(y), db = column sums of gz --------------------------
 // Block (32, 8): 32 columns, 8 row lanes. Each thread walks rows with stride 8 * gridDim.y,
-// the 8 partial sums of a column meet in shared memory, and one atomicAdd per block and
-// column adds them to db (zeroed by the caller).
+// the 8 partial sums of a column meet in shared memory, and the block's sum goes to
+// partial[blockIdx.y][col]; the last block of each column group (last_block, ticket
+// blockIdx.x) adds the gridDim.y partials in order into db: no zero fill, no atomics on data.
 template <typename T>
-__global__ void dense_act_grad_bias(const T* gy, const T* y, T* gz, T* db, int n, int m, int act, T slope) {
-    __shared__ T partial[8][33];
+__global__ void dense_act_grad_bias(const T* gy, const T* y, T* gz, T* db, T* partial, unsigned int* tickets, int n,
+                                    int m, int act, T slope) {
+    __shared__ T lanes[8][33];
     int col = blockIdx.x * 32 + threadIdx.x;
     T acc = T(0);
     if (col < m) {
@@ -31,18 +33,24 @@ __global__ void dense_act_grad_bias(const T* gy, const T* y, T* gz, T* db, int n
             acc += g;
         }
     }
-    partial[threadIdx.y][threadIdx.x] = acc;
+    lanes[threadIdx.y][threadIdx.x] = acc;
     __syncthreads();
     if (threadIdx.y == 0 && col < m) {
         T sum = T(0);
-        for (int r = 0; r < 8; ++r) sum += partial[r][threadIdx.x];
-        atomicAdd(db + col, sum);
+        for (int r = 0; r < 8; ++r) sum += lanes[r][threadIdx.x];
+        partial[(long long)blockIdx.y * m + col] = sum;
+    }
+    if (last_block(tickets + blockIdx.x, gridDim.y) && threadIdx.y == 0 && col < m) {
+        const volatile T* sums = partial;   // other blocks' writes: read past this SM's L1
+        T total = T(0);
+        for (int b = 0; b < (int)gridDim.y; ++b) total += sums[(long long)b * m + col];
+        db[col] = total;
     }
 }
 
 #define INSTANTIATE(T) \
     template __global__ void dense_bias_act<T>(T*, const T*, long long, int, int, T); \
-    template __global__ void dense_act_grad_bias<T>(const T*, const T*, T*, T*, int, int, int, T);
+    template __global__ void dense_act_grad_bias<T>(const T*, const T*, T*, T*, T*, unsigned int*, int, int, int, T);
 INSTANTIATE(float)
 INSTANTIATE(double)
 #undef INSTANTIATE

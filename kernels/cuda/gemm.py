@@ -14,7 +14,8 @@ import cupy as cp
 import numpy as np
 
 from ..activations import CODES
-from .module import CTYPES, GEMM_TILES as TILES, GEMM_VARIANTS, THREADS, blocks, contiguous, gemm_name, kernel, _module
+from .module import (CTYPES, GEMM_TILES as TILES, GEMM_VARIANTS, THREADS, blocks, contiguous, destination, gemm_name,
+                     kernel, _module)
 
 TF32_TILE, TF32_THREADS = (128, 128), 128   # gemm.cu: four warps of 64 x 64
 K_STEP = 16          # a slice's K is a multiple of both kernels' step (8 and 16)
@@ -50,9 +51,10 @@ def _device(index):
     return device.attributes["MultiProcessorCount"], int(device.compute_capability)
 
 
-def gemm(a, b, trans_a=False, trans_b=False, bias=None, activation="identity", slope=0.01, tf32=False):
+def gemm(a, b, trans_a=False, trans_b=False, bias=None, activation="identity", slope=0.01, tf32=False, out=None):
     """act(op(a) @ op(b) + bias), op = transpose where asked; a, b 2-D CuPy arrays.
-    ``tf32``: float32 inputs rounded to TF32 and multiplied on tensor cores (sm_80+)."""
+    ``tf32``: float32 inputs rounded to TF32 and multiplied on tensor cores (sm_80+).
+    ``out``: where to write it (C-contiguous, of the result's shape and dtype)."""
     if (trans_a, trans_b) not in GEMM_VARIANTS:
         raise ValueError("gemm: op(A)^T op(B)^T is not a variant; transpose the product instead")
     dtype = np.result_type(a.dtype, b.dtype)
@@ -61,7 +63,7 @@ def gemm(a, b, trans_a=False, trans_b=False, bias=None, activation="identity", s
     k2, n = b.shape[::-1] if trans_b else b.shape
     if k != k2:
         raise ValueError(f"gemm: inner dimensions differ: {a.shape}{'^T' * trans_a} @ {b.shape}{'^T' * trans_b}")
-    out = cp.empty((m, n), dtype)
+    out = destination(out, (m, n), dtype, "gemm")
     if m == 0 or n == 0:   # nothing to launch (a zero-size grid is an error)
         return out
     sms, arch = _device(cp.cuda.Device().id)

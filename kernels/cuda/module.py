@@ -62,3 +62,52 @@ def blocks(size, threads=THREADS):
 
 def contiguous(a, dtype):
     return cp.ascontiguousarray(a, dtype=dtype)
+
+
+def destination(out, shape, dtype, who):
+    """``out`` checked to take a result of this shape and dtype, or a new array."""
+    if out is None:
+        return cp.empty(shape, dtype)
+    if out.shape != tuple(shape) or out.dtype != dtype or not out.flags.c_contiguous:
+        raise ValueError(f"{who}: out of shape {out.shape}, {out.dtype}"
+                         f"{'' if out.flags.c_contiguous else ', not C-contiguous'}, for a {tuple(shape)} "
+                         f"{np.dtype(dtype)} result")
+    return out
+
+
+_tickets = {}   # (device, stream) -> unsigned ints at 0
+
+
+def tickets(count):
+    """At least ``count`` unsigned ints at 0, for kernels that find their last block
+    (common.cuh: last_block), each of which leaves them at 0 again. One set per stream, as
+    kernels on one stream never overlap; made on the first eager call, since a zero fill
+    made inside a CUDA-graph capture would only run at its replays."""
+    stream = cp.cuda.get_current_stream()
+    key = (cp.cuda.Device().id, getattr(stream, "ptr", 0))
+    have = _tickets.get(key)
+    if have is None or have.size < count:
+        if stream.is_capturing():
+            raise RuntimeError("a kernel's block tickets must be made before a CUDA-graph capture: "
+                               "run the step once eagerly on this stream first")
+        have = _tickets[key] = cp.zeros(max(count, 1024), cp.uint32)
+    return have
+
+
+def rows(a, dtype):
+    """(a, its row stride in elements) for a kernel parameter read as rows X_ld apart: a 2-D
+    view whose rows are contiguous (a column slice, such as the halves of the encoder's
+    output) or a 1-D one (a broadcast value has stride 0) passes as it is; anything else is
+    copied to a contiguous array first."""
+    if a.dtype == dtype and a.ndim in (1, 2) and a.strides[0] % a.itemsize == 0 and a.strides[0] >= 0 and (
+            a.ndim == 1 or a.shape[1] <= 1 or a.strides[1] == a.itemsize):
+        return a, np.int32(a.strides[0] // a.itemsize)
+    a = contiguous(a, dtype)
+    return a, np.int32(a.shape[1] if a.ndim == 2 else 1)
+
+
+def halves(n, d, dtype):
+    """Two (n, d) views side by side in one new (n, 2d) array, and their row stride: where a
+    kernel writes d mu and d logvar, so that the split's backward joins them without a copy."""
+    both = cp.empty((n, 2 * d), dtype)
+    return both[:, :d], both[:, d:], np.int32(2 * d)

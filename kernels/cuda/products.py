@@ -25,13 +25,14 @@ def route(m, n, k):
     return "cublas" if cublas_here else "own"
 
 
-def product(a, b, trans_a=False, trans_b=False):
-    """op(a) @ op(b) by the library ``route`` names."""
+def product(a, b, trans_a=False, trans_b=False, out=None):
+    """op(a) @ op(b) by the library ``route`` names, into ``out`` where given (C-contiguous,
+    of the product's shape and dtype)."""
     m, k = a.shape[::-1] if trans_a else a.shape
     n = b.shape[0] if trans_b else b.shape[1]
     how = route(m, n, k)
     if how == "own":
-        return gemm(a, b, trans_a, trans_b, tf32=tf32())
+        return gemm(a, b, trans_a, trans_b, tf32=tf32(), out=out)
     if how == "cublas":
-        return cublas.gemm(a, b, trans_a, trans_b, tf32=tf32())
-    return (a.T if trans_a else a) @ (b.T if trans_b else b)
+        return cublas.gemm(a, b, trans_a, trans_b, tf32=tf32(), out=out)
+    return cp.matmul(a.T if trans_a else a, b.T if trans_b else b, out=out)

@@ -4,13 +4,14 @@ backward, summing over the samples. See kernels/cpu/reparameterize_log_ratio.py.
 import cupy as cp
 import numpy as np
 
-from .module import THREADS, blocks, contiguous, kernel
+from .module import THREADS, blocks, contiguous, halves, kernel, rows
 
 
 def forward(mu, logvar, eps, lo, hi):
     k, n, d = eps.shape
     t = mu.dtype.type
-    mu, logvar, eps = (contiguous(a, mu.dtype) for a in (mu, logvar, eps))
+    (mu, mu_ld), (logvar, logvar_ld) = rows(mu, mu.dtype), rows(logvar, mu.dtype)
+    eps = contiguous(eps, mu.dtype)
     z = cp.empty(eps.shape, mu.dtype)
     r = cp.empty((k, n), mu.dtype)
     if k * n == 0:   # no rows, no blocks (a zero-size grid is an error)
@@ -18,18 +19,20 @@ def forward(mu, logvar, eps, lo, hi):
     rows_per_block = THREADS // 32
     kernel("reparameterize_log_ratio_forward", mu.dtype)(
         ((k * n + rows_per_block - 1) // rows_per_block,), (THREADS,),
-        (mu, logvar, eps, z, r, np.int64(k * n), np.int64(n), np.int32(d), t(lo), t(hi)))
+        (mu, logvar, eps, z, r, np.int64(k * n), np.int64(n), np.int32(d), mu_ld, logvar_ld, t(lo), t(hi)))
     return z, r
 
 
 def backward(mu, logvar, eps, gz, gr, lo, hi):
     k, n, d = eps.shape
     t = mu.dtype.type
-    mu, logvar, eps, gz, gr = (contiguous(a, mu.dtype) for a in (mu, logvar, eps, gz, gr))
-    gmu, glv = cp.empty_like(mu), cp.empty_like(mu)
-    if mu.size == 0:
+    (mu, mu_ld), (logvar, logvar_ld) = rows(mu, mu.dtype), rows(logvar, mu.dtype)
+    eps, gz, gr = (contiguous(a, mu.dtype) for a in (eps, gz, gr))
+    gmu, glv, ld = halves(n, d, mu.dtype)
+    if n * d == 0:
         return gmu, glv
     kernel("reparameterize_log_ratio_backward", mu.dtype)(
         blocks(n * d), (THREADS,),
-        (mu, logvar, eps, gz, gr, gmu, glv, np.int64(n), np.int32(k), np.int32(d), t(lo), t(hi)))
+        (mu, logvar, eps, gz, gr, gmu, glv, np.int64(n), np.int32(k), np.int32(d), mu_ld, logvar_ld, ld, ld,
+         t(lo), t(hi)))
     return gmu, glv

@@ -10,6 +10,12 @@ A leaf's ``.grad`` is an array of its own, which the user and the optimizers may
 place (``clip_grad_norm`` does): a gradient that is a view (a broadcast, a reshape), that
 an op keeps, or that another leaf got too (``add`` sends one gradient to both inputs) is
 copied first.
+
+A leaf may name where its gradient goes (``grad_slot``: ``FlatOptimizer`` gives each
+parameter a view of its one gradient buffer). ``backward`` offers the slot to the op that
+first sends the leaf a gradient (``Function.grad_into``), while the leaf has no ``.grad``;
+an op that writes there spares the copy into the buffer, and the slot becomes ``.grad``.
+A second contribution is added as usual, into a new array.
 """
 import heapq
 import itertools
@@ -23,16 +29,18 @@ from .node import Node
 
 def backward(outputs, grad_outputs=None, retain_graph=None, create_graph=False):
     """Accumulate the gradient of ``outputs`` into the ``.grad`` of every leaf reached."""
-    grads = _run(outputs, grad_outputs, retain_graph, create_graph, keep=())
+    grads = _run(outputs, grad_outputs, retain_graph, create_graph, keep=(), slots=not create_graph)
     given = set()
     with set_grad_enabled(create_graph), trace.phase("engine"):
         for leaf, g in grads.items():
             if isinstance(leaf, Node):
-                leaf.grad = _own(g, given) if leaf.grad is None else leaf.grad + g
+                leaf.grad = _own(g, given, leaf) if leaf.grad is None else leaf.grad + g
 
 
-def _own(g, given):
+def _own(g, given, leaf):
     """``g``, or a copy of it where its array is not its own to give (see the docstring)."""
+    if g.data is leaf.grad_slot:
+        return g
     if backend.owns_data(g.data) and id(g.data) not in given:
         given.add(id(g.data))
         return g
@@ -65,7 +73,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def _run(outputs, grad_outputs, retain_graph, create_graph, keep):
+def _slots(fn, grads):
+    """Per input of ``fn``, the slot its gradient may be written into: a leaf's ``grad_slot``
+    of the input's shape and dtype while the leaf has no gradient, pending or given; else
+    None (and None for all, when there is none)."""
+    into = [edge.grad_slot if isinstance(edge, Node) and edge.grad_slot is not None and edge.grad is None
+            and edge not in grads and (edge.grad_slot.shape, edge.grad_slot.dtype) == meta else None
+            for edge, meta in zip(fn.edges, fn.in_meta)]
+    return into if any(a is not None for a in into) else None
+
+
+def _run(outputs, grad_outputs, retain_graph, create_graph, keep, slots=False):
     outputs = [outputs] if isinstance(outputs, Node) else list(outputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
@@ -96,7 +114,9 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, keep):
             if fn.edges is None:
                 raise RuntimeError(f"backward through {fn.name} a second time: its graph was "
                                    "freed; pass retain_graph=True to the first backward")
+            fn.grad_into = _slots(fn, grads) if slots else None
             gxs = _backward(fn, grads, keep, outputs[0])
+            fn.grad_into = None
             gxs = gxs if isinstance(gxs, tuple) else (gxs,)
             for edge, (shape, dtype), gx in zip(fn.edges, fn.in_meta, gxs):
                 if edge is None or gx is None:

@@ -20,6 +20,7 @@ class Node:
         self.index = 0        # which output of its creator this is
         self.generation = 0   # 0 for leaves; one more than the creator's generation
         self.version = 0      # bumped by every in-place change of ``data`` (see bump_version)
+        self.grad_slot = None  # a leaf's: an array its gradient may be written into (see core/engine.py)
 
     # --- what the array is --------------------------------------------------------
     @property

@@ -36,7 +36,8 @@ class Dense(Fused):
 
     def backward_kernel(self, gy):
         x, W, _ = (self.inputs[i].data for i in range(3))
-        return self.kernels.dense_backward(x, W, self.y, gy, self.activation, self.slope, self.needs_grad)
+        return self.kernels.dense_backward(x, W, self.y, gy, self.activation, self.slope, self.needs_grad,
+                                           into=self.grad_into)
 
     def release(self):
         super().release()

@@ -67,12 +67,12 @@ class BCEWithLogits(Fused):
     def backward_kernel(self, g):
         if self.reduction == "rows":
             g = g[:, None]
-        elif self.reduction != "none":
-            g = g * g.dtype.type(self.scale)   # a 0-d gradient for a reduced loss
         # Always the product, even where g is 1: telling would read g back from the device
         # (a sync per step, and refused inside a CUDA-graph capture).
-        return (g * self.dlogits if self.needs_grad[0] else None,
-                -g * self.inputs[0].data if self.needs_grad[1] else None)
+        dlogits = self.kernels.bce_with_logits_backward(self.dlogits, g, self.scale) if self.needs_grad[0] else None
+        if self.needs_grad[1]:
+            g = g * g.dtype.type(self.scale)
+        return dlogits, (-g * self.inputs[0].data if self.needs_grad[1] else None)
 
     def release(self):
         super().release()

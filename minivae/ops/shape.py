@@ -91,7 +91,7 @@ class Split(Function):
     any_dtype = True
     flops_per_element = 0
 
-    def cost(self, phase, ins, outs):   # views; the backward joins the gradients, a copy
+    def cost(self, phase, ins, outs):   # views; the backward joins the gradients, a copy at most
         return (0, 0) if phase == "forward" else Function.cost(self, phase, ins, outs)
 
     def __init__(self, indices, axis):
@@ -101,6 +101,12 @@ class Split(Function):
         return tuple(self.xp.split(x, self.indices, axis=self.axis))
 
     def backward(self, *gys):
+        # The parts' gradients may already lie side by side in one buffer (the fused
+        # reparameterization writes d mu and d logvar so): then they join without a copy.
+        if all(g.creator is None for g in gys):
+            whole = backend.joined([g.data for g in gys], self.axis)
+            if whole is not None:
+                return type(gys[0])(whole)
         return concat(gys, self.axis)
 
 

@@ -1,7 +1,8 @@
 """All parameters in one flat buffer, so that an optimizer step is one kernel launch.
 
-Each parameter's ``data`` becomes a view into one array; before a step the gradients are
-gathered into a second one, and the wrapped optimizer updates the whole buffer at once:
+Each parameter's ``data`` becomes a view into one array, and its ``grad_slot`` a view into
+a second, where the ops that can write their gradients (dense layers) write them; the
+others' are gathered there before a step. The wrapped optimizer updates the whole buffer at once:
 one Adam kernel instead of one per parameter, which is what a training step captured in a
 CUDA graph needs (static buffers, few launches). A parameter without a gradient counts as
 a zero gradient here (its moments still decay), where the per-parameter optimizers skip
@@ -36,6 +37,8 @@ class FlatOptimizer:
             p.bump_version()
         self.flat = Tensor(self.buffer, requires_grad=True)
         self.grads = xp.zeros(total, dtype)
+        for p, where in zip(self.params, self.slices):   # ops may write gradients here (core/engine.py)
+            p.grad_slot = self.grads[where].reshape(p.shape)
         self.inner = optimizer([self.flat], **kwargs)
 
     @property
@@ -54,7 +57,8 @@ class FlatOptimizer:
         """Gather the gradients, then one step of the wrapped optimizer (``kwargs``: its own,
         such as Adam's ``gate``)."""
         for p, where in zip(self.params, self.slices):
-            self.grads[where] = 0 if p.grad is None else p.grad.data.reshape(-1)
+            if p.grad is None or p.grad.data is not p.grad_slot:   # else written there already
+                self.grads[where] = 0 if p.grad is None else p.grad.data.reshape(-1)
         self.flat.grad = Tensor(self.grads)
         self.inner.step(**kwargs)
         for p in self.params:

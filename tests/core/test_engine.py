@@ -200,3 +200,62 @@ def test_a_leaf_gradient_is_its_own_writable_array():
     c = mv.tensor([5.0, 6.0], requires_grad=True)
     c.backward(grad=seed)                      # the caller's array stays the caller's
     assert not np.shares_memory(c.grad.data, seed)
+
+
+def _slotted(shape, rng):
+    """A float64 leaf with a gradient slot, as FlatOptimizer gives one."""
+    w = t(rng.standard_normal(shape))
+    w.grad_slot = np.full(shape, np.nan)
+    return w
+
+
+def test_a_leaf_with_a_slot_gets_its_gradient_written_there():
+    """The dense op writes dW and db into the slots it is offered: the leaves' .grad are the
+    slots themselves, holding the gradient the reference ops give."""
+    rng = np.random.default_rng(0)
+    x, w, b = t(rng.standard_normal((5, 3)), grad=False), _slotted((3, 4), rng), _slotted((4,), rng)
+    F.dense(x, w, b, "tanh").sum().backward()
+    assert w.grad.data is w.grad_slot and b.grad.data is b.grad_slot
+    w2, b2 = t(w.numpy()), t(b.numpy())
+    mv.set_kernels("reference")
+    try:
+        F.dense(x, w2, b2, "tanh").sum().backward()
+    finally:
+        mv.set_kernels("fast")
+    np.testing.assert_allclose(w.grad.numpy(), w2.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), b2.grad.numpy(), rtol=1e-12)
+
+
+def test_a_second_contribution_and_an_earlier_grad_are_added_to_the_slots_value():
+    """A leaf used by two ops: the first may write into its slot, the second's gradient is
+    added (into a new array); a leaf with a .grad already is not offered its slot."""
+    rng = np.random.default_rng(1)
+    x, w = t(rng.standard_normal((5, 3)), grad=False), _slotted((3, 3), rng)
+    y = F.dense(F.dense(x, w, activation="tanh"), w, activation="tanh")
+    y.sum().backward()
+    w2 = t(w.numpy())
+    mv.set_kernels("reference")
+    try:
+        F.dense(F.dense(x, w2, activation="tanh"), w2, activation="tanh").sum().backward()
+    finally:
+        mv.set_kernels("fast")
+    np.testing.assert_allclose(w.grad.numpy(), w2.grad.numpy(), rtol=1e-12)
+    first = w.grad.numpy().copy()
+    F.dense(x, w, activation="tanh").sum().backward()   # no zero_grad: accumulated
+    mv.set_kernels("reference")
+    try:
+        F.dense(x, w2, activation="tanh").sum().backward()
+    finally:
+        mv.set_kernels("fast")
+    np.testing.assert_allclose(w.grad.numpy(), w2.grad.numpy(), rtol=1e-12)
+    assert not np.allclose(w.grad.numpy(), first)
+
+
+def test_slots_are_left_alone_by_grad_and_by_a_differentiable_backward():
+    rng = np.random.default_rng(2)
+    x, w = t(rng.standard_normal((4, 3)), grad=False), _slotted((3, 2), rng)
+    (g,) = mv.grad(F.dense(x, w, activation="tanh").sum(), w)
+    assert np.isnan(w.grad_slot).all() and g.data is not w.grad_slot
+    F.dense(x, w, activation="tanh").sum().backward(create_graph=True)
+    assert np.isnan(w.grad_slot).all() and w.grad.data is not w.grad_slot
+    np.testing.assert_allclose(w.grad.numpy(), g.numpy(), rtol=1e-12)

@@ -86,3 +86,17 @@ def test_split_uneven_sections_error():
 def test_shape_ops_keep_integer_dtype():
     x = mv.tensor(np.arange(6).reshape(2, 3))
     assert x.reshape(3, 2).dtype == np.int64 and x.T[0].dtype == np.int64
+
+
+def test_split_joins_gradients_that_lie_side_by_side_without_a_copy():
+    """The gradients of the parts as two halves of one array (as the fused reparameterization
+    writes d mu and d logvar): the split's backward hands that array on, and its values are
+    the concatenation."""
+    from minivae.ops.shape import Split
+    both = np.arange(12.0).reshape(3, 4)
+    whole = Split([2], -1).backward(mv.Tensor(both[:, :2]), mv.Tensor(both[:, 2:]))
+    assert np.shares_memory(whole.data, both)
+    np.testing.assert_array_equal(whole.numpy(), both)
+    apart = Split([2], -1).backward(mv.Tensor(both[:, :2].copy()), mv.Tensor(both[:, 2:].copy()))
+    assert not np.shares_memory(apart.data, both)
+    np.testing.assert_array_equal(apart.numpy(), both)

@@ -85,3 +85,20 @@ def test_a_replayed_step_is_counted_on_the_host():
     opt.replayed()
     assert opt.inner.steps == 3 and opt.inner.state[0]["step"] == 3
     assert {int(v) for k, v in opt.state_dict()["state"].items() if k.endswith(".step")} == {3}
+
+
+def test_the_dense_layers_write_their_gradients_into_the_flat_buffer():
+    """Nothing to gather before the step for a dense layer's parameters: each .grad is its
+    slot, a view of the one gradient buffer. (The Gaussian likelihood's log-variance, added
+    by a plain op, is gathered.)"""
+    mv.manual_seed(0)
+    model = create("vae", x_dim=6, z_dim=2, hidden=[8])
+    opt = optim.FlatOptimizer(model.parameters(), lr=1e-2)
+    x = (np.random.default_rng(0).random((16, 6)) < 0.5).astype(np.float32)
+    loss, _ = model.loss(mv.tensor(x))
+    opt.zero_grad()
+    loss.backward()
+    written = {name: p.grad.data is p.grad_slot and np.shares_memory(p.grad.data, opt.grads)
+               for name, p in model.named_parameters()}
+    assert written == {name: not name.startswith("likelihood") for name in written}
+    assert sum(written.values()) == 8

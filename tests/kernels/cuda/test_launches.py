@@ -51,8 +51,9 @@ def test_the_module_compiles_every_kernel_the_sources_define(fake):
 @pytest.mark.parametrize("n", [0, 1, 37])
 def test_dense_launches(fake, dtype, capturing, n):
     k = _kernels()
-    fake.capturing = capturing
     x, W, b = _rand(n, 5, dtype=dtype), _rand(5, 3, dtype=dtype), _rand(3, dtype=dtype)
+    k.dense.backward(x, W, k.dense.forward(x, W, b, "tanh"), _rand(n, 3, dtype=dtype), "tanh")   # eagerly first
+    fake.capturing = capturing
     y = k.dense.forward(x, W, b, "tanh")
     assert y.shape == (n, 3) and y.dtype == dtype
     dx, dw, db = k.dense.backward(x, W, y, _rand(n, 3, dtype=dtype), "tanh")
@@ -107,6 +108,19 @@ def test_a_block_over_the_kernels_launch_bounds_is_refused(fake):
     launch = _module().get_function("gemm_bias_act<float, false, false, 64, 64>")
     with pytest.raises(AssertionError, match="over its __launch_bounds__ of 64"):
         launch((1,), (256,), (y, y, y[0].copy(), y, *(np.int32(4),) * 6, np.int32(0), np.int32(0), np.float32(0)))
+
+
+def test_block_tickets_are_made_eagerly_and_a_capture_that_needs_new_ones_is_refused(fake):
+    """Kernels that find their last block (the bias gradient's column sums, a summed BCE)
+    share tickets left at 0; their zero fill must run before any capture that uses them."""
+    from minivae.kernels.cuda.module import tickets
+    first = tickets(3)
+    assert first.dtype == np.uint32 and first.size >= 3 and not first.any()
+    assert tickets(2) is first
+    fake.capturing = True
+    assert tickets(3) is first   # made already: fine inside a capture
+    with pytest.raises(RuntimeError, match="run the step once eagerly"):
+        tickets(first.size + 1)
 
 
 def test_gemm_refuses_tf32_below_sm80(monkeypatch):
@@ -213,3 +227,76 @@ def test_a_weight_gradient_with_few_tiles_is_split_and_summed_in_a_second_launch
     product, total = fake.launches
     assert product.grid[:2] == (7, 1) and product.grid[2] > 1 and total.name == "gemm_split_k_sum"
     assert total.args[0].shape == (product.grid[2], 400, 20)
+
+
+@pytest.fixture
+def device(monkeypatch):
+    """The fake with device arrays: CuPy's own launches (copies, fills) counted too."""
+    cp = install(monkeypatch, arrays=True)
+    yield cp
+    forget_kernels()
+
+
+def _ld(launch, name):
+    from fake_cupy import signatures
+    return int(launch.args[signatures()[launch.name][3].index(name)])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_reparameterizations_read_the_encoders_halves_in_place_and_write_one_gradient(device, dtype):
+    """mu and logvar as the two halves of the encoder's (n, 2d) output: read at their row
+    stride, not copied; d mu and d logvar written as the halves of one new (n, 2d) array,
+    which the split's backward takes whole; a broadcast d kl read at stride 0."""
+    from minivae import backend
+    k = _kernels()
+    h = device.asarray(_rand(5, 8, dtype=dtype))
+    mu, lv = h[:, :4], h[:, 4:]
+    eps, eps3 = device.asarray(_rand(5, 4, dtype=dtype)), device.asarray(_rand(3, 5, 4, dtype=dtype))
+    gz, gz3, gr = (device.asarray(_rand(*s, dtype=dtype)) for s in ((5, 4), (3, 5, 4), (3, 5)))
+    gkl = device.broadcast_to(device.asarray(np.ones((), dtype)), (5,))
+    start = len(device.nodes)
+    k.rkl.forward(mu, lv, eps, -30.0, 20.0)
+    grads = [k.rkl.backward(mu, lv, eps, gz, gkl, -30.0, 20.0)]
+    k.rlr.forward(mu, lv, eps3, -30.0, 20.0)
+    grads.append(k.rlr.backward(mu, lv, eps3, gz3, gr, -30.0, 20.0))
+    assert [kind for kind, _ in device.nodes[start:]] == ["own"] * 4   # no copy, no fill
+    for launch in device.launches[-4:]:
+        assert _ld(launch, "mu_ld") == _ld(launch, "logvar_ld") == 8
+    assert _ld(device.launches[-3], "gkl_ld") == 0 and _ld(device.launches[-3], "gmu_ld") == 8
+    for gmu, glv in grads:
+        assert backend.joined([gmu, glv], -1) is not None
+
+
+def test_a_row_stride_that_does_not_match_the_array_is_refused(device):
+    from minivae.kernels.cuda.module import kernel
+    h = device.asarray(_rand(5, 8))
+    z, kl = device.empty((5, 4), np.float32), device.empty(5, np.float32)
+    launch = kernel("reparameterize_kl_forward", np.float32)
+    args = lambda ld: (h[:, :4], h[:, 4:], z, z, kl, np.int32(5), np.int32(4), np.int32(ld), np.int32(8),
+                       np.float32(-30), np.float32(20))
+    launch((1,), (256,), args(8))
+    with pytest.raises(AssertionError, match="with mu_ld = 4"):
+        launch((1,), (256,), args(4))
+    with pytest.raises(AssertionError, match="not C-contiguous"):   # eps has no stride parameter
+        kernel("reparameterize_kl_forward", np.float32)((1,), (256,), (z, z, h[:, :4], z, kl, np.int32(5),
+                                                                       np.int32(4), np.int32(4), np.int32(4),
+                                                                       np.float32(-30), np.float32(20)))
+
+
+@pytest.mark.parametrize("reduction_g, rows_cols", [((), (0, 0)), ((4, 1), (1, 0)), ((4, 6), (6, 1))])
+def test_the_bce_backward_reads_its_incoming_gradient_as_a_number_a_row_or_an_element(device, reduction_g, rows_cols):
+    k = _kernels()
+    grad = device.asarray(_rand(4, 6))
+    k.bce.backward(grad, device.asarray(np.ones(reduction_g, np.float32)), 0.5)
+    launch = device.launches[-1]
+    assert (_ld(launch, "g_rows"), _ld(launch, "g_cols")) == rows_cols
+
+
+def test_a_summed_bce_is_one_launch_that_takes_a_ticket(device):
+    k = _kernels()
+    logits, target = device.asarray(_rand(4, 6)), device.asarray(np.ones((4, 6), np.float32))
+    k.bce.forward(logits, target, total=True)   # the first makes the stream's tickets (one fill)
+    start = len(device.nodes)
+    loss, _ = k.bce.forward(logits, target, total=True)
+    assert loss.shape == () and device.nodes[start:] == [("own", "bce_with_logits")]
+    assert _ld(device.launches[-1], "store") == 0
