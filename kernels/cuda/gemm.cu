@@ -59,11 +59,11 @@ __device__ __forceinline__ void shared_load4(const double* p, double* r) {
     r[0] = q.x, r[1] = q.y, r[2] = s.x, r[3] = s.y;
 }
 __device__ __forceinline__ void shared_store4(float* p, const float* r) {
-    *reinterpret_cast<float4*>(p) = make_float4(r[0], r[1], r[2], r[3]);
+    *reinterpret_cast<float4*>(p) = float4{r[0], r[1], r[2], r[3]};
 }
 __device__ __forceinline__ void shared_store4(double* p, const double* r) {
-    *reinterpret_cast<double2*>(p) = make_double2(r[0], r[1]);
-    *reinterpret_cast<double2*>(p + 2) = make_double2(r[2], r[3]);
+    *reinterpret_cast<double2*>(p) = double2{r[0], r[1]};
+    *reinterpret_cast<double2*>(p + 2) = double2{r[2], r[3]};
 }
 
 // One operand's X x 8 tile for a step of K, staged in registers: element (x, k) of the
@@ -234,12 +234,20 @@ __device__ __forceinline__ void mma_tf32(float* d, const unsigned int* a, const 
 #endif
 }
 
-// cp.async: copy `size` bytes (16 or 4) from global to shared memory without passing through
-// registers, reading only the first `valid` of them and zero-filling the rest.
+// The shared-window address of a shared-memory pointer, which cp.async takes (cvta in PTX,
+// so that NVRTC needs no header for it).
+__device__ __forceinline__ unsigned int shared_address(const float* shared) {
+    unsigned int to;
+    asm("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(to) : "l"(shared));
+    return to;
+}
+
+// cp.async: copy `size` bytes (16 or 4) from global memory to the shared address `to`
+// without passing through registers, reading only the first `valid` of them and
+// zero-filling the rest.
 template <int SIZE>
-__device__ __forceinline__ void copy_async(float* shared, const float* global, int valid) {
+__device__ __forceinline__ void copy_async(unsigned int to, const float* global, int valid) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-    const unsigned int to = (unsigned int)__cvta_generic_to_shared(shared);
     if (SIZE == 16) asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(to), "l"(global), "r"(valid));
     else asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" ::"r"(to), "l"(global), "r"(valid));
 #endif
@@ -258,7 +266,7 @@ __device__ __forceinline__ void copies_wait() {   // all but the newest PENDING 
 #endif
 }
 
-constexpr int TF32_TILE = 128, TF32_K = 16, TF32_STAGES = 3, TF32_THREADS = 128;
+enum { TF32_TILE = 128, TF32_K = 16, TF32_STAGES = 3, TF32_THREADS = 128 };
 
 // The word of element (x, k) in a stage's 128 x 16 operand tile. Along x: rows k of 128,
 // chunk (x / 4) XOR 2 (k % 4); along k: rows x of 16, chunk (k / 4) XOR (x / 2) % 4. Either
@@ -275,6 +283,7 @@ __device__ __forceinline__ int swizzled(int x, int k) {
 template <bool ALONG_X>
 __device__ __forceinline__ void tf32_stage_copies(float* S, const float* P, int ld, int x0, int x_end, int k0, int k_hi,
                                                   bool aligned) {
+    const unsigned int base = shared_address(S);
 #pragma unroll
     for (int q = 0; q < 4; ++q) {
         const int l = threadIdx.x + q * TF32_THREADS;
@@ -284,11 +293,11 @@ __device__ __forceinline__ void tf32_stage_copies(float* S, const float* P, int 
                                   : (gx < x_end ? min(max(k_hi - gk, 0), 4) : 0);
         const float* from = P + (valid ? (ALONG_X ? (long long)gk * ld + gx : (long long)gx * ld + gk) : 0);
         if (aligned) {
-            copy_async<16>(S + swizzled<ALONG_X>(x, k), from, 4 * valid);
+            copy_async<16>(base + 4 * swizzled<ALONG_X>(x, k), from, 4 * valid);
         } else {
 #pragma unroll
             for (int e = 0; e < 4; ++e)
-                copy_async<4>(S + swizzled<ALONG_X>(ALONG_X ? x + e : x, ALONG_X ? k : k + e),
+                copy_async<4>(base + 4 * swizzled<ALONG_X>(ALONG_X ? x + e : x, ALONG_X ? k : k + e),
                               e < valid ? from + e : P, e < valid ? 4 : 0);
         }
     }
