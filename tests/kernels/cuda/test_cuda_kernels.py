@@ -60,6 +60,18 @@ def test_reparameterize_kl(dtype, rtol, shape):
 
 
 @pytest.mark.parametrize("dtype,rtol", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1), (5, 33), (1024, 20)])
+def test_the_reparameterizations_of_the_encoders_two_halves(dtype, rtol, shape):
+    """mu and logvar split off one (n, 2d) array: read in place at its row stride, their
+    gradients written as the halves of one array and joined without a copy."""
+    rng = np.random.default_rng(2)
+    n, d = shape
+    h, eps, eps3 = (rng.standard_normal(s).astype(dtype) for s in ((n, 2 * d), (n, d), (3, n, d)))
+    agree(lambda h, eps: F.reparameterize_kl(*F.split(h, 2, axis=-1), eps), [h, eps], rtol)
+    agree(lambda h, eps: F.reparameterize_log_ratio(*F.split(h, 2, axis=-1), eps), [h, eps3], rtol * 10)
+
+
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
 @pytest.mark.parametrize("shape", [(1, 1, 1), (3, 5, 33), (5, 128, 50)])
 def test_reparameterize_log_ratio(dtype, rtol, shape):
     rng = np.random.default_rng(3)
@@ -90,6 +102,45 @@ def test_bce_with_logits(dtype, rtol):
     l[0, :4] = [1e4, -1e4, 1e4, -1e4]
     t = (rng.random((64, 784)) < 0.3).astype(dtype)
     agree(lambda l, t: F.bce_with_logits(l, t, "none"), [l, t], rtol)
+
+
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+@pytest.mark.parametrize("reduction", ["sum", "mean", "rows"])
+@pytest.mark.parametrize("shape", [(1, 1), (64, 784), (3000, 784)])
+def test_bce_with_logits_reduced_in_its_kernel(dtype, rtol, reduction, shape):
+    """A sum or mean added up by the kernel's last block (3000 x 784: the grid's 8,192
+    blocks each loop), the rows by CuPy; the backward scaled in one kernel."""
+    rng = np.random.default_rng(5)
+    l = (rng.standard_normal(shape) * 3).astype(dtype)
+    t = (rng.random(shape) < 0.3).astype(dtype)
+    agree(lambda l, t: F.bce_with_logits(l, t, reduction), [l, t], rtol * 10)
+
+
+def test_the_bias_gradient_is_the_same_on_every_run():
+    """Its column sums are added in block order by the last block, not by atomics."""
+    rng = np.random.default_rng(6)
+    x, W, b = (rng.standard_normal(s).astype(np.float32) for s in ((4096, 50), (50, 400), (400,)))
+    grads = []
+    for _ in range(3):
+        bt = mv.tensor(b, requires_grad=True, device="cuda")
+        F.dense(mv.tensor(x, device="cuda"), mv.tensor(W, device="cuda"), bt, "tanh").sum().backward()
+        grads.append(bt.grad.numpy())
+    assert all(np.array_equal(grads[0], g) for g in grads[1:])
+
+
+def test_a_dense_layer_writes_its_gradients_into_the_slots_offered():
+    import cupy as cp
+    rng = np.random.default_rng(7)
+    x = mv.tensor(rng.standard_normal((300, 70)).astype(np.float32), device="cuda")
+    W = mv.tensor(rng.standard_normal((70, 40)).astype(np.float32), requires_grad=True, device="cuda")
+    b = mv.tensor(rng.standard_normal(40).astype(np.float32), requires_grad=True, device="cuda")
+    W.grad_slot, b.grad_slot = cp.full((70, 40), cp.nan, cp.float32), cp.full(40, cp.nan, cp.float32)
+    F.dense(x, W, b, "relu").sum().backward()
+    assert W.grad.data is W.grad_slot and b.grad.data is b.grad_slot
+    Wc, bc = (mv.tensor(t.numpy(), requires_grad=True) for t in (W, b))
+    F.dense(mv.tensor(x.numpy()), Wc, bc, "relu").sum().backward()
+    np.testing.assert_allclose(W.grad.numpy(), Wc.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(b.grad.numpy(), bc.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
