@@ -13,7 +13,8 @@ copied first.
 
 A leaf may name where its gradient goes (``grad_slot``: ``FlatOptimizer`` gives each
 parameter a view of its one gradient buffer). ``backward`` offers the slot to the op that
-first sends the leaf a gradient (``Function.grad_into``), while the leaf has no ``.grad``;
+first sends the leaf a gradient, if the op can use it (``takes_grad_slots``, then
+``Function.grad_into``), while the leaf has no ``.grad``;
 an op that writes there spares the copy into the buffer, and the slot becomes ``.grad``.
 A second contribution is added as usual, into a new array.
 """
@@ -114,9 +115,12 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, keep, slots=False):
             if fn.edges is None:
                 raise RuntimeError(f"backward through {fn.name} a second time: its graph was "
                                    "freed; pass retain_graph=True to the first backward")
-            fn.grad_into = _slots(fn, grads) if slots else None
+            into = slots and fn.takes_grad_slots and _slots(fn, grads)
+            if into:
+                fn.grad_into = into
             gxs = _backward(fn, grads, keep, outputs[0])
-            fn.grad_into = None
+            if into:
+                fn.grad_into = None
             gxs = gxs if isinstance(gxs, tuple) else (gxs,)
             for edge, (shape, dtype), gx in zip(fn.edges, fn.in_meta, gxs):
                 if edge is None or gx is None:

@@ -5,9 +5,9 @@ An op subclasses ``Function`` and writes
   * ``backward(*grads) -> grad or tuple of grads``, one per input, written with Tensor
     ops so that a backward pass can itself be differentiated (``create_graph=True``).
     It computes only the gradients in ``self.needs_grad`` and returns None for the rest.
-During ``backward`` the engine may set ``self.grad_into``: per input, an array its gradient
-may be written into (a leaf's ``grad_slot``) or None; an op whose kernel can write there
-returns that very array, and any op may ignore it.
+During ``backward`` the engine may set ``self.grad_into`` for an op that ``takes_grad_slots``:
+per input, an array its gradient may be written into (a leaf's ``grad_slot``) or None; the
+op returns that very array where it wrote there.
 An op keeps only what its backward needs: ``keep_inputs`` / ``keep_outputs`` name the
 Tensors to save (indices, or "all"), read back as ``self.inputs[i]`` / ``self.outputs[i]``;
 anything else it stores itself, shapes rather than arrays where it can. Gradients of
@@ -44,7 +44,8 @@ class Function:
     flops_per_element = 1
     gemm = False
     kernel_ran = False
-    grad_into = None   # set by the engine during backward (see above)
+    takes_grad_slots = False   # whether its backward can write into ``grad_into`` (see above)
+    grad_into = None
 
     def __call__(self, *inputs):
         # A profile's span is the whole call: the op's own Python (its inputs made tensors,
