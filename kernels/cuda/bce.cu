@@ -36,6 +36,22 @@ __global__ void bce_with_logits(const T* l, const T* t, T* loss, T* grad, T* par
     }
 }
 
+// ---- the same, each row's loss summed: one warp per row (a negative log-likelihood per example)
+template <typename T>
+__global__ void bce_with_logits_rows(const T* l, const T* t, T* rows, T* grad, int n, int m) {
+    const int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (row >= n) return;
+    T acc = T(0);
+    for (int j = lane; j < m; j += 32) {
+        const long long i = (long long)row * m + j;
+        T v = l[i], e = exp_(-fabs(v)), s = log1p_(e);
+        acc += (v >= T(0) ? T(1) - t[i] : t[i]) * fabs(v) + s;
+        grad[i] = exp_(fmin(v, T(0)) - s) - t[i];
+    }
+    acc = warp_sum(acc);
+    if (lane == 0) rows[row] = acc;
+}
+
 // ---- its backward: d loss / d logit times the incoming gradient, in one pass ---------------
 // g is a number, one value per row, or one per element: g[row g_rows + col g_cols].
 template <typename T>
@@ -49,6 +65,7 @@ __global__ void bce_with_logits_backward(const T* grad, const T* g, T* out, long
 
 #define INSTANTIATE(T) \
     template __global__ void bce_with_logits<T>(const T*, const T*, T*, T*, T*, T*, unsigned int*, long long, int); \
+    template __global__ void bce_with_logits_rows<T>(const T*, const T*, T*, T*, int, int); \
     template __global__ void bce_with_logits_backward<T>(const T*, const T*, T*, long long, int, int, int, T);
 INSTANTIATE(float)
 INSTANTIATE(double)

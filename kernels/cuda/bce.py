@@ -1,5 +1,6 @@
-"""BCE with logits on the GPU: loss and gradient in one elementwise kernel, a summed loss
-added up in the same launch; the backward scales the gradient in one more."""
+"""BCE with logits on the GPU: loss and gradient in one kernel, elementwise, summed (the
+blocks' sums added by the last block) or summed per row (a warp a row); the backward scales
+the gradient in one more."""
 import cupy as cp
 import numpy as np
 
@@ -21,11 +22,18 @@ def forward(logits, target, total=False, rows=False):
         kernel("bce_with_logits", logits.dtype)(grid, (THREADS,), (logits, target, grad, grad, partial, loss,
                                                                    tickets(1), np.int64(logits.size), np.int32(0)))
         return loss, grad
+    if rows:
+        n, m = logits.shape
+        loss = cp.empty(n, logits.dtype)
+        rows_per_block = THREADS // 32
+        kernel("bce_with_logits_rows", logits.dtype)(((n + rows_per_block - 1) // rows_per_block,), (THREADS,),
+                                                     (logits, target, loss, grad, np.int32(n), np.int32(m)))
+        return loss, grad
     loss = cp.empty_like(logits)
     unused = cp.empty(1, cp.uint32)   # no sum: no ticket taken
     kernel("bce_with_logits", logits.dtype)(grid, (THREADS,), (logits, target, loss, grad, loss, loss, unused,
                                                                np.int64(logits.size), np.int32(1)))
-    return (loss.sum(axis=-1) if rows else loss), grad
+    return loss, grad
 
 
 def backward(grad, g, scale):

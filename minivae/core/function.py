@@ -230,5 +230,8 @@ def _as_nodes(inputs, fn):
         if not isinstance(x, numbers.Number) and not hasattr(x, "__array__") and not isinstance(x, (list, tuple)):
             raise TypeError(f"{fn.name}: cannot use a {type(x).__name__} as a tensor")
         dtype = like.dtype if like.dtype.kind == "f" else backend.DEFAULT_DTYPE
-        out.append(type(like)(xp.asarray(x, dtype=dtype)))
+        # a number is filled in on the device (its value a kernel argument): no copy from the
+        # host, whose staging buffer a recorded CUDA graph would read again at every replay
+        out.append(type(like)(xp.full((), x, dtype=dtype) if isinstance(x, numbers.Number)
+                              else xp.asarray(x, dtype=dtype)))
     return out

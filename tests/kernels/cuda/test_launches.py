@@ -292,6 +292,16 @@ def test_the_bce_backward_reads_its_incoming_gradient_as_a_number_a_row_or_an_el
     assert (_ld(launch, "g_rows"), _ld(launch, "g_cols")) == rows_cols
 
 
+def test_a_bce_summed_per_row_is_one_launch(device):
+    k = _kernels()
+    logits, target = device.asarray(_rand(5, 70)), device.asarray(np.ones((5, 70), np.float32))
+    start = len(device.nodes)
+    rows, grad = k.bce.forward(logits, target, rows=True)
+    assert rows.shape == (5,) and grad.shape == (5, 70)
+    assert device.nodes[start:] == [("own", "bce_with_logits_rows")]
+    assert device.launches[-1].grid == (1,)   # 8 rows a block of 256 threads: a warp a row
+
+
 def test_a_summed_bce_is_one_launch_that_takes_a_ticket(device):
     k = _kernels()
     logits, target = device.asarray(_rand(4, 6)), device.asarray(np.ones((4, 6), np.float32))
