@@ -270,6 +270,13 @@ class FakeCupy(types.ModuleType):
             raise AssertionError(f"{name}: {what} of shape {array.shape}, strides {array.strides}, "
                                  f"with {what}_ld = {int(ld)}")
 
+    @staticmethod
+    def _check_strides(name, what, array, rows, cols):
+        """A 2-D array read as P[i rows + j cols]: its strides must be those."""
+        if array.ndim != 2 or array.strides != (int(rows) * array.itemsize, int(cols) * array.itemsize):
+            raise AssertionError(f"{name}: {what} of shape {array.shape}, strides {array.strides}, "
+                                 f"with {what}_rows = {int(rows)}, {what}_cols = {int(cols)}")
+
     def _cupy_kernel(self, name):
         self.nodes.append(("cupy", name))
 
@@ -314,12 +321,15 @@ class FakeCupy(types.ModuleType):
             if pointer:
                 if not isinstance(arg, np.ndarray):
                     raise AssertionError(f"{name} argument {i}: {type(arg).__name__} for a {ctype}*")
-                strided = pnames is not None and f"{pnames[i]}_ld" in pnames
+                strided = pnames is not None and (f"{pnames[i]}_ld" in pnames or f"{pnames[i]}_rows" in pnames)
                 if arg.dtype != want or not (arg.flags.c_contiguous or strided):
                     raise AssertionError(f"{name} argument {i}: a {arg.dtype} array "
                                          f"({'' if arg.flags.c_contiguous else 'not '}C-contiguous) for a {ctype}*")
-                if strided:   # rows at a stride of its own: the kernel's P_ld must say which
+                if strided and f"{pnames[i]}_ld" in pnames:   # rows at a stride: the kernel's P_ld says which
                     self._check_rows(name, pnames[i], arg, args[pnames.index(f"{pnames[i]}_ld")])
+                elif strided:   # any 2-D strides (a transpose, a broadcast): P_rows and P_cols say which
+                    self._check_strides(name, pnames[i], arg, args[pnames.index(f"{pnames[i]}_rows")],
+                                        args[pnames.index(f"{pnames[i]}_cols")])
             elif type(arg) is not want:
                 raise AssertionError(f"{name} argument {i}: {type(arg).__name__} {arg!r} for a {ctype} "
                                      f"(pass {want.__name__})")

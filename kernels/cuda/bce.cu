@@ -53,7 +53,7 @@ __global__ void bce_with_logits_rows(const T* l, const T* t, T* rows, T* grad, i
 }
 
 // ---- its backward: d loss / d logit times the incoming gradient, in one pass ---------------
-// g is a number, one value per row, or one per element: g[row g_rows + col g_cols].
+// g is a number, one value per row, or one per element, broadcast: g[row g_rows + col g_cols].
 template <typename T>
 __global__ void bce_with_logits_backward(const T* grad, const T* g, T* out, long long size, int m, int g_rows,
                                          int g_cols, T scale) {

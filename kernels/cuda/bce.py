@@ -4,7 +4,7 @@ the gradient in one more."""
 import cupy as cp
 import numpy as np
 
-from .module import THREADS, blocks, contiguous, kernel, tickets
+from .module import THREADS, blocks, contiguous, kernel, strides, tickets
 
 
 def forward(logits, target, total=False, rows=False):
@@ -38,13 +38,11 @@ def forward(logits, target, total=False, rows=False):
 
 def backward(grad, g, scale):
     """grad * g * scale, with g a number (0-d), one value per row (n, 1) or per element."""
-    g = contiguous(g, grad.dtype)
     out = cp.empty_like(grad)
     if grad.size == 0:
         return out
-    m = grad.shape[-1]
-    g_rows, g_cols = (0, 0) if g.size == 1 else (1, 0) if g.shape[-1] == 1 else (m, 1)
+    g, g_rows, g_cols = strides(cp.broadcast_to(contiguous(g, grad.dtype), grad.shape), grad.dtype)
     kernel("bce_with_logits_backward", grad.dtype)(
-        blocks(grad.size), (THREADS,), (grad, g, out, np.int64(grad.size), np.int32(m), np.int32(g_rows),
-                                        np.int32(g_cols), grad.dtype.type(scale)))
+        blocks(grad.size), (THREADS,), (grad, g, out, np.int64(grad.size), np.int32(grad.shape[-1]), g_rows, g_cols,
+                                        grad.dtype.type(scale)))
     return out

@@ -26,12 +26,14 @@ __device__ T block_reduce(T v, bool take_max) {
     return result;
 }
 
+// logw[i, j] is logw[i logw_rows + j logw_cols]: read in place when it is the transpose of
+// the sample-major (k, n) log-weights.
 template <typename T>
-__global__ void iwae_weights(const T* logw, T* out, T* weights, int k, T log_k) {
-    const T* row = logw + (long long)blockIdx.x * k;
+__global__ void iwae_weights(const T* logw, T* out, T* weights, int k, int logw_rows, int logw_cols, T log_k) {
+    const T* row = logw + (long long)blockIdx.x * logw_rows;
     T* w = weights + (long long)blockIdx.x * k;
     T m = neg_inf<T>();
-    for (int j = threadIdx.x; j < k; j += blockDim.x) m = fmax(m, row[j]);
+    for (int j = threadIdx.x; j < k; j += blockDim.x) m = fmax(m, row[(long long)j * logw_cols]);
     m = block_reduce(m, true);
     if (m == neg_inf<T>()) {   // every weight is zero: L_k = -inf, weights 0, never NaN
         for (int j = threadIdx.x; j < k; j += blockDim.x) w[j] = T(0);
@@ -40,15 +42,15 @@ __global__ void iwae_weights(const T* logw, T* out, T* weights, int k, T log_k) 
     }
     if (m == -neg_inf<T>()) {  // L_k = +inf, equal weights on the +inf entries
         T top = T(0);
-        for (int j = threadIdx.x; j < k; j += blockDim.x) top += row[j] == m ? T(1) : T(0);
+        for (int j = threadIdx.x; j < k; j += blockDim.x) top += row[(long long)j * logw_cols] == m ? T(1) : T(0);
         top = block_reduce(top, false);
-        for (int j = threadIdx.x; j < k; j += blockDim.x) w[j] = row[j] == m ? T(1) / top : T(0);
+        for (int j = threadIdx.x; j < k; j += blockDim.x) w[j] = row[(long long)j * logw_cols] == m ? T(1) / top : T(0);
         if (threadIdx.x == 0) out[blockIdx.x] = m;
         return;
     }
     T s = T(0);
     for (int j = threadIdx.x; j < k; j += blockDim.x) {
-        T e = exp_(row[j] - m);
+        T e = exp_(row[(long long)j * logw_cols] - m);
         w[j] = e;
         s += e;
     }
@@ -58,7 +60,7 @@ __global__ void iwae_weights(const T* logw, T* out, T* weights, int k, T log_k) 
 }
 
 #define INSTANTIATE(T) \
-    template __global__ void iwae_weights<T>(const T*, T*, T*, int, T);
+    template __global__ void iwae_weights<T>(const T*, T*, T*, int, int, int, T);
 INSTANTIATE(float)
 INSTANTIATE(double)
 #undef INSTANTIATE

@@ -4,18 +4,19 @@ import math
 
 import cupy as cp
 
-from .module import contiguous, kernel
+from .module import kernel, strides
 
 
 def forward(logw):
     n, k = logw.shape
     if k == 0:   # as minivae.ops.iwae_bound: L_k of no samples is undefined
         raise ValueError(f"iwae_weights: k = 0 samples in log-weights of shape {logw.shape}")
-    logw = contiguous(logw, logw.dtype)
+    logw, rows, cols = strides(logw, logw.dtype)
     out = cp.empty(n, logw.dtype)
-    weights = cp.empty_like(logw)
+    weights = cp.empty((n, k), logw.dtype)
     if n == 0:   # no rows, no blocks (a zero-size grid is an error)
         return out, weights
     threads = min(256, 32 * ((k + 31) // 32))
-    kernel("iwae_weights", logw.dtype)((n,), (threads,), (logw, out, weights, cp.int32(k), logw.dtype.type(math.log(k))))
+    kernel("iwae_weights", logw.dtype)((n,), (threads,), (logw, out, weights, cp.int32(k), rows, cols,
+                                                                   logw.dtype.type(math.log(k))))
     return out, weights

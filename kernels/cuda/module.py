@@ -106,6 +106,14 @@ def rows(a, dtype):
     return a, np.int32(a.shape[1] if a.ndim == 2 else 1)
 
 
+def strides(a, dtype):
+    """(a, its row stride, its column stride) in elements for a kernel that reads a 2-D
+    parameter as P[i rows + j cols]: a transposed or broadcast view passes as it is."""
+    if a.dtype != dtype or a.ndim != 2 or any(s % a.itemsize for s in a.strides):
+        a = contiguous(a, dtype)
+    return a, np.int32(a.strides[0] // a.itemsize), np.int32(a.strides[1] // a.itemsize)
+
+
 def halves(n, d, dtype):
     """Two (n, d) views side by side in one new (n, 2d) array, and their row stride: where a
     kernel writes d mu and d logvar, so that the split's backward joins them without a copy."""

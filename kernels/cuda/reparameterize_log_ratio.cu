@@ -27,7 +27,8 @@ __global__ void reparameterize_log_ratio_forward(const T* mu, const T* logvar, c
 template <typename T>
 __global__ void reparameterize_log_ratio_backward(const T* mu, const T* logvar, const T* eps, const T* gz,
                                                   const T* gr, T* gmu, T* glv, long long n, int k, int d,
-                                                  int mu_ld, int logvar_ld, int gmu_ld, int glv_ld, T lo, T hi) {
+                                                  int mu_ld, int logvar_ld, int gmu_ld, int glv_ld, int gr_rows,
+                                                  int gr_cols, T lo, T hi) {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n * d;
          i += (long long)gridDim.x * blockDim.x) {
         const long long row = i / d, j = i % d;
@@ -35,7 +36,7 @@ __global__ void reparameterize_log_ratio_backward(const T* mu, const T* logvar, 
         T gm = T(0), gl = T(0);
         for (int a = 0; a < k; ++a) {
             long long o = a * n * d + i;
-            T g_r = gr[a * n + i / d], e = eps[o], g = gz[o] - g_r * (m + s * e);   // dr/dz = -z
+            T g_r = gr[(long long)a * gr_rows + row * gr_cols], e = eps[o], g = gz[o] - g_r * (m + s * e);   // dr/dz = -z
             gm += g;
             gl += g * s * e + g_r;
         }
@@ -48,7 +49,8 @@ __global__ void reparameterize_log_ratio_backward(const T* mu, const T* logvar, 
     template __global__ void reparameterize_log_ratio_forward<T>(const T*, const T*, const T*, T*, T*, long long, \
                                                                  long long, int, int, int, T, T); \
     template __global__ void reparameterize_log_ratio_backward<T>(const T*, const T*, const T*, const T*, const T*, \
-                                                                  T*, T*, long long, int, int, int, int, int, int, T, T);
+                                                                  T*, T*, long long, int, int, int, int, int, int, int, \
+                                                                  int, T, T);
 INSTANTIATE(float)
 INSTANTIATE(double)
 #undef INSTANTIATE

@@ -4,7 +4,7 @@ backward, summing over the samples. See kernels/cpu/reparameterize_log_ratio.py.
 import cupy as cp
 import numpy as np
 
-from .module import THREADS, blocks, contiguous, halves, kernel, rows
+from .module import THREADS, blocks, contiguous, halves, kernel, rows, strides
 
 
 def forward(mu, logvar, eps, lo, hi):
@@ -27,12 +27,13 @@ def backward(mu, logvar, eps, gz, gr, lo, hi):
     k, n, d = eps.shape
     t = mu.dtype.type
     (mu, mu_ld), (logvar, logvar_ld) = rows(mu, mu.dtype), rows(logvar, mu.dtype)
-    eps, gz, gr = (contiguous(a, mu.dtype) for a in (eps, gz, gr))
+    eps, gz = contiguous(eps, mu.dtype), contiguous(gz, mu.dtype)
+    gr, gr_rows, gr_cols = strides(gr, mu.dtype)   # often the transpose of the bound's (n, k) gradient
     gmu, glv, ld = halves(n, d, mu.dtype)
     if n * d == 0:
         return gmu, glv
     kernel("reparameterize_log_ratio_backward", mu.dtype)(
         blocks(n * d), (THREADS,),
         (mu, logvar, eps, gz, gr, gmu, glv, np.int64(n), np.int32(k), np.int32(d), mu_ld, logvar_ld, ld, ld,
-         t(lo), t(hi)))
+         gr_rows, gr_cols, t(lo), t(hi)))
     return gmu, glv

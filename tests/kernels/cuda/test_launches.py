@@ -310,3 +310,18 @@ def test_a_summed_bce_is_one_launch_that_takes_a_ticket(device):
     loss, _ = k.bce.forward(logits, target, total=True)
     assert loss.shape == () and device.nodes[start:] == [("own", "bce_with_logits")]
     assert _ld(device.launches[-1], "store") == 0
+
+
+def test_the_iwae_weights_read_transposed_log_weights_in_place(device):
+    """The bound takes (n, k) log-weights that are the transpose of sample-major (k, n) ones:
+    read at strides (1, n), no copy; strides that do not match the array are refused."""
+    from minivae.kernels.cuda.module import kernel
+    k = _kernels()
+    logw = device.asarray(_rand(50, 20)).T   # (n, k) = (20, 50), strides (1, 20) in elements
+    start = len(device.nodes)
+    out, weights = k.iwae.forward(logw)
+    assert device.nodes[start:] == [("own", "iwae_weights")] and weights.shape == (20, 50)
+    assert (_ld(device.launches[-1], "logw_rows"), _ld(device.launches[-1], "logw_cols")) == (1, 20)
+    with pytest.raises(AssertionError, match="logw_rows = 50, logw_cols = 1"):
+        kernel("iwae_weights", np.float32)((20,), (64,), (logw, out, weights, np.int32(50), np.int32(50), np.int32(1),
+                                                          np.float32(np.log(50))))
