@@ -1,5 +1,7 @@
 import os
 
+import pytest
+
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # Workers share the cores: one BLAS and one Numba thread each, set before NumPy and
     # Numba start their pools (two workers of two threads on 2 cores oversubscribe them).
@@ -39,3 +41,13 @@ def pytest_sessionfinish(session):
     if "_RUN_CACHE" in globals():
         import shutil
         shutil.rmtree(_RUN_CACHE, ignore_errors=True)
+
+
+@pytest.fixture
+def fake_device(monkeypatch):
+    """The stand-in CuPy with device arrays (tests/fake_cupy.py) as minivae's CuPy: device="cuda"
+    runs on the CPU, and every launch, ours and CuPy's, is counted in ``nodes``."""
+    from fake_cupy import forget_kernels, install
+    cp = install(monkeypatch, arrays=True)
+    yield cp
+    forget_kernels()

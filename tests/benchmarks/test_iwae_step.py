@@ -4,8 +4,6 @@ arrays: every launch the CUDA graph would hold, counted and named."""
 from collections import Counter
 
 import numpy as np
-import pytest
-from fake_cupy import forget_kernels, install
 
 from minivae.benchmarks import iwae_step
 
@@ -19,14 +17,7 @@ RECORDED = {("own", "gemm_bias_act"): 17, ("own", "gemm_split_k_sum"): 5, ("own"
             ("cupy", "negative"): 4, ("cupy", "add.reduce"): 1, ("cupy", "add"): 1, ("cupy", "multiply"): 1}
 
 
-@pytest.fixture
-def fake(monkeypatch):
-    cp = install(monkeypatch, arrays=True)
-    yield cp
-    forget_kernels()
-
-
-def test_the_recorded_iwae_step_launches_43_kernels_and_copies_nothing(fake):
+def test_the_recorded_iwae_step_launches_43_kernels_and_copies_nothing(fake_device):
     """The transposed log-weights and their gradient are read in place (strides), not
     copied; the encoder's halves likewise."""
     rng = np.random.default_rng(0)
@@ -36,5 +27,5 @@ def test_the_recorded_iwae_step_launches_43_kernels_and_copies_nothing(fake):
     step = iwae_step.minivae_step(iwae_step.init(), x, eps, "fast", "cuda", graphs=True)
     step()
     step()
-    assert Counter(fake.captured) == RECORDED
+    assert Counter(fake_device.captured) == RECORDED
     assert sum(RECORDED.values()) == 43

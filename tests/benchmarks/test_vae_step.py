@@ -4,8 +4,6 @@ graph would hold, ours and CuPy's, counted and named."""
 from collections import Counter
 
 import numpy as np
-import pytest
-from fake_cupy import forget_kernels, install
 
 from minivae.benchmarks import numpy_vae, vae_step
 
@@ -23,13 +21,6 @@ RECORDED_AT_128 = {("own", "gemm_bias_act"): 11, ("own", "gemm_split_k_sum"): 2,
                    ("cupy", "add"): 1}
 
 
-@pytest.fixture
-def fake(monkeypatch):
-    cp = install(monkeypatch, arrays=True)
-    yield cp
-    forget_kernels()
-
-
 def recorded(fake, batch):
     rng = np.random.default_rng(0)
     x = (rng.random((batch, 784)) < 0.3).astype(np.float32)
@@ -40,24 +31,24 @@ def recorded(fake, batch):
     return Counter(fake.captured)
 
 
-def test_the_recorded_vae_step_launches_26_kernels_each_named(fake):
-    assert recorded(fake, 128) == RECORDED_AT_128
+def test_the_recorded_vae_step_launches_26_kernels_each_named(fake_device):
+    assert recorded(fake_device, 128) == RECORDED_AT_128
     assert sum(RECORDED_AT_128.values()) == 26
 
 
-def test_no_copy_fill_or_gather_is_recorded_at_any_batch(fake):
+def test_no_copy_fill_or_gather_is_recorded_at_any_batch(fake_device):
     """At batch 4096 the products change tiles and splits, nothing else: no copy of the
     encoder's halves, no joining of their gradients, no zero fill, no gathering into the
     flat buffer."""
-    counts = recorded(fake, 4096)
+    counts = recorded(fake_device, 4096)
     assert {name for kind, name in counts if kind == "cupy"} == {"ones", "add.reduce", "add"}
     assert counts[("own", "gemm_bias_act")] == 11
 
 
-def test_the_count_sees_a_copy(fake, monkeypatch):
+def test_the_count_sees_a_copy(fake_device, monkeypatch):
     """The measure on what it must catch: a flat optimizer that gathers every gradient
     (the ops' slots refused) records 8 copies more."""
     from minivae.core import engine
     monkeypatch.setattr(engine, "_slots", lambda fn, grads: None)
-    counts = recorded(fake, 128)
+    counts = recorded(fake_device, 128)
     assert counts[("cupy", "copy")] == 8 and sum(counts.values()) == 26 + 8

@@ -229,48 +229,40 @@ def test_a_weight_gradient_with_few_tiles_is_split_and_summed_in_a_second_launch
     assert total.args[0].shape == (product.grid[2], 400, 20)
 
 
-@pytest.fixture
-def device(monkeypatch):
-    """The fake with device arrays: CuPy's own launches (copies, fills) counted too."""
-    cp = install(monkeypatch, arrays=True)
-    yield cp
-    forget_kernels()
-
-
 def _ld(launch, name):
     from fake_cupy import signatures
     return int(launch.args[signatures()[launch.name][3].index(name)])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_the_reparameterizations_read_the_encoders_halves_in_place_and_write_one_gradient(device, dtype):
+def test_the_reparameterizations_read_the_encoders_halves_in_place_and_write_one_gradient(fake_device, dtype):
     """mu and logvar as the two halves of the encoder's (n, 2d) output: read at their row
     stride, not copied; d mu and d logvar written as the halves of one new (n, 2d) array,
     which the split's backward takes whole; a broadcast d kl read at stride 0."""
     from minivae import backend
     k = _kernels()
-    h = device.asarray(_rand(5, 8, dtype=dtype))
+    h = fake_device.asarray(_rand(5, 8, dtype=dtype))
     mu, lv = h[:, :4], h[:, 4:]
-    eps, eps3 = device.asarray(_rand(5, 4, dtype=dtype)), device.asarray(_rand(3, 5, 4, dtype=dtype))
-    gz, gz3, gr = (device.asarray(_rand(*s, dtype=dtype)) for s in ((5, 4), (3, 5, 4), (3, 5)))
-    gkl = device.broadcast_to(device.asarray(np.ones((), dtype)), (5,))
-    start = len(device.nodes)
+    eps, eps3 = fake_device.asarray(_rand(5, 4, dtype=dtype)), fake_device.asarray(_rand(3, 5, 4, dtype=dtype))
+    gz, gz3, gr = (fake_device.asarray(_rand(*s, dtype=dtype)) for s in ((5, 4), (3, 5, 4), (3, 5)))
+    gkl = fake_device.broadcast_to(fake_device.asarray(np.ones((), dtype)), (5,))
+    start = len(fake_device.nodes)
     k.rkl.forward(mu, lv, eps, -30.0, 20.0)
     grads = [k.rkl.backward(mu, lv, eps, gz, gkl, -30.0, 20.0)]
     k.rlr.forward(mu, lv, eps3, -30.0, 20.0)
     grads.append(k.rlr.backward(mu, lv, eps3, gz3, gr, -30.0, 20.0))
-    assert [kind for kind, _ in device.nodes[start:]] == ["own"] * 4   # no copy, no fill
-    for launch in device.launches[-4:]:
+    assert [kind for kind, _ in fake_device.nodes[start:]] == ["own"] * 4   # no copy, no fill
+    for launch in fake_device.launches[-4:]:
         assert _ld(launch, "mu_ld") == _ld(launch, "logvar_ld") == 8
-    assert _ld(device.launches[-3], "gkl_ld") == 0 and _ld(device.launches[-3], "gmu_ld") == 8
+    assert _ld(fake_device.launches[-3], "gkl_ld") == 0 and _ld(fake_device.launches[-3], "gmu_ld") == 8
     for gmu, glv in grads:
         assert backend.joined([gmu, glv], -1) is not None
 
 
-def test_a_row_stride_that_does_not_match_the_array_is_refused(device):
+def test_a_row_stride_that_does_not_match_the_array_is_refused(fake_device):
     from minivae.kernels.cuda.module import kernel
-    h = device.asarray(_rand(5, 8))
-    z, kl = device.empty((5, 4), np.float32), device.empty(5, np.float32)
+    h = fake_device.asarray(_rand(5, 8))
+    z, kl = fake_device.empty((5, 4), np.float32), fake_device.empty(5, np.float32)
     launch = kernel("reparameterize_kl_forward", np.float32)
     args = lambda ld: (h[:, :4], h[:, 4:], z, z, kl, np.int32(5), np.int32(4), np.int32(ld), np.int32(8),
                        np.float32(-30), np.float32(20))
@@ -284,44 +276,44 @@ def test_a_row_stride_that_does_not_match_the_array_is_refused(device):
 
 
 @pytest.mark.parametrize("reduction_g, rows_cols", [((), (0, 0)), ((4, 1), (1, 0)), ((4, 6), (6, 1))])
-def test_the_bce_backward_reads_its_incoming_gradient_as_a_number_a_row_or_an_element(device, reduction_g, rows_cols):
+def test_the_bce_backward_reads_its_incoming_gradient_as_a_number_a_row_or_an_element(fake_device, reduction_g, rows_cols):
     k = _kernels()
-    grad = device.asarray(_rand(4, 6))
-    k.bce.backward(grad, device.asarray(np.ones(reduction_g, np.float32)), 0.5)
-    launch = device.launches[-1]
+    grad = fake_device.asarray(_rand(4, 6))
+    k.bce.backward(grad, fake_device.asarray(np.ones(reduction_g, np.float32)), 0.5)
+    launch = fake_device.launches[-1]
     assert (_ld(launch, "g_rows"), _ld(launch, "g_cols")) == rows_cols
 
 
-def test_a_bce_summed_per_row_is_one_launch(device):
+def test_a_bce_summed_per_row_is_one_launch(fake_device):
     k = _kernels()
-    logits, target = device.asarray(_rand(5, 70)), device.asarray(np.ones((5, 70), np.float32))
-    start = len(device.nodes)
+    logits, target = fake_device.asarray(_rand(5, 70)), fake_device.asarray(np.ones((5, 70), np.float32))
+    start = len(fake_device.nodes)
     rows, grad = k.bce.forward(logits, target, rows=True)
     assert rows.shape == (5,) and grad.shape == (5, 70)
-    assert device.nodes[start:] == [("own", "bce_with_logits_rows")]
-    assert device.launches[-1].grid == (1,)   # 8 rows a block of 256 threads: a warp a row
+    assert fake_device.nodes[start:] == [("own", "bce_with_logits_rows")]
+    assert fake_device.launches[-1].grid == (1,)   # 8 rows a block of 256 threads: a warp a row
 
 
-def test_a_summed_bce_is_one_launch_that_takes_a_ticket(device):
+def test_a_summed_bce_is_one_launch_that_takes_a_ticket(fake_device):
     k = _kernels()
-    logits, target = device.asarray(_rand(4, 6)), device.asarray(np.ones((4, 6), np.float32))
+    logits, target = fake_device.asarray(_rand(4, 6)), fake_device.asarray(np.ones((4, 6), np.float32))
     k.bce.forward(logits, target, total=True)   # the first makes the stream's tickets (one fill)
-    start = len(device.nodes)
+    start = len(fake_device.nodes)
     loss, _ = k.bce.forward(logits, target, total=True)
-    assert loss.shape == () and device.nodes[start:] == [("own", "bce_with_logits")]
-    assert _ld(device.launches[-1], "store") == 0
+    assert loss.shape == () and fake_device.nodes[start:] == [("own", "bce_with_logits")]
+    assert _ld(fake_device.launches[-1], "store") == 0
 
 
-def test_the_iwae_weights_read_transposed_log_weights_in_place(device):
+def test_the_iwae_weights_read_transposed_log_weights_in_place(fake_device):
     """The bound takes (n, k) log-weights that are the transpose of sample-major (k, n) ones:
     read at strides (1, n), no copy; strides that do not match the array are refused."""
     from minivae.kernels.cuda.module import kernel
     k = _kernels()
-    logw = device.asarray(_rand(50, 20)).T   # (n, k) = (20, 50), strides (1, 20) in elements
-    start = len(device.nodes)
+    logw = fake_device.asarray(_rand(50, 20)).T   # (n, k) = (20, 50), strides (1, 20) in elements
+    start = len(fake_device.nodes)
     out, weights = k.iwae.forward(logw)
-    assert device.nodes[start:] == [("own", "iwae_weights")] and weights.shape == (20, 50)
-    assert (_ld(device.launches[-1], "logw_rows"), _ld(device.launches[-1], "logw_cols")) == (1, 20)
+    assert fake_device.nodes[start:] == [("own", "iwae_weights")] and weights.shape == (20, 50)
+    assert (_ld(fake_device.launches[-1], "logw_rows"), _ld(fake_device.launches[-1], "logw_cols")) == (1, 20)
     with pytest.raises(AssertionError, match="logw_rows = 50, logw_cols = 1"):
         kernel("iwae_weights", np.float32)((20,), (64,), (logw, out, weights, np.int32(50), np.int32(50), np.int32(1),
                                                           np.float32(np.log(50))))
