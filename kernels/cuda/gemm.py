@@ -32,12 +32,13 @@ def tile(m, n, dtype, sms):
 
 def split_k(tiles, warps, k, sms):
     """(slices, K per slice) for ``tiles`` blocks of ``warps`` warps over inner size k on a
-    GPU of ``sms`` multiprocessors: one slice when the blocks alone give every
-    multiprocessor WARPS_PER_SM warps or K is short, else enough slices of at least 256
-    (a multiple of K_STEP) to do so. So slices x tiles x warps stays under
+    GPU of ``sms`` multiprocessors: one slice when the blocks cover every multiprocessor
+    (a forward product: the partial sums' extra traffic would not pay) or K is short; else
+    (a weight gradient, K = the batch) enough slices of at least 256 (a multiple of K_STEP)
+    to give every multiprocessor WARPS_PER_SM warps. So slices x tiles x warps stays under
     WARPS_PER_SM x sms + tiles x warps, and with it the workspace, slices x m x n."""
     target = WARPS_PER_SM * sms
-    if tiles * warps >= target or k < 512:
+    if tiles >= sms or tiles * warps >= target or k < 512:
         return 1, max(k, 1)
     slices = min(-(-target // (tiles * warps)), k // 256)
     chunk = -(-(-(-k // slices)) // K_STEP) * K_STEP

@@ -206,7 +206,8 @@ def test_the_checker_catches_a_python_int_where_the_kernel_takes_an_int(fake):
 
 
 @pytest.mark.parametrize("tiles, warps, k", [(7, 2, 16384), (1, 2, 25088), (1, 8, 600), (1, 2, 511),
-                                             (1024, 2, 100000), (1, 2, 10 ** 6), (91, 2, 4096), (224, 4, 784)])
+                                             (1024, 2, 100000), (1, 2, 10 ** 6), (91, 2, 4096), (224, 4, 784),
+                                             (112, 2, 784)])
 def test_split_k_fills_the_gpu_with_bounded_slices(fake, tiles, warps, k):
     from minivae.kernels.cuda.gemm import WARPS_PER_SM, split_k
     sms = 132
@@ -214,7 +215,7 @@ def test_split_k_fills_the_gpu_with_bounded_slices(fake, tiles, warps, k):
     slices, chunk = split_k(tiles, warps, k, sms)
     assert chunk % 16 == 0 or slices == 1
     assert (slices - 1) * chunk < k <= slices * chunk   # every slice has work, all of K is covered
-    if tiles * warps >= target or k < 512:
+    if tiles >= sms or tiles * warps >= target or k < 512:
         assert slices == 1
     else:
         assert slices > 1 and chunk >= 256 and slices * tiles * warps < target + tiles * warps   # a small workspace
