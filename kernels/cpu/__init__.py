@@ -8,6 +8,7 @@ from .conv import (backward_act as conv2d_act_backward, data_grad as conv2d_data
                    forward_act as conv2d_act_forward, transpose_act as conv_transpose2d_act_forward,
                    transpose_backward_act as conv_transpose2d_act_backward, weight_grad as conv2d_weight_grad)
 from .dense import backward as dense_backward, forward as dense_forward
+from .gaussian_nll import backward as gaussian_nll_rows_backward, forward as gaussian_nll_rows
 from .iwae import forward as iwae_weights
 from .philox import normal as philox_normal, words as philox_words
 from .reparameterize_kl import backward as reparameterize_kl_backward, forward as reparameterize_kl_forward

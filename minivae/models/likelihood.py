@@ -25,7 +25,7 @@ class Likelihood(Module):
     def log_prob(self, x, out):
         if self.kind == "bernoulli":
             return -F.bce_with_logits(out, x, reduction="rows")
-        return -F.gaussian_nll(x, out, self.logvar, reduction="none").sum(-1)
+        return -F.gaussian_nll(x, out, self.logvar, reduction="rows")
 
     def mean(self, out):
         return F.sigmoid(out) if self.kind == "bernoulli" else out

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .. import backend
 from .activation import relu
 from .elementwise import abs, exp, log1p
 from .fused import Fused
@@ -89,18 +90,53 @@ def bce_with_logits(logits, target, reduction="mean"):
     return BCEWithLogits(reduction)(logits, target)
 
 
+def _gaussian_nll(x, mean, logvar):
+    if isinstance(logvar, (int, float)):
+        return ((x - mean) ** 2 * math.exp(-logvar) + (math.log(2 * math.pi) + logvar)) * 0.5
+    return ((x - mean) ** 2 * exp(-logvar) + logvar + math.log(2 * math.pi)) * 0.5
+
+
+class GaussianNLLRows(Fused):
+    """The Gaussian negative log-likelihood summed over each row, for x and mean of shape
+    (n, d) and one log-variance per dimension, (d,): the decoder's likelihood in one pass
+    each way (kernels/*/gaussian_nll.py)."""
+    kernel = "gaussian_nll_rows"
+    flops_per_element = 6   # the difference, its square, the scale, the sums; the same back
+    takes_grad_slots = True   # d logvar written where the engine says (a learned log-variance's slot)
+
+    def fits(self, x, mean, logvar):
+        return x.ndim == 2 and x.shape == mean.shape and logvar.shape == x.shape[1:]
+
+    def reference(self, x, mean, logvar):
+        return _gaussian_nll(x, mean, logvar).sum(-1)
+
+    def forward(self, x, mean, logvar):
+        return self.kernels.gaussian_nll_rows(x, mean, logvar)
+
+    def backward_kernel(self, g):
+        x, mean, logvar = (self.inputs[i].data for i in range(3))
+        gmean, glv = self.kernels.gaussian_nll_rows_backward(x, mean, logvar, g, self.needs_grad[2],
+                                                             into=self.grad_into)
+        return (-gmean if self.needs_grad[0] else None, gmean if self.needs_grad[1] else None,
+                glv if self.needs_grad[2] else None)
+
+
 def gaussian_nll(x, mean, logvar=0.0, reduction="mean"):
     """-log N(x; mean, exp(logvar)) per element: 0.5 [log 2pi + logvar + (x - mean)^2 / var].
 
     ``logvar`` is a number for a fixed variance, or a tensor for a learned one; mean and
-    logvar broadcast against x (one posterior against L samples of it, say).
+    logvar broadcast against x (one posterior against L samples of it, say). Summed over
+    rows (``"rows"``) with a log-variance per dimension or one for all, it is one fused op.
     """
     _check_broadcast("gaussian_nll", x, mean, logvar)
-    if isinstance(logvar, (int, float)):
-        nll = ((x - mean) ** 2 * math.exp(-logvar) + (math.log(2 * math.pi) + logvar)) * 0.5
-    else:
-        nll = ((x - mean) ** 2 * exp(-logvar) + logvar + math.log(2 * math.pi)) * 0.5
-    return _reduce(nll, reduction)
+    if reduction == "rows" and getattr(x, "ndim", 0) == 2 and getattr(mean, "shape", None) == x.shape:
+        lv = logvar
+        if isinstance(logvar, (int, float)):   # one for all: a constant (d,) view of one value
+            xp = backend.array_module(x.device)
+            lv = type(x)(xp.broadcast_to(xp.full((1,), logvar, x.dtype), x.shape[1:]))
+        if lv.shape == x.shape[1:]:
+            return GaussianNLLRows()(x, mean, lv)
+    return _reduce(_gaussian_nll(x, mean, logvar), reduction)
 
 
 def mse(a, b, reduction="mean"):

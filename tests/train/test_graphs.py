@@ -272,20 +272,23 @@ def test_adversarial_models_record_their_steps(capsys, name, kwargs):
     assert "training eagerly" not in capsys.readouterr().out
 
 
-def test_the_recorded_step_of_a_vae_copies_nothing_from_the_host(fake_device):
-    """``fit``'s recorded step of a Bernoulli VAE on the fake CuPy with device arrays, every
-    launch counted: the numbers in its loss filled in on the device (a copy from the host's
-    staging buffer would be read again at every replay), no copy or zero fill, and our
-    kernels: 11 GEMMs (2 split), 4 dense backward, the fused reparameterization and BCE,
-    one Philox draw, Adam."""
+@pytest.mark.parametrize("likelihood, fused", [("bernoulli", ("bce_with_logits_rows", "bce_with_logits_backward")),
+                                               ("gaussian", ("gaussian_nll_rows", "gaussian_nll_rows_backward"))])
+def test_the_recorded_step_of_a_vae_copies_nothing_from_the_host(fake_device, likelihood, fused):
+    """``fit``'s recorded step of a VAE on the fake CuPy with device arrays, every launch
+    counted: the numbers in its loss filled in on the device (a copy from the host's staging
+    buffer would be read again at every replay), no copy or zero fill (every gradient,
+    the learned log-variance's too, written into the flat buffer by its op), and our
+    kernels: 11 GEMMs (2 split), 4 dense backward, the fused reparameterization and
+    likelihood, one Philox draw, Adam."""
     from collections import Counter
     mv.manual_seed(0)
-    model = create("vae", x_dim=784, z_dim=20, hidden=[400], likelihood="bernoulli").to("cuda")
+    model = create("vae", x_dim=784, z_dim=20, hidden=[400], likelihood=likelihood).to("cuda")
     x = (np.random.default_rng(0).random((256, 784)) < 0.3).astype(np.float32)
     fit(model, x, epochs=1, batch_size=128, progress=False, log=lambda record: None)
     counts = Counter(fake_device.captured)
     assert not {name for kind, name in counts if kind == "cupy"} & {"host_to_device", "copy", "zeros", "take"}
     assert {name: n for (kind, name), n in counts.items() if kind == "own"} == {
         "gemm_bias_act": 11, "gemm_split_k_sum": 2, "dense_act_grad_bias": 4, "reparameterize_kl_forward": 1,
-        "reparameterize_kl_backward": 1, "bce_with_logits_rows": 1, "bce_with_logits_backward": 1,
-        "philox_normal": 1, "advance_counter": 1, "adam_step_counted": 1, "advance_step": 1}
+        "reparameterize_kl_backward": 1, fused[0]: 1, fused[1]: 1, "philox_normal": 1, "advance_counter": 1,
+        "adam_step_counted": 1, "advance_step": 1}

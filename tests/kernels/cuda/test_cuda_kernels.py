@@ -116,6 +116,18 @@ def test_bce_with_logits_reduced_in_its_kernel(dtype, rtol, reduction, shape):
     agree(lambda l, t: F.bce_with_logits(l, t, reduction), [l, t], rtol * 10)
 
 
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1), (37, 65), (4096, 784)])
+def test_gaussian_nll_rows(dtype, rtol, shape):
+    """A learned log-variance per dimension (its column sums added by the last block) and a
+    fixed one."""
+    rng = np.random.default_rng(8)
+    x, mean = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
+    lv = (rng.standard_normal(shape[1]) * 0.5).astype(dtype)
+    agree(lambda x, m, lv: F.gaussian_nll(x, m, lv, "rows"), [x, mean, lv], rtol * 10)
+    agree(lambda x, m: F.gaussian_nll(x, m, 0.3, "rows"), [x, mean], rtol * 10)
+
+
 def test_the_bias_gradient_is_the_same_on_every_run():
     """Its column sums are added in block order by the last block, not by atomics."""
     rng = np.random.default_rng(6)

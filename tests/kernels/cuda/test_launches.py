@@ -19,10 +19,10 @@ def fake(monkeypatch):
 
 
 def _kernels():
-    from minivae.kernels.cuda import adam, bce, conv, dense, gemm, iwae, philox, reparameterize_kl, \
+    from minivae.kernels.cuda import adam, bce, conv, dense, gaussian_nll, gemm, iwae, philox, reparameterize_kl, \
         reparameterize_log_ratio
-    return types.SimpleNamespace(adam=adam, bce=bce, conv=conv, dense=dense, gemm=gemm, iwae=iwae, philox=philox,
-                                 rkl=reparameterize_kl, rlr=reparameterize_log_ratio)
+    return types.SimpleNamespace(adam=adam, bce=bce, conv=conv, dense=dense, gaussian_nll=gaussian_nll, gemm=gemm,
+                                 iwae=iwae, philox=philox, rkl=reparameterize_kl, rlr=reparameterize_log_ratio)
 
 
 def _rand(*shape, dtype=np.float32):
@@ -318,3 +318,23 @@ def test_the_iwae_weights_read_transposed_log_weights_in_place(fake_device):
     with pytest.raises(AssertionError, match="logw_rows = 50, logw_cols = 1"):
         kernel("iwae_weights", np.float32)((20,), (64,), (logw, out, weights, np.int32(50), np.int32(50), np.int32(1),
                                                           np.float32(np.log(50))))
+
+
+@pytest.mark.parametrize("learned", [True, False])
+def test_the_gaussian_likelihood_is_one_launch_each_way(fake_device, learned):
+    """A log-variance per dimension (lv_ld 1) or one broadcast value (lv_ld 0); d logvar's
+    column sums taken (with their tickets) only where it is wanted."""
+    k = _kernels()
+    x, mean = fake_device.asarray(_rand(6, 40)), fake_device.asarray(_rand(6, 40))
+    lv = (fake_device.asarray(_rand(40)) if learned else
+          fake_device.broadcast_to(fake_device.full((1,), 0.3, np.float32), (40,)))
+    g = fake_device.asarray(_rand(6))
+    k.gaussian_nll.backward(x, mean, lv, g, learned)   # the first makes the stream's tickets
+    start = len(fake_device.nodes)
+    out = k.gaussian_nll.forward(x, mean, lv)
+    gmean, glv = k.gaussian_nll.backward(x, mean, lv, g, learned)
+    assert out.shape == (6,) and gmean.shape == (6, 40) and (glv is not None) == learned
+    assert fake_device.nodes[start:] == [("own", "gaussian_nll_rows"), ("own", "gaussian_nll_rows_backward")]
+    forward, backward = fake_device.launches[-2:]
+    assert _ld(forward, "lv_ld") == _ld(backward, "lv_ld") == (1 if learned else 0)
+    assert _ld(backward, "want_lv") == int(learned)
