@@ -60,4 +60,27 @@ __device__ __forceinline__ bool last_block(unsigned int* ticket, unsigned int bl
     return last;
 }
 
+// The column sums of a (32, 8) block's threads' values `acc` (column blockIdx.x * 32 +
+// threadIdx.x, 8 row lanes), added over the gridDim.y blocks of its column group: each
+// block's sum to partial[blockIdx.y][col], then the group's last block (last_block, ticket
+// blockIdx.x) adds them in order into out[col]. Every thread of the block calls it.
+template <typename T>
+__device__ __forceinline__ void column_sums(T acc, T* partial, unsigned int* tickets, T* out, int m) {
+    __shared__ T lanes[8][33];
+    const int col = blockIdx.x * 32 + threadIdx.x;
+    lanes[threadIdx.y][threadIdx.x] = acc;
+    __syncthreads();
+    if (threadIdx.y == 0 && col < m) {
+        T sum = T(0);
+        for (int r = 0; r < 8; ++r) sum += lanes[r][threadIdx.x];
+        partial[(long long)blockIdx.y * m + col] = sum;
+    }
+    if (last_block(tickets + blockIdx.x, gridDim.y) && threadIdx.y == 0 && col < m) {
+        const volatile T* sums = partial;   // other blocks' writes: read past this SM's L1
+        T total = T(0);
+        for (int b = 0; b < (int)gridDim.y; ++b) total += sums[(long long)b * m + col];
+        out[col] = total;
+    }
+}
+
 #endif

@@ -18,7 +18,6 @@ __global__ void dense_bias_act(T* y, const T* b, long long n, int m, int act, T 
 template <typename T>
 __global__ void dense_act_grad_bias(const T* gy, const T* y, T* gz, T* db, T* partial, unsigned int* tickets, int n,
                                     int m, int act, T slope) {
-    __shared__ T lanes[8][33];
     int col = blockIdx.x * 32 + threadIdx.x;
     T acc = T(0);
     if (col < m) {
@@ -33,19 +32,7 @@ __global__ void dense_act_grad_bias(const T* gy, const T* y, T* gz, T* db, T* pa
             acc += g;
         }
     }
-    lanes[threadIdx.y][threadIdx.x] = acc;
-    __syncthreads();
-    if (threadIdx.y == 0 && col < m) {
-        T sum = T(0);
-        for (int r = 0; r < 8; ++r) sum += lanes[r][threadIdx.x];
-        partial[(long long)blockIdx.y * m + col] = sum;
-    }
-    if (last_block(tickets + blockIdx.x, gridDim.y) && threadIdx.y == 0 && col < m) {
-        const volatile T* sums = partial;   // other blocks' writes: read past this SM's L1
-        T total = T(0);
-        for (int b = 0; b < (int)gridDim.y; ++b) total += sums[(long long)b * m + col];
-        db[col] = total;
-    }
+    column_sums(acc, partial, tickets, db, m);
 }
 
 #define INSTANTIATE(T) \

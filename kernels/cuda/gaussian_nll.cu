@@ -24,7 +24,6 @@ __global__ void gaussian_nll_rows(const T* x, const T* mean, const T* lv, T* out
 template <typename T>
 __global__ void gaussian_nll_rows_backward(const T* x, const T* mean, const T* lv, const T* g, T* gmean, T* glv,
                                            T* partial, unsigned int* tickets, int n, int d, int lv_ld, int want_lv) {
-    __shared__ T lanes[8][33];
     const int col = blockIdx.x * 32 + threadIdx.x;
     T acc = T(0);
     if (col < d) {
@@ -37,19 +36,7 @@ __global__ void gaussian_nll_rows_backward(const T* x, const T* mean, const T* l
         }
     }
     if (!want_lv) return;
-    lanes[threadIdx.y][threadIdx.x] = acc;
-    __syncthreads();
-    if (threadIdx.y == 0 && col < d) {
-        T sum = T(0);
-        for (int r = 0; r < 8; ++r) sum += lanes[r][threadIdx.x];
-        partial[(long long)blockIdx.y * d + col] = sum;
-    }
-    if (last_block(tickets + blockIdx.x, gridDim.y) && threadIdx.y == 0 && col < d) {
-        const volatile T* sums = partial;   // other blocks' writes: read past this SM's L1
-        T total = T(0);
-        for (int b = 0; b < (int)gridDim.y; ++b) total += sums[(long long)b * d + col];
-        glv[col] = total;
-    }
+    column_sums(acc, partial, tickets, glv, d);
 }
 
 #define INSTANTIATE(T) \
